@@ -1,0 +1,12 @@
+import antfu from '@antfu/eslint-config'
+
+export default antfu({
+  ignores: ['**/dist/**', 'test/fixtures/**', 'test/**/__snapshots__/**', 'bench/RESULTS.md', '.library/**'],
+  rules: {
+    'no-console': 'off',
+    'node/prefer-global/process': 'off',
+    'node/prefer-global/buffer': 'off',
+    // V8 shares the compiled code of a regex literal across evaluations; hot paths are benchmarked instead.
+    'e18e/prefer-static-regex': 'off',
+  },
+})

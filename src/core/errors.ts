@@ -1,0 +1,33 @@
+import { codeFrameColumns } from '@babel/code-frame'
+
+export interface SourcePosition {
+  /** 1-based */
+  line: number
+  /** 0-based, as Rollup and Babel count */
+  column: number
+}
+
+/**
+ * "Your mistake": a use of the directive the plugin cannot turn into a service.
+ * Carries what bundlers need to print a code frame (`id`, `loc`, `frame`).
+ */
+export class FemtoUsageError extends Error {
+  override name = 'FemtoUsageError'
+  readonly id: string
+  readonly loc: SourcePosition & { file: string }
+  readonly frame: string
+
+  constructor(reason: string, file: string, code: string, pos: SourcePosition, displayFile = file) {
+    const frame = codeFrameColumns(code, { start: { line: pos.line, column: pos.column + 1 } }, { highlightCode: false })
+    super(`[unplugin-femto] ${displayFile}:${pos.line}:${pos.column + 1}: ${reason}\n\n${frame}\n`)
+    this.id = file
+    this.loc = { file, line: pos.line, column: pos.column }
+    this.frame = frame
+  }
+}
+
+/** "Our bug": an invariant of the plugin itself broke. */
+export function assertInternal(condition: unknown, what: string): asserts condition {
+  if (!condition)
+    throw new Error(`[unplugin-femto] internal error (a bug, please report it): ${what}`)
+}

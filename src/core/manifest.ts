@@ -1,0 +1,77 @@
+import type { Plan } from './context'
+import type { ResolvedOptions, ResolvedPolicy } from './options'
+
+export const MANIFEST_FILE = 'femto.json'
+
+export interface ManifestFunction {
+  name: string
+  route: string
+  /** The service that hosts it (its own name in split mode). */
+  service: string
+  port: number
+  /** Source file, relative to the project root. */
+  source: string
+  /** How the module exports it (`default`), or null when it is not exported. */
+  export: string | null
+  params: string[]
+  policies: ResolvedPolicy
+  /** Content hash of the bundle that serves it. */
+  hash: string
+}
+
+export interface ManifestService {
+  name: string
+  file: string
+  port: number
+  /** `FEMTO_URL_<NAME>`: where other services look for it. */
+  env: string
+  functions: string[]
+  bytes: number
+  hash: string
+}
+
+export interface Manifest {
+  version: 1
+  basePath: string
+  mode: 'split' | 'monolith'
+  services: ManifestService[]
+  functions: ManifestFunction[]
+  router: { file: string, bytes: number, hash: string }
+}
+
+export interface BuiltBundle { file: string, bytes: number, hash: string }
+
+export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Map<string, BuiltBundle>, router: BuiltBundle, envOf: (service: string) => string): Manifest {
+  return {
+    version: 1,
+    basePath: options.basePath,
+    mode: options.mode,
+    services: plan.services.map((unit) => {
+      const built = bundles.get(unit.name)!
+      return {
+        name: unit.name,
+        file: unit.file,
+        port: unit.port,
+        env: envOf(unit.name),
+        functions: unit.functions.map(f => f.name),
+        bytes: built.bytes,
+        hash: built.hash,
+      }
+    }),
+    functions: plan.functions.map((fn) => {
+      const unit = plan.serviceOf.get(fn.name)!
+      return {
+        name: fn.name,
+        route: fn.route,
+        service: unit.name,
+        port: unit.port,
+        source: fn.file,
+        export: fn.exportNames[0] ?? null,
+        params: fn.params.map(p => p.name),
+        policies: options.policyOf(fn.name),
+        hash: bundles.get(unit.name)!.hash,
+      }
+    }),
+    router,
+  }
+}

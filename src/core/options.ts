@@ -1,0 +1,113 @@
+export interface FunctionPolicy {
+  /**
+   * Largest request body a call accepts: bytes, or a string such as `'512kb'` or `'2mb'`.
+   * @default '1mb'
+   */
+  bodyLimit?: number | string
+}
+
+export interface Options {
+  /**
+   * Files whose femto functions are services even if no browser code imports them.
+   * Functions reached through the module graph are services too.
+   * @default ['src/**\/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}']
+   */
+  include?: string | string[]
+  /**
+   * Files never scanned or transformed.
+   * @default ['**\/node_modules/**', '**\/*.d.ts']
+   */
+  exclude?: string | string[]
+  /**
+   * URL prefix of every function: `POST {basePath}/{name}`.
+   * @default '/femto'
+   */
+  basePath?: string
+  /**
+   * First port of the range the manifest assigns services from (`basePort + 1 … basePort + 999`,
+   * by a hash of the service name, so ports stay put when functions are added).
+   * The monolith server takes `basePort` itself.
+   * @default 3100
+   */
+  basePort?: number
+  /**
+   * `'split'`: one standalone service per function. `'monolith'`: one server with every function.
+   * @default 'split'
+   */
+  mode?: 'split' | 'monolith'
+  /**
+   * Folder, inside the bundler's output folder, that receives the services.
+   * @default 'servers'
+   */
+  serversDir?: string
+  /** Policy for every function, overridden per function by `functions`. */
+  defaults?: FunctionPolicy
+  /** Policy per function name. */
+  functions?: Record<string, FunctionPolicy>
+  /**
+   * Print the table of services after each build.
+   * @default true
+   */
+  summary?: boolean
+}
+
+export interface ResolvedPolicy {
+  bodyLimit: number
+}
+
+export interface ResolvedOptions {
+  include: string[]
+  exclude: string[]
+  basePath: string
+  basePort: number
+  mode: 'split' | 'monolith'
+  serversDir: string
+  defaults: ResolvedPolicy
+  functions: Record<string, ResolvedPolicy>
+  summary: boolean
+  /** The policy of one function: its own settings over the defaults. */
+  policyOf: (name: string) => ResolvedPolicy
+}
+
+const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i
+const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }
+
+export function parseSize(value: number | string, what: string): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0)
+    return Math.floor(value)
+  const match = typeof value === 'string' ? SIZE.exec(value.trim()) : null
+  if (!match)
+    throw new Error(`[unplugin-femto] ${what}: '${value}' is not a size; use bytes or a string like '512kb' or '1mb'`)
+  return Math.floor(Number(match[1]) * UNITS[(match[2] ?? 'b').toLowerCase()]!)
+}
+
+const toArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value])
+
+export function resolveOptions(options: Options = {}): ResolvedOptions {
+  const basePath = `/${(options.basePath ?? '/femto').replace(/^\/+|\/+$/g, '')}`.replace(/^\/$/, '')
+  const basePort = options.basePort ?? 3100
+  if (!Number.isInteger(basePort) || basePort < 1 || basePort > 65535 - 1000)
+    throw new Error(`[unplugin-femto] basePort: ${basePort} leaves no room for 999 service ports below 65536`)
+  const mode = options.mode ?? 'split'
+  if (mode !== 'split' && mode !== 'monolith')
+    throw new Error(`[unplugin-femto] mode: '${mode}' is not 'split' or 'monolith'`)
+  const defaults: ResolvedPolicy = { bodyLimit: parseSize(options.defaults?.bodyLimit ?? '1mb', 'defaults.bodyLimit') }
+  const functions: Record<string, ResolvedPolicy> = {}
+  for (const [name, policy] of Object.entries(options.functions ?? {})) {
+    functions[name] = {
+      bodyLimit: policy.bodyLimit === undefined ? defaults.bodyLimit : parseSize(policy.bodyLimit, `functions.${name}.bodyLimit`),
+    }
+  }
+  return {
+    include: toArray(options.include ?? 'src/**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}'),
+    exclude: toArray(options.exclude ?? ['**/node_modules/**', '**/*.d.ts']),
+    basePath,
+    basePort,
+    mode,
+    serversDir: options.serversDir ?? 'servers',
+    defaults,
+    functions,
+    summary: options.summary ?? true,
+    policyOf: name => functions[name] ?? defaults,
+  }
+}

@@ -1,0 +1,38 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export type RuntimeEntry = 'index' | 'server' | 'router'
+
+/** The ids generated code imports; the plugin resolves them to its own files, never to another copy. */
+export const RUNTIME_IDS: Record<string, RuntimeEntry> = {
+  'unplugin-femto/runtime': 'index',
+  'unplugin-femto/runtime/server': 'server',
+  'unplugin-femto/runtime/router': 'router',
+}
+
+const here = fileURLToPath(import.meta.url)
+// Run from source (this repository's tests) the runtime is TypeScript; from the package, dist/runtime.
+const fromSource = /\.[cm]?ts$/.test(here)
+
+function packageRoot(): string {
+  let dir = dirname(here)
+  while (dir !== dirname(dir)) {
+    const manifest = join(dir, 'package.json')
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'unplugin-femto')
+      return dir
+    dir = dirname(dir)
+  }
+  throw new Error(`[unplugin-femto] internal error (a bug, please report it): no package.json above ${here}`)
+}
+
+const root = packageRoot()
+
+export function runtimeFile(entry: RuntimeEntry): string {
+  return fromSource ? join(root, 'src/runtime', `${entry}.ts`) : join(root, 'dist/runtime', `${entry}.js`)
+}
+
+export function resolveRuntimeId(id: string): string | undefined {
+  const entry = RUNTIME_IDS[id]
+  return entry ? runtimeFile(entry) : undefined
+}

@@ -1,0 +1,162 @@
+import type { SourceMap } from 'magic-string'
+import type { FemtoFunction, ModuleAnalysis } from './analyze'
+import MagicString from 'magic-string'
+
+export interface TransformResult {
+  code: string
+  map: SourceMap
+}
+
+export interface StubSpec {
+  /** Module the stub helper is imported from. */
+  from: string
+  /** Name of the helper export: `(meta, args) => result`. */
+  helper: string
+  /** Static facts the stub passes to the helper (name, route, …): JSON-serialisable. */
+  meta: (fn: FemtoFunction) => Record<string, unknown>
+}
+
+export interface TransformOptions {
+  /** Functions whose bodies stay in this output; every other femto function becomes a stub. */
+  hosted: (fn: FemtoFunction) => boolean
+  stub: StubSpec
+}
+
+const HELPER_LOCAL = '__femto_call'
+
+/** How a generated service entry imports a hosted function from its module. */
+export function importNameOf(fn: FemtoFunction): string {
+  return fn.exportNames[0] ?? `__femto$${fn.name}`
+}
+
+/**
+ * The one transform of a directive module, for every side of the build. Conceptually:
+ *
+ *   export async function add(a, b) { 'use femto'; return db.sum(a, b) }
+ *
+ * becomes, where `add` is not hosted (the browser, another service):
+ *
+ *   import { callFemto as __femto_call } from 'unplugin-femto/runtime'
+ *   export function add(...args) { return __femto_call({"name":"add",…}, args) }
+ *
+ * and, where it is hosted (its own service), the same code minus the directive. Imports and
+ * top-level declarations that only the stubbed bodies used are dropped, so server-only code
+ * never reaches an output that does not host it. Returns `undefined` when nothing changes.
+ */
+export function transformModule(code: string, analysis: ModuleAnalysis, options: TransformOptions): TransformResult | undefined {
+  if (analysis.functions.length === 0 && !analysis.fileLevel)
+    return undefined
+  const s = new MagicString(code)
+  if (analysis.moduleDirective)
+    s.remove(analysis.moduleDirective.start, analysis.moduleDirective.end)
+
+  const stubbed = new Set<string>()
+  const stubbedRanges: { start: number, end: number }[] = []
+  const inside = (r: { start: number, end: number }): boolean => stubbedRanges.some(o => r.start >= o.start && r.end <= o.end)
+  // Outermost first, so that a stub swallows whatever femto function it contained.
+  const ordered = [...analysis.functions].sort((a, b) => a.range.start - b.range.start || b.range.end - a.range.end)
+  const appended: string[] = []
+  for (const fn of ordered) {
+    if (inside(fn.range)) {
+      stubbed.add(`fn:${fn.name}`)
+      continue
+    }
+    if (options.hosted(fn)) {
+      if (fn.directive)
+        s.remove(fn.directive.start, fn.directive.end)
+      if (fn.nested)
+        appended.push(`export const __femto$${fn.name} = ${withoutDirective(code, fn)};`)
+      else if (fn.exportNames.length === 0)
+        appended.push(`export { ${fn.localName} as __femto$${fn.name} };`)
+      continue
+    }
+    s.overwrite(fn.range.start, fn.range.end, stubText(fn, options.stub))
+    stubbed.add(`fn:${fn.name}`)
+    stubbedRanges.push(fn.range)
+  }
+
+  const nothingHosted = stubbed.size === analysis.functions.length
+  if (analysis.fileLevel && nothingHosted) {
+    // A 'use femto' module is server code: where none of it is hosted, only its stubs remain.
+    for (const stmt of analysis.topLevel) {
+      if (!stmt.keepWhenStubbed)
+        s.remove(stmt.range.start, stmt.range.end)
+    }
+  }
+  else if (stubbed.size > 0) {
+    removeUnusedDeclarations(s, analysis, stubbed)
+  }
+
+  if (stubbed.size > 0)
+    s.appendLeft(analysis.importAt, `${analysis.importAt > 0 ? '\n' : ''}import { ${options.stub.helper} as ${HELPER_LOCAL} } from ${JSON.stringify(options.stub.from)};\n`)
+  if (appended.length > 0)
+    s.append(`\n${appended.join('\n')}\n`)
+  if (!s.hasChanged())
+    return undefined
+  return {
+    code: s.toString(),
+    map: s.generateMap({ hires: 'boundary', source: analysis.id, includeContent: true }),
+  }
+}
+
+function stubText(fn: FemtoFunction, stub: StubSpec): string {
+  const name = fn.declaration && fn.localName ? ` ${fn.localName}` : ''
+  return `function${name}(...args) { return ${HELPER_LOCAL}(${JSON.stringify(stub.meta(fn))}, args) }`
+}
+
+function withoutDirective(code: string, fn: FemtoFunction): string {
+  const text = code.slice(fn.range.start, fn.range.end)
+  if (!fn.directive)
+    return text
+  const start = fn.directive.start - fn.range.start
+  const end = fn.directive.end - fn.range.start
+  return text.slice(0, start) + text.slice(end)
+}
+
+/**
+ * Drops top-level declarations whose every use sat in a stubbed body, to a fixed point (a
+ * helper used only by a dropped helper goes too). Declarations nobody used stay: they may be
+ * there for their side effects.
+ */
+function removeUnusedDeclarations(s: MagicString, analysis: ModuleAnalysis, stubbed: Set<string>): void {
+  const removed = new Set(stubbed)
+  let changed = true
+  while (changed) {
+    changed = false
+    for (const unit of analysis.units.values()) {
+      if (removed.has(unit.key))
+        continue
+      const owners = unit.bindings.flatMap(b => [...(analysis.owners.get(b) ?? [])].filter(o => o !== unit.key))
+      if (owners.length > 0 && owners.every(o => removed.has(o))) {
+        removed.add(unit.key)
+        changed = true
+      }
+    }
+  }
+
+  const rewritten = new Set<number>()
+  for (const unit of analysis.units.values()) {
+    if (!removed.has(unit.key) || rewritten.has(unit.statement.start))
+      continue
+    rewritten.add(unit.statement.start)
+    const stmt = analysis.statements.get(unit.statement.start)
+    if (!stmt) {
+      s.remove(unit.statement.start, unit.statement.end)
+      continue
+    }
+    const keptIdx = stmt.parts.map((p, i) => (removed.has(p.key) ? -1 : i)).filter(i => i >= 0)
+    if (keptIdx.length === 0) {
+      s.remove(unit.statement.start, unit.statement.end)
+      continue
+    }
+    if (stmt.kind === 'variable') {
+      s.overwrite(unit.statement.start, unit.statement.end, `${stmt.text} ${keptIdx.map(i => stmt.parts[i]!.text).join(', ')};`)
+    }
+    else {
+      const defaults = keptIdx.filter(i => stmt.isDefault[i]).map(i => stmt.parts[i]!.text)
+      const named = keptIdx.filter(i => !stmt.isDefault[i]).map(i => stmt.parts[i]!.text)
+      const clause = [...defaults, ...(named.length ? [`{ ${named.join(', ')} }`] : [])].join(', ')
+      s.overwrite(unit.statement.start, unit.statement.end, `import ${clause} from ${stmt.text}`)
+    }
+  }
+}

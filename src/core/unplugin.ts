@@ -1,0 +1,80 @@
+import type { UnpluginFactory } from 'unplugin'
+import type { Options } from './options'
+import { resolve } from 'node:path'
+import { DIRECTIVE } from './analyze'
+import { buildServers } from './build-servers'
+import { createContext } from './context'
+import { FemtoUsageError } from './errors'
+import { resolveRuntimeId } from './runtime-paths'
+
+/**
+ * Hook wiring only: the logic lives in the context (which functions exist and how each side
+ * sees them) and in the server build.
+ */
+export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions, meta) => {
+  const ctx = createContext(rawOptions)
+  let outDir = resolve('dist')
+  let alias: Record<string, string> | undefined
+  let define: Record<string, string> | undefined
+  let command: 'build' | 'serve' = 'build'
+
+  // The bundler reports usage errors with its own code frame and position.
+  const report = (pluginContext: unknown, error: unknown): never => {
+    const fail = (pluginContext as { error?: (e: object) => never }).error
+    if (error instanceof FemtoUsageError && fail)
+      fail.call(pluginContext, { message: error.message, id: error.id, loc: error.loc, frame: error.frame })
+    throw error
+  }
+
+  return {
+    name: 'unplugin-femto',
+    enforce: 'pre',
+    async buildStart() {
+      if (meta.framework !== 'vite')
+        throw new Error(`[unplugin-femto] ${meta.framework} is not supported yet: use unplugin-femto/vite`)
+      try {
+        await ctx.scan()
+      }
+      catch (error) {
+        report(this, error)
+      }
+    },
+    resolveId(id) {
+      return resolveRuntimeId(id)
+    },
+    transform: {
+      filter: { id: { exclude: [/[\\/]node_modules[\\/]/, /^\0/] }, code: DIRECTIVE },
+      handler(code, id) {
+        const environment = (this as any).environment as { config: { consumer: string } } | undefined
+        try {
+          // Server-side code of the app itself (SSR) reaches the services over HTTP, as the browser does.
+          return environment?.config.consumer === 'server'
+            ? ctx.transformForServer(id, code, new Set(), ctx.plan())
+            : ctx.transformForClient(id, code)
+        }
+        catch (error) {
+          return report(this, error)
+        }
+      },
+    },
+    vite: {
+      configResolved(config) {
+        ctx.setRoot(config.root)
+        command = config.command
+        outDir = resolve(config.root, config.build.outDir)
+        alias = Object.fromEntries(config.resolve.alias.filter(a => typeof a.find === 'string').map(a => [a.find as string, a.replacement]))
+        define = Object.fromEntries(Object.entries(config.define ?? {}).filter(([, v]) => typeof v === 'string')) as Record<string, string>
+      },
+      closeBundle: {
+        sequential: true,
+        async handler() {
+          const environment = (this as any).environment as { name: string, config: { consumer: string, build: { outDir: string } } } | undefined
+          if (command !== 'build' || (environment && environment.config.consumer !== 'client'))
+            return
+          const dir = environment ? resolve(ctx.root, environment.config.build.outDir) : outDir
+          await buildServers(ctx, { outDir: dir, alias, define, log: message => console.log(message) })
+        },
+      },
+    },
+  }
+}

@@ -1,0 +1,40 @@
+/** What the stub and the services agree on. Shared by both sides, so it stays tiny. */
+
+export const JSON_TYPE = 'application/json; charset=utf-8'
+
+/** Error codes of the wire (SPEC §4) and the HTTP status each one travels with. */
+export const ERROR_STATUS = {
+  INVALID_JSON: 400,
+  INVALID_ARGUMENT: 400,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INTERNAL_ERROR: 500,
+  /** Client side only: the service could not be reached or answered something unreadable. */
+  UNAVAILABLE: 503,
+} as const
+
+export type ErrorCode = keyof typeof ERROR_STATUS
+
+/** The body of every error response: `{"error":{…}}`. */
+export interface ErrorPayload {
+  code: string
+  message: string
+  /** `name` of the thrown error (for status 500). */
+  name?: string
+  /** Own enumerable properties of the thrown error, other than code/name/message. */
+  data?: Record<string, unknown>
+  /** Only when the service runs with NODE_ENV=development. */
+  stack?: string
+  requestId?: string
+}
+
+/** Static facts a generated stub passes along with the arguments. */
+export interface StubMeta {
+  name: string
+  route: string
+  /** Service-to-service stubs only: the manifest port and env var that locate the callee. */
+  port?: number
+  env?: string
+}

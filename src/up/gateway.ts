@@ -1,0 +1,56 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import http from 'node:http'
+import { createStaticHandler } from './static'
+
+export interface GatewayOptions {
+  /** Client build to serve. */
+  staticDir: string
+  /** Folders of `staticDir` never served (the services' bundles). */
+  hidden: string[]
+  basePath: string
+  /** Function route → origin of the service that hosts it. */
+  routes: Map<string, string>
+}
+
+const agent = new http.Agent({ keepAlive: true })
+
+/** One origin for the browser: the client build, and `{basePath}/{name}` proxied to each service. */
+export function createGateway(options: GatewayOptions): Server {
+  const serveStatic = createStaticHandler(options.staticDir, options.hidden)
+  const prefix = `${options.basePath}/`
+  return http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!
+    if (path === '/healthz')
+      return json(res, 200, { status: 'ok', service: 'gateway' })
+    if (path.startsWith(prefix)) {
+      const origin = options.routes.get(path)
+      if (!origin)
+        return json(res, 404, { error: { code: 'NOT_FOUND', message: `no femto function at ${path}` } })
+      return proxy(req, res, origin)
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return json(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'the gateway serves static files with GET' } })
+    serveStatic(req, res).catch(() => json(res, 500, { error: { code: 'INTERNAL_ERROR', message: 'could not read the file' } }))
+  })
+}
+
+function proxy(req: IncomingMessage, res: ServerResponse, origin: string): void {
+  const target = new URL(req.url ?? '/', origin)
+  const upstream = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host }, agent }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers)
+    answer.pipe(res)
+  })
+  upstream.on('error', (error) => {
+    if (!res.headersSent)
+      json(res, 502, { error: { code: 'UNAVAILABLE', message: `the service at ${origin} did not answer: ${error.message}` } })
+    else
+      res.destroy()
+  })
+  req.pipe(upstream)
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}

@@ -1,0 +1,58 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { extname, join, normalize, sep } from 'node:path'
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.woff2': 'font/woff2',
+  '.wasm': 'application/wasm',
+}
+
+/**
+ * Serves the client build, never what sits beside it for servers only (`servers/`, `deploy/`).
+ * Paths without an extension fall back to `index.html`, as single-page apps expect.
+ */
+export function createStaticHandler(root: string, hidden: string[]) {
+  const hiddenDirs = hidden.map(d => join(root, d) + sep)
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = decodeURIComponent((req.url ?? '/').split('?')[0]!)
+    let file = normalize(join(root, url))
+    if (!file.startsWith(root) || hiddenDirs.some(d => file.startsWith(d) || `${file}${sep}` === d))
+      return notFound(res)
+    let info = await stat(file).catch(() => undefined)
+    if (info?.isDirectory()) {
+      file = join(file, 'index.html')
+      info = await stat(file).catch(() => undefined)
+    }
+    if (!info && !extname(url)) {
+      file = join(root, 'index.html')
+      info = await stat(file).catch(() => undefined)
+    }
+    if (!info?.isFile())
+      return notFound(res)
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'content-length': info.size,
+      'cache-control': file.includes(`${sep}assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+    })
+    if (req.method === 'HEAD')
+      return void res.end()
+    createReadStream(file).pipe(res)
+  }
+}
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+  res.end('not found')
+}

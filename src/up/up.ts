@@ -1,0 +1,122 @@
+import type { ChildProcess } from 'node:child_process'
+import type { Manifest } from '../core/manifest'
+import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { join, resolve } from 'node:path'
+import { MANIFEST_FILE } from '../core/manifest'
+import { createGateway } from './gateway'
+import { prefixLines } from './logs'
+
+export interface UpOptions {
+  /** The build's output folder (holding `servers/femto.json`). */
+  outDir: string
+  /** Gateway port; 0 picks a free one. */
+  port: number
+  /** Give every service a free port instead of its manifest port. */
+  freePorts?: boolean
+  serversDir?: string
+  out?: NodeJS.WritableStream
+}
+
+export interface Running {
+  url: string
+  ports: Map<string, number>
+  close: () => Promise<void>
+}
+
+/** Starts every service of a build, waits until each is healthy, then a gateway in front. */
+export async function up(options: UpOptions): Promise<Running> {
+  const outDir = resolve(options.outDir)
+  const serversDir = options.serversDir ?? 'servers'
+  const dir = join(outDir, serversDir)
+  const out = options.out ?? process.stdout
+  let manifest: Manifest
+  try {
+    manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'))
+  }
+  catch {
+    throw new Error(`femto up: no ${serversDir}/${MANIFEST_FILE} in ${outDir}. Build the app first (e.g. \`vite build\`), then pass its output folder`)
+  }
+
+  const ports = new Map<string, number>()
+  for (const service of manifest.services)
+    ports.set(service.name, options.freePorts ? await freePort() : service.port)
+  const env: Record<string, string> = {}
+  for (const service of manifest.services)
+    env[service.env] = `http://127.0.0.1:${ports.get(service.name)}`
+
+  const width = Math.max(7, ...manifest.services.map(s => s.name.length))
+  const children = new Map<string, ChildProcess>()
+  let closing = false
+  manifest.services.forEach((service, index) => {
+    const child = spawn(process.execPath, [join(dir, service.file)], {
+      env: { ...process.env, ...env, PORT: String(ports.get(service.name)), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    prefixLines(child.stdout!, service.name, index, width, out)
+    prefixLines(child.stderr!, service.name, index, width, out)
+    child.on('exit', (code, signal) => {
+      if (!closing)
+        out.write(`${'femto'.padEnd(width)} | service ${service.name} exited (${signal ?? `code ${code}`})\n`)
+    })
+    children.set(service.name, child)
+  })
+
+  const routes = new Map(manifest.functions.map(f => [f.route, `http://127.0.0.1:${ports.get(f.service)}`]))
+  const gateway = createGateway({ staticDir: outDir, hidden: [serversDir, 'deploy'], basePath: manifest.basePath, routes })
+  const close = async (): Promise<void> => {
+    closing = true
+    gateway.closeAllConnections()
+    gateway.close()
+    await Promise.all(Array.from(children.values(), child => new Promise<void>((done) => {
+      if (child.exitCode !== null || child.signalCode !== null)
+        return done()
+      child.once('exit', () => done())
+      child.kill('SIGTERM')
+    })))
+  }
+
+  try {
+    await Promise.all(manifest.services.map(s => waitHealthy(`http://127.0.0.1:${ports.get(s.name)}/healthz`, children.get(s.name)!)))
+    await new Promise<void>((done, fail) => {
+      gateway.once('error', fail)
+      gateway.listen(options.port, '127.0.0.1', () => done())
+    })
+  }
+  catch (error) {
+    await close()
+    throw error
+  }
+  const address = gateway.address()
+  const url = `http://localhost:${typeof address === 'object' && address ? address.port : options.port}`
+  out.write(`${'femto'.padEnd(width)} | ${manifest.services.length} service(s) up; gateway at ${url}\n`)
+  return { url, ports, close }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer()
+    server.once('error', fail)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => done(port))
+    })
+  })
+}
+
+async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`femto up: ${url} exited with code ${child.exitCode} before it was healthy`)
+    try {
+      const res = await fetch(url)
+      if (res.ok)
+        return
+    }
+    catch {}
+    await new Promise(r => setTimeout(r, 50))
+  }
+  throw new Error(`femto up: ${url} was not healthy after ${timeoutMs} ms`)
+}

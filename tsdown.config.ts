@@ -1,0 +1,20 @@
+import { defineConfig } from 'tsdown'
+
+export default defineConfig({
+  entry: {
+    'index': 'src/index.ts',
+    'vite': 'src/vite.ts',
+    'rollup': 'src/rollup.ts',
+    'esbuild': 'src/esbuild.ts',
+    'cli': 'src/cli.ts',
+    'runtime/index': 'src/runtime/index.ts',
+    'runtime/server': 'src/runtime/server.ts',
+    'runtime/router': 'src/runtime/router.ts',
+  },
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  dts: true,
+  clean: true,
+  fixedExtension: false,
+})
