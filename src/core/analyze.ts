@@ -289,7 +289,7 @@ function topLevelForm(path: NodePath<t.Function>): boolean {
 /** Walks up through parentheses and TypeScript-only wrappers (`as`, `satisfies`, `!`). */
 function unwrapParents(path: NodePath): NodePath {
   let p = path
-  while (p.parentPath && ['ParenthesizedExpression', 'TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TypeCastExpression'].includes(p.parentPath.node.type))
+  while (p.parentPath && ['ParenthesizedExpression', 'TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TSTypeAssertion', 'TypeCastExpression'].includes(p.parentPath.node.type))
     p = p.parentPath
   return p
 }

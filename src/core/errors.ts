@@ -16,10 +16,14 @@ export class FemtoUsageError extends Error {
   readonly id: string
   readonly loc: SourcePosition & { file: string }
   readonly frame: string
+  /** The message without its code frame, for bundlers that print `frame` themselves. */
+  readonly headline: string
 
   constructor(reason: string, file: string, code: string, pos: SourcePosition, displayFile = file) {
     const frame = codeFrameColumns(code, { start: { line: pos.line, column: pos.column + 1 } }, { highlightCode: false })
-    super(`[unplugin-femto] ${displayFile}:${pos.line}:${pos.column + 1}: ${reason}\n\n${frame}\n`)
+    const headline = `[unplugin-femto] ${displayFile}:${pos.line}:${pos.column + 1}: ${reason}`
+    super(`${headline}\n\n${frame}\n`)
+    this.headline = headline
     this.id = file
     this.loc = { file, line: pos.line, column: pos.column }
     this.frame = frame

@@ -1,7 +1,7 @@
 import type { UnpluginFactory } from 'unplugin'
 import type { Options } from './options'
 import { resolve } from 'node:path'
-import { DIRECTIVE } from './analyze'
+import { DIRECTIVE, mayHaveDirective } from './analyze'
 import { buildServers } from './build-servers'
 import { createContext } from './context'
 import { FemtoUsageError } from './errors'
@@ -22,7 +22,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   const report = (pluginContext: unknown, error: unknown): never => {
     const fail = (pluginContext as { error?: (e: object) => never }).error
     if (error instanceof FemtoUsageError && fail)
-      fail.call(pluginContext, { message: error.message, id: error.id, loc: error.loc, frame: error.frame })
+      fail.call(pluginContext, { message: error.headline, id: error.id, loc: error.loc, frame: error.frame })
     throw error
   }
 
@@ -45,6 +45,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     transform: {
       filter: { id: { exclude: [/[\\/]node_modules[\\/]/, /^\0/] }, code: DIRECTIVE },
       handler(code, id) {
+        // The filter above is the pre-check where the bundler applies it; this is the same check where it does not.
+        if (!mayHaveDirective(code))
+          return undefined
         const environment = (this as any).environment as { config: { consumer: string } } | undefined
         try {
           // Server-side code of the app itself (SSR) reaches the services over HTTP, as the browser does.

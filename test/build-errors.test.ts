@@ -1,0 +1,45 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { createContext } from '../src/core/context'
+import { unpluginFactory } from '../src/core/unplugin'
+import { viteBuild } from './helpers'
+
+describe('bad directive use', () => {
+  it('fails vite build with the file, line, column, a code frame and the fix', async () => {
+    const thrown: any = await viteBuild(join(import.meta.dirname, 'fixtures/bad-app'), 'dist').then(() => undefined, e => e)
+    expect(thrown).toBeInstanceOf(Error)
+    // Rolldown aggregates plugin errors; each keeps the position and frame the plugin gave it.
+    const error = thrown.errors?.[0] ?? thrown
+    expect(error.message).toContain('src/cart.ts:3:5')
+    expect(error.message).toContain('cannot mark a class method')
+    expect(error.message).toContain('Move the body into an exported function')
+    expect(error.frame).toContain('> 3 |     \'use femto\'')
+    expect(thrown.message).toContain('> 3 |     \'use femto\'')
+    expect(error.loc).toMatchObject({ line: 3, column: 4 })
+    expect(error.id).toMatch(/fixtures\/bad-app\/src\/cart\.ts$/)
+  })
+})
+
+describe('the pre-check', () => {
+  it('never parses a module without the directive text, so it leaves it untouched', async () => {
+    const plugin = unpluginFactory(undefined, { framework: 'vite' } as any) as any
+    const notEvenJavaScript = 'this is ((( not a module'
+    expect(plugin.transform.handler.call({}, notEvenJavaScript, '/app/src/x.ts')).toBeUndefined()
+    // With the text, the same module is parsed and its syntax error reported.
+    expect(() => plugin.transform.handler.call({}, `${notEvenJavaScript} 'use femto'`, '/app/src/x.ts')).toThrow(/could not parse/)
+  })
+
+  it('skips files without the text when scanning `include`', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'femto-scan-'))
+    const src = join(root, 'src')
+    await import('node:fs/promises').then(fs => fs.mkdir(src))
+    writeFileSync(join(src, 'broken.ts'), 'export const = ;')
+    writeFileSync(join(src, 'ok.ts'), 'export async function ok() {\n  \'use femto\'\n  return 1\n}\n')
+    const ctx = createContext({})
+    ctx.setRoot(root)
+    await ctx.scan()
+    expect([...ctx.registry.keys()]).toEqual(['ok'])
+  })
+})

@@ -1,0 +1,3 @@
+// tally(by?) exported as [default]
+import { callFemto as __femto_call } from "unplugin-femto/runtime";
+export default function tally(...args) { return __femto_call({"name":"tally","route":"/femto/tally"}, args) }

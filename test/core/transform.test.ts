@@ -1,0 +1,125 @@
+import type { ModuleAnalysis } from '../../src/core/analyze'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse } from '@babel/parser'
+import { describe, expect, it } from 'vitest'
+import { analyzeModule } from '../../src/core/analyze'
+import { createContext } from '../../src/core/context'
+import { transformModule } from '../../src/core/transform'
+
+const FIXTURES = join(import.meta.dirname, '../fixtures/transform')
+const SNAPSHOTS = join(import.meta.dirname, '__snapshots__/transform')
+const cases = readdirSync(FIXTURES).filter(f => f.endsWith('.ts')).sort()
+
+const clientStub = { from: 'unplugin-femto/runtime', helper: 'callFemto', meta: (fn: { name: string }) => ({ name: fn.name, route: `/femto/${fn.name}` }) }
+const serverStub = { from: 'unplugin-femto/runtime/server', helper: 'callService', meta: (fn: { name: string }) => ({ name: fn.name, route: `/femto/${fn.name}`, port: 3101 }) }
+
+function reparse(code: string): void {
+  parse(code, { sourceType: 'module', plugins: ['typescript'] })
+}
+
+function describeFunctions(analysis: ModuleAnalysis): string {
+  return analysis.functions.map(f => `// ${f.name}(${f.params.map(p => (p.rest ? `...${p.name}` : p.optional ? `${p.name}?` : p.name)).join(', ')}) exported as [${f.exportNames.join(', ')}]${f.nested ? ' nested' : ''}`).join('\n')
+}
+
+describe('transform: one fixture per directive form', () => {
+  for (const file of cases) {
+    it(file, async () => {
+      const code = readFileSync(join(FIXTURES, file), 'utf8')
+      const id = join(FIXTURES, file)
+      const analysis = analyzeModule(id, code)
+      const header = describeFunctions(analysis)
+
+      const client = transformModule(code, analysis, { hosted: () => false, stub: clientStub })
+      const server = transformModule(code, analysis, { hosted: () => true, stub: serverStub })
+      await expect(`${header}\n${client?.code ?? '// unchanged'}`).toMatchFileSnapshot(join(SNAPSHOTS, file.replace(/\.ts$/, '.client.ts')))
+      await expect(`${header}\n${server?.code ?? '// unchanged'}`).toMatchFileSnapshot(join(SNAPSHOTS, file.replace(/\.ts$/, '.server.ts')))
+
+      for (const out of [client, server]) {
+        if (!out)
+          continue
+        reparse(out.code)
+        // A second pass finds no directive left and changes nothing.
+        expect(transformModule(out.code, analyzeModule(id, out.code), { hosted: () => false, stub: clientStub })).toBeUndefined()
+        expect(out.map.sources).toEqual([id])
+      }
+      if (analysis.functions.length > 0) {
+        // No body of a femto function survives on the client side.
+        expect(client!.code).not.toContain('\'use femto\'')
+        for (const fn of analysis.functions) {
+          const body = code.slice(fn.range.start, fn.range.end)
+          expect(client!.code).not.toContain(body)
+        }
+      }
+    })
+  }
+})
+
+describe('transform: what a partial host keeps', () => {
+  it('hosts one function of a module, stubs its neighbour and keeps imports both sides need', () => {
+    const code = readFileSync(join(FIXTURES, 'calls-other.ts'), 'utf8')
+    const analysis = analyzeModule('/x/calls-other.ts', code)
+    const out = transformModule(code, analysis, { hosted: fn => fn.name === 'countdown', stub: serverStub })!.code
+    expect(out).toContain('return n <= 0 ? [0] : [n, ...await countdown(n - 1)]')
+    expect(out).toContain('function sumThree(...args) { return __femto_call({"name":"sumThree","route":"/femto/sumThree","port":3101}, args) }')
+    // `add` was used only by the stubbed sumThree, so its import goes.
+    expect(out).not.toContain('import { add }')
+  })
+
+  it('drops server-only declarations to a fixed point but keeps what client code uses', () => {
+    const code = readFileSync(join(FIXTURES, 'prunes-server-imports.ts'), 'utf8')
+    const out = transformModule(code, analyzeModule('/x/p.ts', code), { hosted: () => false, stub: clientStub })!.code
+    for (const gone of ['stripe', 'sk_live_51Hxyz', 'createHash', 'digest', 'currency'])
+      expect(out).not.toContain(gone)
+    expect(out).toContain('import { formatPrice } from \'./money\'')
+    expect(out).toContain('import \'./polyfills\'')
+  })
+
+  it('maps stub positions back to the original function', async () => {
+    const { TraceMap, originalPositionFor } = await import('@jridgewell/trace-mapping')
+    const code = readFileSync(join(FIXTURES, 'function-declaration.ts'), 'utf8')
+    const out = transformModule(code, analyzeModule('/x/f.ts', code), { hosted: () => false, stub: clientStub })!
+    const lines = out.code.split('\n')
+    const line = lines.findIndex(l => l.startsWith('export function price')) + 1
+    const original = originalPositionFor(new TraceMap(out.map as any), { line, column: 7 })
+    expect(original.line).toBe(code.split('\n').findIndex(l => l.startsWith('export function price')) + 1)
+  })
+})
+
+const ERRORS = join(import.meta.dirname, '../fixtures/transform-errors')
+
+describe('transform: one fixture per usage error', () => {
+  for (const file of readdirSync(ERRORS).filter(f => f.endsWith('.ts')).sort()) {
+    it(file, async () => {
+      const code = readFileSync(join(ERRORS, file), 'utf8')
+      let error: any
+      try {
+        analyzeModule(join(ERRORS, file), code, { displayId: `src/${file}` })
+      }
+      catch (e) {
+        error = e
+      }
+      expect(error?.name).toBe('FemtoUsageError')
+      expect(error.message).toMatch(new RegExp(`^\\[unplugin-femto\\] src/${file.replace('.', '\\.')}:\\d+:\\d+: `))
+      expect(error.frame).toContain('>')
+      await expect(error.message).toMatchFileSnapshot(join(SNAPSHOTS, '../errors', file.replace(/\.ts$/, '.txt')))
+    })
+  }
+
+  it('two files serving the same name', () => {
+    const ctx = createContext({})
+    ctx.setRoot('/app')
+    ctx.analyze('/app/src/a.ts', 'export async function ping() {\n  \'use femto\'\n}\n')
+    expect(() => ctx.analyze('/app/src/b.ts', 'export const ping = async () => {\n  \'use femto\'\n}\n'))
+      .toThrowErrorMatchingInlineSnapshot(`
+        [FemtoUsageError: [unplugin-femto] src/b.ts:2:3: two femto functions are named 'ping': this one and the one at src/a.ts:1:23. Service names must be unique across the project; export one under another name, e.g. \`export { ping as ping2 }\`
+
+          1 | export const ping = async () => {
+        > 2 |   'use femto'
+            |   ^
+          3 | }
+          4 |
+        ]
+      `)
+  })
+})

@@ -1,0 +1,105 @@
+import type { ChildProcess } from 'node:child_process'
+import type { Options } from '../src/core/options'
+import { spawn } from 'node:child_process'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { createBuilder } from 'vite'
+import femto from '../src/vite'
+
+/** A real `vite build` (client and services) of a fixture app, with the plugin from source. */
+export async function viteBuild(root: string, outDir: string, options: Options = {}): Promise<string> {
+  const builder = await createBuilder({
+    root,
+    configFile: false,
+    logLevel: 'silent',
+    plugins: [femto({ summary: false, ...options })],
+    build: { outDir, emptyOutDir: true },
+  })
+  await builder.buildApp()
+  return join(root, outDir)
+}
+
+export interface RunningProcess {
+  url: string
+  proc: ChildProcess
+  output: () => string
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>
+}
+
+/** Starts `node <file>` on a free port and waits for its "listening" line. */
+export async function startNode(file: string, options: { cwd?: string, env?: Record<string, string> } = {}): Promise<RunningProcess> {
+  const proc = spawn(process.execPath, [file], {
+    cwd: options.cwd,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  proc.stdout!.on('data', (c) => {
+    output += c
+  })
+  proc.stderr!.on('data', (c) => {
+    output += c
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${file} did not start:\n${output}`)), 15_000)
+    const onData = (): void => {
+      const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(output)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    }
+    proc.stdout!.on('data', onData)
+    proc.once('exit', code => reject(new Error(`${file} exited with ${code}:\n${output}`)))
+  })
+  return {
+    url,
+    proc,
+    output: () => output,
+    stop: (signal = 'SIGTERM') => new Promise((resolve) => {
+      if (proc.exitCode !== null)
+        return resolve(proc.exitCode)
+      proc.once('exit', code => resolve(code))
+      proc.kill(signal)
+    }),
+  }
+}
+
+export interface Answer {
+  status: number
+  headers: Headers
+  body: any
+  text: string
+}
+
+/** A plain HTTP POST, as curl or another language would send it. */
+export async function post(url: string, body?: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Answer> {
+  const res = await fetch(url, { method: 'POST', headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) })
+  const text = await res.text()
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  }
+  catch {
+    parsed = undefined
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text }
+}
+
+/** Every file of a folder, recursively, as text: for leak scans of client output. */
+export function readTree(dir: string, skip: string[] = []): Map<string, string> {
+  const files = new Map<string, string>()
+  for (const name of readdirSync(dir)) {
+    if (skip.includes(name))
+      continue
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) {
+      for (const [k, v] of readTree(path))
+        files.set(k, v)
+    }
+    else {
+      files.set(path, readFileSync(path, 'utf8'))
+    }
+  }
+  return files
+}

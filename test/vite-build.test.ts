@@ -1,0 +1,261 @@
+import type { Manifest } from '../src/core/manifest'
+import type { RunningProcess } from './helpers'
+import { createHash } from 'node:crypto'
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import express from 'express'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { post, readTree, startNode, viteBuild } from './helpers'
+
+const APP = join(import.meta.dirname, 'fixtures/app')
+const SERVICES = ['add', 'checkStock', 'echoSize', 'factorial', 'greet', 'multiply', 'nightlyReport', 'outside', 'placeOrder', 'sendEmail', 'slowEcho', 'tally', 'whisper', 'whoAmI']
+
+/** What each service answers to a plain JSON call: args in, result out. */
+const CALLS: Record<string, [unknown, unknown]> = {
+  add: [[2, 3], 5],
+  multiply: [{ a: 4 }, 8],
+  greet: [['ada'], 'hello ada from a server'],
+  whisper: [['ADA'], `ada:${'femto-secret-7f3a9b'.length}`],
+  echoSize: [['abc'], 3],
+  sendEmail: [{ to: 'x@y.z' }, { sent: true, to: 'x@y.z', subject: 'hi' }],
+  tally: [[0], 0],
+  checkStock: [['s1', 'a', 'b'], { sku: 's1', extra: ['a', 'b'], ok: true }],
+  factorial: [[5], 120],
+  nightlyReport: [undefined, 'report-ok'],
+  outside: [['q'], 'outside:q'],
+  slowEcho: [['hi', 1], 'hi'],
+}
+
+/** Strings that exist only inside femto functions or their server-only imports. */
+const SERVER_ONLY = ['body-marker-', 'db-module-marker-91c2', 'femto-secret-7f3a9b', 'node:os', 'hostname', 'sumAll', 'OUT_OF_STOCK', 'StockError', 'process.pid']
+
+let dist: string
+let manifest: Manifest
+const running: RunningProcess[] = []
+
+async function start(file: string, env: Record<string, string> = {}): Promise<RunningProcess> {
+  const proc = await startNode(file, { env })
+  running.push(proc)
+  return proc
+}
+
+/** A service file copied alone into an empty folder, so nothing beside it can be imported. */
+function isolated(name: string, from = dist): string {
+  const dir = mkdtempSync(join(tmpdir(), `femto-${name}-`))
+  copyFileSync(join(from, 'servers', `${name}.js`), join(dir, `${name}.js`))
+  return join(dir, `${name}.js`)
+}
+
+beforeAll(async () => {
+  dist = await viteBuild(APP, 'dist', { functions: { echoSize: { bodyLimit: '2kb' } } })
+  manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
+})
+
+afterAll(async () => {
+  await Promise.all(running.map(p => p.stop('SIGKILL')))
+})
+
+describe('vite build of a multi-file app', () => {
+  it('writes one standalone service per function, the router and the manifest', () => {
+    for (const name of SERVICES)
+      expect(existsSync(join(dist, 'servers', `${name}.js`)), name).toBe(true)
+    expect(existsSync(join(dist, 'servers/router.js'))).toBe(true)
+    expect(existsSync(join(dist, 'index.html'))).toBe(true)
+
+    expect(manifest.mode).toBe('split')
+    expect(manifest.basePath).toBe('/femto')
+    expect(manifest.functions.map(f => f.name)).toEqual(SERVICES)
+    const ports = manifest.services.map(s => s.port)
+    expect(new Set(ports).size).toBe(ports.length)
+    for (const port of ports)
+      expect(port).toBeGreaterThan(3100)
+    for (const service of manifest.services) {
+      const code = readFileSync(join(dist, 'servers', service.file))
+      expect(service.hash).toBe(createHash('sha256').update(code).digest('hex').slice(0, 16))
+      expect(service.bytes).toBe(code.length)
+    }
+    const byName = Object.fromEntries(manifest.functions.map(f => [f.name, f]))
+    expect(byName.add).toMatchObject({ route: '/femto/add', service: 'add', source: 'src/math.ts', export: 'add', params: ['a', 'b'], policies: { bodyLimit: 1024 * 1024 } })
+    expect(byName.checkStock).toMatchObject({ source: 'src/orders.ts', export: 'checkStock', params: ['sku', 'extra'] })
+    expect(byName.sendEmail).toMatchObject({ source: 'src/send-email.ts', export: 'default', params: ['to', 'subject'] })
+    expect(byName.tally).toMatchObject({ export: 'default' })
+    expect(byName.echoSize!.policies.bodyLimit).toBe(2048)
+    // Reached only through the module graph (outside `include`), or only by the scan (no importer).
+    expect(byName.outside!.source).toBe('lib/outside.ts')
+    expect(byName.nightlyReport!.source).toBe('src/jobs.ts')
+    expect(manifest.services.find(s => s.name === 'checkStock')!.env).toBe('FEMTO_URL_CHECK_STOCK')
+  })
+
+  it('leaves no femto function body, server-only import or secret in the client output', () => {
+    const client = readTree(dist, ['servers'])
+    const js = [...client.entries()].filter(([file]) => file.endsWith('.js'))
+    expect(js.length).toBeGreaterThan(0)
+    const all = js.map(([, code]) => code).join('\n')
+    for (const marker of SERVER_ONLY)
+      expect(all, marker).not.toContain(marker)
+    expect(all).toContain('/femto/add')
+    expect(all).toContain('/femto/placeOrder')
+  })
+
+  it('keeps each service to its own functions: others are stubs, their imports are gone', () => {
+    const add = readFileSync(join(dist, 'servers/add.js'), 'utf8')
+    expect(add).toContain('body-marker-add')
+    for (const other of ['body-marker-multiply', 'body-marker-place', 'femto-secret-7f3a9b'])
+      expect(add).not.toContain(other)
+    expect(add).not.toMatch(/from ['"]express['"]/)
+    const order = readFileSync(join(dist, 'servers/placeOrder.js'), 'utf8')
+    expect(order).toContain('body-marker-place')
+    expect(order).not.toContain('body-marker-check')
+    expect(order).not.toContain('body-marker-add')
+  })
+
+  it('runs every service alone from an empty folder and answers plain JSON', async () => {
+    const results = await Promise.all(Object.entries(CALLS).map(async ([name, [args, expected]]) => {
+      const service = await start(isolated(name))
+      const byRoute = await post(`${service.url}/femto/${name}`, args)
+      const byRoot = await post(`${service.url}/`, args)
+      return { name, byRoute, byRoot, expected }
+    }))
+    for (const { name, byRoute, byRoot, expected } of results) {
+      expect({ name, status: byRoute.status, body: byRoute.body }).toEqual({ name, status: 200, body: expected })
+      expect(byRoot.body, name).toEqual(byRoute.body)
+      expect(byRoute.headers.get('content-type')).toBe('application/json; charset=utf-8')
+    }
+  })
+
+  it('answers every malformed request with its 4xx JSON error and keeps serving', async () => {
+    const add = await start(isolated('add'))
+    const echo = await start(isolated('echoSize'))
+    const url = `${add.url}/femto/add`
+    const cases: [string, () => Promise<Response | { status: number, text: string }>, number, string][] = [
+      ['invalid JSON', () => post(url, '[2,', { 'content-type': 'application/json' }), 400, 'INVALID_JSON'],
+      ['too many arguments', () => post(url, [1, 2, 3]), 400, 'INVALID_ARGUMENT'],
+      ['too few arguments', () => post(url, [1]), 400, 'INVALID_ARGUMENT'],
+      ['unknown named argument', () => post(url, { a: 1, b: 2, c: 3 }), 400, 'INVALID_ARGUMENT'],
+      ['missing named argument', () => post(url, { a: 1 }), 400, 'INVALID_ARGUMENT'],
+      ['a body that is neither array nor object', () => post(url, '42'), 400, 'INVALID_ARGUMENT'],
+      ['unknown function', () => post(`${add.url}/femto/nope`, [1, 2]), 404, 'NOT_FOUND'],
+      ['unknown path', () => post(`${add.url}/elsewhere`, [1, 2]), 404, 'NOT_FOUND'],
+      ['wrong method', () => fetch(url), 405, 'METHOD_NOT_ALLOWED'],
+      ['wrong method PUT', () => fetch(url, { method: 'PUT', body: '[1,2]' }), 405, 'METHOD_NOT_ALLOWED'],
+      ['body over the limit', () => post(`${echo.url}/femto/echoSize`, ['x'.repeat(3000)]), 413, 'PAYLOAD_TOO_LARGE'],
+      ['body far over the default limit', () => post(url, `[${'1,'.repeat(600_000)}1]`), 413, 'PAYLOAD_TOO_LARGE'],
+      ['wrong content type', () => post(url, '[1,2]', { 'content-type': 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      ['no content type', () => post(url, '[1,2]', {}), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    ]
+    for (const [what, send, status, code] of cases) {
+      const res = await send()
+      const text = 'text' in res && typeof res.text === 'string' ? res.text : await (res as Response).text()
+      expect({ what, status: res.status }).toEqual({ what, status })
+      expect(JSON.parse(text).error.code, what).toBe(code)
+      expect(typeof JSON.parse(text).error.message, what).toBe('string')
+      if (status === 405)
+        expect((res as Response).headers.get('allow')).toBe('POST')
+      const health = await fetch(`${add.url}/healthz`)
+      expect(health.status, `healthy after ${what}`).toBe(200)
+      expect((await post(url, [2, 3])).body, `still correct after ${what}`).toBe(5)
+    }
+    expect((await fetch(`${add.url}/readyz`)).status).toBe(200)
+  })
+
+  it('sends a thrown error as 500 with its name, message, code and props, and a stack only in development', async () => {
+    const prod = await start(isolated('checkStock'), { NODE_ENV: 'production' })
+    const dev = await start(isolated('checkStock'), { NODE_ENV: 'development' })
+    const fromProd = await post(`${prod.url}/femto/checkStock`, ['boom'])
+    expect(fromProd.status).toBe(500)
+    expect(fromProd.body.error).toMatchObject({ code: 'OUT_OF_STOCK', name: 'StockError', message: 'no stock for boom', data: { sku: 'boom' } })
+    expect(fromProd.body.error.stack).toBeUndefined()
+    expect(fromProd.body.error.requestId).toBe(fromProd.headers.get('x-request-id'))
+    const fromDev = await post(`${dev.url}/femto/checkStock`, ['boom'])
+    expect(fromDev.body.error.stack).toContain('StockError: no stock for boom')
+    expect((await post(`${prod.url}/femto/checkStock`, ['ok'])).status).toBe(200)
+  })
+
+  it('echoes x-request-id, or makes one, and reports Server-Timing', async () => {
+    const add = await start(isolated('add'))
+    const echoed = await post(`${add.url}/femto/add`, [1, 1], { 'content-type': 'application/json', 'x-request-id': 'req-42' })
+    expect(echoed.headers.get('x-request-id')).toBe('req-42')
+    const made = await post(`${add.url}/femto/add`, [1, 1])
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+    expect(made.headers.get('server-timing')).toMatch(/^fn;dur=\d+\.\d+$/)
+  })
+
+  it('calls another service over HTTP when a function calls a femto function hosted elsewhere', async () => {
+    const check = await start(isolated('checkStock'))
+    const add = await start(isolated('add'))
+    const mail = await start(isolated('sendEmail'))
+    const env = { FEMTO_URL_CHECK_STOCK: check.url, FEMTO_URL_ADD: add.url, FEMTO_URL_SEND_EMAIL: mail.url }
+    const order = await start(isolated('placeOrder'), env)
+    const ok = await post(`${order.url}/femto/placeOrder`, { sku: 'sku-9', qty: 2, email: 'a@b.c' })
+    expect(ok.status).toBe(200)
+    expect(ok.body).toMatchObject({ stock: { sku: 'sku-9', ok: true }, total: 12, mail: { sent: true, to: 'a@b.c', subject: 'order sku-9' } })
+    // The callee's error crosses the hop with its code.
+    const failed = await post(`${order.url}/femto/placeOrder`, ['boom', 1, 'a@b.c'])
+    expect(failed.body.error).toMatchObject({ code: 'OUT_OF_STOCK', name: 'StockError' })
+    // With `add` gone, the caller reports that it could not reach it: the call really was remote.
+    await add.stop()
+    const unreachable = await post(`${order.url}/femto/placeOrder`, ['sku-9', 2, 'a@b.c'])
+    expect(unreachable.status).toBe(500)
+    expect(unreachable.body.error.code).toBe('UNAVAILABLE')
+    expect(unreachable.body.error.message).toContain('add')
+  })
+
+  it('serves the same functions from router.js mounted in an Express app', async () => {
+    const { default: router } = await import(join(dist, 'servers/router.js'))
+    for (const withJsonParser of [false, true]) {
+      const app = express()
+      if (withJsonParser)
+        app.use(express.json())
+      app.use('/api', router)
+      const server = app.listen(0)
+      await new Promise(r => server.once('listening', r))
+      const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/api`
+      try {
+        for (const [name, [args, expected]] of Object.entries(CALLS)) {
+          const res = await post(`${base}/femto/${name}`, args)
+          expect({ name, withJsonParser, body: res.body }).toEqual({ name, withJsonParser, body: expected })
+        }
+        // In one process every call stays in-process: placeOrder needs no other service.
+        expect((await post(`${base}/femto/placeOrder`, ['s', 1, 'e'])).body).toMatchObject({ total: 11 })
+        expect((await post(`${base}/femto/add`, [1])).status).toBe(400)
+        expect((await post(`${base}/femto/nope`, [])).status).toBe(404)
+        expect((await fetch(`${base}/femto/add`)).status).toBe(405)
+        expect((await post(`${base}/femto/checkStock`, ['boom'])).body.error.code).toBe('OUT_OF_STOCK')
+        if (!withJsonParser)
+          expect((await post(`${base}/femto/add`, '[1,2]', { 'content-type': 'text/plain' })).status).toBe(415)
+      }
+      finally {
+        server.close()
+      }
+    }
+  })
+
+  it('finishes in-flight calls on SIGTERM, then exits 0', async () => {
+    const slow = await start(isolated('slowEcho'))
+    const pending = post(`${slow.url}/femto/slowEcho`, ['done', 400])
+    await new Promise(r => setTimeout(r, 100))
+    const exited = slow.stop('SIGTERM')
+    const answer = await pending
+    expect(answer.body).toBe('done')
+    expect(await exited).toBe(0)
+  })
+})
+
+describe('vite build in monolith mode', () => {
+  it('builds one server with every function; calls between them stay in-process', async () => {
+    const out = await viteBuild(APP, 'dist-monolith', { mode: 'monolith' })
+    const mono: Manifest = JSON.parse(readFileSync(join(out, 'servers/femto.json'), 'utf8'))
+    expect(mono.services.map(s => s.file)).toEqual(['monolith.js'])
+    expect(mono.services[0]!.port).toBe(3100)
+    expect(existsSync(join(out, 'servers/add.js'))).toBe(false)
+    const server = await start(isolated('monolith', out))
+    for (const [name, [args, expected]] of Object.entries(CALLS))
+      expect((await post(`${server.url}/femto/${name}`, args)).body, name).toEqual(expected)
+    const order = await post(`${server.url}/femto/placeOrder`, ['s', 1, 'e'])
+    const { pid } = (await post(`${server.url}/femto/whoAmI`, [])).body
+    expect(order.body).toMatchObject({ total: 11, pid })
+    // With several functions, `POST /` has no single function to mean.
+    expect((await post(`${server.url}/`, [1, 2])).status).toBe(404)
+  })
+})
