@@ -29,6 +29,8 @@ describe('the pre-check', () => {
     expect(plugin.transform.handler.call({}, notEvenJavaScript, '/app/src/x.ts')).toBeUndefined()
     // With the text, the same module is parsed and its syntax error reported.
     expect(() => plugin.transform.handler.call({}, `${notEvenJavaScript} 'use femto'`, '/app/src/x.ts')).toThrow(/could not parse/)
+    // Only script modules: a page that mentions the directive is not JavaScript.
+    expect(plugin.transform.handler.call({}, '<p><code>\'use femto\'</code></p>', '/app/index.html')).toBeUndefined()
   })
 
   it('skips files without the text when scanning `include`', async () => {

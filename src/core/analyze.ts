@@ -71,6 +71,9 @@ export interface ModuleAnalysis {
 
 const PARSER_PLUGINS_TS = ['typescript', 'decorators-legacy', 'importAttributes', 'explicitResourceManagement'] as const
 
+/** Script modules the plugin may parse (an `?query` suffix allowed). */
+export const SCRIPT_ID = /\.[cm]?[jt]sx?(?:\?.*)?$/
+
 export function mayHaveDirective(code: string): boolean {
   return code.includes(DIRECTIVE)
 }

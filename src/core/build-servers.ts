@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { rolldown } from 'rolldown'
-import { mayHaveDirective } from './analyze'
+import { mayHaveDirective, SCRIPT_ID } from './analyze'
 import { routerEntry, serviceEntry } from './entries'
 import { createManifest, MANIFEST_FILE } from './manifest'
 import { upperSnake } from './names'
@@ -66,7 +66,7 @@ async function bundle(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, 
       return id === ENTRY ? entry : undefined
     },
     transform(code, id) {
-      if (id.includes('/node_modules/') || id.startsWith('\0') || !mayHaveDirective(code))
+      if (id.includes('/node_modules/') || id.startsWith('\0') || !SCRIPT_ID.test(id) || !mayHaveDirective(code))
         return undefined
       return ctx.transformForServer(id, code, hosted, plan)
     },

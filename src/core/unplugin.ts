@@ -1,7 +1,7 @@
 import type { UnpluginFactory } from 'unplugin'
 import type { Options } from './options'
 import { resolve } from 'node:path'
-import { DIRECTIVE, mayHaveDirective } from './analyze'
+import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from './analyze'
 import { buildServers } from './build-servers'
 import { createContext } from './context'
 import { FemtoUsageError } from './errors'
@@ -43,10 +43,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       return resolveRuntimeId(id)
     },
     transform: {
-      filter: { id: { exclude: [/[\\/]node_modules[\\/]/, /^\0/] }, code: DIRECTIVE },
+      filter: { id: { include: [SCRIPT_ID], exclude: [/[\\/]node_modules[\\/]/, /^\0/] }, code: DIRECTIVE },
       handler(code, id) {
         // The filter above is the pre-check where the bundler applies it; this is the same check where it does not.
-        if (!mayHaveDirective(code))
+        if (!SCRIPT_ID.test(id) || !mayHaveDirective(code))
           return undefined
         const environment = (this as any).environment as { config: { consumer: string } } | undefined
         try {
@@ -70,7 +70,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       },
       closeBundle: {
         sequential: true,
-        async handler() {
+        async handler(error?: Error) {
+          if (error)
+            return
           const environment = (this as any).environment as { name: string, config: { consumer: string, build: { outDir: string } } } | undefined
           if (command !== 'build' || (environment && environment.config.consumer !== 'client'))
             return
