@@ -22,6 +22,35 @@ describe('bad directive use', () => {
   })
 })
 
+describe('names that would collide outside the source', () => {
+  const fn = (name: string): string => `export async function ${name}() {\n  'use femto'\n}\n`
+  it.each([
+    ['case only', 'inStock', 'instock', /differ only in case/],
+    ['the FEMTO_URL_ variable', 'inStock', 'in_stock', /would share the variable FEMTO_URL_IN_STOCK/],
+  ])('%s', (_, first, second, message) => {
+    const ctx = createContext({})
+    ctx.setRoot('/app')
+    ctx.analyze('/app/src/a.ts', fn(first))
+    expect(() => ctx.analyze('/app/src/b.ts', fn(second))).toThrow(message)
+  })
+
+  it('refuses a basePath of / (functions would shadow the app)', () => {
+    expect(() => createContext({ basePath: '/' })).toThrow(/basePath/)
+  })
+
+  it('does not scan or transform files under `exclude`', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'femto-exclude-'))
+    await import('node:fs/promises').then(fs => fs.mkdir(join(root, 'src/legacy'), { recursive: true }))
+    writeFileSync(join(root, 'src/legacy/old.ts'), fn('old'))
+    writeFileSync(join(root, 'src/new.ts'), fn('fresh'))
+    const ctx = createContext({ exclude: ['src/legacy/**'] })
+    ctx.setRoot(root)
+    await ctx.scan()
+    expect([...ctx.registry.keys()]).toEqual(['fresh'])
+    expect(ctx.isExcluded(join(root, 'src/legacy/old.ts'))).toBe(true)
+  })
+})
+
 describe('the pre-check', () => {
   it('never parses a module without the directive text, so it leaves it untouched', async () => {
     const plugin = unpluginFactory(undefined, { framework: 'vite' } as any) as any

@@ -192,7 +192,8 @@ describe('vite build of a multi-file app', () => {
     expect(ok.body).toMatchObject({ stock: { sku: 'sku-9', ok: true }, total: 12, mail: { sent: true, to: 'a@b.c', subject: 'order sku-9' } })
     // The callee's error crosses the hop with its code.
     const failed = await post(`${order.url}/femto/placeOrder`, ['boom', 1, 'a@b.c'])
-    expect(failed.body.error).toMatchObject({ code: 'OUT_OF_STOCK', name: 'StockError' })
+    expect(failed.body.error).toMatchObject({ code: 'OUT_OF_STOCK', name: 'StockError', message: 'no stock for boom', data: { sku: 'boom' } })
+    expect(Object.keys(failed.body.error.data)).toEqual(['sku'])
     // With `add` gone, the caller reports that it could not reach it: the call really was remote.
     await add.stop()
     const unreachable = await post(`${order.url}/femto/placeOrder`, ['sku-9', 2, 'a@b.c'])

@@ -213,7 +213,8 @@ export function analyzeModule(id: string, code: string, options: AnalyzeOptions 
       }
 
       const localName = localNameOf(path)
-      const exportNames = localName ? exportsOf.get(localName) ?? [] : []
+      // A nested function's name is local to its scope: a top-level export of the same name is another binding.
+      const exportNames = localName && !nested ? [...(exportsOf.get(localName) ?? [])] : []
       const isAnonymousDefault = !localName && path.parentPath.isExportDefaultDeclaration()
       if (isAnonymousDefault)
         exportNames.push('default')

@@ -35,6 +35,10 @@ const ENTRY = '\0femto-entry'
 export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions): Promise<Manifest> {
   const { options } = ctx
   const plan = ctx.plan()
+  for (const name of Object.keys(options.functions)) {
+    if (!plan.serviceOf.has(name))
+      (build.log ?? console.warn)(`[unplugin-femto] options.functions.${name}: no femto function has this name (known: ${plan.functions.map(f => f.name).join(', ')})`)
+  }
   const dir = join(build.outDir, options.serversDir)
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true })
@@ -66,7 +70,7 @@ async function bundle(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, 
       return id === ENTRY ? entry : undefined
     },
     transform(code, id) {
-      if (id.includes('/node_modules/') || id.startsWith('\0') || !SCRIPT_ID.test(id) || !mayHaveDirective(code))
+      if (id.startsWith('\0') || id.includes('/node_modules/') || !SCRIPT_ID.test(id) || !mayHaveDirective(code) || ctx.isExcluded(id))
         return undefined
       return ctx.transformForServer(id, code, hosted, plan)
     },

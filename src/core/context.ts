@@ -3,6 +3,7 @@ import type { Options, ResolvedOptions } from './options'
 import type { TransformResult } from './transform'
 import { readFile } from 'node:fs/promises'
 import { relative } from 'node:path'
+import picomatch from 'picomatch'
 import { glob } from 'tinyglobby'
 import { analyzeModule, mayHaveDirective } from './analyze'
 import { FemtoUsageError } from './errors'
@@ -47,6 +48,9 @@ export function createContext(rawOptions: Options | undefined) {
   const registry = new Map<string, RegisteredFunction>()
 
   const display = (id: string): string => relative(root, id).replace(/\\/g, '/') || id
+  const excluded = picomatch(options.exclude, { dot: true })
+  /** Outside `exclude`: the scan skips it and no transform touches it. */
+  const isExcluded = (id: string): boolean => excluded(display(id.replace(/\?.*$/, '')))
 
   function analyze(id: string, code: string): ModuleAnalysis {
     const cached = analyses.get(id)
@@ -64,15 +68,18 @@ export function createContext(rawOptions: Options | undefined) {
         registry.delete(name)
     }
     for (const fn of analysis.functions) {
-      const other = registry.get(fn.name)
-      if (other) {
-        throw new FemtoUsageError(
-          `two femto functions are named '${fn.name}': this one and the one at ${other.file}:${other.line}:${other.column + 1}. Service names must be unique across the project; export one under another name, e.g. \`export { ${fn.localName ?? fn.name} as ${fn.name}2 }\``,
-          id,
-          code,
-          { line: fn.line, column: fn.column },
-          display(id),
-        )
+      const fail = (reason: string): never => {
+        throw new FemtoUsageError(`${reason}; export one under another name, e.g. \`export { ${fn.localName ?? fn.name} as ${fn.name}2 }\``, id, code, { line: fn.line, column: fn.column }, display(id))
+      }
+      for (const other of registry.values()) {
+        const at = `${other.file}:${other.line}:${other.column + 1}`
+        if (other.name === fn.name)
+          fail(`two femto functions are named '${fn.name}': this one and the one at ${at}. Service names must be unique across the project`)
+        // Names become file names (which may be case-insensitive) and FEMTO_URL_<NAME> variables.
+        if (other.name.toLowerCase() === fn.name.toLowerCase())
+          fail(`'${fn.name}' and '${other.name}' (at ${at}) differ only in case, so their service files would collide on a case-insensitive disk`)
+        if (upperSnake(other.name) === upperSnake(fn.name))
+          fail(`'${fn.name}' and '${other.name}' (at ${at}) would share the variable FEMTO_URL_${upperSnake(fn.name)}`)
       }
       registry.set(fn.name, { ...fn, id, file: display(id), route: `${options.basePath}/${fn.name}` })
     }
@@ -89,7 +96,7 @@ export function createContext(rawOptions: Options | undefined) {
   }
 
   function plan(): Plan {
-    const functions = [...registry.values()].sort((a, b) => a.name.localeCompare(b.name))
+    const functions = [...registry.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     let services: ServiceUnit[]
     if (options.mode === 'monolith') {
       services = [{ name: 'monolith', file: 'monolith.js', port: options.basePort, functions }]
@@ -149,6 +156,7 @@ export function createContext(rawOptions: Options | undefined) {
     },
     registry,
     analyze,
+    isExcluded,
     scan,
     plan,
     transformForClient,

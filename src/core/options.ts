@@ -85,6 +85,8 @@ const toArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [val
 
 export function resolveOptions(options: Options = {}): ResolvedOptions {
   const basePath = `/${(options.basePath ?? '/femto').replace(/^\/+|\/+$/g, '')}`.replace(/^\/$/, '')
+  if (basePath === '')
+    throw new Error(`[unplugin-femto] basePath: '${options.basePath}' would put functions beside the app's own pages; use a prefix such as '/femto' or '/api'`)
   const basePort = options.basePort ?? 3100
   if (!Number.isInteger(basePort) || basePort < 1 || basePort > 65535 - 1000)
     throw new Error(`[unplugin-femto] basePort: ${basePort} leaves no room for 999 service ports below 65536`)

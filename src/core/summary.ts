@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { gzipSync } from 'node:zlib'
 
-const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} kB`
+const kb = (bytes: number): string => (bytes >= 1024 ** 2 ? `${+(bytes / 1024 ** 2).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} kB`)
 
 /** The build's table of services, like a framework's build summary. */
 export async function printSummary(manifest: Manifest, dir: string, log: (message: string) => void): Promise<void> {

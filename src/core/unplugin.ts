@@ -46,7 +46,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       filter: { id: { include: [SCRIPT_ID], exclude: [/[\\/]node_modules[\\/]/, /^\0/] }, code: DIRECTIVE },
       handler(code, id) {
         // The filter above is the pre-check where the bundler applies it; this is the same check where it does not.
-        if (!SCRIPT_ID.test(id) || !mayHaveDirective(code))
+        if (!SCRIPT_ID.test(id) || !mayHaveDirective(code) || ctx.isExcluded(id))
           return undefined
         const environment = (this as any).environment as { config: { consumer: string } } | undefined
         try {

@@ -29,5 +29,17 @@ export async function callFemto(meta: StubMeta, args: unknown[]): Promise<unknow
   const text = await response.text()
   if (!response.ok)
     throw errorFromResponse(response.status, text, response.headers.get('x-request-id') ?? undefined)
-  return text === '' ? undefined : JSON.parse(text)
+  return parseResult(meta, text)
+}
+
+/** A 200 whose body is not JSON (a proxy's page, a truncated answer) is a failed call too. */
+export function parseResult(meta: StubMeta, text: string): unknown {
+  if (text === '')
+    return undefined
+  try {
+    return JSON.parse(text)
+  }
+  catch {
+    throw new FemtoError(502, { code: 'BAD_RESPONSE', message: `femto function '${meta.name}' answered something that is not JSON: ${text.slice(0, 100)}` })
+  }
 }

@@ -11,7 +11,9 @@ export const ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL_ERROR: 500,
-  /** Client side only: the service could not be reached or answered something unreadable. */
+  /** Client side only: the service answered something that is not the wire format. */
+  BAD_RESPONSE: 502,
+  /** Client side only: the service could not be reached. */
   UNAVAILABLE: 503,
 } as const
 

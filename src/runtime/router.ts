@@ -1,7 +1,7 @@
 import type { Request, Response, Router } from 'express'
 import type { ServedFunction } from './server/types'
 import express from 'express'
-import { errorOutcome, handleCall, send, sendError } from './server/handle'
+import { errorOutcome, handleCall, requestIdOf, send, sendError } from './server/handle'
 
 export interface RouterOptions {
   basePath: string
@@ -26,8 +26,8 @@ export function createRouter(options: RouterOptions): Router {
   router.all(`${options.basePath}/{*rest}`, (req: Request, res: Response) => {
     sendError(req, res, errorOutcome('NOT_FOUND', `no femto function at ${req.method} ${req.path}`))
   })
-  router.get(['/healthz', '/readyz'], (_req: Request, res: Response) => {
-    send(res, { status: 200, body: JSON.stringify({ status: 'ok', service: 'router' }) }, 'health')
+  router.get(['/healthz', '/readyz'], (req: Request, res: Response) => {
+    send(res, { status: 200, body: JSON.stringify({ status: 'ok', service: 'router' }) }, requestIdOf(req))
   })
   return router
 }

@@ -28,7 +28,7 @@ export function createStaticHandler(root: string, hidden: string[]) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = decodeURIComponent((req.url ?? '/').split('?')[0]!)
     let file = normalize(join(root, url))
-    if (!file.startsWith(root) || hiddenDirs.some(d => file.startsWith(d) || `${file}${sep}` === d))
+    if ((file !== root && !file.startsWith(root + sep)) || hiddenDirs.some(d => file.startsWith(d) || `${file}${sep}` === d))
       return notFound(res)
     let info = await stat(file).catch(() => undefined)
     if (info?.isDirectory()) {

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process'
 import type { Browser } from 'playwright-core'
 import { spawn } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { createBuilder } from 'vite'
@@ -21,6 +22,8 @@ let browser: Browser
 
 beforeAll(async () => {
   // The playground's own vite.config.ts, with the plugin as the package ships it (dist/).
+  mkdirSync(join(PLAYGROUND, 'dist-sibling'), { recursive: true })
+  writeFileSync(join(PLAYGROUND, 'dist-sibling/secret.txt'), 'not for the browser')
   const builder = await createBuilder({ root: PLAYGROUND, logLevel: 'silent', build: { emptyOutDir: true } })
   await builder.buildApp()
   up = spawn(process.execPath, [CLI, 'up', join(PLAYGROUND, 'dist'), '--port', '0', '--free-ports'], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -101,6 +104,8 @@ describe('the playground through femto up, in real Chromium', () => {
     for (const hidden of ['/servers/femto.json', '/servers/charge.js', '/servers/', '/servers'])
       expect((await fetch(`${url}${hidden}`)).status, hidden).toBe(404)
     expect((await fetch(`${url}/%2e%2e/package.json`)).status).toBe(404)
+    // A sibling folder whose name starts like the served one is outside it too.
+    expect((await fetch(`${url}/%2e%2e/dist-sibling/secret.txt`)).status).toBe(404)
     expect((await post(`${url}/femto/price`, { items: [{ sku: 'tee', qty: 1 }] })).body).toMatchObject({ total: 3000 })
     expect((await post(`${url}/femto/nope`, [])).status).toBe(404)
     expect((await fetch(`${url}/healthz`)).status).toBe(200)

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { StubMeta } from '../protocol'
 import http from 'node:http'
 import https from 'node:https'
+import { parseResult } from '../client'
 import { errorFromResponse, FemtoError } from '../errors'
 
 // Service-to-service calls reuse connections: a keep-alive `node:http` call costs about half a `fetch`.
@@ -37,7 +38,7 @@ export function callService(meta: StubMeta, args: unknown[]): Promise<unknown> {
         const text = Buffer.concat(chunks).toString()
         const status = res.statusCode ?? 0
         if (status >= 200 && status < 300)
-          resolve(text === '' ? undefined : JSON.parse(text))
+          resolve(parseResult(meta, text))
         else
           reject(errorFromResponse(status, text, res.headers['x-request-id'] as string | undefined))
       })

@@ -1,5 +1,6 @@
 import type { ErrorCode, ErrorPayload } from '../protocol'
 import type { Outcome } from './types'
+import { FemtoError } from '../errors'
 import { ERROR_STATUS } from '../protocol'
 
 export function errorOutcome(code: ErrorCode, message: string, headers?: Record<string, string>): Outcome {
@@ -18,6 +19,15 @@ const OWN_FIELDS = new Set(['code', 'name', 'message', 'stack'])
 /** A thrown value as the 500 body: its name, message, code and own enumerable props. */
 export function thrownOutcome(thrown: unknown, requestId: string): Outcome {
   const dev = process.env.NODE_ENV === 'development'
+  if (thrown instanceof FemtoError) {
+    // A callee's error passes through a caller unchanged, not wrapped in the caller's own fields.
+    const payload: ErrorPayload = { code: thrown.code, message: thrown.message, name: thrown.name, requestId }
+    if (Object.keys(thrown.data).length > 0)
+      payload.data = thrown.data
+    if (dev && thrown.remoteStack)
+      payload.stack = thrown.remoteStack
+    return { status: 500, body: safeStringify(payload) }
+  }
   const error = thrown instanceof Error ? thrown : undefined
   const payload: ErrorPayload = {
     code: typeof (thrown as any)?.code === 'string' ? (thrown as any).code : 'INTERNAL_ERROR',
@@ -36,14 +46,16 @@ export function thrownOutcome(thrown: unknown, requestId: string): Outcome {
   }
   if (dev && error?.stack)
     payload.stack = error.stack
-  let body: string
+  return { status: 500, body: safeStringify(payload) }
+}
+
+function safeStringify(payload: ErrorPayload): string {
   try {
-    body = JSON.stringify({ error: payload })
+    return JSON.stringify({ error: payload })
   }
   catch {
     // Props that JSON cannot carry (cycles, BigInt) are dropped rather than failing the answer.
     delete payload.data
-    body = JSON.stringify({ error: payload })
+    return JSON.stringify({ error: payload })
   }
-  return { status: 500, body }
 }

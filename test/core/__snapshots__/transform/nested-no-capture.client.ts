@@ -9,3 +9,6 @@ export function schedule(name: string) {
   log(name)
   return runJob(name)
 }
+
+// A top-level export of the same name is another binding: the nested service is not exported by it.
+export const runJob = (id: string) => `local ${id}`

@@ -12,6 +12,9 @@ export function schedule(name: string) {
   return runJob(name)
 }
 
+// A top-level export of the same name is another binding: the nested service is not exported by it.
+export const runJob = (id: string) => `local ${id}`
+
 export const __femto$runJob = async function runJob(id: string) {
     
     return `${PREFIX}${id}`
