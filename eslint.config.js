@@ -9,4 +9,8 @@ export default antfu({
     // V8 shares the compiled code of a regex literal across evaluations; hot paths are benchmarked instead.
     'e18e/prefer-static-regex': 'off',
   },
+}, {
+  // Benchmarks are scripts run top to bottom.
+  files: ['bench/**'],
+  rules: { 'antfu/no-top-level-await': 'off' },
 })

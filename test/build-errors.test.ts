@@ -22,16 +22,30 @@ describe('bad directive use', () => {
   })
 })
 
+describe('bad directive use in a file nothing imports', () => {
+  it('is found by the scan of `include` and fails the build just the same', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'femto-orphan-'))
+    await import('node:fs/promises').then(fs => fs.mkdir(join(root, 'src')))
+    writeFileSync(join(root, 'index.html'), '<script type="module" src="/src/main.ts"></script>\n')
+    writeFileSync(join(root, 'src/main.ts'), 'console.log(1)\n')
+    writeFileSync(join(root, 'src/orphan.ts'), 'export const api = {\n  async run() {\n    \'use femto\'\n  },\n}\n')
+    const thrown: any = await viteBuild(root, 'dist').then(() => undefined, e => e)
+    const error = thrown?.errors?.[0] ?? thrown
+    expect(error.message).toContain('src/orphan.ts:3:5: \'use femto\' cannot mark an object method')
+    expect(error.frame).toContain('> 3 |     \'use femto\'')
+  })
+})
+
 describe('names that would collide outside the source', () => {
   const fn = (name: string): string => `export async function ${name}() {\n  'use femto'\n}\n`
   it.each([
     ['case only', 'inStock', 'instock', /differ only in case/],
     ['the FEMTO_URL_ variable', 'inStock', 'in_stock', /would share the variable FEMTO_URL_IN_STOCK/],
-  ])('%s', (_, first, second, message) => {
+  ])('%s', async (_, first, second, message) => {
     const ctx = createContext({})
     ctx.setRoot('/app')
-    ctx.analyze('/app/src/a.ts', fn(first))
-    expect(() => ctx.analyze('/app/src/b.ts', fn(second))).toThrow(message)
+    await ctx.analyze('/app/src/a.ts', fn(first))
+    await expect(ctx.analyze('/app/src/b.ts', fn(second))).rejects.toThrow(message)
   })
 
   it('refuses a basePath of / (functions would shadow the app)', () => {
@@ -55,11 +69,11 @@ describe('the pre-check', () => {
   it('never parses a module without the directive text, so it leaves it untouched', async () => {
     const plugin = unpluginFactory(undefined, { framework: 'vite' } as any) as any
     const notEvenJavaScript = 'this is ((( not a module'
-    expect(plugin.transform.handler.call({}, notEvenJavaScript, '/app/src/x.ts')).toBeUndefined()
+    expect(await plugin.transform.handler.call({}, notEvenJavaScript, '/app/src/x.ts')).toBeUndefined()
     // With the text, the same module is parsed and its syntax error reported.
-    expect(() => plugin.transform.handler.call({}, `${notEvenJavaScript} 'use femto'`, '/app/src/x.ts')).toThrow(/could not parse/)
+    await expect(plugin.transform.handler.call({}, `${notEvenJavaScript} 'use femto'`, '/app/src/x.ts')).rejects.toThrow(/could not parse/)
     // Only script modules: a page that mentions the directive is not JavaScript.
-    expect(plugin.transform.handler.call({}, '<p><code>\'use femto\'</code></p>', '/app/index.html')).toBeUndefined()
+    expect(await plugin.transform.handler.call({}, '<p><code>\'use femto\'</code></p>', '/app/index.html')).toBeUndefined()
   })
 
   it('skips files without the text when scanning `include`', async () => {

@@ -177,7 +177,9 @@ describe('vite build of a multi-file app', () => {
     const echoed = await post(`${add.url}/femto/add`, [1, 1], { 'content-type': 'application/json', 'x-request-id': 'req-42' })
     expect(echoed.headers.get('x-request-id')).toBe('req-42')
     const made = await post(`${add.url}/femto/add`, [1, 1])
-    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-z]+-[0-9a-z]+$/)
+    const next = await post(`${add.url}/femto/add`, [1, 1])
+    expect(next.headers.get('x-request-id')).not.toBe(made.headers.get('x-request-id'))
     expect(made.headers.get('server-timing')).toMatch(/^fn;dur=\d+\.\d+$/)
   })
 

@@ -4,11 +4,10 @@ import { parse } from '@babel/parser'
 import traverseModule from '@babel/traverse'
 import { FemtoUsageError } from './errors'
 import { camelCaseFileName, isValidServiceName, RESERVED_NAMES, suggestAlias } from './names'
+import { DIRECTIVE } from './precheck'
 
 // @babel/traverse is CommonJS; its default export sits one level deeper under some loaders.
 const traverse: typeof traverseModule = (traverseModule as any).default ?? traverseModule
-
-export const DIRECTIVE = 'use femto'
 
 export interface Range { start: number, end: number }
 
@@ -70,13 +69,6 @@ export interface ModuleAnalysis {
 }
 
 const PARSER_PLUGINS_TS = ['typescript', 'decorators-legacy', 'importAttributes', 'explicitResourceManagement'] as const
-
-/** Script modules the plugin may parse (an `?query` suffix allowed). */
-export const SCRIPT_ID = /\.[cm]?[jt]sx?(?:\?.*)?$/
-
-export function mayHaveDirective(code: string): boolean {
-  return code.includes(DIRECTIVE)
-}
 
 export function parseModule(id: string, code: string): t.File {
   const isTs = /\.[cm]?tsx?$/.test(id)

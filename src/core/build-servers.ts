@@ -2,13 +2,13 @@ import type { Plugin as RolldownPlugin } from 'rolldown'
 import type { FemtoContext, Plan } from './context'
 import type { BuiltBundle, Manifest } from './manifest'
 import { createHash } from 'node:crypto'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { rolldown } from 'rolldown'
-import { mayHaveDirective, SCRIPT_ID } from './analyze'
 import { routerEntry, serviceEntry } from './entries'
 import { createManifest, MANIFEST_FILE } from './manifest'
 import { upperSnake } from './names'
+import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from './precheck'
 import { resolveRuntimeId } from './runtime-paths'
 import { printSummary } from './summary'
 
@@ -23,6 +23,9 @@ export interface ServerBuildOptions {
 }
 
 const ENTRY = '\0femto-entry'
+// Measured on 2 cores, 1000 one-function bundles: 1 at a time 24.8 s, 4: ~20 s, 16: 14.1 s, 32: 14.1 s
+// (one 1000-function module: 15.8 s), 64: 11.9 s but more memory. Most of a bundle is waiting.
+const CONCURRENT_BUNDLES = 32
 
 /**
  * Builds every service as its own single-file bundle, plus `router.js` and `femto.json`.
@@ -44,10 +47,14 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
   await mkdir(dir, { recursive: true })
 
   const bundles = new Map<string, BuiltBundle>()
-  for (const unit of plan.services) {
-    const hosted = new Set(unit.functions.map(f => f.name))
-    bundles.set(unit.name, await bundle(ctx, plan, build, serviceEntry(unit, options), hosted, join(dir, unit.file), []))
-  }
+  // Many bundles at once: while some wait on rolldown's native work and the disk, others run JS.
+  const queue = [...plan.services]
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_BUNDLES, queue.length) }, async () => {
+    for (let unit = queue.shift(); unit; unit = queue.shift()) {
+      const hosted = new Set(unit.functions.map(f => f.name))
+      bundles.set(unit.name, await bundle(ctx, plan, build, serviceEntry(unit, options), hosted, join(dir, unit.file), []))
+    }
+  }))
   const everything = new Set(plan.functions.map(f => f.name))
   const router = await bundle(ctx, plan, build, routerEntry(plan.functions, options), everything, join(dir, 'router.js'), ['express'])
 
@@ -59,20 +66,28 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
 }
 
 async function bundle(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, entry: string, hosted: Set<string>, file: string, external: string[]): Promise<BuiltBundle> {
+  // Native filters keep rolldown from calling into JS for every module of every bundle.
   const plugin: RolldownPlugin = {
     name: 'femto:server',
-    resolveId(id) {
-      if (id === ENTRY)
-        return ENTRY
-      return resolveRuntimeId(id)
+    resolveId: {
+      filter: { id: /^(?:\0femto-entry$|unplugin-femto\/runtime)/ },
+      handler(id) {
+        return id === ENTRY ? ENTRY : resolveRuntimeId(id)
+      },
     },
-    load(id) {
-      return id === ENTRY ? entry : undefined
+    load: {
+      filter: { id: /^\0femto-entry$/ },
+      handler() {
+        return entry
+      },
     },
-    transform(code, id) {
-      if (id.startsWith('\0') || id.includes('/node_modules/') || !SCRIPT_ID.test(id) || !mayHaveDirective(code) || ctx.isExcluded(id))
-        return undefined
-      return ctx.transformForServer(id, code, hosted, plan)
+    transform: {
+      filter: { id: { include: [SCRIPT_ID], exclude: [/[\\/]node_modules[\\/]/, /^\0/] }, code: DIRECTIVE },
+      handler(code, id) {
+        if (!mayHaveDirective(code) || ctx.isExcluded(id))
+          return undefined
+        return ctx.transformForServer(id, code, hosted, plan)
+      },
     },
   }
   const bundler = await rolldown({
@@ -91,13 +106,15 @@ async function bundle(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, 
       handler(level, log)
     },
   })
+  let code: Buffer
   try {
-    await bundler.write({ file, format: 'esm', codeSplitting: false, sourcemap: false })
+    const { output } = await bundler.generate({ format: 'esm', codeSplitting: false, sourcemap: false })
+    code = Buffer.from(output[0].code)
   }
   finally {
     await bundler.close()
   }
-  const code = await readFile(file)
+  await writeFile(file, code)
   return {
     file: file.slice(file.lastIndexOf('/') + 1),
     bytes: code.length,

@@ -24,7 +24,7 @@ export interface Options {
    */
   basePath?: string
   /**
-   * First port of the range the manifest assigns services from (`basePort + 1 … basePort + 999`,
+   * First port of the range the manifest assigns services from (`basePort + 1 … basePort + 4999`,
    * by a hash of the service name, so ports stay put when functions are added).
    * The monolith server takes `basePort` itself.
    * @default 3100
@@ -88,8 +88,8 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
   if (basePath === '')
     throw new Error(`[unplugin-femto] basePath: '${options.basePath}' would put functions beside the app's own pages; use a prefix such as '/femto' or '/api'`)
   const basePort = options.basePort ?? 3100
-  if (!Number.isInteger(basePort) || basePort < 1 || basePort > 65535 - 1000)
-    throw new Error(`[unplugin-femto] basePort: ${basePort} leaves no room for 999 service ports below 65536`)
+  if (!Number.isInteger(basePort) || basePort < 1 || basePort > 65535 - 5000)
+    throw new Error(`[unplugin-femto] basePort: ${basePort} leaves no room for 4999 service ports below 65536`)
   const mode = options.mode ?? 'split'
   if (mode !== 'split' && mode !== 'monolith')
     throw new Error(`[unplugin-femto] mode: '${mode}' is not 'split' or 'monolith'`)

@@ -1,4 +1,6 @@
-const RANGE = 999
+// Room for a few thousand services, with few enough collisions that ports rarely move.
+export const PORT_RANGE = 4999
+const RANGE = PORT_RANGE
 
 /** FNV-1a: tiny, stable across Node versions and platforms. */
 function hash(text: string): number {

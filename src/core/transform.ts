@@ -4,7 +4,7 @@ import MagicString from 'magic-string'
 
 export interface TransformResult {
   code: string
-  map: SourceMap
+  map: SourceMap | null
 }
 
 export interface StubSpec {
@@ -12,14 +12,23 @@ export interface StubSpec {
   from: string
   /** Name of the helper export: `(meta, args) => result`. */
   helper: string
-  /** Static facts the stub passes to the helper (name, route, …): JSON-serialisable. */
-  meta: (fn: FemtoFunction) => Record<string, unknown>
+  /**
+   * Static facts the stub passes to the helper (name, route, …), as a JSON object literal.
+   * A string, so that callers transforming the same module many times can compute it once.
+   */
+  meta: (fn: FemtoFunction) => string
 }
 
 export interface TransformOptions {
   /** Functions whose bodies stay in this output; every other femto function becomes a stub. */
   hosted: (fn: FemtoFunction) => boolean
   stub: StubSpec
+  /**
+   * Whether to make a source map. Services are bundled once per service from the same modules,
+   * and a hires map of a large module on every one of those bundles is most of their cost.
+   * @default true
+   */
+  sourcemap?: boolean
 }
 
 const HELPER_LOCAL = '__femto_call'
@@ -51,13 +60,13 @@ export function transformModule(code: string, analysis: ModuleAnalysis, options:
     s.remove(analysis.moduleDirective.start, analysis.moduleDirective.end)
 
   const stubbed = new Set<string>()
-  const stubbedRanges: { start: number, end: number }[] = []
-  const inside = (r: { start: number, end: number }): boolean => stubbedRanges.some(o => r.start >= o.start && r.end <= o.end)
-  // Outermost first, so that a stub swallows whatever femto function it contained.
+  // Outermost first, so that a stub swallows whatever femto function it contained: ranges nest
+  // or are disjoint, so "inside the last stub" is one comparison.
   const ordered = [...analysis.functions].sort((a, b) => a.range.start - b.range.start || b.range.end - a.range.end)
+  let stubbedUntil = -1
   const appended: string[] = []
   for (const fn of ordered) {
-    if (inside(fn.range)) {
+    if (fn.range.start < stubbedUntil) {
       stubbed.add(`fn:${fn.name}`)
       continue
     }
@@ -72,7 +81,7 @@ export function transformModule(code: string, analysis: ModuleAnalysis, options:
     }
     s.overwrite(fn.range.start, fn.range.end, stubText(fn, options.stub))
     stubbed.add(`fn:${fn.name}`)
-    stubbedRanges.push(fn.range)
+    stubbedUntil = fn.range.end
   }
 
   const nothingHosted = stubbed.size === analysis.functions.length
@@ -95,13 +104,13 @@ export function transformModule(code: string, analysis: ModuleAnalysis, options:
     return undefined
   return {
     code: s.toString(),
-    map: s.generateMap({ hires: 'boundary', source: analysis.id, includeContent: true }),
+    map: options.sourcemap === false ? null : s.generateMap({ hires: 'boundary', source: analysis.id, includeContent: true }),
   }
 }
 
 function stubText(fn: FemtoFunction, stub: StubSpec): string {
   const name = fn.declaration && fn.localName ? ` ${fn.localName}` : ''
-  return `function${name}(...args) { return ${HELPER_LOCAL}(${JSON.stringify(stub.meta(fn))}, args) }`
+  return `function${name}(...args) { return ${HELPER_LOCAL}(${stub.meta(fn)}, args) }`
 }
 
 function withoutDirective(code: string, fn: FemtoFunction): string {

@@ -1,10 +1,8 @@
 import type { UnpluginFactory } from 'unplugin'
 import type { Options } from './options'
 import { resolve } from 'node:path'
-import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from './analyze'
-import { buildServers } from './build-servers'
 import { createContext } from './context'
-import { FemtoUsageError } from './errors'
+import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from './precheck'
 import { resolveRuntimeId } from './runtime-paths'
 
 /**
@@ -17,34 +15,43 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   let alias: Record<string, string> | undefined
   let define: Record<string, string> | undefined
   let command: 'build' | 'serve' = 'build'
+  let scanned: Promise<unknown> = Promise.resolve()
 
   // The bundler reports usage errors with its own code frame and position.
   const report = (pluginContext: unknown, error: unknown): never => {
     const fail = (pluginContext as { error?: (e: object) => never }).error
-    if (error instanceof FemtoUsageError && fail)
-      fail.call(pluginContext, { message: error.headline, id: error.id, loc: error.loc, frame: error.frame })
+    // Duck-typed: the class lives in the lazily loaded engine.
+    if (error instanceof Error && error.name === 'FemtoUsageError' && fail)
+      fail.call(pluginContext, { message: (error as any).headline, id: (error as any).id, loc: (error as any).loc, frame: (error as any).frame })
     throw error
   }
 
   return {
     name: 'unplugin-femto',
     enforce: 'pre',
-    async buildStart() {
+    buildStart() {
       if (meta.framework !== 'vite')
         throw new Error(`[unplugin-femto] ${meta.framework} is not supported yet: use unplugin-femto/vite`)
-      try {
-        await ctx.scan()
-      }
-      catch (error) {
-        report(this, error)
-      }
+      // The scan runs beside the bundler's own work and is awaited before the services are built.
+      scanned = ctx.scan().then(() => undefined, (error: unknown) => error)
     },
-    resolveId(id) {
-      return resolveRuntimeId(id)
+    async buildEnd(error?: Error) {
+      // Awaited here rather than in closeBundle, so that a bad directive found only by the scan
+      // is reported like any other build error, with its frame.
+      const scanError = await scanned
+      if (scanError && !error)
+        report(this, scanError)
+    },
+    resolveId: {
+      // A native filter: the bundler calls this hook only for the runtime's own ids.
+      filter: { id: /^unplugin-femto\/runtime/ },
+      handler(id) {
+        return resolveRuntimeId(id)
+      },
     },
     transform: {
       filter: { id: { include: [SCRIPT_ID], exclude: [/[\\/]node_modules[\\/]/, /^\0/] }, code: DIRECTIVE },
-      handler(code, id) {
+      async handler(code, id) {
         // The filter above is the pre-check where the bundler applies it; this is the same check where it does not.
         if (!SCRIPT_ID.test(id) || !mayHaveDirective(code) || ctx.isExcluded(id))
           return undefined
@@ -52,8 +59,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         try {
           // Server-side code of the app itself (SSR) reaches the services over HTTP, as the browser does.
           return environment?.config.consumer === 'server'
-            ? ctx.transformForServer(id, code, new Set(), ctx.plan())
-            : ctx.transformForClient(id, code)
+            ? await ctx.transformForServer(id, code, new Set(), ctx.plan())
+            : await ctx.transformForClient(id, code)
         }
         catch (error) {
           return report(this, error)
@@ -76,7 +83,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
           const environment = (this as any).environment as { name: string, config: { consumer: string, build: { outDir: string } } } | undefined
           if (command !== 'build' || (environment && environment.config.consumer !== 'client'))
             return
+          if ((await scanned) || ctx.registry.size === 0)
+            return
           const dir = environment ? resolve(ctx.root, environment.config.build.outDir) : outDir
+          const { buildServers } = await import('./build-servers')
           await buildServers(ctx, { outDir: dir, alias, define, log: message => console.log(message) })
         },
       },

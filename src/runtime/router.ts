@@ -20,7 +20,7 @@ export function createRouter(options: RouterOptions): Router {
         return sendError(req, res, errorOutcome('METHOD_NOT_ALLOWED', 'femto functions are called with POST', { allow: 'POST' }))
       // An app-level `express.json()` may have consumed the stream already: use what it parsed.
       const parsed = req.readableEnded ? { body: req.body ?? [] } : undefined
-      void handleCall(fn, req, res, parsed)
+      handleCall(fn, req, res, parsed)
     })
   }
   router.all(`${options.basePath}/{*rest}`, (req: Request, res: Response) => {

@@ -11,8 +11,8 @@ const FIXTURES = join(import.meta.dirname, '../fixtures/transform')
 const SNAPSHOTS = join(import.meta.dirname, '__snapshots__/transform')
 const cases = readdirSync(FIXTURES).filter(f => f.endsWith('.ts')).sort()
 
-const clientStub = { from: 'unplugin-femto/runtime', helper: 'callFemto', meta: (fn: { name: string }) => ({ name: fn.name, route: `/femto/${fn.name}` }) }
-const serverStub = { from: 'unplugin-femto/runtime/server', helper: 'callService', meta: (fn: { name: string }) => ({ name: fn.name, route: `/femto/${fn.name}`, port: 3101 }) }
+const clientStub = { from: 'unplugin-femto/runtime', helper: 'callFemto', meta: (fn: { name: string }) => JSON.stringify({ name: fn.name, route: `/femto/${fn.name}` }) }
+const serverStub = { from: 'unplugin-femto/runtime/server', helper: 'callService', meta: (fn: { name: string }) => JSON.stringify({ name: fn.name, route: `/femto/${fn.name}`, port: 3101 }) }
 
 function reparse(code: string): void {
   parse(code, { sourceType: 'module', plugins: ['typescript'] })
@@ -41,7 +41,7 @@ describe('transform: one fixture per directive form', () => {
         reparse(out.code)
         // A second pass finds no directive left and changes nothing.
         expect(transformModule(out.code, analyzeModule(id, out.code), { hosted: () => false, stub: clientStub })).toBeUndefined()
-        expect(out.map.sources).toEqual([id])
+        expect(out.map?.sources).toEqual([id])
       }
       if (analysis.functions.length > 0) {
         // No body of a femto function survives on the client side.
@@ -106,11 +106,12 @@ describe('transform: one fixture per usage error', () => {
     })
   }
 
-  it('two files serving the same name', () => {
+  it('two files serving the same name', async () => {
     const ctx = createContext({})
     ctx.setRoot('/app')
-    ctx.analyze('/app/src/a.ts', 'export async function ping() {\n  \'use femto\'\n}\n')
-    expect(() => ctx.analyze('/app/src/b.ts', 'export const ping = async () => {\n  \'use femto\'\n}\n'))
+    await ctx.analyze('/app/src/a.ts', 'export async function ping() {\n  \'use femto\'\n}\n')
+    await expect(ctx.analyze('/app/src/b.ts', 'export const ping = async () => {\n  \'use femto\'\n}\n'))
+      .rejects
       .toThrowErrorMatchingInlineSnapshot(`
         [FemtoUsageError: [unplugin-femto] src/b.ts:2:3: two femto functions are named 'ping': this one and the one at src/a.ts:1:23. Service names must be unique across the project; export one under another name, e.g. \`export { ping as ping2 }\`
 

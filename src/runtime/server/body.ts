@@ -1,28 +1,43 @@
 import type { IncomingMessage } from 'node:http'
 import { WireError } from './outcome'
 
-/** Reads the request body as text, refusing more than `limit` bytes as early as it can. */
-export function readBody(req: IncomingMessage, limit: number): Promise<string> {
+/**
+ * Reads the request body as text, refusing more than `limit` bytes as early as it can.
+ * Callback-style: on the hot path a promise per body costs measurable throughput.
+ */
+export function readBody(req: IncomingMessage, limit: number, done: (error: WireError | undefined, raw: string) => void): void {
   const declared = req.headers['content-length']
-  if (declared !== undefined && Number(declared) > limit)
-    return Promise.reject(tooLarge(limit))
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > limit) {
-        chunks.length = 0
-        req.removeAllListeners('data')
-        // Keep draining so the client can read the 413 instead of a reset connection.
-        req.resume()
-        reject(tooLarge(limit))
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString()))
-    req.on('error', reject)
+  if (declared !== undefined && Number(declared) > limit) {
+    // Keep draining so the client can read the 413 instead of a reset connection.
+    req.resume()
+    return done(tooLarge(limit), '')
+  }
+  let first: Buffer | undefined
+  let rest: Buffer[] | undefined
+  let size = 0
+  let failed = false
+  req.on('data', (chunk: Buffer) => {
+    if (failed)
+      return
+    size += chunk.length
+    if (size > limit) {
+      failed = true
+      first = rest = undefined
+      done(tooLarge(limit), '')
+      return
+    }
+    if (!first)
+      first = chunk
+    else
+      (rest ??= [first]).push(chunk)
+  })
+  req.on('end', () => {
+    if (!failed)
+      done(undefined, rest ? Buffer.concat(rest).toString() : first ? first.toString() : '')
+  })
+  req.on('error', () => {
+    // The client went away mid-body: there is no one left to answer.
+    failed = true
   })
 }
 

@@ -33,7 +33,7 @@ export function startService(options: ServiceOptions): Server {
       res.shouldKeepAlive = false
     if (fn) {
       if (req.method === 'POST')
-        void handleCall(fn, req, res)
+        handleCall(fn, req, res)
       else
         sendError(req, res, METHOD_NOT_ALLOWED)
       return

@@ -1,0 +1,230 @@
+// npm run bench [-- --quick] [--out FILE] [--only section,section]
+// Every figure is a ratio against a baseline measured in the same run: these machines are noisy.
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { dirname, join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { startServer } from './lib/processes.mjs'
+import { bundleBytes, coldStart, memory, sequentialCalls, throughput, viteBuildTime } from './lib/sections.mjs'
+import { summarize } from './lib/stats.mjs'
+
+const ROOT = join(import.meta.dirname, '..')
+const VITE = join(ROOT, 'node_modules/vite/bin/vite.js')
+const WORK = join(import.meta.dirname, '.work')
+const FIXTURE = join(import.meta.dirname, 'fixture')
+const BASE = join(import.meta.dirname, 'baselines')
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    out: { type: 'string', default: join(import.meta.dirname, 'RESULTS.md') },
+    only: { type: 'string' },
+  },
+})
+const quick = !!flags.quick
+const only = flags.only ? new Set(flags.only.split(',')) : undefined
+const want = section => !only || only.has(section)
+const log = message => process.stderr.write(`[bench] ${message}\n`)
+
+const fmt = (v, digits = 2) => (v >= 100 ? v.toFixed(0) : v.toFixed(digits))
+const triple = (s, digits) => `${fmt(s.min, digits)} / ${fmt(s.median, digits)} / ${fmt(s.max, digits)}`
+const rows = []
+const section = (title, intro) => rows.push(`\n## ${title}\n\n${intro}\n\n`)
+const table = (header, lines) => rows.push(`| ${header.join(' | ')} |\n|${header.map(() => ' --- ').join('|')}|\n${lines.map(l => `| ${l.join(' | ')} |`).join('\n')}\n`)
+const goals = []
+function goal(what, value, limit, higherIsBetter) {
+  const met = higherIsBetter ? value >= limit : value <= limit
+  goals.push([what, `${fmt(value)}×`, `${higherIsBetter ? '≥' : '≤'} ${limit}×`, met ? 'met' : '**missed**'])
+  return `${fmt(value)}×`
+}
+
+function versionOf(pkg) {
+  return JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version
+}
+
+log(`building the bench fixture with vite ${versionOf('vite')}`)
+rmSync(join(FIXTURE, 'dist'), { recursive: true, force: true })
+viteBuildTime(VITE, FIXTURE)
+const service = join(FIXTURE, 'dist/servers/add.js')
+const router = join(FIXTURE, 'dist/servers/router.js')
+const bare = join(BASE, 'bare-http.mjs')
+
+if (want('throughput')) {
+  const seconds = quick ? 1 : 10
+  const rounds = quick ? 1 : 5
+  log(`throughput: ${rounds} round(s) of ${seconds} s each side`)
+  const svc = await throughput({ baseline: { file: bare }, femto: { file: service } }, { rounds, seconds })
+  const rtr = await throughput({ baseline: { file: join(BASE, 'express-route.mjs') }, femto: { file: join(BASE, 'express-router.mjs'), args: [router] } }, { rounds, seconds })
+  section('Throughput and latency', `POST \`[2,3]\` → \`5\`, wrk with 50 connections on core 1, the server alone on core 0, ${rounds} alternating round(s) of ${seconds} s after a warm-up. min / median / max.`)
+  table(['server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'ratio (median req/s)', 'p99 ratio', 'CPU/req ratio'], [
+    ['bare `node:http` (baseline)', triple(svc.rps.baseline), triple(svc.p50.baseline), triple(svc.p99.baseline), triple(svc.cpuUs.baseline, 1), '1×', '1×', '1×'],
+    ['generated service `add.js`', triple(svc.rps.femto), triple(svc.p50.femto), triple(svc.p99.femto), triple(svc.cpuUs.femto, 1), goal('service req/s vs bare node:http', svc.rps.femto.median / svc.rps.baseline.median, 0.9, true), goal('service p99 vs bare node:http', svc.p99.femto.median / svc.p99.baseline.median, 1.3, false), `${fmt(svc.cpuUs.femto.median / svc.cpuUs.baseline.median)}×`],
+    ['hand-written Express 5 route (baseline)', triple(rtr.rps.baseline), triple(rtr.p50.baseline), triple(rtr.p99.baseline), triple(rtr.cpuUs.baseline, 1), '1×', '1×', '1×'],
+    ['generated `router.js` in Express 5', triple(rtr.rps.femto), triple(rtr.p50.femto), triple(rtr.p99.femto), triple(rtr.cpuUs.femto, 1), goal('router req/s vs hand-written Express route', rtr.rps.femto.median / rtr.rps.baseline.median, 0.95, true), `${fmt(rtr.p99.femto.median / rtr.p99.baseline.median)}×`, `${fmt(rtr.cpuUs.femto.median / rtr.cpuUs.baseline.median)}×`],
+  ])
+}
+
+if (want('coldstart')) {
+  const runs = quick ? 2 : 15
+  log(`cold start: ${runs} runs each`)
+  const times = { bare: [], femto: [] }
+  for (let i = 0; i < runs; i++) {
+    times.bare.push(await coldStart(bare))
+    times.femto.push(await coldStart(service))
+  }
+  const b = summarize(times.bare)
+  const f = summarize(times.femto)
+  section('Cold start', `Spawn of \`node <file>\` (pinned to core 0) until the first 200 answer to \`POST /femto/add\`, ${runs} alternating runs. ms, min / median / max.`)
+  table(['server', 'ms', 'ratio (median)'], [
+    ['bare `node:http` (baseline)', triple(b, 1), '1×'],
+    ['generated service `add.js`', triple(f, 1), goal('cold start vs bare node:http', f.median / b.median, 1.15, false)],
+  ])
+}
+
+if (want('memory')) {
+  const runs = quick ? 1 : 3
+  const requests = quick ? 2_000 : 10_000
+  log(`memory: ${runs} run(s), ${requests} requests`)
+  const res = { bare: [], femto: [] }
+  for (let i = 0; i < runs; i++) {
+    res.bare.push(await memory(bare, [], requests))
+    res.femto.push(await memory(service, [], requests))
+  }
+  const s = (side, key) => summarize(res[side].map(r => r[key]))
+  section('Memory', `RSS in MiB after start (and one call), and after ${requests.toLocaleString('en')} requests (10 at a time, keep-alive), ${runs} run(s). min / median / max.`)
+  table(['server', 'RSS idle', `RSS after ${requests.toLocaleString('en')}`, 'idle ratio', 'loaded ratio'], [
+    ['bare `node:http` (baseline)', triple(s('bare', 'idle'), 1), triple(s('bare', 'loaded'), 1), '1×', '1×'],
+    ['generated service `add.js`', triple(s('femto', 'idle'), 1), triple(s('femto', 'loaded'), 1), goal('RSS idle vs bare node:http', s('femto', 'idle').median / s('bare', 'idle').median, 1.15, false), goal('RSS after load vs bare node:http', s('femto', 'loaded').median / s('bare', 'loaded').median, 1.15, false)],
+  ])
+}
+
+if (want('bundle')) {
+  log('bundle bytes')
+  const svc = bundleBytes(service)
+  const rtr = bundleBytes(router)
+  section('Bundle bytes', 'The generated files of the bench fixture, and the modules that take most of each.')
+  table(['file', 'raw', 'gzip', 'largest parts (raw bytes)'], [
+    ['`add.js` (service)', `${(svc.raw / 1024).toFixed(1)} KiB`, `${(svc.gzip / 1024).toFixed(1)} KiB`, svc.top.map(([m, n]) => `${m} ${n}`).join('<br>')],
+    ['`router.js`', `${(rtr.raw / 1024).toFixed(1)} KiB`, `${(rtr.gzip / 1024).toFixed(1)} KiB`, rtr.top.map(([m, n]) => `${m} ${n}`).join('<br>')],
+  ])
+  goal('trivial service bundle vs 40 KB', svc.raw / 40_000, 1, false)
+}
+
+if (want('stub')) {
+  const calls = quick ? 500 : 10_000
+  log(`stub cost: ${calls} sequential calls each`)
+  const target = await startServer(service)
+  const http = await import('node:http')
+  const { callService } = await import(join(ROOT, 'dist/runtime/server.js'))
+  const { callFemto, configureFemto } = await import(join(ROOT, 'dist/runtime/index.js'))
+  process.env.FEMTO_URL_BENCH_ADD = target.url
+  const meta = { name: 'add', route: '/femto/add', port: target.port, env: 'FEMTO_URL_BENCH_ADD' }
+  const agent = new http.Agent({ keepAlive: true })
+  const handWritten = () => new Promise((resolve, reject) => {
+    const body = JSON.stringify([2, 3])
+    const req = http.request(`${target.url}/femto/add`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks = []
+      res.on('data', c => chunks.push(c))
+      res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+  const s2s = await sequentialCalls(() => callService(meta, [2, 3]), handWritten, { calls })
+  configureFemto({ baseUrl: target.url })
+  const bareFetch = async () => {
+    const res = await fetch(`${target.url}/femto/add`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([2, 3]) })
+    return JSON.parse(await res.text())
+  }
+  const browser = await sequentialCalls(() => callFemto({ name: 'add', route: '/femto/add' }, [2, 3]), bareFetch, { calls })
+  await target.stop()
+  section('Stub cost', `${calls.toLocaleString('en')} sequential calls from one Node process to the generated \`add\` service, in alternating blocks. µs per call: mean, p50, p99. The browser stub is measured in Node 20 (same \`fetch\` API as the browser's).`)
+  table(['caller', 'mean µs', 'p50 µs', 'p99 µs', 'ratio (mean)'], [
+    ['hand-written keep-alive `node:http` call (baseline)', fmt(s2s.b.mean, 0), fmt(s2s.b.median, 0), fmt(s2s.b.p99, 0), '1×'],
+    ['service-to-service stub (`callService`)', fmt(s2s.a.mean, 0), fmt(s2s.a.median, 0), fmt(s2s.a.p99, 0), goal('service-to-service stub vs hand-written keep-alive call', s2s.a.mean / s2s.b.mean, 1.15, false)],
+    ['bare `fetch` (baseline)', fmt(browser.b.mean, 0), fmt(browser.b.median, 0), fmt(browser.b.p99, 0), '1×'],
+    ['browser stub (`callFemto`)', fmt(browser.a.mean, 0), fmt(browser.a.median, 0), fmt(browser.a.p99, 0), `${fmt(browser.a.mean / browser.b.mean)}×`],
+  ])
+}
+
+if (want('build')) {
+  const sizes = quick ? [10, 100] : [10, 100, 1000]
+  const runs = quick ? 1 : 3
+  log(`build: ${sizes.join(', ')} functions, ${runs} run(s)`)
+  rmSync(WORK, { recursive: true, force: true })
+  const config = `import femto from 'unplugin-femto/vite'\nimport { defineConfig } from 'vite'\nexport default defineConfig({ plugins: [femto({ summary: false })] })\n`
+  const html = '<!doctype html><html><body><script type="module" src="/src/main.ts"></script></body></html>\n'
+  const fn = i => `export async function fn${i}(a: number, b: number) {\n  'use femto'\n  return a * ${i} + b\n}\n`
+  // Both sides of a comparison load a config file, so only the plugin differs.
+  const noPlugin = `import { defineConfig } from 'vite'\nexport default defineConfig({ plugins: [] })\n`
+  const project = (name, files, main, withPlugin = true) => {
+    const dir = join(WORK, name)
+    for (const [file, text] of Object.entries({ 'index.html': html, 'src/main.ts': main, ...files, 'vite.config.mjs': withPlugin ? config : noPlugin })) {
+      mkdirSync(dirname(join(dir, file)), { recursive: true })
+      writeFileSync(join(dir, file), text)
+    }
+    return dir
+  }
+  const lines = []
+  const medians = {}
+  for (const layout of ['one file', 'one file each']) {
+    for (const n of sizes) {
+      const ids = Array.from({ length: n }, (_, i) => i)
+      const files = layout === 'one file'
+        ? { 'src/fns.ts': ids.map(fn).join('\n') }
+        : Object.fromEntries(ids.map(i => [`src/fns/fn${i}.ts`, fn(i)]))
+      const main = layout === 'one file'
+        ? `import * as fns from './fns'\ndocument.body.textContent = String(Object.keys(fns).length)\n`
+        : `${ids.map(i => `import { fn${i} } from './fns/fn${i}'`).join('\n')}\ndocument.body.textContent = String([${ids.map(i => `fn${i}`).join(', ')}].length)\n`
+      const dir = project(`${n}-${layout.replace(/ /g, '-')}`, files, main)
+      const times = Array.from({ length: n >= 1000 ? 1 : runs }).fill(viteBuildTime(VITE, dir))
+      const services = JSON.parse(readFileSync(join(dir, 'dist/servers/femto.json'), 'utf8')).services.length
+      const s = summarize(times)
+      medians[`${layout}:${n}`] = s.median
+      lines.push([layout, String(n), String(services), triple(s, 0)])
+    }
+  }
+  section('Build', `Wall time of a whole \`vite build\` process (client and every service), ms, min / median / max (1000 functions: one run).`)
+  table(['layout', 'functions', 'services built', 'ms'], lines)
+  if (medians['one file:1000']) {
+    for (const layout of ['one file', 'one file each']) {
+      goal(`1000 functions (${layout}) vs 100`, medians[`${layout}:1000`] / medians[`${layout}:100`], 12, false)
+      goal(`1000 functions (${layout}) vs 20 s`, medians[`${layout}:1000`] / 20_000, 1, false)
+    }
+  }
+
+  // A project that never uses the directive pays nothing for the plugin.
+  const plainFiles = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`src/m${i}.ts`, `export function m${i}(x: number): number {\n  return x + ${i}\n}\n`]))
+  const plainMain = `${Object.keys(plainFiles).map((_, i) => `import { m${i} } from './m${i}'`).join('\n')}\ndocument.body.textContent = String(${Object.keys(plainFiles).map((_, i) => `m${i}(1)`).join(' + ')})\n`
+  const withPlugin = project('plain-with-plugin', plainFiles, plainMain)
+  const without = project('plain-without-plugin', plainFiles, plainMain, false)
+  const plainRuns = quick ? 2 : 9
+  const t = { with: [], without: [] }
+  for (let i = 0; i < plainRuns; i++) {
+    t.without.push(viteBuildTime(VITE, without))
+    t.with.push(viteBuildTime(VITE, withPlugin))
+  }
+  const w = summarize(t.with)
+  const wo = summarize(t.without)
+  rows.push(`\nA project of 300 modules without the directive, ${plainRuns} alternating run(s):\n\n`)
+  table(['build', 'ms', 'ratio (median)'], [
+    ['plain Vite (baseline)', triple(wo, 0), '1×'],
+    ['Vite with unplugin-femto', triple(w, 0), goal('project without the directive, with vs without the plugin', w.median / wo.median, 1.02, false)],
+  ])
+}
+
+const cpu = os.cpus()[0]?.model ?? 'unknown'
+const header = `# Benchmark results
+
+Written by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString()}.
+Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.type()} ${os.release()}.
+Node ${process.version}; vite ${versionOf('vite')}, rolldown ${versionOf('rolldown')}, express ${versionOf('express')}; wrk ${spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.split(' ')[1] ?? '?'}.
+Every ratio compares two things measured in this run. Timing is never asserted in tests; \`npm test\` runs \`--quick\` once so this harness keeps working.
+`
+const summary = `\n## Goals\n\n| goal | measured | target | |\n| --- | --- | --- | --- |\n${goals.map(g => `| ${g.join(' | ')} |`).join('\n')}\n`
+const history = `\n${readFileSync(join(import.meta.dirname, 'HISTORY.md'), 'utf8')}`
+writeFileSync(flags.out, header + summary + rows.join('') + history)
+log(`wrote ${flags.out}`)
+for (const g of goals)
+  log(`${g[3].replace(/\*/g, '').padEnd(6)} ${g[0]}: ${g[1]} (target ${g[2]})`)

@@ -1,0 +1,25 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { expect, it } from 'vitest'
+
+const run = promisify(execFile)
+
+// The benchmark harness runs once, briefly, so that it never rots. Its numbers are not checked:
+// timing belongs in bench/RESULTS.md, never in a test.
+it('npm run bench -- --quick measures every section and writes a report', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'femto-bench-')), 'RESULTS.md')
+  await run(process.execPath, [join(import.meta.dirname, '../bench/run.mjs'), '--quick', '--out', out], { timeout: 280_000 })
+  const report = readFileSync(out, 'utf8')
+  for (const heading of ['## Goals', '## Throughput and latency', '## Cold start', '## Memory', '## Bundle bytes', '## Stub cost', '## Build', '## Before / after'])
+    expect(report).toContain(heading)
+  for (const row of ['generated service `add.js`', 'generated `router.js` in Express 5', 'service-to-service stub', 'browser stub', 'Vite with unplugin-femto'])
+    expect(report).toContain(row)
+  // Every goal got a measured number.
+  const goals = report.split('## Goals')[1]!.split('\n## ')[0]!.split('\n').filter(l => l.startsWith('| ') && !l.startsWith('| goal') && !l.startsWith('| ---'))
+  expect(goals.length).toBeGreaterThanOrEqual(8)
+  for (const line of goals)
+    expect(line).toMatch(/\| \d+(?:\.\d+)?× \|/)
+}, 300_000)
