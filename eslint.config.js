@@ -8,6 +8,8 @@ export default antfu({
     'node/prefer-global/buffer': 'off',
     // V8 shares the compiled code of a regex literal across evaluations; hot paths are benchmarked instead.
     'e18e/prefer-static-regex': 'off',
+    // Its autofix turns `Array.from({ length }, () => f())` into `.fill(f())`: one call, not n.
+    'e18e/prefer-array-fill': 'off',
   },
 }, {
   // Benchmarks are scripts run top to bottom.
