@@ -10,6 +10,7 @@ export default defineConfig({
     'runtime/index': 'src/runtime/index.ts',
     'runtime/server': 'src/runtime/server.ts',
     'runtime/router': 'src/runtime/router.ts',
+    'runtime/context': 'src/runtime/context.ts',
   },
   format: 'esm',
   platform: 'node',

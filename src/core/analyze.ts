@@ -34,6 +34,13 @@ export interface FemtoFunction {
   directive: Range | undefined
   /** Declared inside another function (and capturing nothing from it). */
   nested: boolean
+  /** An `async function*`: its values are streamed. */
+  stream: boolean
+  /**
+   * Hash of what callers depend on: name, parameters with their types, return type. A stub
+   * built against another contract gets 409 STALE_CLIENT instead of a wrong result.
+   */
+  contract: string
   line: number
   column: number
 }
@@ -192,8 +199,8 @@ export function analyzeModule(id: string, code: string, options: AnalyzeOptions 
         fail(`'use femto' cannot mark a class method: a service has no instance to call it on. Move the body into an exported function marked 'use femto' and call it from the method`, at)
       if (node.type === 'ObjectMethod')
         fail(`'use femto' cannot mark an object method. Declare it as an exported function marked 'use femto' (e.g. \`export async function name() { 'use femto' }\`) and reference it from the object`, at)
-      if (node.generator)
-        fail(`'use femto' cannot mark a generator function yet: streaming services are not supported by this version. Return an array instead`, at)
+      if (node.generator && !node.async)
+        fail(`'use femto' cannot mark a synchronous generator: a service streams its values as they come. Make it \`async function*\``, at)
 
       const top = topLevelForm(path)
       const nested = !top
@@ -236,6 +243,8 @@ export function analyzeModule(id: string, code: string, options: AnalyzeOptions 
         params: node.params.flatMap((p, i) => paramOf(p, i)),
         directive: directive ? { start: directive.start!, end: directive.end! } : undefined,
         nested,
+        stream: !!node.generator,
+        contract: contractOf(name, node, code),
         line: loc.line,
         column: loc.column,
       }
@@ -264,6 +273,23 @@ export function analyzeModule(id: string, code: string, options: AnalyzeOptions 
   if (functions.length > 0 || fileLevel)
     collectUnits(programPath!, code, result)
   return result
+}
+
+/** FNV-1a, 32 bits, as 8 hex digits: short enough for a header, and stable across platforms. */
+function fnv1a(text: string): string {
+  let h = 0x811C9DC5
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return (h >>> 0).toString(16).padStart(8, '0')
+}
+
+function contractOf(name: string, node: t.Function, code: string): string {
+  const params = node.params.length > 0 ? code.slice(node.params[0]!.start!, node.params.at(-1)!.end!) : ''
+  const returns = node.returnType ? code.slice(node.returnType.start!, node.returnType.end!) : ''
+  const shape = `${name}(${params})${returns}${node.async ? ' async' : ''}${node.generator ? ' generator' : ''}`
+  return fnv1a(shape.replace(/\s+/g, ' '))
 }
 
 /** A function declared where a module-level binding or export names it. */

@@ -70,7 +70,7 @@ async function bundle(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, 
   const plugin: RolldownPlugin = {
     name: 'femto:server',
     resolveId: {
-      filter: { id: /^(?:\0femto-entry$|unplugin-femto\/runtime)/ },
+      filter: { id: /^(?:\0femto-entry$|unplugin-femto\/(?:runtime|context))/ },
       handler(id) {
         return id === ENTRY ? ENTRY : resolveRuntimeId(id)
       },

@@ -133,7 +133,7 @@ export function createContext(rawOptions: Options | undefined) {
     const { transformModule } = await loadEngine()
     return transformModule(code, analysis, {
       hosted: () => false,
-      stub: { from: 'unplugin-femto/runtime', helper: 'callFemto', meta: fn => JSON.stringify({ name: fn.name, route: `${options.basePath}/${fn.name}` }) },
+      stub: { from: 'unplugin-femto/runtime', helper: 'callFemto', meta: fn => JSON.stringify({ name: fn.name, route: `${options.basePath}/${fn.name}`, contract: fn.contract, ...(fn.stream ? { stream: true } : {}) }) },
     })
   }
 
@@ -171,6 +171,8 @@ export function createContext(rawOptions: Options | undefined) {
         route: `${options.basePath}/${fn.name}`,
         port: unit?.port ?? options.basePort,
         env: `FEMTO_URL_${upperSnake(unit?.name ?? fn.name)}`,
+        contract: fn.contract,
+        ...(fn.stream ? { stream: true } : {}),
       })
       cache.set(fn.name, meta)
     }

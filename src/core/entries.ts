@@ -30,6 +30,8 @@ function functionTable(functions: RegisteredFunction[], options: ResolvedOptions
       route: fn.route,
       params: fn.params,
       bodyLimit: options.policyOf(fn.name).bodyLimit,
+      contract: fn.contract,
+      stream: fn.stream,
     }
     return `  { ...${JSON.stringify(spec)}, fn: f${i} }`
   })

@@ -14,6 +14,10 @@ export interface ManifestFunction {
   /** How the module exports it (`default`), or null when it is not exported. */
   export: string | null
   params: string[]
+  /** Hash of the signature the stubs send; see STALE_CLIENT. */
+  contract: string
+  /** An `async function*`, answered as a stream. */
+  stream: boolean
   policies: ResolvedPolicy
   /** Content hash of the bundle that serves it. */
   hash: string
@@ -68,6 +72,8 @@ export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Ma
         source: fn.file,
         export: fn.exportNames[0] ?? null,
         params: fn.params.map(p => p.name),
+        contract: fn.contract,
+        stream: fn.stream,
         policies: options.policyOf(fn.name),
         hash: bundles.get(unit.name)!.hash,
       }

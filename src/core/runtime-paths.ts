@@ -2,13 +2,14 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export type RuntimeEntry = 'index' | 'server' | 'router'
+export type RuntimeEntry = 'index' | 'server' | 'router' | 'context'
 
 /** The ids generated code imports; the plugin resolves them to its own files, never to another copy. */
 export const RUNTIME_IDS: Record<string, RuntimeEntry> = {
   'unplugin-femto/runtime': 'index',
   'unplugin-femto/runtime/server': 'server',
   'unplugin-femto/runtime/router': 'router',
+  'unplugin-femto/context': 'context',
 }
 
 const here = fileURLToPath(import.meta.url)

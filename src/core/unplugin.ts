@@ -44,7 +44,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     },
     resolveId: {
       // A native filter: the bundler calls this hook only for the runtime's own ids.
-      filter: { id: /^unplugin-femto\/runtime/ },
+      filter: { id: /^unplugin-femto\/(?:runtime|context)/ },
       handler(id) {
         return resolveRuntimeId(id)
       },

@@ -1,5 +1,8 @@
+import type { CallOptions } from './options'
 import type { StubMeta } from './protocol'
+import { decodeRich, encodeRich, isRich, RICH_STREAM_TYPE, RICH_TYPE } from './codec'
 import { errorFromResponse, FemtoError } from './errors'
+import { takeCallOptions } from './options'
 
 const config = { baseUrl: '' }
 
@@ -13,33 +16,150 @@ export function configureFemto(options: { baseUrl?: string }): void {
     config.baseUrl = options.baseUrl.replace(/\/$/, '')
 }
 
-/** The helper every browser stub calls: one POST per call, JSON in and out. */
-export async function callFemto(meta: StubMeta, args: unknown[]): Promise<unknown> {
-  let response: Response
-  try {
-    response = await fetch(config.baseUrl + meta.route, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(args),
-    })
+/** Headers of every stub call: the rich encoding both ways, and the contract it was built against. */
+export function stubHeaders(meta: StubMeta, options: CallOptions | undefined): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': RICH_TYPE,
+    'accept': meta.stream ? RICH_STREAM_TYPE : RICH_TYPE,
+    ...options?.headers,
   }
-  catch (error) {
-    throw new FemtoError(503, { code: 'UNAVAILABLE', message: `could not reach femto function '${meta.name}': ${(error as Error).message}` })
-  }
-  const text = await response.text()
-  if (!response.ok)
-    throw errorFromResponse(response.status, text, response.headers.get('x-request-id') ?? undefined)
-  return parseResult(meta, text)
+  if (meta.contract)
+    headers['x-femto-contract'] = meta.contract
+  return headers
 }
 
-/** A 200 whose body is not JSON (a proxy's page, a truncated answer) is a failed call too. */
-export function parseResult(meta: StubMeta, text: string): unknown {
+/** The user's signal and the call's own deadline, as one signal. */
+export function callSignal(options: CallOptions | undefined): AbortSignal | undefined {
+  const signals = [options?.signal, options?.timeoutMs !== undefined ? AbortSignal.timeout(options.timeoutMs) : undefined].filter(s => s !== undefined)
+  return signals.length > 1 ? AbortSignal.any(signals) : signals[0]
+}
+
+/** What a failed `fetch` throws, as the caller should see it. */
+export function transportError(meta: StubMeta, error: unknown, options: CallOptions | undefined, where = ''): FemtoError {
+  if (options?.timeoutMs !== undefined && (error as Error)?.name === 'TimeoutError')
+    return new FemtoError(504, { code: 'TIMEOUT', message: `femto function '${meta.name}' did not answer within ${options.timeoutMs} ms` })
+  if ((error as Error)?.name === 'AbortError' || (error as Error)?.name === 'TimeoutError')
+    return new FemtoError(499, { code: 'ABORTED', message: `the call to femto function '${meta.name}' was aborted` })
+  return new FemtoError(503, { code: 'UNAVAILABLE', message: `could not reach femto function '${meta.name}'${where}: ${(error as Error)?.message ?? error}` })
+}
+
+/** The helper every browser stub calls: one POST per call, rich encoding in and out. */
+export function callFemto(meta: StubMeta, args: unknown[]): Promise<unknown> | AsyncIterable<unknown> {
+  const options = takeCallOptions()
+  const url = config.baseUrl + meta.route
+  return meta.stream ? streamCall(url, meta, args, options) : unaryCall(url, meta, args, options)
+}
+
+async function unaryCall(url: string, meta: StubMeta, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
+  let response: Response
+  let text: string
+  try {
+    response = await fetch(url, { method: 'POST', headers: stubHeaders(meta, options), body: encodeRich(args), signal: callSignal(options) })
+    text = await response.text()
+  }
+  catch (error) {
+    throw transportError(meta, error, options)
+  }
+  const rich = isRich(response.headers.get('content-type'))
+  if (!response.ok)
+    throw errorFromResponse(response.status, text, response.headers.get('x-request-id') ?? undefined, rich)
+  return parseResult(meta, text, rich)
+}
+
+/** A 200 whose body is not what was asked for (a proxy's page, a truncated answer) is a failed call too. */
+export function parseResult(meta: StubMeta, text: string, rich: boolean): unknown {
   if (text === '')
     return undefined
   try {
-    return JSON.parse(text)
+    return rich ? decodeRich(text) : JSON.parse(text)
   }
   catch {
-    throw new FemtoError(502, { code: 'BAD_RESPONSE', message: `femto function '${meta.name}' answered something that is not JSON: ${text.slice(0, 100)}` })
+    throw new FemtoError(502, { code: 'BAD_RESPONSE', message: `femto function '${meta.name}' answered something that is not its wire format: ${text.slice(0, 100)}` })
+  }
+}
+
+/**
+ * An `async function*` femto function: an `AsyncIterable` whose values arrive as the service
+ * yields them. Breaking out of the loop aborts the request, which stops the generator there.
+ */
+export function streamCall(url: string, meta: StubMeta, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
+  return {
+    [Symbol.asyncIterator]() {
+      const controller = new AbortController()
+      const signal = AbortSignal.any([controller.signal, ...[callSignal(options)].filter(s => s !== undefined)])
+      let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+      let buffered = ''
+      const queue: unknown[] = []
+      let finished = false
+      const decoder = new TextDecoder()
+
+      const open = async (): Promise<void> => {
+        let response: Response
+        try {
+          response = await fetch(url, { method: 'POST', headers: stubHeaders(meta, options), body: encodeRich(args), signal })
+        }
+        catch (error) {
+          throw transportError(meta, error, options)
+        }
+        if (!response.ok || !response.body) {
+          const text = await response.text()
+          throw errorFromResponse(response.status, text, response.headers.get('x-request-id') ?? undefined, isRich(response.headers.get('content-type')))
+        }
+        reader = response.body.getReader()
+      }
+
+      const stop = async (): Promise<void> => {
+        finished = true
+        controller.abort()
+        await reader?.cancel().catch(() => {})
+      }
+
+      return {
+        async next(): Promise<IteratorResult<unknown>> {
+          while (queue.length === 0 && !finished) {
+            if (!reader)
+              await open()
+            let chunk: ReadableStreamReadResult<Uint8Array>
+            try {
+              chunk = await reader!.read()
+            }
+            catch (error) {
+              finished = true
+              throw transportError(meta, error, options)
+            }
+            if (chunk.done) {
+              finished = true
+              break
+            }
+            buffered += decoder.decode(chunk.value, { stream: true })
+            let newline = buffered.indexOf('\n')
+            while (newline >= 0) {
+              const line = buffered.slice(0, newline)
+              buffered = buffered.slice(newline + 1)
+              if (line.length > 0) {
+                const [kind, payload] = decodeRich(line) as [0 | 1, any]
+                if (kind === 1) {
+                  queue.push(new FemtoError(500, payload))
+                  finished = true
+                  break
+                }
+                queue.push({ value: payload })
+              }
+              newline = buffered.indexOf('\n')
+            }
+          }
+          const item = queue.shift()
+          if (item === undefined)
+            return { done: true, value: undefined }
+          if (item instanceof FemtoError)
+            throw item
+          return { done: false, value: (item as { value: unknown }).value }
+        },
+        async return(): Promise<IteratorResult<unknown>> {
+          await stop()
+          return { done: true, value: undefined }
+        },
+      }
+    },
   }
 }

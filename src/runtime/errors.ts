@@ -1,4 +1,5 @@
 import type { ErrorPayload } from './protocol'
+import { decodeRich } from './codec'
 
 /**
  * What a failed femto call throws in the caller: the wire error (`code`, `status`) with the
@@ -33,9 +34,9 @@ export function isFemtoError(value: unknown): value is FemtoError {
 }
 
 /** Reads an error response whatever it holds: a JSON error body, or anything else a proxy sent. */
-export function errorFromResponse(status: number, text: string, requestId?: string): FemtoError {
+export function errorFromResponse(status: number, text: string, requestId?: string, rich = false): FemtoError {
   try {
-    const body = JSON.parse(text)
+    const body = (rich ? decodeRich(text) : JSON.parse(text)) as any
     if (body && typeof body.error?.code === 'string')
       return new FemtoError(status, { requestId, ...body.error })
   }

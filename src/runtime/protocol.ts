@@ -5,12 +5,20 @@ export const JSON_TYPE = 'application/json; charset=utf-8'
 /** Error codes of the wire (SPEC §4) and the HTTP status each one travels with. */
 export const ERROR_STATUS = {
   INVALID_JSON: 400,
+  /** A body in the rich encoding that does not decode. */
+  INVALID_ENCODING: 400,
   INVALID_ARGUMENT: 400,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
+  /** The caller was built against another contract of the function: reload. */
+  STALE_CLIENT: 409,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL_ERROR: 500,
+  /** Client side only: the caller aborted the call (`withOptions(fn, { signal })`). */
+  ABORTED: 499,
+  /** Client side only: the call ran past `withOptions(fn, { timeoutMs })`. */
+  TIMEOUT: 504,
   /** Client side only: the service answered something that is not the wire format. */
   BAD_RESPONSE: 502,
   /** Client side only: the service could not be reached. */
@@ -39,4 +47,8 @@ export interface StubMeta {
   /** Service-to-service stubs only: the manifest port and env var that locate the callee. */
   port?: number
   env?: string
+  /** Hash of the function's signature when the stub was built: a changed service answers 409. */
+  contract?: string
+  /** An `async function*`: the stub returns an `AsyncIterable`. */
+  stream?: boolean
 }

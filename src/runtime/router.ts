@@ -27,7 +27,7 @@ export function createRouter(options: RouterOptions): Router {
     sendError(req, res, errorOutcome('NOT_FOUND', `no femto function at ${req.method} ${req.path}`))
   })
   router.get(['/healthz', '/readyz'], (req: Request, res: Response) => {
-    send(res, { status: 200, body: JSON.stringify({ status: 'ok', service: 'router' }) }, requestIdOf(req))
+    send(res, { status: 200, value: { status: 'ok', service: 'router' } }, requestIdOf(req))
   })
   return router
 }

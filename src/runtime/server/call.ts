@@ -1,8 +1,10 @@
 import type { Agent, IncomingMessage } from 'node:http'
 import type { StubMeta } from '../protocol'
 import http from 'node:http'
-import { parseResult } from '../client'
-import { errorFromResponse, FemtoError } from '../errors'
+import { callSignal, parseResult, streamCall, stubHeaders, transportError } from '../client'
+import { encodeRich, isRich } from '../codec'
+import { errorFromResponse } from '../errors'
+import { takeCallOptions } from '../options'
 
 // Service-to-service calls reuse connections: a keep-alive `node:http` call costs about half a
 // `fetch`. Agents are made on first use, and `node:https` (which loads TLS, ~10 ms) only when
@@ -24,8 +26,13 @@ export function targetOf(meta: StubMeta): URL {
 }
 
 /** The helper of stubs inside services: a femto function calling one hosted elsewhere. */
-export async function callService(meta: StubMeta, args: unknown[]): Promise<unknown> {
+export function callService(meta: StubMeta, args: unknown[]): Promise<unknown> | AsyncIterable<unknown> {
+  const options = takeCallOptions()
   const url = targetOf(meta)
+  return meta.stream ? streamCall(url.href, meta, args, options) : unaryCall(url, meta, args, options)
+}
+
+async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: ReturnType<typeof takeCallOptions>): Promise<unknown> {
   let client: typeof http | typeof import('node:https') = http
   let agent: Agent
   if (url.protocol === 'https:') {
@@ -35,12 +42,13 @@ export async function callService(meta: StubMeta, args: unknown[]): Promise<unkn
   else {
     agent = httpAgent ??= new http.Agent({ keepAlive: true })
   }
-  const body = JSON.stringify(args)
+  const body = encodeRich(args)
   return new Promise((resolve, reject) => {
     const req = client.request(url, {
       method: 'POST',
       agent,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      signal: callSignal(options),
+      headers: { ...stubHeaders(meta, options), 'content-length': String(Buffer.byteLength(body)) },
     }, (res: IncomingMessage) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
@@ -48,21 +56,19 @@ export async function callService(meta: StubMeta, args: unknown[]): Promise<unkn
       res.on('end', () => {
         const text = chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString()
         const status = res.statusCode ?? 0
+        const rich = isRich(res.headers['content-type'])
         try {
           if (status >= 200 && status < 300)
-            resolve(parseResult(meta, text))
+            resolve(parseResult(meta, text, rich))
           else
-            reject(errorFromResponse(status, text, res.headers['x-request-id'] as string | undefined))
+            reject(errorFromResponse(status, text, res.headers['x-request-id'] as string | undefined, rich))
         }
         catch (error) {
           reject(error)
         }
       })
     })
-    req.on('error', error => reject(new FemtoError(503, {
-      code: 'UNAVAILABLE',
-      message: `could not reach femto function '${meta.name}' at ${url.href}: ${error.message}`,
-    })))
+    req.on('error', error => reject(transportError(meta, error, options, ` at ${url.href}`)))
     req.end(body)
   })
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Outcome, ServedFunction } from './types'
+import { decodeRich, encodeRich, isRich, NDJSON_TYPE, RICH_STREAM_TYPE, RICH_TYPE } from '../codec'
 import { JSON_TYPE } from '../protocol'
 import { argsFromBody } from './args'
 import { readBody } from './body'
@@ -43,6 +44,20 @@ export function decodeJsonBody(raw: string, contentType: string | undefined): un
   }
 }
 
+/** The arguments' value from a body in either encoding. */
+function decodeBody(raw: string, contentType: string | undefined): unknown {
+  if (raw.length > 0 && isRich(contentType)) {
+    try {
+      return decodeRich(raw)
+    }
+    catch (error) {
+      const reason = error instanceof RangeError ? 'it is nested too deeply' : (error as Error).message
+      throw new WireError('INVALID_ENCODING', `the body is not valid ${RICH_TYPE}: ${reason}`)
+    }
+  }
+  return decodeJsonBody(raw, contentType)
+}
+
 /**
  * The whole request path of one call, shared by the standalone server and the Express router:
  * read, decode, check arity, call, encode, answer. `parsed` is a body some earlier middleware
@@ -52,39 +67,97 @@ export function decodeJsonBody(raw: string, contentType: string | undefined): un
 export function handleCall(fn: ServedFunction, req: IncomingMessage, res: ServerResponse, parsed?: { body: unknown }): void {
   const start = performance.now()
   const requestId = requestIdOf(req)
+  const rich = isRich(req.headers.accept)
+  const contract = req.headers['x-femto-contract']
+  if (contract !== undefined && fn.contract && contract !== fn.contract) {
+    req.resume()
+    return send(res, errorOutcome('STALE_CLIENT', `this caller was built against another version of ${fn.name} (contract ${contract}, the service has ${fn.contract}); reload the page or redeploy the caller`), requestId, start, rich)
+  }
   if (parsed)
-    return invoke(fn, parsed.body, res, requestId, start)
+    return invoke(fn, parsed.body, req, res, requestId, start, rich)
   readBody(req, fn.bodyLimit, (error, raw) => {
     if (error)
-      return send(res, errorOutcome(error.code, error.message), requestId, start)
+      return send(res, errorOutcome(error.code, error.message), requestId, start, rich)
     let body: unknown
     try {
-      body = decodeJsonBody(raw, req.headers['content-type'])
+      body = decodeBody(raw, req.headers['content-type'])
     }
     catch (failure) {
-      return send(res, failed(failure, requestId), requestId, start)
+      return send(res, failed(failure, requestId), requestId, start, rich)
     }
-    invoke(fn, body, res, requestId, start)
+    invoke(fn, body, req, res, requestId, start, rich)
   })
 }
 
-function invoke(fn: ServedFunction, body: unknown, res: ServerResponse, requestId: string, start: number): void {
+const CONTEXT = Symbol.for('unplugin-femto.context')
+
+function invoke(fn: ServedFunction, body: unknown, req: IncomingMessage, res: ServerResponse, requestId: string, start: number, rich: boolean): void {
   let result: unknown
   try {
-    result = fn.fn(...argsFromBody(fn, body))
+    const args = argsFromBody(fn, body)
+    // The request context exists only in services that import `unplugin-femto/context`.
+    const store = (globalThis as any)[CONTEXT] as RequestContextStore | undefined
+    result = store ? store.run(contextOf(fn, req, res, requestId), () => fn.fn(...args)) : fn.fn(...args)
   }
   catch (error) {
-    return send(res, failed(error, requestId, fn), requestId, start)
+    return send(res, failed(error, requestId, fn), requestId, start, rich)
   }
+  if (fn.stream)
+    return void streamResult(fn, result as AsyncIterable<unknown>, res, requestId, rich)
   if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
     (result as PromiseLike<unknown>).then(
-      value => send(res, encode(fn, value), requestId, start),
-      error => send(res, failed(error, requestId, fn), requestId, start),
+      value => send(res, { status: 200, value }, requestId, start, rich),
+      error => send(res, failed(error, requestId, fn), requestId, start, rich),
     )
   }
   else {
-    send(res, encode(fn, result), requestId, start)
+    send(res, { status: 200, value: result }, requestId, start, rich)
   }
+}
+
+interface RequestContextStore { run: <T>(context: unknown, fn: () => T) => T }
+
+function contextOf(fn: ServedFunction, req: IncomingMessage, res: ServerResponse, requestId: string): unknown {
+  const controller = new AbortController()
+  res.once('close', () => {
+    if (!res.writableFinished)
+      controller.abort(new Error(`the caller of ${fn.name} went away`))
+  })
+  return { function: fn.name, requestId, headers: req.headers, signal: controller.signal }
+}
+
+/**
+ * Writes each yielded value as soon as it exists: one JSON value per line for plain clients,
+ * `[0, value]` lines in the rich encoding for stubs. A caller that goes away stops the generator.
+ */
+async function streamResult(fn: ServedFunction, iterable: AsyncIterable<unknown>, res: ServerResponse, requestId: string, rich: boolean): Promise<void> {
+  const iterator = iterable[Symbol.asyncIterator]()
+  let gone = false
+  res.once('close', () => {
+    if (!res.writableFinished) {
+      gone = true
+      void iterator.return?.(undefined)
+    }
+  })
+  res.writeHead(200, ['content-type', rich ? RICH_STREAM_TYPE : NDJSON_TYPE, 'cache-control', 'no-cache', 'x-request-id', requestId] as unknown as string[])
+  res.flushHeaders()
+  try {
+    while (!gone) {
+      const step = await iterator.next()
+      if (step.done || gone)
+        break
+      const line = rich ? encodeRich([0, step.value]) : JSON.stringify(step.value) ?? 'null'
+      if (!res.write(`${line}\n`))
+        await new Promise(resolve => res.once('drain', resolve))
+    }
+  }
+  catch (error) {
+    if (!gone) {
+      const payload = failed(error, requestId, fn).value as { error: unknown }
+      res.write(`${rich ? encodeRich([1, payload.error]) : JSON.stringify(payload)}\n`)
+    }
+  }
+  res.end()
 }
 
 function failed(error: unknown, requestId: string, fn?: ServedFunction): Outcome {
@@ -95,26 +168,35 @@ function failed(error: unknown, requestId: string, fn?: ServedFunction): Outcome
   return thrownOutcome(error, requestId)
 }
 
-function encode(fn: ServedFunction, result: unknown): Outcome {
-  let body: string | undefined
+/** JSON as `JSON.stringify` makes it; a BigInt, which it refuses, becomes its decimal string. */
+function toJson(value: unknown): string {
   try {
-    body = JSON.stringify(result)
+    return JSON.stringify(value) ?? 'null'
   }
   catch (error) {
-    return errorOutcome('INTERNAL_ERROR', `${fn.name} returned a value JSON cannot carry: ${(error as Error).message}`)
+    if (!(error instanceof TypeError) || !String(error.message).includes('BigInt'))
+      throw error
+    return JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'null'
   }
-  return { status: 200, body: body ?? 'null' }
 }
 
-export function send(res: ServerResponse, outcome: Outcome, requestId: string, start?: number): void {
+export function send(res: ServerResponse, outcome: Outcome, requestId: string, start?: number, rich = false): void {
   if (res.headersSent || res.destroyed)
     return
+  let body: string
+  try {
+    body = rich ? encodeRich(outcome.value) : toJson(outcome.value)
+  }
+  catch (error) {
+    outcome = errorOutcome('INTERNAL_ERROR', `the answer cannot be encoded: ${(error as Error).message}`)
+    body = rich ? encodeRich(outcome.value) : toJson(outcome.value)
+  }
   // A flat array: Node takes it as is, without walking an object's keys.
   const headers: (string | number)[] = [
     'content-type',
-    JSON_TYPE,
+    rich ? RICH_TYPE : JSON_TYPE,
     'content-length',
-    Buffer.byteLength(outcome.body),
+    Buffer.byteLength(body),
     'x-request-id',
     requestId,
   ]
@@ -125,12 +207,12 @@ export function send(res: ServerResponse, outcome: Outcome, requestId: string, s
       headers.push(key, outcome.headers[key]!)
   }
   res.writeHead(outcome.status, headers as unknown as string[])
-  res.end(outcome.body)
+  res.end(body)
 }
 
 /** A non-call route's answer (`/healthz`, 404, 405), with the same headers as any other. */
 export function sendError(req: IncomingMessage, res: ServerResponse, outcome: Outcome): void {
-  send(res, outcome, requestIdOf(req))
+  send(res, outcome, requestIdOf(req), undefined, isRich(req.headers.accept))
 }
 
 export { errorOutcome }

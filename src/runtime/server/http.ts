@@ -40,7 +40,7 @@ export function startService(options: ServiceOptions): Server {
     }
     if ((path === '/healthz' || path === '/readyz') && (req.method === 'GET' || req.method === 'HEAD')) {
       const ready = path === '/healthz' || !draining
-      send(res, { status: ready ? 200 : 503, body: JSON.stringify({ status: ready ? 'ok' : 'draining', service: options.service }) }, requestIdOf(req))
+      send(res, { status: ready ? 200 : 503, value: { status: ready ? 'ok' : 'draining', service: options.service } }, requestIdOf(req))
       return
     }
     sendError(req, res, errorOutcome('NOT_FOUND', `no femto function at ${req.method} ${path}; this service serves ${Array.from(routes.keys(), r => `POST ${r}`).join(', ')}`))

@@ -4,7 +4,7 @@ import { FemtoError } from '../errors'
 import { ERROR_STATUS } from '../protocol'
 
 export function errorOutcome(code: ErrorCode, message: string, headers?: Record<string, string>): Outcome {
-  return { status: ERROR_STATUS[code], body: JSON.stringify({ error: { code, message } }), headers }
+  return { status: ERROR_STATUS[code], value: { error: { code, message } }, headers }
 }
 
 /** Thrown inside the request path to end it with a wire error. */
@@ -14,10 +14,20 @@ export class WireError extends Error {
   }
 }
 
-const OWN_FIELDS = new Set(['code', 'name', 'message', 'stack'])
+const OWN_FIELDS = new Set(['code', 'name', 'message', 'stack', 'expose'])
 
-/** A thrown value as the 500 body: its name, message, code and own enumerable props. */
-export function thrownOutcome(thrown: unknown, requestId: string): Outcome {
+/**
+ * An error meant for the caller: it carries a string `code` (or `expose: true`), or it is a
+ * callee's FemtoError passing through. Anything else is a bug, whose details stay in the
+ * service log unless NODE_ENV=development.
+ */
+export function isExpected(thrown: unknown): boolean {
+  return thrown instanceof FemtoError
+    || (thrown !== null && typeof thrown === 'object' && (typeof (thrown as any).code === 'string' || (thrown as any).expose === true))
+}
+
+/** A thrown value as the error payload of a 500. */
+export function thrownPayload(thrown: unknown, requestId: string): ErrorPayload {
   const dev = process.env.NODE_ENV === 'development'
   if (thrown instanceof FemtoError) {
     // A callee's error passes through a caller unchanged, not wrapped in the caller's own fields.
@@ -26,9 +36,17 @@ export function thrownOutcome(thrown: unknown, requestId: string): Outcome {
       payload.data = thrown.data
     if (dev && thrown.remoteStack)
       payload.stack = thrown.remoteStack
-    return { status: 500, body: safeStringify(payload) }
+    return payload
   }
   const error = thrown instanceof Error ? thrown : undefined
+  if (!dev && !isExpected(thrown)) {
+    return {
+      code: 'INTERNAL_ERROR',
+      message: `the function failed; the service log has the details (request ${requestId})`,
+      name: 'Error',
+      requestId,
+    }
+  }
   const payload: ErrorPayload = {
     code: typeof (thrown as any)?.code === 'string' ? (thrown as any).code : 'INTERNAL_ERROR',
     message: error ? error.message : String(thrown),
@@ -46,16 +64,9 @@ export function thrownOutcome(thrown: unknown, requestId: string): Outcome {
   }
   if (dev && error?.stack)
     payload.stack = error.stack
-  return { status: 500, body: safeStringify(payload) }
+  return payload
 }
 
-function safeStringify(payload: ErrorPayload): string {
-  try {
-    return JSON.stringify({ error: payload })
-  }
-  catch {
-    // Props that JSON cannot carry (cycles, BigInt) are dropped rather than failing the answer.
-    delete payload.data
-    return JSON.stringify({ error: payload })
-  }
+export function thrownOutcome(thrown: unknown, requestId: string): Outcome {
+  return { status: 500, value: { error: thrownPayload(thrown, requestId) } }
 }
