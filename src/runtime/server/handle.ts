@@ -132,19 +132,20 @@ function contextOf(fn: ServedFunction, req: IncomingMessage, res: ServerResponse
  */
 async function streamResult(fn: ServedFunction, iterable: AsyncIterable<unknown>, res: ServerResponse, requestId: string, rich: boolean): Promise<void> {
   const iterator = iterable[Symbol.asyncIterator]()
-  let gone = false
+  // An object, not a local: the 'close' listener sets it while the loop awaits.
+  const caller = { gone: false }
   res.once('close', () => {
     if (!res.writableFinished) {
-      gone = true
+      caller.gone = true
       void iterator.return?.(undefined)
     }
   })
   res.writeHead(200, ['content-type', rich ? RICH_STREAM_TYPE : NDJSON_TYPE, 'cache-control', 'no-cache', 'x-request-id', requestId] as unknown as string[])
   res.flushHeaders()
   try {
-    while (!gone) {
+    while (!caller.gone) {
       const step = await iterator.next()
-      if (step.done || gone)
+      if (step.done || caller.gone)
         break
       const line = rich ? encodeRich([0, step.value]) : JSON.stringify(step.value) ?? 'null'
       if (!res.write(`${line}\n`))
@@ -152,7 +153,7 @@ async function streamResult(fn: ServedFunction, iterable: AsyncIterable<unknown>
     }
   }
   catch (error) {
-    if (!gone) {
+    if (!caller.gone) {
       const payload = failed(error, requestId, fn).value as { error: unknown }
       res.write(`${rich ? encodeRich([1, payload.error]) : JSON.stringify(payload)}\n`)
     }
