@@ -38,6 +38,8 @@ function proxy(req: IncomingMessage, res: ServerResponse, origin: string): void 
   const target = new URL(req.url ?? '/', origin)
   const upstream = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host }, agent }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.headers)
+    // Streams go through as they come, not when Node's buffers fill.
+    res.flushHeaders()
     answer.pipe(res)
   })
   upstream.on('error', (error) => {
@@ -45,6 +47,12 @@ function proxy(req: IncomingMessage, res: ServerResponse, origin: string): void 
       json(res, 502, { error: { code: 'UNAVAILABLE', message: `the service at ${origin} did not answer: ${error.message}` } })
     else
       res.destroy()
+  })
+  // A caller that goes away (abort, timeout, a stream it stopped reading) takes the upstream
+  // request with it, so that the service sees its request aborted too.
+  res.once('close', () => {
+    if (!res.writableFinished)
+      upstream.destroy()
   })
   req.pipe(upstream)
 }
