@@ -108,7 +108,7 @@ async function bundle(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, 
   })
   let code: Buffer
   try {
-    const { output } = await bundler.generate({ format: 'esm', codeSplitting: false, sourcemap: false })
+    const { output } = await bundler.generate({ format: 'esm', codeSplitting: false, sourcemap: false, comments: { jsdoc: false, annotation: true, legal: true } })
     code = Buffer.from(output[0].code)
   }
   finally {
