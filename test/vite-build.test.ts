@@ -143,6 +143,7 @@ describe('vite build of a multi-file app', () => {
       ['body far over the default limit', () => post(url, `[${'1,'.repeat(600_000)}1]`), 413, 'PAYLOAD_TOO_LARGE'],
       ['wrong content type', () => post(url, '[1,2]', { 'content-type': 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
       ['no content type', () => post(url, '[1,2]', {}), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      ['a cross-site browser call (a "simple" request, no preflight)', () => post(url, undefined, { 'sec-fetch-site': 'cross-site' }), 403, 'FORBIDDEN'],
     ]
     for (const [what, send, status, code] of cases) {
       const res = await send()

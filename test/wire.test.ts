@@ -234,6 +234,14 @@ describe('streaming from async generators', () => {
     expect(caught).toMatchObject({ code: 'SOURCE_GONE', message: 'the source dried up', data: { after: 1 } })
   })
 
+  it('gives a generator its request context, inside its body', async () => {
+    const ids: unknown[] = []
+    for await (const id of stub('contextStream')() as AsyncIterable<unknown>)
+      ids.push(id)
+    expect(ids).toHaveLength(1)
+    expect(ids[0]).toMatch(/^[0-9a-z]+-[0-9a-z]+$/)
+  })
+
   it('gives plain JSON clients NDJSON, one value per line', async () => {
     const res = await post(`${running.url}/femto/ticks`, [3, 5])
     expect(res.headers.get('content-type')).toBe('application/x-ndjson')
@@ -246,6 +254,12 @@ describe('errors', () => {
     const caught = await stub('expected')().catch((e: unknown) => e)
     expect(caught).toBeInstanceOf(FemtoError)
     expect(caught).toMatchObject({ status: 500, code: 'BAD_QUANTITY', name: 'RangeError', message: 'quantity must be positive', data: { limit: 1 }, limit: 1 })
+  })
+
+  it('treats a Node system error (code, syscall, path) as a bug: no path reaches the caller', async () => {
+    const caught = await stub('systemError')().catch((e: unknown) => e) as FemtoError
+    expect(caught.code).toBe('INTERNAL_ERROR')
+    expect(JSON.stringify({ ...caught, message: caught.message })).not.toContain('/srv/secret')
   })
 
   it('shows a bug only as a generic message with the request id, unless in development', async () => {
@@ -282,6 +296,15 @@ describe('per-call options and cancellation', () => {
     expect(after.aborted).toBe(before.aborted + 1)
     // The options applied to that call only.
     expect(await stub('waitForAbort')(10)).toBe(false)
+  })
+})
+
+describe('timeouts seen through node:http', () => {
+  it('an AbortError caused by the deadline is a TIMEOUT, not an abort', async () => {
+    const { transportError } = await import('../src/runtime/client')
+    const abort = Object.assign(new Error('The operation was aborted'), { name: 'AbortError', cause: Object.assign(new Error('timed out'), { name: 'TimeoutError' }) })
+    expect(transportError({ name: 'f', route: '/femto/f' }, abort, { timeoutMs: 10 })).toMatchObject({ code: 'TIMEOUT', status: 504 })
+    expect(transportError({ name: 'f', route: '/femto/f' }, Object.assign(new Error('x'), { name: 'AbortError' }), {})).toMatchObject({ code: 'ABORTED' })
   })
 })
 

@@ -70,7 +70,7 @@ export interface ModuleAnalysis {
   /** For each top-level binding: who refers to it (`fn:<name>`, a unit key, or `root`). */
   owners: Map<string, Set<string>>
   /** Import and variable declarations, with their specifiers/declarators, for rewriting. */
-  statements: Map<number, { kind: 'import' | 'variable', text: string, parts: { key: string, text: string }[], isDefault: boolean[] }>
+  statements: Map<number, { kind: 'import' | 'variable', text: string, parts: { key: string, start: number, end: number }[], isDefault: boolean[] }>
   /** Top-level statements; a file-level module with nothing hosted keeps only its stubs. */
   topLevel: { range: Range, keepWhenStubbed: boolean }[]
 }
@@ -433,7 +433,7 @@ function collectUnits(programPath: NodePath<t.Program>, code: string, result: Mo
         || (stmt.type === 'ExportDefaultDeclaration' && stmt.declaration.type === 'Identifier'),
     })
     if (stmt.type === 'ImportDeclaration' && stmt.importKind !== 'type' && stmt.specifiers.length > 0) {
-      const parts = stmt.specifiers.map(s => ({ key: `u:${s.start}`, text: code.slice(s.start!, s.end!) }))
+      const parts = stmt.specifiers.map(s => ({ key: `u:${s.start}`, start: s.start!, end: s.end! }))
       result.statements.set(stmt.start!, {
         kind: 'import',
         text: code.slice(stmt.source.start!, stmt.end!),
@@ -447,7 +447,7 @@ function collectUnits(programPath: NodePath<t.Program>, code: string, result: Mo
       }
     }
     else if (stmt.type === 'VariableDeclaration' && !stmt.declare) {
-      const parts = stmt.declarations.map(d => ({ key: `u:${d.start}`, text: code.slice(d.start!, d.end!) }))
+      const parts = stmt.declarations.map(d => ({ key: `u:${d.start}`, start: d.start!, end: d.end! }))
       result.statements.set(stmt.start!, { kind: 'variable', text: stmt.kind, parts, isDefault: parts.map(() => false) })
       for (const d of stmt.declarations) {
         const node = { start: d.start!, end: d.end! }

@@ -67,7 +67,11 @@ export function transformModule(code: string, analysis: ModuleAnalysis, options:
   const appended: string[] = []
   for (const fn of ordered) {
     if (fn.range.start < stubbedUntil) {
-      stubbed.add(`fn:${fn.name}`)
+      // Inside a stub: gone from here. Where it is hosted, its service still needs it exported.
+      if (options.hosted(fn))
+        appended.push(`export const __femto$${fn.name} = ${withoutDirective(code, fn)};`)
+      else
+        stubbed.add(`fn:${fn.name}`)
       continue
     }
     if (options.hosted(fn)) {
@@ -158,12 +162,14 @@ function removeUnusedDeclarations(s: MagicString, analysis: ModuleAnalysis, stub
       s.remove(unit.statement.start, unit.statement.end)
       continue
     }
+    // The kept parts as they are now: a declarator may hold a stub written a moment ago.
+    const partText = (i: number): string => s.slice(stmt.parts[i]!.start, stmt.parts[i]!.end)
     if (stmt.kind === 'variable') {
-      s.overwrite(unit.statement.start, unit.statement.end, `${stmt.text} ${keptIdx.map(i => stmt.parts[i]!.text).join(', ')};`)
+      s.overwrite(unit.statement.start, unit.statement.end, `${stmt.text} ${keptIdx.map(partText).join(', ')};`)
     }
     else {
-      const defaults = keptIdx.filter(i => stmt.isDefault[i]).map(i => stmt.parts[i]!.text)
-      const named = keptIdx.filter(i => !stmt.isDefault[i]).map(i => stmt.parts[i]!.text)
+      const defaults = keptIdx.filter(i => stmt.isDefault[i]).map(partText)
+      const named = keptIdx.filter(i => !stmt.isDefault[i]).map(partText)
       const clause = [...defaults, ...(named.length ? [`{ ${named.join(', ')} }`] : [])].join(', ')
       s.overwrite(unit.statement.start, unit.statement.end, `import ${clause} from ${stmt.text}`)
     }

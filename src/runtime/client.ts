@@ -36,7 +36,9 @@ export function callSignal(options: CallOptions | undefined): AbortSignal | unde
 
 /** What a failed `fetch` throws, as the caller should see it. */
 export function transportError(meta: StubMeta, error: unknown, options: CallOptions | undefined, where = ''): FemtoError {
-  if (options?.timeoutMs !== undefined && (error as Error)?.name === 'TimeoutError')
+  // node:http reports an aborted signal as an AbortError whose cause is the signal's reason.
+  const timedOut = (error as Error)?.name === 'TimeoutError' || ((error as Error)?.cause as Error)?.name === 'TimeoutError'
+  if (options?.timeoutMs !== undefined && timedOut)
     return new FemtoError(504, { code: 'TIMEOUT', message: `femto function '${meta.name}' did not answer within ${options.timeoutMs} ms` })
   if ((error as Error)?.name === 'AbortError' || (error as Error)?.name === 'TimeoutError')
     return new FemtoError(499, { code: 'ABORTED', message: `the call to femto function '${meta.name}' was aborted` })

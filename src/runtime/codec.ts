@@ -31,7 +31,7 @@ const reducers = {
 const revivers = {
   URL: (href: string) => new URL(href),
   Error: ([name, message, props]: [string, string, Record<string, unknown>]) => {
-    const error = new (ERROR_CLASSES[name] ?? Error)(message)
+    const error = new (Object.hasOwn(ERROR_CLASSES, name) ? ERROR_CLASSES[name]! : Error)(message)
     if (error.name !== name)
       error.name = name
     return Object.assign(error, props)

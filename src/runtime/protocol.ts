@@ -8,6 +8,8 @@ export const ERROR_STATUS = {
   /** A body in the rich encoding that does not decode. */
   INVALID_ENCODING: 400,
   INVALID_ARGUMENT: 400,
+  /** A browser call from another site. */
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import http from 'node:http'
+import { pipeline } from 'node:stream'
 import { createStaticHandler } from './static'
 
 export interface GatewayOptions {
@@ -38,9 +39,11 @@ function proxy(req: IncomingMessage, res: ServerResponse, origin: string): void 
   const target = new URL(req.url ?? '/', origin)
   const upstream = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host }, agent }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.headers)
-    // Streams go through as they come, not when Node's buffers fill.
-    res.flushHeaders()
-    answer.pipe(res)
+    // Streams (no content-length) go through as they come, not when Node's buffers fill.
+    if (answer.headers['content-length'] === undefined)
+      res.flushHeaders()
+    // If the service dies mid-answer, the caller's response ends too instead of hanging.
+    pipeline(answer, res, () => {})
   })
   upstream.on('error', (error) => {
     if (!res.headersSent)

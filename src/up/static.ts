@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { extname, join, normalize, sep } from 'node:path'
+import { pipeline } from 'node:stream'
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -48,7 +49,8 @@ export function createStaticHandler(root: string, hidden: string[]) {
     })
     if (req.method === 'HEAD')
       return void res.end()
-    createReadStream(file).pipe(res)
+    // A file removed under us (a rebuild) or a caller gone: end quietly, never crash the gateway.
+    pipeline(createReadStream(file), res, () => {})
   }
 }
 

@@ -124,3 +124,22 @@ describe('transform: one fixture per usage error', () => {
       `)
   })
 })
+
+describe('transform: what review found', () => {
+  it('keeps the stub when a dropped declarator shares its statement', () => {
+    const code = readFileSync(join(FIXTURES, 'shared-declaration.ts'), 'utf8')
+    const out = transformModule(code, analyzeModule('/x/s.ts', code), { hosted: () => false, stub: clientStub })!.code
+    expect(out).toContain('add = function(...args) { return __femto_call(')
+    expect(out).not.toContain('helper =')
+    expect(out).not.toContain('db.read')
+    expect(out).not.toContain('from \'./db\'')
+    expect(out).toContain('label = (n: number) => format(n)')
+  })
+
+  it('exports a hosted femto function nested in a stubbed one, for its own service entry', () => {
+    const code = readFileSync(join(FIXTURES, 'nested-in-nested.ts'), 'utf8')
+    const out = transformModule(code, analyzeModule('/x/n.ts', code), { hosted: fn => fn.name === 'inner', stub: serverStub })!.code
+    expect(out).toContain('export async function outer(...args)'.replace('async ', ''))
+    expect(out).toContain('export const __femto$inner = async function inner(y: number) {')
+  })
+})

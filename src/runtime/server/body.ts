@@ -1,14 +1,16 @@
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { WireError } from './outcome'
 
 /**
  * Reads the request body as text, refusing more than `limit` bytes as early as it can.
  * Callback-style: on the hot path a promise per body costs measurable throughput.
  */
-export function readBody(req: IncomingMessage, limit: number, done: (error: WireError | undefined, raw: string) => void): void {
+export function readBody(req: IncomingMessage, res: ServerResponse, limit: number, done: (error: WireError | undefined, raw: string) => void): void {
   const declared = req.headers['content-length']
   if (declared !== undefined && Number(declared) > limit) {
-    // Keep draining so the client can read the 413 instead of a reset connection.
+    // Drain so the client can read the 413 instead of a reset connection, then close the
+    // connection rather than keep reading whatever else it sends.
+    res.shouldKeepAlive = false
     req.resume()
     return done(tooLarge(limit), '')
   }
@@ -22,6 +24,7 @@ export function readBody(req: IncomingMessage, limit: number, done: (error: Wire
     size += chunk.length
     if (size > limit) {
       failed = true
+      res.shouldKeepAlive = false
       first = rest = undefined
       done(tooLarge(limit), '')
       return

@@ -52,7 +52,7 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Ret
     }, (res: IncomingMessage) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('error', reject)
+      res.on('error', error => reject(transportError(meta, error, options, ` at ${url.href}`)))
       res.on('end', () => {
         const text = chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString()
         const status = res.statusCode ?? 0

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ErrorPayload } from '../protocol'
 import type { Outcome, ServedFunction } from './types'
 import { decodeRich, encodeRich, isRich, NDJSON_TYPE, RICH_STREAM_TYPE, RICH_TYPE } from '../codec'
 import { JSON_TYPE } from '../protocol'
@@ -68,6 +69,12 @@ export function handleCall(fn: ServedFunction, req: IncomingMessage, res: Server
   const start = performance.now()
   const requestId = requestIdOf(req)
   const rich = isRich(req.headers.accept)
+  // A browser on another site can send a "simple" request (no preflight) with an empty body.
+  // Until allowed origins are configurable, such calls are refused.
+  if (req.headers['sec-fetch-site'] === 'cross-site') {
+    req.resume()
+    return send(res, errorOutcome('FORBIDDEN', 'cross-site browser calls are refused'), requestId, start, rich)
+  }
   const contract = req.headers['x-femto-contract']
   if (contract !== undefined && fn.contract && contract !== fn.contract) {
     req.resume()
@@ -75,7 +82,7 @@ export function handleCall(fn: ServedFunction, req: IncomingMessage, res: Server
   }
   if (parsed)
     return invoke(fn, parsed.body, req, res, requestId, start, rich)
-  readBody(req, fn.bodyLimit, (error, raw) => {
+  readBody(req, res, fn.bodyLimit, (error, raw) => {
     if (error)
       return send(res, errorOutcome(error.code, error.message), requestId, start, rich)
     let body: unknown
@@ -95,15 +102,22 @@ function invoke(fn: ServedFunction, body: unknown, req: IncomingMessage, res: Se
   let result: unknown
   try {
     const args = argsFromBody(fn, body)
+    // A generator's body runs on each `next()`, so the stream is driven inside the same context.
+    const run = (): unknown => {
+      const value = fn.fn(...args)
+      if (fn.stream)
+        void streamResult(fn, value as AsyncIterable<unknown>, res, requestId, start, rich)
+      return value
+    }
     // The request context exists only in services that import `unplugin-femto/context`.
     const store = (globalThis as any)[CONTEXT] as RequestContextStore | undefined
-    result = store ? store.run(contextOf(fn, req, res, requestId), () => fn.fn(...args)) : fn.fn(...args)
+    result = store ? store.run(contextOf(fn, req, res, requestId), run) : run()
   }
   catch (error) {
     return send(res, failed(error, requestId, fn), requestId, start, rich)
   }
   if (fn.stream)
-    return void streamResult(fn, result as AsyncIterable<unknown>, res, requestId, rich)
+    return
   if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
     (result as PromiseLike<unknown>).then(
       value => send(res, { status: 200, value }, requestId, start, rich),
@@ -130,35 +144,55 @@ function contextOf(fn: ServedFunction, req: IncomingMessage, res: ServerResponse
  * Writes each yielded value as soon as it exists: one JSON value per line for plain clients,
  * `[0, value]` lines in the rich encoding for stubs. A caller that goes away stops the generator.
  */
-async function streamResult(fn: ServedFunction, iterable: AsyncIterable<unknown>, res: ServerResponse, requestId: string, rich: boolean): Promise<void> {
+async function streamResult(fn: ServedFunction, iterable: AsyncIterable<unknown>, res: ServerResponse, requestId: string, start: number, rich: boolean): Promise<void> {
   const iterator = iterable[Symbol.asyncIterator]()
-  // An object, not a local: the 'close' listener sets it while the loop awaits.
-  const caller = { gone: false }
+  let finished = false
+  // Stops the generator (its `finally` runs) whenever the stream ends early, for any reason.
+  const stop = (): void => {
+    if (finished)
+      return
+    finished = true
+    Promise.resolve(iterator.return?.(undefined)).catch(error => console.error(`[femto] ${fn.name}: stopping the stream failed`, error))
+  }
   res.once('close', () => {
-    if (!res.writableFinished) {
-      caller.gone = true
-      void iterator.return?.(undefined)
-    }
+    if (!res.writableFinished)
+      stop()
   })
-  res.writeHead(200, ['content-type', rich ? RICH_STREAM_TYPE : NDJSON_TYPE, 'cache-control', 'no-cache', 'x-request-id', requestId] as unknown as string[])
+  res.writeHead(200, ['content-type', rich ? RICH_STREAM_TYPE : NDJSON_TYPE, 'cache-control', 'no-cache', 'x-request-id', requestId, 'server-timing', `fn;dur=${(performance.now() - start).toFixed(2)}`] as unknown as string[])
   res.flushHeaders()
   try {
-    while (!caller.gone) {
+    while (!finished) {
       const step = await iterator.next()
-      if (step.done || caller.gone)
+      if (step.done) {
+        finished = true
         break
-      const line = rich ? encodeRich([0, step.value]) : JSON.stringify(step.value) ?? 'null'
-      if (!res.write(`${line}\n`))
-        await new Promise(resolve => res.once('drain', resolve))
+      }
+      if (res.destroyed)
+        break
+      const line = rich ? encodeRich([0, step.value]) : toJson(step.value)
+      if (!res.write(`${line}\n`)) {
+        await new Promise((resolve) => {
+          res.once('drain', resolve)
+          res.once('close', resolve)
+        })
+      }
     }
   }
   catch (error) {
-    if (!caller.gone) {
-      const payload = failed(error, requestId, fn).value as { error: unknown }
-      res.write(`${rich ? encodeRich([1, payload.error]) : JSON.stringify(payload)}\n`)
+    if (!res.destroyed) {
+      const payload = (failed(error, requestId, fn).value as { error: ErrorPayload }).error
+      try {
+        res.write(`${rich ? encodeRich([1, payload]) : JSON.stringify({ error: payload })}\n`)
+      }
+      catch {
+        res.write(`${rich ? encodeRich([1, { code: payload.code, message: payload.message, requestId }]) : JSON.stringify({ error: { code: payload.code, message: payload.message, requestId } })}\n`)
+      }
     }
   }
-  res.end()
+  finally {
+    stop()
+    res.end()
+  }
 }
 
 function failed(error: unknown, requestId: string, fn?: ServedFunction): Outcome {

@@ -22,8 +22,14 @@ const OWN_FIELDS = new Set(['code', 'name', 'message', 'stack', 'expose'])
  * service log unless NODE_ENV=development.
  */
 export function isExpected(thrown: unknown): boolean {
-  return thrown instanceof FemtoError
-    || (thrown !== null && typeof thrown === 'object' && (typeof (thrown as any).code === 'string' || (thrown as any).expose === true))
+  if (thrown instanceof FemtoError)
+    return true
+  if (thrown === null || typeof thrown !== 'object')
+    return false
+  if ((thrown as any).expose === true)
+    return true
+  // Node's system errors (ECONNREFUSED, ENOENT, …) carry a code too, and paths and addresses.
+  return Object.hasOwn(thrown, 'code') && typeof (thrown as any).code === 'string' && !('syscall' in thrown) && !('errno' in thrown)
 }
 
 /** A thrown value as the error payload of a 500. */
@@ -48,7 +54,7 @@ export function thrownPayload(thrown: unknown, requestId: string): ErrorPayload 
     }
   }
   const payload: ErrorPayload = {
-    code: typeof (thrown as any)?.code === 'string' ? (thrown as any).code : 'INTERNAL_ERROR',
+    code: isExpected(thrown) && typeof (thrown as any).code === 'string' ? (thrown as any).code : 'INTERNAL_ERROR',
     message: error ? error.message : String(thrown),
     name: error ? error.name : typeof thrown,
     requestId,
