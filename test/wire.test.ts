@@ -299,6 +299,15 @@ describe('per-call options and cancellation', () => {
   })
 })
 
+describe('the plain-JSON fast path of the stubs', () => {
+  it('sends argument lists of plain primitives as JSON, anything else in the rich encoding', async () => {
+    const { encodeArgs } = await import('../src/runtime/codec')
+    expect(encodeArgs([2, 3, 'x', true, null])).toEqual({ body: '[2,3,"x",true,null]', type: 'application/json' })
+    for (const value of [-0, Number.NaN, Infinity, undefined, 1n, new Date(0), [1], { a: 1 }])
+      expect(encodeArgs([1, value]).type, String(value)).toBe(RICH_TYPE)
+  })
+})
+
 describe('timeouts seen through node:http', () => {
   it('an AbortError caused by the deadline is a TIMEOUT, not an abort', async () => {
     const { transportError } = await import('../src/runtime/client')

@@ -1,6 +1,6 @@
 import type { CallOptions } from './options'
 import type { StubMeta } from './protocol'
-import { decodeRich, encodeRich, isRich, RICH_STREAM_TYPE, RICH_TYPE } from './codec'
+import { decodeRich, encodeArgs, isRich, RICH_STREAM_TYPE, RICH_TYPE } from './codec'
 import { errorFromResponse, FemtoError } from './errors'
 import { takeCallOptions } from './options'
 
@@ -17,9 +17,9 @@ export function configureFemto(options: { baseUrl?: string }): void {
 }
 
 /** Headers of every stub call: the rich encoding both ways, and the contract it was built against. */
-export function stubHeaders(meta: StubMeta, options: CallOptions | undefined): Record<string, string> {
+export function stubHeaders(meta: StubMeta, options: CallOptions | undefined, contentType: string): Record<string, string> {
   const headers: Record<string, string> = {
-    'content-type': RICH_TYPE,
+    'content-type': contentType,
     'accept': meta.stream ? RICH_STREAM_TYPE : RICH_TYPE,
     ...options?.headers,
   }
@@ -56,7 +56,8 @@ async function unaryCall(url: string, meta: StubMeta, args: unknown[], options: 
   let response: Response
   let text: string
   try {
-    response = await fetch(url, { method: 'POST', headers: stubHeaders(meta, options), body: encodeRich(args), signal: callSignal(options) })
+    const { body, type } = encodeArgs(args)
+    response = await fetch(url, { method: 'POST', headers: stubHeaders(meta, options, type), body, signal: callSignal(options) })
     text = await response.text()
   }
   catch (error) {
@@ -98,7 +99,8 @@ export function streamCall(url: string, meta: StubMeta, args: unknown[], options
       const open = async (): Promise<void> => {
         let response: Response
         try {
-          response = await fetch(url, { method: 'POST', headers: stubHeaders(meta, options), body: encodeRich(args), signal })
+          const { body, type } = encodeArgs(args)
+          response = await fetch(url, { method: 'POST', headers: stubHeaders(meta, options, type), body, signal })
         }
         catch (error) {
           throw transportError(meta, error, options)

@@ -38,6 +38,32 @@ const revivers = {
   },
 }
 
+/**
+ * A value JSON carries exactly: a string, a boolean, null, or a finite number other than -0.
+ * The encoders send such values (and argument lists of them) as plain JSON, which both sides
+ * read whatever they asked for: the common call `add(2, 3)` then costs what plain JSON costs.
+ */
+export function isPlainPrimitive(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0)
+    default:
+      return value === null
+  }
+}
+
+/** The body of a stub's call: plain JSON when every argument is a plain primitive. */
+export function encodeArgs(args: unknown[]): { body: string, type: string } {
+  for (const arg of args) {
+    if (!isPlainPrimitive(arg))
+      return { body: encodeRich(args), type: RICH_TYPE }
+  }
+  return { body: JSON.stringify(args), type: 'application/json' }
+}
+
 export function encodeRich(value: unknown): string {
   return stringify(value, reducers)
 }

@@ -2,7 +2,7 @@ import type { Agent, IncomingMessage } from 'node:http'
 import type { StubMeta } from '../protocol'
 import http from 'node:http'
 import { callSignal, parseResult, streamCall, stubHeaders, transportError } from '../client'
-import { encodeRich, isRich } from '../codec'
+import { encodeArgs, isRich } from '../codec'
 import { errorFromResponse } from '../errors'
 import { takeCallOptions } from '../options'
 
@@ -42,13 +42,13 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Ret
   else {
     agent = httpAgent ??= new http.Agent({ keepAlive: true })
   }
-  const body = encodeRich(args)
+  const { body, type } = encodeArgs(args)
   return new Promise((resolve, reject) => {
     const req = client.request(url, {
       method: 'POST',
       agent,
       signal: callSignal(options),
-      headers: { ...stubHeaders(meta, options), 'content-length': String(Buffer.byteLength(body)) },
+      headers: { ...stubHeaders(meta, options, type), 'content-length': String(Buffer.byteLength(body)) },
     }, (res: IncomingMessage) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))

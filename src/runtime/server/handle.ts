@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ErrorPayload } from '../protocol'
 import type { Outcome, ServedFunction } from './types'
-import { decodeRich, encodeRich, isRich, NDJSON_TYPE, RICH_STREAM_TYPE, RICH_TYPE } from '../codec'
+import { decodeRich, encodeRich, isPlainPrimitive, isRich, NDJSON_TYPE, RICH_STREAM_TYPE, RICH_TYPE } from '../codec'
 import { JSON_TYPE } from '../protocol'
 import { argsFromBody } from './args'
 import { readBody } from './body'
@@ -219,6 +219,8 @@ export function send(res: ServerResponse, outcome: Outcome, requestId: string, s
   if (res.headersSent || res.destroyed)
     return
   let body: string
+  // A plain primitive is exact in JSON, so even a caller that asked for the rich encoding gets JSON.
+  rich &&= !isPlainPrimitive(outcome.value)
   try {
     body = rich ? encodeRich(outcome.value) : toJson(outcome.value)
   }
