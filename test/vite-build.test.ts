@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { post, readTree, startNode, viteBuild } from './helpers'
 
 const APP = join(import.meta.dirname, 'fixtures/app')
-const SERVICES = ['add', 'checkStock', 'echoSize', 'factorial', 'greet', 'multiply', 'nightlyReport', 'outside', 'placeOrder', 'sendEmail', 'slowEcho', 'tally', 'whisper', 'whoAmI']
+const SERVICES = ['add', 'checkStock', 'countdown', 'echoSize', 'factorial', 'greet', 'multiply', 'nightlyReport', 'outside', 'placeOrder', 'sendEmail', 'slowEcho', 'tally', 'whisper', 'whoAmI']
 
 /** What each service answers to a plain JSON call: args in, result out. */
 const CALLS: Record<string, [unknown, unknown]> = {
@@ -220,6 +220,10 @@ describe('vite build of a multi-file app', () => {
           const res = await post(`${base}/femto/${name}`, args)
           expect({ name, withJsonParser, body: res.body }).toEqual({ name, withJsonParser, body: expected })
         }
+        // Streams go through the router as through a service.
+        const stream = await post(`${base}/femto/countdown`, [3])
+        expect(stream.headers.get('content-type')).toBe('application/x-ndjson')
+        expect(stream.text).toBe('3\n2\n1\n')
         // In one process every call stays in-process: placeOrder needs no other service.
         expect((await post(`${base}/femto/placeOrder`, ['s', 1, 'e'])).body).toMatchObject({ total: 11 })
         expect((await post(`${base}/femto/add`, [1])).status).toBe(400)
@@ -243,6 +247,16 @@ describe('vite build of a multi-file app', () => {
     const answer = await pending
     expect(answer.body).toBe('done')
     expect(await exited).toBe(0)
+  })
+})
+
+describe('the vite.build() API (no app builder)', () => {
+  it('builds the services too', async () => {
+    const { build } = await import('vite')
+    const { default: femto } = await import('../src/vite')
+    await build({ root: APP, configFile: false, logLevel: 'silent', plugins: [femto({ summary: false })], build: { outDir: 'dist-legacy', emptyOutDir: true } })
+    const legacy: Manifest = JSON.parse(readFileSync(join(APP, 'dist-legacy/servers/femto.json'), 'utf8'))
+    expect(legacy.functions.map(f => f.name)).toEqual(SERVICES)
   })
 })
 
