@@ -260,6 +260,34 @@ describe('the vite.build() API (no app builder)', () => {
   })
 })
 
+describe('groups', () => {
+  it('builds one service for a group; calls inside it make no HTTP request', async () => {
+    const out = await viteBuild(APP, 'dist-groups', { groups: { orders: ['placeOrder', 'checkStock'] } })
+    const grouped: Manifest = JSON.parse(readFileSync(join(out, 'servers/femto.json'), 'utf8'))
+    const orders = grouped.services.find(s => s.name === 'orders')!
+    expect(orders).toMatchObject({ file: 'orders.js', env: 'FEMTO_URL_ORDERS', functions: ['checkStock', 'placeOrder'] })
+    expect(existsSync(join(out, 'servers/orders.js'))).toBe(true)
+    expect(existsSync(join(out, 'servers/placeOrder.js'))).toBe(false)
+    expect(grouped.functions.find(f => f.name === 'checkStock')).toMatchObject({ service: 'orders', port: orders.port })
+    expect(grouped.services.filter(s => s.name !== 'orders').every(s => s.functions.length === 1)).toBe(true)
+
+    const add = await start(isolated('add', out))
+    const mail = await start(isolated('sendEmail', out))
+    // No address for checkStock: were placeOrder's call to it a request, it would go to the
+    // group's manifest port, where nothing listens (the group runs on a free port here).
+    const group = await start(isolated('orders', out), { FEMTO_URL_ADD: add.url, FEMTO_URL_SEND_EMAIL: mail.url })
+    const order = await post(`${group.url}/femto/placeOrder`, ['sku-3', 1, 'a@b.c'])
+    expect(order.status).toBe(200)
+    expect(order.body).toMatchObject({ stock: { sku: 'sku-3', ok: true }, total: 11 })
+    expect((await post(`${group.url}/femto/checkStock`, ['s'])).body).toMatchObject({ ok: true })
+  })
+
+  it('fails the build for a group that names no femto function', async () => {
+    const error: any = await viteBuild(APP, 'dist-groups-bad', { groups: { billing: ['charge'] } }).then(() => undefined, e => e)
+    expect(String(error?.message)).toContain('groups.billing: no femto function is named \'charge\'')
+  })
+})
+
 describe('vite build in monolith mode', () => {
   it('builds one server with every function; calls between them stay in-process', async () => {
     const out = await viteBuild(APP, 'dist-monolith', { mode: 'monolith' })

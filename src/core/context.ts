@@ -116,8 +116,25 @@ export function createContext(rawOptions: Options | undefined) {
       services = [{ name: 'monolith', file: 'monolith.js', port: options.basePort, functions }]
     }
     else {
-      const ports = assignPorts(functions.map(f => f.name), options.basePort)
-      services = functions.map(fn => ({ name: fn.name, file: `${fn.name}.js`, port: ports.get(fn.name)!, functions: [fn] }))
+      const grouped = new Map<string, RegisteredFunction[]>()
+      for (const [group, members] of Object.entries(options.groups)) {
+        const unknown = members.filter(name => !registry.has(name))
+        if (unknown.length > 0)
+          throw new Error(`[unplugin-femto] groups.${group}: no femto function is named ${unknown.map(n => `'${n}'`).join(', ')} (known: ${functions.map(f => f.name).join(', ')})`)
+        const clash = registry.get(group)
+        if (clash && !members.includes(group))
+          throw new Error(`[unplugin-femto] groups.${group}: the group would share its name (and file, port, FEMTO_URL_ variable) with the function '${group}' at ${clash.file}; rename the group`)
+        grouped.set(group, functions.filter(fn => members.includes(fn.name)))
+      }
+      const inGroup = new Set([...grouped.values()].flat().map(fn => fn.name))
+      const units: [string, RegisteredFunction[]][] = [
+        ...grouped.entries(),
+        ...functions.filter(fn => !inGroup.has(fn.name)).map(fn => [fn.name, [fn]] as [string, RegisteredFunction[]]),
+      ]
+      const ports = assignPorts(units.map(([name]) => name), options.basePort)
+      services = units
+        .map(([name, members]) => ({ name, file: `${name}.js`, port: ports.get(name)!, functions: members }))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     }
     const serviceOf = new Map<string, ServiceUnit>()
     for (const unit of services) {

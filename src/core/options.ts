@@ -1,3 +1,5 @@
+import { isValidServiceName } from './names'
+
 export interface FunctionPolicy {
   /**
    * Largest request body a call accepts: bytes, or a string such as `'512kb'` or `'2mb'`.
@@ -36,6 +38,12 @@ export interface Options {
    */
   mode?: 'split' | 'monolith'
   /**
+   * Functions served together by one service (split mode): `{ billing: ['charge', 'refund'] }`
+   * builds `billing.js` serving both, and calls between them stay in-process.
+   * @default {}
+   */
+  groups?: Record<string, string[]>
+  /**
    * Folder, inside the bundler's output folder, that receives the services.
    * @default 'servers'
    */
@@ -61,6 +69,7 @@ export interface ResolvedOptions {
   basePath: string
   basePort: number
   mode: 'split' | 'monolith'
+  groups: Record<string, string[]>
   serversDir: string
   defaults: ResolvedPolicy
   functions: Record<string, ResolvedPolicy>
@@ -82,6 +91,23 @@ export function parseSize(value: number | string, what: string): number {
 }
 
 const toArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value])
+
+function resolveGroups(groups: Record<string, string[]>): Record<string, string[]> {
+  const owner = new Map<string, string>()
+  for (const [group, members] of Object.entries(groups)) {
+    if (!isValidServiceName(group))
+      throw new Error(`[unplugin-femto] groups.${group}: a group name becomes a file name, a port and FEMTO_URL_<NAME>, so it must be an ASCII identifier other than router and monolith`)
+    if (!Array.isArray(members) || members.length === 0)
+      throw new Error(`[unplugin-femto] groups.${group}: list the functions it serves, e.g. { ${group}: ['charge', 'refund'] }`)
+    for (const member of members) {
+      const other = owner.get(member)
+      if (other)
+        throw new Error(`[unplugin-femto] groups: '${member}' is in both '${other}' and '${group}'; a function is served by one service`)
+      owner.set(member, group)
+    }
+  }
+  return groups
+}
 
 export function resolveOptions(options: Options = {}): ResolvedOptions {
   const basePath = `/${(options.basePath ?? '/femto').replace(/^\/+|\/+$/g, '')}`.replace(/^\/$/, '')
@@ -106,6 +132,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     basePath,
     basePort,
     mode,
+    groups: resolveGroups(options.groups ?? {}),
     serversDir: options.serversDir ?? 'servers',
     defaults,
     functions,
