@@ -260,6 +260,34 @@ describe('the vite.build() API (no app builder)', () => {
   })
 })
 
+describe('policies: timeoutMs and concurrency', () => {
+  it('answers 504 TIMEOUT past timeoutMs, and 503 OVERLOADED with Retry-After past concurrency', async () => {
+    const out = await viteBuild(APP, 'dist-policies', { functions: { slowEcho: { timeoutMs: 400, concurrency: 2 } } })
+    const policies: Manifest = JSON.parse(readFileSync(join(out, 'servers/femto.json'), 'utf8'))
+    expect(policies.functions.find(f => f.name === 'slowEcho')!.policies).toEqual({ bodyLimit: 1024 ** 2, timeoutMs: 400, concurrency: 2 })
+    expect(policies.functions.find(f => f.name === 'add')!.policies).toEqual({ bodyLimit: 1024 ** 2, timeoutMs: 10_000, concurrency: null })
+    const slow = await start(isolated('slowEcho', out))
+    const url = `${slow.url}/femto/slowEcho`
+
+    const late = await post(url, ['late', 5_000])
+    expect(late.status).toBe(504)
+    expect(late.body.error.code).toBe('TIMEOUT')
+
+    // Two run, the other three are refused while they do; nothing is queued.
+    const burst = await Promise.all(Array.from({ length: 5 }, (_, i) => post(url, [`call ${i}`, 250])))
+    const refused = burst.filter(r => r.status === 503)
+    expect(burst.filter(r => r.status === 200)).toHaveLength(2)
+    expect(refused).toHaveLength(3)
+    for (const r of refused) {
+      expect(r.body.error.code).toBe('OVERLOADED')
+      expect(r.headers.get('retry-after')).toBe('1')
+    }
+    // The slots come back once the calls end, timed out ones included.
+    expect((await post(url, ['again', 1])).body).toBe('again')
+    expect((await fetch(`${slow.url}/healthz`)).status).toBe(200)
+  })
+})
+
 describe('groups', () => {
   it('builds one service for a group; calls inside it make no HTTP request', async () => {
     const out = await viteBuild(APP, 'dist-groups', { groups: { orders: ['placeOrder', 'checkStock'] } })

@@ -46,7 +46,7 @@ async function poll<T>(read: () => Promise<T>, until: (value: T) => boolean): Pr
 }
 
 beforeAll(async () => {
-  dist = await viteBuild(APP, 'dist')
+  dist = await viteBuild(APP, 'dist', { functions: { waitForAbort: { timeoutMs: 1500 } } })
   manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
   running = await up({ outDir: dist, port: 0, freePorts: true, out: new PassThrough().resume() })
   configureFemto({ baseUrl: running.url })
@@ -296,6 +296,15 @@ describe('per-call options and cancellation', () => {
     expect(after.aborted).toBe(before.aborted + 1)
     // The options applied to that call only.
     expect(await stub('waitForAbort')(10)).toBe(false)
+  })
+})
+
+describe('the service-side timeout', () => {
+  it('answers 504 TIMEOUT past timeoutMs, and the function sees its request signal abort', async () => {
+    const before = await abortStats()
+    await expect(stub('waitForAbort')(8_000)).rejects.toMatchObject({ status: 504, code: 'TIMEOUT' })
+    const after = await poll(abortStats, s => s.aborted > before.aborted)
+    expect(after.aborted).toBe(before.aborted + 1)
   })
 })
 

@@ -20,6 +20,8 @@ export default createRouter({ basePath: ${JSON.stringify(options.basePath)}, fun
 `
 }
 
+const finiteOrNull = (value: number): number | null => (Number.isFinite(value) ? value : null)
+
 function functionTable(functions: RegisteredFunction[], options: ResolvedOptions): { imports: string, table: string } {
   const imports = functions
     .map((fn, i) => `import { ${importNameOf(fn)} as f${i} } from ${JSON.stringify(fn.id)}`)
@@ -30,6 +32,9 @@ function functionTable(functions: RegisteredFunction[], options: ResolvedOptions
       route: fn.route,
       params: fn.params,
       bodyLimit: options.policyOf(fn.name).bodyLimit,
+      // JSON has no Infinity: null means "no limit".
+      timeoutMs: finiteOrNull(options.policyOf(fn.name).timeoutMs),
+      concurrency: finiteOrNull(options.policyOf(fn.name).concurrency),
       contract: fn.contract,
       stream: fn.stream,
     }

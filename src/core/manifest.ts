@@ -18,7 +18,8 @@ export interface ManifestFunction {
   contract: string
   /** An `async function*`, answered as a stream. */
   stream: boolean
-  policies: ResolvedPolicy
+  /** `timeoutMs` and `concurrency` are null where there is no limit (JSON has no Infinity). */
+  policies: { bodyLimit: number, timeoutMs: number | null, concurrency: number | null }
   /** Content hash of the bundle that serves it. */
   hash: string
 }
@@ -41,6 +42,11 @@ export interface Manifest {
   services: ManifestService[]
   functions: ManifestFunction[]
   router: { file: string, bytes: number, hash: string }
+}
+
+/** The policy as JSON can hold it: no limit is null, not Infinity. */
+function jsonPolicy(policy: ResolvedPolicy): ManifestFunction['policies'] {
+  return { ...policy, timeoutMs: Number.isFinite(policy.timeoutMs) ? policy.timeoutMs : null, concurrency: Number.isFinite(policy.concurrency) ? policy.concurrency : null }
 }
 
 export interface BuiltBundle { file: string, bytes: number, hash: string }
@@ -74,7 +80,7 @@ export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Ma
         params: fn.params.map(p => p.name),
         contract: fn.contract,
         stream: fn.stream,
-        policies: options.policyOf(fn.name),
+        policies: jsonPolicy(options.policyOf(fn.name)),
         hash: bundles.get(unit.name)!.hash,
       }
     }),

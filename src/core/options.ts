@@ -6,6 +6,18 @@ export interface FunctionPolicy {
    * @default '1mb'
    */
   bodyLimit?: number | string
+  /**
+   * The service answers 504 `TIMEOUT` when a call runs longer, and the call's request
+   * signal (`getRequestContext().signal`) aborts. `Infinity` for none.
+   * @default 10_000
+   */
+  timeoutMs?: number
+  /**
+   * At most this many calls of the function run at once in one service process; one more is
+   * answered 503 `OVERLOADED` with `Retry-After`. `Infinity` for no limit.
+   * @default Infinity
+   */
+  concurrency?: number
 }
 
 export interface Options {
@@ -61,6 +73,8 @@ export interface Options {
 
 export interface ResolvedPolicy {
   bodyLimit: number
+  timeoutMs: number
+  concurrency: number
 }
 
 export interface ResolvedOptions {
@@ -92,6 +106,21 @@ export function parseSize(value: number | string, what: string): number {
 
 const toArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value])
 
+function resolvePolicy(policy: FunctionPolicy, base: ResolvedPolicy, where: string): ResolvedPolicy {
+  const positive = (value: number | undefined, fallback: number, key: string, integer: boolean): number => {
+    if (value === undefined)
+      return fallback
+    if (typeof value !== 'number' || !(value > 0) || (integer && value !== Infinity && !Number.isInteger(value)))
+      throw new Error(`[unplugin-femto] ${where}.${key}: '${value}' is not a positive ${integer ? 'whole ' : ''}number (or Infinity)`)
+    return value
+  }
+  return {
+    bodyLimit: policy.bodyLimit === undefined ? base.bodyLimit : parseSize(policy.bodyLimit, `${where}.bodyLimit`),
+    timeoutMs: positive(policy.timeoutMs, base.timeoutMs, 'timeoutMs', false),
+    concurrency: positive(policy.concurrency, base.concurrency, 'concurrency', true),
+  }
+}
+
 function resolveGroups(groups: Record<string, string[]>): Record<string, string[]> {
   const owner = new Map<string, string>()
   for (const [group, members] of Object.entries(groups)) {
@@ -119,13 +148,10 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
   const mode = options.mode ?? 'split'
   if (mode !== 'split' && mode !== 'monolith')
     throw new Error(`[unplugin-femto] mode: '${mode}' is not 'split' or 'monolith'`)
-  const defaults: ResolvedPolicy = { bodyLimit: parseSize(options.defaults?.bodyLimit ?? '1mb', 'defaults.bodyLimit') }
+  const defaults = resolvePolicy(options.defaults ?? {}, { bodyLimit: 1024 ** 2, timeoutMs: 10_000, concurrency: Infinity }, 'defaults')
   const functions: Record<string, ResolvedPolicy> = {}
-  for (const [name, policy] of Object.entries(options.functions ?? {})) {
-    functions[name] = {
-      bodyLimit: policy.bodyLimit === undefined ? defaults.bodyLimit : parseSize(policy.bodyLimit, `functions.${name}.bodyLimit`),
-    }
-  }
+  for (const [name, policy] of Object.entries(options.functions ?? {}))
+    functions[name] = resolvePolicy(policy, defaults, `functions.${name}`)
   return {
     include: toArray(options.include ?? 'src/**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}'),
     exclude: toArray(options.exclude ?? ['**/node_modules/**', '**/*.d.ts']),

@@ -17,9 +17,11 @@ export const ERROR_STATUS = {
   STALE_CLIENT: 409,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL_ERROR: 500,
+  /** More calls at once than the function's `concurrency`; the answer carries Retry-After. */
+  OVERLOADED: 503,
   /** Client side only: the caller aborted the call (`withOptions(fn, { signal })`). */
   ABORTED: 499,
-  /** Client side only: the call ran past `withOptions(fn, { timeoutMs })`. */
+  /** The call ran past the function's `timeoutMs` (service) or `withOptions(fn, { timeoutMs })` (stub). */
   TIMEOUT: 504,
   /** Client side only: the service answered something that is not the wire format. */
   BAD_RESPONSE: 502,

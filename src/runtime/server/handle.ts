@@ -80,6 +80,18 @@ export function handleCall(fn: ServedFunction, req: IncomingMessage, res: Server
     req.resume()
     return send(res, errorOutcome('STALE_CLIENT', `this caller was built against another version of ${fn.name} (contract ${contract}, the service has ${fn.contract}); reload the page or redeploy the caller`), requestId, start, rich)
   }
+  if (fn.concurrency != null) {
+    const active = fn.active ?? 0
+    if (active >= fn.concurrency) {
+      req.resume()
+      return send(res, errorOutcome('OVERLOADED', `${fn.name} is already running ${active} call(s), its concurrency limit; retry in a moment`, { 'retry-after': '1' }), requestId, start, rich)
+    }
+    fn.active = active + 1
+    // 'close' comes exactly once per response, whether it finished or its caller went away.
+    res.once('close', () => {
+      fn.active!--
+    })
+  }
   if (parsed)
     return invoke(fn, parsed.body, req, res, requestId, start, rich)
   readBody(req, res, fn.bodyLimit, (error, raw) => {
@@ -100,6 +112,7 @@ const CONTEXT = Symbol.for('unplugin-femto.context')
 
 function invoke(fn: ServedFunction, body: unknown, req: IncomingMessage, res: ServerResponse, requestId: string, start: number, rich: boolean): void {
   let result: unknown
+  let controller: AbortController | undefined
   try {
     const args = argsFromBody(fn, body)
     // A generator's body runs on each `next()`, so the stream is driven inside the same context.
@@ -111,7 +124,9 @@ function invoke(fn: ServedFunction, body: unknown, req: IncomingMessage, res: Se
     }
     // The request context exists only in services that import `unplugin-femto/context`.
     const store = (globalThis as any)[CONTEXT] as RequestContextStore | undefined
-    result = store ? store.run(contextOf(fn, req, res, requestId), run) : run()
+    if (store)
+      controller = new AbortController()
+    result = store ? store.run(contextOf(fn, req, res, requestId, controller!), run) : run()
   }
   catch (error) {
     return send(res, failed(error, requestId, fn), requestId, start, rich)
@@ -119,9 +134,23 @@ function invoke(fn: ServedFunction, body: unknown, req: IncomingMessage, res: Se
   if (fn.stream)
     return
   if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-    (result as PromiseLike<unknown>).then(
-      value => send(res, { status: 200, value }, requestId, start, rich),
-      error => send(res, failed(error, requestId, fn), requestId, start, rich),
+    // Past its timeout the caller gets 504 and the function's request signal aborts; whatever
+    // it answers later is dropped (`send` answers once).
+    const timer = fn.timeoutMs == null
+      ? undefined
+      : setTimeout(() => {
+          send(res, errorOutcome('TIMEOUT', `${fn.name} ran past its timeout of ${fn.timeoutMs} ms`), requestId, start, rich)
+          controller?.abort(new Error(`${fn.name} ran past its timeout of ${fn.timeoutMs} ms`))
+        }, fn.timeoutMs)
+    ;(result as PromiseLike<unknown>).then(
+      (value) => {
+        clearTimeout(timer)
+        send(res, { status: 200, value }, requestId, start, rich)
+      },
+      (error) => {
+        clearTimeout(timer)
+        send(res, failed(error, requestId, fn), requestId, start, rich)
+      },
     )
   }
   else {
@@ -131,8 +160,7 @@ function invoke(fn: ServedFunction, body: unknown, req: IncomingMessage, res: Se
 
 interface RequestContextStore { run: <T>(context: unknown, fn: () => T) => T }
 
-function contextOf(fn: ServedFunction, req: IncomingMessage, res: ServerResponse, requestId: string): unknown {
-  const controller = new AbortController()
+function contextOf(fn: ServedFunction, req: IncomingMessage, res: ServerResponse, requestId: string, controller: AbortController): unknown {
   res.once('close', () => {
     if (!res.writableFinished)
       controller.abort(new Error(`the caller of ${fn.name} went away`))

@@ -11,6 +11,12 @@ export interface ServedFunction {
   params: ParamSpec[]
   /** Largest request body accepted, in bytes. */
   bodyLimit: number
+  /** A call running longer is answered 504 TIMEOUT, and its request signal aborts; null: none. */
+  timeoutMs?: number | null
+  /** Calls of it at once in this process before 503 OVERLOADED; null: no limit. */
+  concurrency?: number | null
+  /** Calls of it running now (kept only when `concurrency` is set). */
+  active?: number
   /** Hash of the signature; a stub built against another one gets 409 STALE_CLIENT. */
   contract?: string
   /** An `async function*`: its values are streamed as they are yielded. */
