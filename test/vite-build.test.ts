@@ -205,6 +205,17 @@ describe('vite build of a multi-file app', () => {
     expect(unreachable.body.error.message).toContain('add')
   })
 
+  it('finds a callee through FEMTO_GATEWAY when it has no FEMTO_URL_<NAME>', async () => {
+    const check = await start(isolated('checkStock'))
+    const add = await start(isolated('add'))
+    const mail = await start(isolated('sendEmail'))
+    // The checkStock service answers /femto/checkStock itself, so it can stand in for a gateway.
+    const order = await start(isolated('placeOrder'), { FEMTO_GATEWAY: check.url, FEMTO_URL_ADD: add.url, FEMTO_URL_SEND_EMAIL: mail.url })
+    expect((await post(`${order.url}/femto/placeOrder`, ['sku-7', 1, 'a@b.c'])).body).toMatchObject({ stock: { sku: 'sku-7', ok: true } })
+    await check.stop()
+    expect((await post(`${order.url}/femto/placeOrder`, ['sku-7', 1, 'a@b.c'])).body.error.message).toContain(check.url)
+  })
+
   it('serves the same functions from router.js mounted in an Express app', async () => {
     const { default: router } = await import(join(dist, 'servers/router.js'))
     for (const withJsonParser of [false, true]) {

@@ -256,6 +256,11 @@ describe('errors', () => {
     expect(caught).toMatchObject({ status: 500, code: 'BAD_QUANTITY', name: 'RangeError', message: 'quantity must be positive', data: { limit: 1 }, limit: 1 })
   })
 
+  it('keeps an error marked expose: true whole, though it has no code', async () => {
+    const caught = await stub('exposed')().catch((e: unknown) => e)
+    expect(caught).toMatchObject({ code: 'INTERNAL_ERROR', message: 'the basket is empty' })
+  })
+
   it('treats a Node system error (code, syscall, path) as a bug: no path reaches the caller', async () => {
     const caught = await stub('systemError')().catch((e: unknown) => e) as FemtoError
     expect(caught.code).toBe('INTERNAL_ERROR')
@@ -285,6 +290,11 @@ describe('per-call options and cancellation', () => {
     await expect(call).rejects.toMatchObject({ code: 'ABORTED' })
     const after = await poll(abortStats, s => s.aborted > before.aborted)
     expect(after.aborted).toBe(before.aborted + 1)
+  })
+
+  it('sends the headers of withOptions with that call', async () => {
+    const caught = await withOptions(stub('expected'), { headers: { 'x-request-id': 'from-the-caller-1' } })().catch((e: unknown) => e)
+    expect(caught).toMatchObject({ code: 'BAD_QUANTITY', requestId: 'from-the-caller-1' })
   })
 
   it('a timeout through withOptions aborts the fetch with TIMEOUT, and the service sees it too', async () => {
