@@ -57,7 +57,7 @@ export async function startNode(file: string, options: { cwd?: string, env?: Rec
     proc,
     output: () => output,
     stop: (signal = 'SIGTERM') => new Promise((resolve) => {
-      if (proc.exitCode !== null)
+      if (proc.exitCode !== null || proc.signalCode !== null)
         return resolve(proc.exitCode)
       proc.once('exit', code => resolve(code))
       proc.kill(signal)

@@ -275,8 +275,8 @@ describe('policies: timeoutMs and concurrency', () => {
   it('answers 504 TIMEOUT past timeoutMs, and 503 OVERLOADED with Retry-After past concurrency', async () => {
     const out = await viteBuild(APP, 'dist-policies', { functions: { slowEcho: { timeoutMs: 400, concurrency: 2 } } })
     const policies: Manifest = JSON.parse(readFileSync(join(out, 'servers/femto.json'), 'utf8'))
-    expect(policies.functions.find(f => f.name === 'slowEcho')!.policies).toEqual({ bodyLimit: 1024 ** 2, timeoutMs: 400, concurrency: 2 })
-    expect(policies.functions.find(f => f.name === 'add')!.policies).toEqual({ bodyLimit: 1024 ** 2, timeoutMs: 10_000, concurrency: null })
+    expect(policies.functions.find(f => f.name === 'slowEcho')!.policies).toMatchObject({ bodyLimit: 1024 ** 2, timeoutMs: 400, concurrency: 2 })
+    expect(policies.functions.find(f => f.name === 'add')!.policies).toMatchObject({ bodyLimit: 1024 ** 2, timeoutMs: 10_000, concurrency: null })
     const slow = await start(isolated('slowEcho', out))
     const url = `${slow.url}/femto/slowEcho`
 

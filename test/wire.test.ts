@@ -328,11 +328,17 @@ describe('the plain-JSON fast path of the stubs', () => {
 })
 
 describe('timeouts seen through node:http', () => {
-  it('an AbortError caused by the deadline is a TIMEOUT, not an abort', async () => {
+  it('a failed request ended by the caller\'s timeout is a TIMEOUT, by its abort an ABORTED, by the network UNAVAILABLE', async () => {
     const { transportError } = await import('../src/runtime/client')
-    const abort = Object.assign(new Error('The operation was aborted'), { name: 'AbortError', cause: Object.assign(new Error('timed out'), { name: 'TimeoutError' }) })
-    expect(transportError({ name: 'f', route: '/femto/f' }, abort, { timeoutMs: 10 })).toMatchObject({ code: 'TIMEOUT', status: 504 })
-    expect(transportError({ name: 'f', route: '/femto/f' }, Object.assign(new Error('x'), { name: 'AbortError' }), {})).toMatchObject({ code: 'ABORTED' })
+    const meta = { name: 'f', route: '/femto/f' }
+    const aborted = Object.assign(new Error('The operation was aborted'), { name: 'AbortError' })
+    const timedOut = AbortSignal.timeout(1)
+    await new Promise(resolve => timedOut.addEventListener('abort', resolve))
+    expect(transportError(meta, aborted, { timeoutMs: 1 }, timedOut)).toMatchObject({ code: 'TIMEOUT', status: 504 })
+    const controller = new AbortController()
+    controller.abort()
+    expect(transportError(meta, aborted, {}, controller.signal)).toMatchObject({ code: 'ABORTED', status: 499 })
+    expect(transportError(meta, Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), {}, undefined)).toMatchObject({ code: 'UNAVAILABLE', status: 503 })
   })
 })
 

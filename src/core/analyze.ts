@@ -1,9 +1,11 @@
 import type { Binding, NodePath } from '@babel/traverse'
 import type * as t from '@babel/types'
+import type { FunctionPolicy } from './policy'
 import { parse } from '@babel/parser'
 import traverseModule from '@babel/traverse'
 import { FemtoUsageError } from './errors'
 import { camelCaseFileName, isValidServiceName, RESERVED_NAMES, suggestAlias } from './names'
+import { isPolicyDirective, parsePolicyDirective } from './policy'
 import { DIRECTIVE } from './precheck'
 
 // @babel/traverse is CommonJS; its default export sits one level deeper under some loaders.
@@ -30,12 +32,14 @@ export interface FemtoFunction {
   async: boolean
   generator: boolean
   params: FemtoParam[]
-  /** Its own `'use femto'`, when marked at function level. */
-  directive: Range | undefined
+  /** Its own `'use femto'` and policy directive, when marked at function level: removed where it is hosted. */
+  directives: Range[]
   /** Declared inside another function (and capturing nothing from it). */
   nested: boolean
   /** An `async function*`: its values are streamed. */
   stream: boolean
+  /** From `'femto retries=3 …'` directives: the module's, then the function's own. */
+  policy: FunctionPolicy | undefined
   /**
    * Hash of what callers depend on: name, parameters with their types, return type. A stub
    * built against another contract gets 409 STALE_CLIENT instead of a wrong result.
@@ -61,8 +65,8 @@ export interface RemovableUnit {
 export interface ModuleAnalysis {
   id: string
   fileLevel: boolean
-  /** Module-level `'use femto'`. */
-  moduleDirective: Range | undefined
+  /** Module-level `'use femto'` and policy directive. */
+  moduleDirectives: Range[]
   /** Where generated imports go: after the directive prologue and any hashbang. */
   importAt: number
   functions: FemtoFunction[]
@@ -174,6 +178,25 @@ export function analyzeModule(id: string, code: string, options: AnalyzeOptions 
 
   const markedDirective = (fn: t.Function): t.Directive | undefined =>
     fn.body.type === 'BlockStatement' ? fn.body.directives.find(d => d.value.value === DIRECTIVE) : undefined
+  const rangeOf = (node: t.Node): Range => ({ start: node.start!, end: node.end! })
+  const femtoDirectives = (directives: t.Directive[]): Range[] =>
+    directives.filter(d => d.value.value === DIRECTIVE || isPolicyDirective(d.value.value)).map(rangeOf)
+  const policyIn = (directives: t.Directive[], marked: boolean): FunctionPolicy | undefined => {
+    const found = directives.filter(d => isPolicyDirective(d.value.value))
+    if (found.length === 0)
+      return undefined
+    if (!marked)
+      fail(`a policy directive ('femto …') sets the policy of a femto function, so it must follow 'use femto' in the same directive prologue`, found[0]!)
+    if (found.length > 1)
+      fail(`one policy directive per function (or module): put every setting in one string, e.g. 'femto retries=3 timeoutMs=2000'`, found[1]!)
+    try {
+      return parsePolicyDirective(found[0]!.value.value)
+    }
+    catch (error) {
+      return fail(`invalid policy directive: ${(error as Error).message}`, found[0]!)
+    }
+  }
+  const modulePolicy = policyIn(program.directives, fileLevel)
 
   traverse(ast, {
     Program(path) {
@@ -187,11 +210,14 @@ export function analyzeModule(id: string, code: string, options: AnalyzeOptions 
       if (text === DIRECTIVE) {
         fail(`'use femto' is not in a directive position here. It must be the first statement of a function body (to make that function a service) or of the module (to make every exported function a service), written as a plain string literal`, path.node)
       }
+      if (text !== undefined && isPolicyDirective(text))
+        fail(`a policy directive ('femto …') must directly follow 'use femto', in the directive prologue before any other statement`, path.node)
     },
     Function(path) {
       const node = path.node
       const directive = markedDirective(node)
       const exportedFromFileLevel = fileLevel && isTopLevelExportedFunction(path, exportsOf)
+      const ownPolicy = node.body.type === 'BlockStatement' ? policyIn(node.body.directives, !!directive || exportedFromFileLevel) : undefined
       if (!directive && !exportedFromFileLevel)
         return
       const at = directive ?? node
@@ -241,9 +267,10 @@ export function analyzeModule(id: string, code: string, options: AnalyzeOptions 
         async: !!node.async,
         generator: !!node.generator,
         params: node.params.flatMap((p, i) => paramOf(p, i)),
-        directive: directive ? { start: directive.start!, end: directive.end! } : undefined,
+        directives: node.body.type === 'BlockStatement' ? femtoDirectives(node.body.directives) : [],
         nested,
         stream: !!node.generator,
+        policy: modulePolicy || ownPolicy ? { ...modulePolicy, ...ownPolicy } : undefined,
         contract: contractOf(name, node, code),
         line: loc.line,
         column: loc.column,
@@ -262,7 +289,7 @@ export function analyzeModule(id: string, code: string, options: AnalyzeOptions 
   const result: ModuleAnalysis = {
     id,
     fileLevel,
-    moduleDirective: moduleDirectiveNode ? { start: moduleDirectiveNode.start!, end: moduleDirectiveNode.end! } : undefined,
+    moduleDirectives: fileLevel ? femtoDirectives(program.directives) : [],
     importAt,
     functions,
     units: new Map(),

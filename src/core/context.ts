@@ -1,3 +1,4 @@
+import type { StubMeta } from '../runtime/protocol'
 import type { FemtoFunction, ModuleAnalysis } from './analyze'
 import type { Options, ResolvedOptions } from './options'
 import type { TransformResult } from './transform'
@@ -6,6 +7,7 @@ import { relative } from 'node:path'
 import picomatch from 'picomatch'
 import { upperSnake } from './names'
 import { resolveOptions } from './options'
+import { stubPolicyOf } from './policy'
 import { assignPorts } from './ports'
 import { mayHaveDirective } from './precheck'
 
@@ -150,7 +152,7 @@ export function createContext(rawOptions: Options | undefined) {
     const { transformModule } = await loadEngine()
     return transformModule(code, analysis, {
       hosted: () => false,
-      stub: { from: 'unplugin-femto/runtime', helper: 'callFemto', meta: fn => JSON.stringify({ name: fn.name, route: `${options.basePath}/${fn.name}`, contract: fn.contract, ...(fn.stream ? { stream: true } : {}) }) },
+      stub: { from: 'unplugin-femto/runtime', helper: 'callFemto', meta: fn => JSON.stringify({ name: fn.name, route: `${options.basePath}/${fn.name}`, contract: fn.contract, ...(fn.stream ? { stream: true } : {}), ...callerFacts(fn) }) },
     })
   }
 
@@ -172,6 +174,13 @@ export function createContext(rawOptions: Options | undefined) {
     })
   }
 
+  /** What a stub needs for retries, deadlines and the breaker: the caller's half of the policy, and the service it goes to. */
+  function callerFacts(fn: FemtoFunction): Pick<StubMeta, 'policy' | 'service'> {
+    const policy = stubPolicyOf(options.policyOf(fn.name, fn.policy))
+    const group = Object.entries(options.groups).find(([, members]) => members.includes(fn.name))?.[0]
+    return { ...(policy ? { policy } : {}), ...(group && options.mode === 'split' ? { service: group } : {}) }
+  }
+
   // One plan serves hundreds of bundles that each stub the same functions: compute each stub's facts once.
   const metaCache = new WeakMap<Plan | object, Map<string, string>>()
   const noPlan = {}
@@ -190,6 +199,7 @@ export function createContext(rawOptions: Options | undefined) {
         env: `FEMTO_URL_${upperSnake(unit?.name ?? fn.name)}`,
         contract: fn.contract,
         ...(fn.stream ? { stream: true } : {}),
+        ...callerFacts(fn),
       })
       cache.set(fn.name, meta)
     }

@@ -1,5 +1,7 @@
 import type { Plan } from './context'
-import type { ResolvedOptions, ResolvedPolicy } from './options'
+import type { ResolvedOptions } from './options'
+import type { JsonPolicy } from './policy'
+import { jsonPolicy } from './policy'
 
 export const MANIFEST_FILE = 'femto.json'
 
@@ -18,8 +20,12 @@ export interface ManifestFunction {
   contract: string
   /** An `async function*`, answered as a stream. */
   stream: boolean
-  /** `timeoutMs` and `concurrency` are null where there is no limit (JSON has no Infinity). */
-  policies: { bodyLimit: number, timeoutMs: number | null, concurrency: number | null }
+  /**
+   * The resolved policy (plugin `defaults`, the function's policy directive, then
+   * `functions.<name>`). `timeoutMs`, `concurrency` and `breakerFailures` are null where there
+   * is no limit (JSON has no Infinity).
+   */
+  policies: JsonPolicy
   /** Content hash of the bundle that serves it. */
   hash: string
 }
@@ -42,11 +48,6 @@ export interface Manifest {
   services: ManifestService[]
   functions: ManifestFunction[]
   router: { file: string, bytes: number, hash: string }
-}
-
-/** The policy as JSON can hold it: no limit is null, not Infinity. */
-function jsonPolicy(policy: ResolvedPolicy): ManifestFunction['policies'] {
-  return { ...policy, timeoutMs: Number.isFinite(policy.timeoutMs) ? policy.timeoutMs : null, concurrency: Number.isFinite(policy.concurrency) ? policy.concurrency : null }
 }
 
 export interface BuiltBundle { file: string, bytes: number, hash: string }
@@ -80,7 +81,7 @@ export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Ma
         params: fn.params.map(p => p.name),
         contract: fn.contract,
         stream: fn.stream,
-        policies: jsonPolicy(options.policyOf(fn.name)),
+        policies: jsonPolicy(options.policyOf(fn.name, fn.policy)),
         hash: bundles.get(unit.name)!.hash,
       }
     }),

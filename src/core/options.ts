@@ -1,24 +1,9 @@
+import type { FunctionPolicy, ResolvedPolicy } from './policy'
 import { isValidServiceName } from './names'
+import { DEFAULT_POLICY, resolvePolicy } from './policy'
 
-export interface FunctionPolicy {
-  /**
-   * Largest request body a call accepts: bytes, or a string such as `'512kb'` or `'2mb'`.
-   * @default '1mb'
-   */
-  bodyLimit?: number | string
-  /**
-   * The service answers 504 `TIMEOUT` when a call runs longer, and the call's request
-   * signal (`getRequestContext().signal`) aborts. `Infinity` for none.
-   * @default 10_000
-   */
-  timeoutMs?: number
-  /**
-   * At most this many calls of the function run at once in one service process; one more is
-   * answered 503 `OVERLOADED` with `Retry-After`. `Infinity` for no limit.
-   * @default Infinity
-   */
-  concurrency?: number
-}
+export type { FunctionPolicy, ResolvedPolicy } from './policy'
+export { parseSize } from './policy'
 
 export interface Options {
   /**
@@ -60,21 +45,15 @@ export interface Options {
    * @default 'servers'
    */
   serversDir?: string
-  /** Policy for every function, overridden per function by `functions`. */
+  /** Policy of every function; a policy directive next to a function overrides it. */
   defaults?: FunctionPolicy
-  /** Policy per function name. */
+  /** Policy per function name; overrides both `defaults` and the function's policy directive. */
   functions?: Record<string, FunctionPolicy>
   /**
    * Print the table of services after each build.
    * @default true
    */
   summary?: boolean
-}
-
-export interface ResolvedPolicy {
-  bodyLimit: number
-  timeoutMs: number
-  concurrency: number
 }
 
 export interface ResolvedOptions {
@@ -86,40 +65,16 @@ export interface ResolvedOptions {
   groups: Record<string, string[]>
   serversDir: string
   defaults: ResolvedPolicy
-  functions: Record<string, ResolvedPolicy>
+  functions: Record<string, FunctionPolicy>
   summary: boolean
-  /** The policy of one function: its own settings over the defaults. */
-  policyOf: (name: string) => ResolvedPolicy
-}
-
-const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i
-const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }
-
-export function parseSize(value: number | string, what: string): number {
-  if (typeof value === 'number' && Number.isFinite(value) && value >= 0)
-    return Math.floor(value)
-  const match = typeof value === 'string' ? SIZE.exec(value.trim()) : null
-  if (!match)
-    throw new Error(`[unplugin-femto] ${what}: '${value}' is not a size; use bytes or a string like '512kb' or '1mb'`)
-  return Math.floor(Number(match[1]) * UNITS[(match[2] ?? 'b').toLowerCase()]!)
+  /**
+   * The policy of one function: `functions[name]` over the policy directive in its source
+   * (`source`) over `defaults`.
+   */
+  policyOf: (name: string, source?: FunctionPolicy) => ResolvedPolicy
 }
 
 const toArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value])
-
-function resolvePolicy(policy: FunctionPolicy, base: ResolvedPolicy, where: string): ResolvedPolicy {
-  const positive = (value: number | undefined, fallback: number, key: string, integer: boolean): number => {
-    if (value === undefined)
-      return fallback
-    if (typeof value !== 'number' || !(value > 0) || (integer && value !== Infinity && !Number.isInteger(value)))
-      throw new Error(`[unplugin-femto] ${where}.${key}: '${value}' is not a positive ${integer ? 'whole ' : ''}number (or Infinity)`)
-    return value
-  }
-  return {
-    bodyLimit: policy.bodyLimit === undefined ? base.bodyLimit : parseSize(policy.bodyLimit, `${where}.bodyLimit`),
-    timeoutMs: positive(policy.timeoutMs, base.timeoutMs, 'timeoutMs', false),
-    concurrency: positive(policy.concurrency, base.concurrency, 'concurrency', true),
-  }
-}
 
 function resolveGroups(groups: Record<string, string[]>): Record<string, string[]> {
   const owner = new Map<string, string>()
@@ -138,6 +93,15 @@ function resolveGroups(groups: Record<string, string[]>): Record<string, string[
   return groups
 }
 
+function checked<T>(resolve: () => T): T {
+  try {
+    return resolve()
+  }
+  catch (error) {
+    throw new Error(`[unplugin-femto] ${(error as Error).message}`)
+  }
+}
+
 export function resolveOptions(options: Options = {}): ResolvedOptions {
   const basePath = `/${(options.basePath ?? '/femto').replace(/^\/+|\/+$/g, '')}`.replace(/^\/$/, '')
   if (basePath === '')
@@ -148,10 +112,10 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
   const mode = options.mode ?? 'split'
   if (mode !== 'split' && mode !== 'monolith')
     throw new Error(`[unplugin-femto] mode: '${mode}' is not 'split' or 'monolith'`)
-  const defaults = resolvePolicy(options.defaults ?? {}, { bodyLimit: 1024 ** 2, timeoutMs: 10_000, concurrency: Infinity }, 'defaults')
-  const functions: Record<string, ResolvedPolicy> = {}
-  for (const [name, policy] of Object.entries(options.functions ?? {}))
-    functions[name] = resolvePolicy(policy, defaults, `functions.${name}`)
+  const defaults = checked(() => resolvePolicy(options.defaults, DEFAULT_POLICY, 'defaults'))
+  const functions = options.functions ?? {}
+  for (const [name, policy] of Object.entries(functions))
+    checked(() => resolvePolicy(policy, defaults, `functions.${name}`))
   return {
     include: toArray(options.include ?? 'src/**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}'),
     exclude: toArray(options.exclude ?? ['**/node_modules/**', '**/*.d.ts']),
@@ -163,6 +127,9 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     defaults,
     functions,
     summary: options.summary ?? true,
-    policyOf: name => functions[name] ?? defaults,
+    policyOf: (name, source) => {
+      const base = source ? resolvePolicy(source, defaults, name) : defaults
+      return Object.hasOwn(functions, name) ? resolvePolicy(functions[name], base, `functions.${name}`) : base
+    },
   }
 }

@@ -56,8 +56,8 @@ export function transformModule(code: string, analysis: ModuleAnalysis, options:
   if (analysis.functions.length === 0 && !analysis.fileLevel)
     return undefined
   const s = new MagicString(code)
-  if (analysis.moduleDirective)
-    s.remove(analysis.moduleDirective.start, analysis.moduleDirective.end)
+  for (const directive of analysis.moduleDirectives)
+    s.remove(directive.start, directive.end)
 
   const stubbed = new Set<string>()
   // Outermost first, so that a stub swallows whatever femto function it contained: ranges nest
@@ -75,8 +75,8 @@ export function transformModule(code: string, analysis: ModuleAnalysis, options:
       continue
     }
     if (options.hosted(fn)) {
-      if (fn.directive)
-        s.remove(fn.directive.start, fn.directive.end)
+      for (const directive of fn.directives)
+        s.remove(directive.start, directive.end)
       if (fn.nested)
         appended.push(`export const __femto$${fn.name} = ${withoutDirective(code, fn)};`)
       else if (fn.exportNames.length === 0)
@@ -118,12 +118,13 @@ function stubText(fn: FemtoFunction, stub: StubSpec): string {
 }
 
 function withoutDirective(code: string, fn: FemtoFunction): string {
-  const text = code.slice(fn.range.start, fn.range.end)
-  if (!fn.directive)
-    return text
-  const start = fn.directive.start - fn.range.start
-  const end = fn.directive.end - fn.range.start
-  return text.slice(0, start) + text.slice(end)
+  let text = ''
+  let at = fn.range.start
+  for (const directive of fn.directives) {
+    text += code.slice(at, directive.start)
+    at = directive.end
+  }
+  return text + code.slice(at, fn.range.end)
 }
 
 /**

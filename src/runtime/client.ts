@@ -3,6 +3,7 @@ import type { StubMeta } from './protocol'
 import { decodeRich, encodeArgs, isRich, RICH_STREAM_TYPE, RICH_TYPE } from './codec'
 import { errorFromResponse, FemtoError } from './errors'
 import { takeCallOptions } from './options'
+import { callWithPolicy, deadlineError, parseRetryAfter, withFacts } from './resilience'
 
 const config = { baseUrl: '' }
 
@@ -34,15 +35,48 @@ export function callSignal(options: CallOptions | undefined): AbortSignal | unde
   return signals.length > 1 ? AbortSignal.any(signals) : signals[0]
 }
 
-/** What a failed `fetch` throws, as the caller should see it. */
-export function transportError(meta: StubMeta, error: unknown, options: CallOptions | undefined, where = ''): FemtoError {
-  // node:http reports an aborted signal as an AbortError whose cause is the signal's reason.
-  const timedOut = (error as Error)?.name === 'TimeoutError' || ((error as Error)?.cause as Error)?.name === 'TimeoutError'
-  if (options?.timeoutMs !== undefined && timedOut)
+/** The caller's own signal ended the call: its abort, or its `withOptions` timeout. */
+export function abortedError(meta: StubMeta, reason: unknown, options: CallOptions | undefined): FemtoError {
+  if (options?.timeoutMs !== undefined && (reason as Error)?.name === 'TimeoutError')
     return new FemtoError(504, { code: 'TIMEOUT', message: `femto function '${meta.name}' did not answer within ${options.timeoutMs} ms` })
-  if ((error as Error)?.name === 'AbortError' || (error as Error)?.name === 'TimeoutError')
-    return new FemtoError(499, { code: 'ABORTED', message: `the call to femto function '${meta.name}' was aborted` })
-  return new FemtoError(503, { code: 'UNAVAILABLE', message: `could not reach femto function '${meta.name}'${where}: ${(error as Error)?.message ?? error}` })
+  return new FemtoError(499, { code: 'ABORTED', message: `the call to femto function '${meta.name}' was aborted` })
+}
+
+/**
+ * What a failed request throws, as the caller should see it. `signal` is the caller's; when it
+ * did not end the call but the attempt's own deadline did, that is a 504 the stub may retry.
+ */
+export function transportError(meta: StubMeta, error: unknown, options: CallOptions | undefined, signal: AbortSignal | undefined, deadline?: { signal: AbortSignal, ms: number }, where = ''): FemtoError {
+  if (signal?.aborted)
+    return abortedError(meta, signal.reason, options)
+  if (deadline?.signal.aborted)
+    return deadlineError(meta, deadline.ms)
+  const code = (error as any)?.code ?? (error as any)?.cause?.code
+  return withFacts(
+    new FemtoError(503, { code: 'UNAVAILABLE', message: `could not reach femto function '${meta.name}'${where}: ${(error as Error)?.message ?? error}` }),
+    // Refused means no request was sent: safe to retry even for a function that must not run twice.
+    { notReached: code === 'ECONNREFUSED' },
+  )
+}
+
+interface AttemptSignal {
+  signal: AbortSignal | undefined
+  deadline?: { signal: AbortSignal, ms: number }
+  /** The answer has arrived (a stream: its headers): the deadline no longer applies. */
+  done: () => void
+}
+
+/** The caller's signal with the attempt's deadline. */
+function attemptSignal(signal: AbortSignal | undefined, deadlineMs: number | undefined): AttemptSignal {
+  if (deadlineMs === undefined)
+    return { signal, done: () => {} }
+  const deadline = new AbortController()
+  const timer = setTimeout(() => deadline.abort(), deadlineMs)
+  return {
+    signal: signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal,
+    deadline: { signal: deadline.signal, ms: deadlineMs },
+    done: () => clearTimeout(timer),
+  }
 }
 
 /** The helper every browser stub calls: one POST per call, rich encoding in and out. */
@@ -53,20 +87,33 @@ export function callFemto(meta: StubMeta, args: unknown[]): Promise<unknown> | A
 }
 
 async function unaryCall(url: string, meta: StubMeta, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
-  let response: Response
-  let text: string
-  try {
-    const { body, type } = encodeArgs(args)
-    response = await fetch(url, { method: 'POST', headers: stubHeaders(meta, options, type), body, signal: callSignal(options) })
-    text = await response.text()
-  }
-  catch (error) {
-    throw transportError(meta, error, options)
-  }
-  const rich = isRich(response.headers.get('content-type'))
-  if (!response.ok)
-    throw errorFromResponse(response.status, text, response.headers.get('x-request-id') ?? undefined, rich)
-  return parseResult(meta, text, rich)
+  const signal = callSignal(options)
+  const { body, type } = encodeArgs(args)
+  const headers = stubHeaders(meta, options, type)
+  return callWithPolicy(meta, signal, reason => abortedError(meta, reason, options), async (deadlineMs) => {
+    const attempt = attemptSignal(signal, deadlineMs)
+    let response: Response
+    let text: string
+    try {
+      response = await fetch(url, { method: 'POST', headers, body, signal: attempt.signal })
+      text = await response.text()
+    }
+    catch (error) {
+      throw transportError(meta, error, options, signal, attempt.deadline)
+    }
+    finally {
+      attempt.done()
+    }
+    const rich = isRich(response.headers.get('content-type'))
+    if (!response.ok)
+      throw failedResponse(response.status, text, response.headers.get('x-request-id'), rich, response.headers.get('retry-after'))
+    return parseResult(meta, text, rich)
+  })
+}
+
+/** An error answer, with its `Retry-After` kept for the retry decision. */
+export function failedResponse(status: number, text: string, requestId: string | null | undefined, rich: boolean, retryAfter: string | null | undefined): FemtoError {
+  return withFacts(errorFromResponse(status, text, requestId ?? undefined, rich), { retryAfterMs: parseRetryAfter(retryAfter) })
 }
 
 /** A 200 whose body is not what was asked for (a proxy's page, a truncated answer) is a failed call too. */
@@ -89,28 +136,34 @@ export function streamCall(url: string, meta: StubMeta, args: unknown[], options
   return {
     [Symbol.asyncIterator]() {
       const controller = new AbortController()
-      const signal = AbortSignal.any([controller.signal, ...[callSignal(options)].filter(s => s !== undefined)])
+      const callerSignal = callSignal(options)
+      const signal = callerSignal ? AbortSignal.any([controller.signal, callerSignal]) : controller.signal
       let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
       let buffered = ''
       const queue: unknown[] = []
       let finished = false
       const decoder = new TextDecoder()
 
-      const open = async (): Promise<void> => {
+      // The policy covers opening the stream (up to its first byte); once values flow, a failure ends it.
+      const open = (): Promise<void> => callWithPolicy(meta, signal, reason => abortedError(meta, reason, options), async (deadlineMs) => {
+        const attempt = attemptSignal(signal, deadlineMs)
         let response: Response
         try {
           const { body, type } = encodeArgs(args)
-          response = await fetch(url, { method: 'POST', headers: stubHeaders(meta, options, type), body, signal })
+          response = await fetch(url, { method: 'POST', headers: stubHeaders(meta, options, type), body, signal: attempt.signal })
         }
         catch (error) {
-          throw transportError(meta, error, options)
+          throw transportError(meta, error, options, signal, attempt.deadline)
+        }
+        finally {
+          attempt.done()
         }
         if (!response.ok || !response.body) {
           const text = await response.text()
-          throw errorFromResponse(response.status, text, response.headers.get('x-request-id') ?? undefined, isRich(response.headers.get('content-type')))
+          throw failedResponse(response.status, text, response.headers.get('x-request-id'), isRich(response.headers.get('content-type')), response.headers.get('retry-after'))
         }
         reader = response.body.getReader()
-      }
+      })
 
       const stop = async (): Promise<void> => {
         finished = true
@@ -129,7 +182,7 @@ export function streamCall(url: string, meta: StubMeta, args: unknown[], options
             }
             catch (error) {
               finished = true
-              throw transportError(meta, error, options)
+              throw transportError(meta, error, options, signal)
             }
             if (chunk.done) {
               finished = true

@@ -55,4 +55,35 @@ export interface StubMeta {
   contract?: string
   /** An `async function*`: the stub returns an `AsyncIterable`. */
   stream?: boolean
+  /** The service that hosts it, where that is a group: the circuit breaker is kept per service. */
+  service?: string
+  /** How the stub handles failures; only what differs from {@link STUB_DEFAULTS}. */
+  policy?: Partial<StubPolicy>
+}
+
+/** The caller's side of a function's policy (SPEC §7). `null` is "no limit" (JSON has no Infinity). */
+export interface StubPolicy {
+  /** Attempts after the first: network errors, 502/503/504 and 429 only. */
+  retries: number
+  /** `false`: retried only when the call surely did not reach the function. */
+  idempotent: boolean
+  /** The service's timeout; the stub gives up on an attempt a little after it. */
+  timeoutMs: number | null
+  /** Full-jitter exponential backoff: attempt n waits a random time below min(backoffMaxMs, backoffMs × 2^(n-1)). */
+  backoffMs: number
+  backoffMaxMs: number
+  /** Failures in a row that open the circuit breaker of the target service. */
+  breakerFailures: number | null
+  /** How long an open breaker fails calls fast before letting one probe through. */
+  breakerResetMs: number
+}
+
+export const STUB_DEFAULTS: StubPolicy = {
+  retries: 0,
+  idempotent: true,
+  timeoutMs: 10_000,
+  backoffMs: 100,
+  backoffMaxMs: 2_000,
+  breakerFailures: 5,
+  breakerResetMs: 10_000,
 }

@@ -1,12 +1,34 @@
 import { describe, expect, it } from 'vitest'
 import { parseSize, resolveOptions } from '../../src/core/options'
+import { DEFAULT_POLICY, parsePolicyDirective, stubPolicyOf } from '../../src/core/policy'
 
 describe('options', () => {
   it('resolves policies over the defaults, Infinity meaning no limit', () => {
     const options = resolveOptions({ defaults: { timeoutMs: 5000 }, functions: { charge: { concurrency: 5, bodyLimit: '2kb' } } })
-    expect(options.policyOf('charge')).toEqual({ bodyLimit: 2048, timeoutMs: 5000, concurrency: 5 })
-    expect(options.policyOf('other')).toEqual({ bodyLimit: 1024 ** 2, timeoutMs: 5000, concurrency: Infinity })
+    expect(options.policyOf('charge')).toEqual({ ...DEFAULT_POLICY, bodyLimit: 2048, timeoutMs: 5000, concurrency: 5 })
+    expect(options.policyOf('other')).toEqual({ ...DEFAULT_POLICY, timeoutMs: 5000 })
     expect(resolveOptions({ defaults: { timeoutMs: Infinity } }).defaults.timeoutMs).toBe(Infinity)
+  })
+
+  it('layers defaults, then the policy directive in the source, then functions.<name>', () => {
+    const options = resolveOptions({ defaults: { retries: 1, backoffMs: 20 }, functions: { charge: { retries: 5 } } })
+    const source = { retries: 3, idempotent: false, timeoutMs: 2000 }
+    expect(options.policyOf('charge', source)).toMatchObject({ retries: 5, idempotent: false, timeoutMs: 2000, backoffMs: 20 })
+    expect(options.policyOf('refund', source)).toMatchObject({ retries: 3, idempotent: false, timeoutMs: 2000, backoffMs: 20 })
+    expect(options.policyOf('refund')).toMatchObject({ retries: 1, idempotent: true, timeoutMs: 10_000 })
+  })
+
+  it('gives stubs only the part of a policy that differs from their built-in defaults', () => {
+    expect(stubPolicyOf(DEFAULT_POLICY)).toBeUndefined()
+    expect(stubPolicyOf({ ...DEFAULT_POLICY, retries: 3, concurrency: 2, timeoutMs: Infinity, breakerFailures: Infinity })).toEqual({ retries: 3, timeoutMs: null, breakerFailures: null })
+  })
+
+  it('reads policy directives', () => {
+    expect(parsePolicyDirective('femto retries=3 idempotent=false timeoutMs=Infinity bodyLimit=2kb')).toEqual({ retries: 3, idempotent: false, timeoutMs: Infinity, bodyLimit: '2kb' })
+    expect(parsePolicyDirective('femto')).toEqual({})
+    expect(() => parsePolicyDirective('femto retries')).toThrow(/'retries' is not key=value/)
+    expect(() => parsePolicyDirective('femto retries=1 retries=2')).toThrow(/'retries' is set twice/)
+    expect(() => parsePolicyDirective('femto idempotent=yes')).toThrow(/femto.idempotent: 'yes' is not true or false/)
   })
 
   it.each([
@@ -15,6 +37,8 @@ describe('options', () => {
     [{ mode: 'cluster' as any }, /mode: 'cluster' is not 'split' or 'monolith'/],
     [{ defaults: { bodyLimit: 'lots' } }, /defaults.bodyLimit: 'lots' is not a size/],
     [{ functions: { charge: { timeoutMs: 0 } } }, /functions.charge.timeoutMs: '0' is not a positive number/],
+    [{ functions: { charge: { retries: -1 } } }, /functions.charge.retries: '-1' is not a whole number of 0 or more/],
+    [{ defaults: { retry: 3 } as any }, /defaults.retry: unknown policy; the policies are bodyLimit, timeoutMs/],
     [{ functions: { charge: { concurrency: 2.5 } } }, /functions.charge.concurrency: '2.5' is not a positive whole number/],
     [{ groups: { 'bill-ing': ['charge'] } }, /groups.bill-ing: a group name becomes a file name/],
     [{ groups: { router: ['charge'] } }, /groups.router: a group name becomes a file name/],

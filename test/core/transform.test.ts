@@ -19,7 +19,7 @@ function reparse(code: string): void {
 }
 
 function describeFunctions(analysis: ModuleAnalysis): string {
-  return analysis.functions.map(f => `// ${f.name}(${f.params.map(p => (p.rest ? `...${p.name}` : p.optional ? `${p.name}?` : p.name)).join(', ')}) exported as [${f.exportNames.join(', ')}]${f.nested ? ' nested' : ''}`).join('\n')
+  return analysis.functions.map(f => `// ${f.name}(${f.params.map(p => (p.rest ? `...${p.name}` : p.optional ? `${p.name}?` : p.name)).join(', ')}) exported as [${f.exportNames.join(', ')}]${f.nested ? ' nested' : ''}${f.policy ? ` policy ${JSON.stringify(f.policy)}` : ''}`).join('\n')
 }
 
 describe('transform: one fixture per directive form', () => {

@@ -1,10 +1,11 @@
 import type { Agent, IncomingMessage } from 'node:http'
+import type { CallOptions } from '../options'
 import type { StubMeta } from '../protocol'
 import http from 'node:http'
-import { callSignal, parseResult, streamCall, stubHeaders, transportError } from '../client'
+import { abortedError, callSignal, failedResponse, parseResult, streamCall, stubHeaders, transportError } from '../client'
 import { encodeArgs, isRich } from '../codec'
-import { errorFromResponse } from '../errors'
 import { takeCallOptions } from '../options'
+import { callWithPolicy, deadlineError } from '../resilience'
 
 // Service-to-service calls reuse connections: a keep-alive `node:http` call costs about half a
 // `fetch`. Agents are made on first use, and `node:https` (which loads TLS, ~10 ms) only when
@@ -32,7 +33,7 @@ export function callService(meta: StubMeta, args: unknown[]): Promise<unknown> |
   return meta.stream ? streamCall(url.href, meta, args, options) : unaryCall(url, meta, args, options)
 }
 
-async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: ReturnType<typeof takeCallOptions>): Promise<unknown> {
+async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
   let client: typeof http | typeof import('node:https') = http
   let agent: Agent
   if (url.protocol === 'https:') {
@@ -43,17 +44,22 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Ret
     agent = httpAgent ??= new http.Agent({ keepAlive: true })
   }
   const { body, type } = encodeArgs(args)
-  return new Promise((resolve, reject) => {
-    const req = client.request(url, {
-      method: 'POST',
-      agent,
-      signal: callSignal(options),
-      headers: { ...stubHeaders(meta, options, type), 'content-length': String(Buffer.byteLength(body)) },
-    }, (res: IncomingMessage) => {
+  const headers = { ...stubHeaders(meta, options, type), 'content-length': String(Buffer.byteLength(body)) }
+  const signal = callSignal(options)
+  const where = ` at ${url.href}`
+  return callWithPolicy(meta, signal, reason => abortedError(meta, reason, options), deadlineMs => new Promise((resolve, reject) => {
+    let timedOut = false
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const fail = (error: unknown): void => {
+      clearTimeout(timer)
+      reject(timedOut ? deadlineError(meta, deadlineMs!) : transportError(meta, error, options, signal, undefined, where))
+    }
+    const req = client.request(url, { method: 'POST', agent, signal, headers }, (res: IncomingMessage) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('error', error => reject(transportError(meta, error, options, ` at ${url.href}`)))
+      res.on('error', error => fail(error))
       res.on('end', () => {
+        clearTimeout(timer)
         const text = chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString()
         const status = res.statusCode ?? 0
         const rich = isRich(res.headers['content-type'])
@@ -61,14 +67,21 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Ret
           if (status >= 200 && status < 300)
             resolve(parseResult(meta, text, rich))
           else
-            reject(errorFromResponse(status, text, res.headers['x-request-id'] as string | undefined, rich))
+            reject(failedResponse(status, text, res.headers['x-request-id'] as string | undefined, rich, res.headers['retry-after']))
         }
         catch (error) {
           reject(error)
         }
       })
     })
-    req.on('error', error => reject(transportError(meta, error, options, ` at ${url.href}`)))
+    // A plain timer, not AbortSignal.timeout: this runs on every call, and a timer is the cheapest deadline.
+    if (deadlineMs !== undefined) {
+      timer = setTimeout(() => {
+        timedOut = true
+        req.destroy()
+      }, deadlineMs)
+    }
+    req.on('error', fail)
     req.end(body)
-  })
+  }))
 }

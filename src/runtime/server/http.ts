@@ -9,7 +9,7 @@ export interface ServiceOptions {
   /** Port from the manifest; `PORT` overrides it. */
   port: number
   functions: ServedFunction[]
-  /** How long in-flight calls may take to finish after SIGTERM. */
+  /** How long in-flight calls may take to finish after SIGTERM: the longest `timeoutMs`, plus a second. */
   shutdownTimeoutMs?: number
 }
 
@@ -59,20 +59,32 @@ export function startService(options: ServiceOptions): Server {
   process.on('uncaughtException', error => console.error(`[femto] ${options.service}: uncaught exception`, error))
   process.on('unhandledRejection', error => console.error(`[femto] ${options.service}: unhandled rejection`, error))
 
+  // SIGTERM: /readyz answers 503 at once; after FEMTO_DRAIN_DELAY_MS (default 0, for load
+  // balancers that need time to notice) the listener closes, so new connections are refused,
+  // and the process exits 0 once in-flight calls are answered, or after the longest timeout.
   const shutdown = (signal: string): void => {
     if (draining)
       return
     draining = true
-    console.log(`[femto] ${options.service} received ${signal}: finishing in-flight calls`)
-    server.close(() => process.exit(0))
-    // Connections of in-flight calls turn idle when their answer is sent: close each as it does,
-    // rather than tracking every response on the hot path.
-    server.closeIdleConnections()
-    setInterval(() => server.closeIdleConnections(), 25).unref()
+    const delay = Math.max(0, Number(process.env.FEMTO_DRAIN_DELAY_MS) || 0)
+    const limit = options.shutdownTimeoutMs ?? 10_000
+    console.log(`[femto] ${options.service} received ${signal}: /readyz answers 503${delay > 0 ? `, new connections refused in ${delay} ms` : ', new connections refused'}; finishing in-flight calls (at most ${limit} ms)`)
+    const close = (): void => {
+      server.close(() => process.exit(0))
+      // Connections of in-flight calls turn idle when their answer is sent: close each as it does,
+      // rather than tracking every response on the hot path.
+      server.closeIdleConnections()
+      setInterval(() => server.closeIdleConnections(), 25).unref()
+    }
+    if (delay > 0)
+      setTimeout(close, delay)
+    else
+      close()
     setTimeout(() => {
+      console.log(`[femto] ${options.service}: calls still running after ${limit} ms; closing their connections`)
       server.closeAllConnections()
       process.exit(0)
-    }, options.shutdownTimeoutMs ?? 10_000).unref()
+    }, delay + limit).unref()
   }
   process.once('SIGTERM', () => shutdown('SIGTERM'))
   process.once('SIGINT', () => shutdown('SIGINT'))

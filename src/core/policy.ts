@@ -1,0 +1,183 @@
+import type { StubPolicy } from '../runtime/protocol'
+import { STUB_DEFAULTS } from '../runtime/protocol'
+
+/** How one function is called and served (SPEC §7). Every field is optional and falls back to `defaults`. */
+export interface FunctionPolicy {
+  /**
+   * Largest request body a call accepts: bytes, or a string such as `'512kb'` or `'2mb'`.
+   * @default '1mb'
+   */
+  bodyLimit?: number | string
+  /**
+   * The service answers 504 `TIMEOUT` when a call runs longer, and the call's request
+   * signal (`getRequestContext().signal`) aborts. The stub gives up on an attempt 250 ms
+   * after it. `Infinity` for none.
+   * @default 10_000
+   */
+  timeoutMs?: number
+  /**
+   * At most this many calls of the function run at once in one service process; one more is
+   * answered 503 `OVERLOADED` with `Retry-After`. `Infinity` for no limit.
+   * @default Infinity
+   */
+  concurrency?: number
+  /**
+   * How many times the stub calls again after a network error, a 502/503/504 or a 429
+   * (never after a 4xx or an error the function threw).
+   * @default 0
+   */
+  retries?: number
+  /**
+   * `false` for functions that must not run twice (charging a card): then only failures that
+   * surely did not reach the function are retried (connection refused, 503 `OVERLOADED`, 429).
+   * @default true
+   */
+  idempotent?: boolean
+  /**
+   * Base of the exponential backoff between retries, with full jitter.
+   * @default 100
+   */
+  backoffMs?: number
+  /**
+   * Cap of one backoff wait (a `Retry-After` from the service is honoured as sent).
+   * @default 2000
+   */
+  backoffMaxMs?: number
+  /**
+   * Failures in a row (network errors, 502, 503 other than `OVERLOADED`, 504) after which the
+   * stub's circuit breaker for the service opens and calls fail fast with `UNAVAILABLE`.
+   * `Infinity` turns the breaker off.
+   * @default 5
+   */
+  breakerFailures?: number
+  /**
+   * How long an open breaker fails calls fast before one probe call may try the service again.
+   * @default 10_000
+   */
+  breakerResetMs?: number
+}
+
+export interface ResolvedPolicy {
+  bodyLimit: number
+  timeoutMs: number
+  concurrency: number
+  retries: number
+  idempotent: boolean
+  backoffMs: number
+  backoffMaxMs: number
+  breakerFailures: number
+  breakerResetMs: number
+}
+
+export const DEFAULT_POLICY: ResolvedPolicy = {
+  bodyLimit: 1024 ** 2,
+  timeoutMs: STUB_DEFAULTS.timeoutMs!,
+  concurrency: Infinity,
+  retries: STUB_DEFAULTS.retries,
+  idempotent: STUB_DEFAULTS.idempotent,
+  backoffMs: STUB_DEFAULTS.backoffMs,
+  backoffMaxMs: STUB_DEFAULTS.backoffMaxMs,
+  breakerFailures: STUB_DEFAULTS.breakerFailures!,
+  breakerResetMs: STUB_DEFAULTS.breakerResetMs,
+}
+
+type Kind = 'size' | 'positive' | 'count' | 'whole' | 'boolean'
+/** What each key accepts: `positive` > 0 (or Infinity), `whole` a positive integer (or Infinity), `count` an integer ≥ 0. */
+const KINDS: Record<keyof ResolvedPolicy, Kind> = {
+  bodyLimit: 'size',
+  timeoutMs: 'positive',
+  concurrency: 'whole',
+  retries: 'count',
+  idempotent: 'boolean',
+  backoffMs: 'positive',
+  backoffMaxMs: 'positive',
+  breakerFailures: 'whole',
+  breakerResetMs: 'positive',
+}
+export const POLICY_KEYS = Object.keys(KINDS) as (keyof ResolvedPolicy)[]
+
+const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i
+const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }
+
+export function parseSize(value: number | string, what: string): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0)
+    return Math.floor(value)
+  const match = typeof value === 'string' ? SIZE.exec(value.trim()) : null
+  if (!match)
+    throw new Error(`${what}: '${value}' is not a size; use bytes or a string like '512kb' or '1mb'`)
+  return Math.floor(Number(match[1]) * UNITS[(match[2] ?? 'b').toLowerCase()]!)
+}
+
+function checkValue(key: keyof ResolvedPolicy, value: unknown, where: string): number | boolean {
+  const kind = KINDS[key]
+  const bad = (what: string): never => {
+    throw new Error(`${where}.${key}: '${value}' is not ${what}`)
+  }
+  switch (kind) {
+    case 'size':
+      return parseSize(value as number | string, `${where}.${key}`)
+    case 'boolean':
+      return typeof value === 'boolean' ? value : bad('true or false')
+    case 'count':
+      return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : bad('a whole number of 0 or more')
+    case 'whole':
+      return typeof value === 'number' && value > 0 && (value === Infinity || Number.isInteger(value)) ? value : bad('a positive whole number (or Infinity)')
+    case 'positive':
+      return typeof value === 'number' && value > 0 ? value : bad('a positive number (or Infinity)')
+  }
+}
+
+/** One layer of policy over another; unknown keys and bad values are errors that name where they are. */
+export function resolvePolicy(policy: FunctionPolicy | undefined, base: ResolvedPolicy, where: string): ResolvedPolicy {
+  const resolved = { ...base }
+  for (const [key, value] of Object.entries(policy ?? {})) {
+    if (!Object.hasOwn(KINDS, key))
+      throw new Error(`${where}.${key}: unknown policy; the policies are ${POLICY_KEYS.join(', ')}`)
+    if (value !== undefined)
+      (resolved as any)[key] = checkValue(key as keyof ResolvedPolicy, value, where)
+  }
+  return resolved
+}
+
+/**
+ * Reads a policy directive written next to the function, after its `'use femto'`:
+ * `'femto retries=3 timeoutMs=2000 idempotent=false bodyLimit=2mb'`. Values are numbers,
+ * `Infinity`, `true`/`false` or sizes; they are checked like the plugin options.
+ */
+export function parsePolicyDirective(text: string): FunctionPolicy {
+  const policy: Record<string, unknown> = {}
+  for (const pair of text.trim().split(/\s+/).slice(1)) {
+    const match = /^(\w+)=(\S+)$/.exec(pair)
+    if (!match)
+      throw new Error(`'${pair}' is not key=value; write e.g. 'femto retries=3 timeoutMs=2000'`)
+    const [, key, raw] = match as unknown as [string, string, string]
+    if (Object.hasOwn(policy, key))
+      throw new Error(`'${key}' is set twice`)
+    policy[key] = raw === 'true' ? true : raw === 'false' ? false : raw === 'Infinity' ? Infinity : /^\d+(?:\.\d+)?$/.test(raw) ? Number(raw) : raw
+  }
+  resolvePolicy(policy, DEFAULT_POLICY, 'femto')
+  return policy as FunctionPolicy
+}
+
+/** `'femto …'`: a policy directive (the prefix alone, or followed by settings). */
+export const isPolicyDirective = (text: string): boolean => /^femto(?:\s|$)/.test(text)
+
+const nullIfInfinite = (value: number): number | null => (Number.isFinite(value) ? value : null)
+
+/** The policy as JSON can hold it (manifest, generated code): no limit is `null`, not Infinity. */
+export type JsonPolicy = Omit<ResolvedPolicy, 'timeoutMs' | 'concurrency' | 'breakerFailures'> & { timeoutMs: number | null, concurrency: number | null, breakerFailures: number | null }
+
+export function jsonPolicy(policy: ResolvedPolicy): JsonPolicy {
+  return { ...policy, timeoutMs: nullIfInfinite(policy.timeoutMs), concurrency: nullIfInfinite(policy.concurrency), breakerFailures: nullIfInfinite(policy.breakerFailures) }
+}
+
+/** The caller's part of a policy, only what differs from the stub's built-in defaults, so stubs stay small. */
+export function stubPolicyOf(policy: ResolvedPolicy): Partial<StubPolicy> | undefined {
+  const json = jsonPolicy(policy)
+  const diff: Partial<StubPolicy> = {}
+  for (const key of Object.keys(STUB_DEFAULTS) as (keyof StubPolicy)[]) {
+    if (json[key] !== STUB_DEFAULTS[key])
+      (diff as any)[key] = json[key]
+  }
+  return Object.keys(diff).length > 0 ? diff : undefined
+}

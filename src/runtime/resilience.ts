@@ -1,0 +1,177 @@
+import type { StubMeta, StubPolicy } from './protocol'
+import { FemtoError } from './errors'
+import { STUB_DEFAULTS } from './protocol'
+
+/**
+ * Past the service's own `timeoutMs`, a stub waits this much longer before giving up on an
+ * attempt itself: long enough for the service's 504 (which says more) to arrive first.
+ */
+export const DEADLINE_GRACE_MS = 250
+
+/** What an attempt knows about its failure beyond the error: facts the retry decision needs. */
+interface FailureFacts {
+  /** From the answer's `Retry-After`. */
+  retryAfterMs?: number
+  /** The request surely never reached the function (connection refused). */
+  notReached?: boolean
+}
+const facts = new WeakMap<object, FailureFacts>()
+
+export function withFacts(error: FemtoError, more: FailureFacts): FemtoError {
+  facts.set(error, more)
+  return error
+}
+
+/** `Retry-After` in seconds or as an HTTP date, in ms. */
+export function parseRetryAfter(header: string | null | undefined): number | undefined {
+  if (!header)
+    return undefined
+  const seconds = Number(header)
+  if (Number.isFinite(seconds))
+    return Math.max(0, seconds * 1000)
+  const date = Date.parse(header)
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined
+}
+
+export function deadlineError(meta: StubMeta, deadlineMs: number): FemtoError {
+  return new FemtoError(504, { code: 'TIMEOUT', message: `femto function '${meta.name}' did not answer within ${deadlineMs} ms (its timeoutMs plus ${DEADLINE_GRACE_MS} ms)` })
+}
+
+interface Verdict {
+  /** Worth another attempt (SPEC §7: network errors, 502/503/504, 429). */
+  retry: boolean
+  /** Retrying cannot run the function twice. */
+  safe: boolean
+  /** Counts as the service failing, for its circuit breaker. */
+  trips: boolean
+}
+
+const FINAL: Verdict = { retry: false, safe: false, trips: false }
+
+function judge(error: unknown): Verdict {
+  if (!(error instanceof FemtoError))
+    return FINAL
+  const notReached = facts.get(error)?.notReached === true
+  // Refused before the function ran: a busy service, not a failing one.
+  if (error.status === 429 || error.code === 'OVERLOADED')
+    return { retry: true, safe: true, trips: false }
+  if (error.status === 502 || error.status === 503 || error.status === 504)
+    return { retry: true, safe: notReached, trips: true }
+  return FINAL
+}
+
+/**
+ * Per target service, shared by every stub of the process (or page): after `breakerFailures`
+ * failures in a row the service is not called for `breakerResetMs`; then one probe call goes
+ * through (half-open), and its outcome closes or reopens the breaker.
+ */
+interface Breaker {
+  failures: number
+  openUntil: number
+  probing: boolean
+}
+const breakers = new Map<string, Breaker>()
+
+function admit(breaker: Breaker, meta: StubMeta, key: string): void {
+  if (breaker.openUntil === 0)
+    return
+  const wait = breaker.openUntil - Date.now()
+  if (wait > 0 || breaker.probing) {
+    throw new FemtoError(503, {
+      code: 'UNAVAILABLE',
+      message: `femto function '${meta.name}' was not called: the circuit breaker for service '${key}' is open after ${breaker.failures} failures in a row${wait > 0 ? `; next try in ${Math.ceil(wait)} ms` : '; a probe call is under way'}`,
+    })
+  }
+  breaker.probing = true
+}
+
+function record(breaker: Breaker, policy: StubPolicy, key: string, tripped: boolean): void {
+  if (!tripped) {
+    if (breaker.openUntil !== 0)
+      console.warn(`[femto] circuit breaker for '${key}' closed: the probe call succeeded`)
+    breaker.failures = 0
+    breaker.openUntil = 0
+    breaker.probing = false
+    return
+  }
+  breaker.failures++
+  if (breaker.probing || breaker.failures >= policy.breakerFailures!) {
+    breaker.openUntil = Date.now() + policy.breakerResetMs
+    breaker.probing = false
+    console.warn(`[femto] circuit breaker for '${key}' open for ${policy.breakerResetMs} ms after ${breaker.failures} failures in a row`)
+  }
+}
+
+/** Full jitter: a random wait below the exponential bound, so retrying callers spread out. */
+function backoff(policy: StubPolicy, retry: number): number {
+  return Math.round(Math.random() * Math.min(policy.backoffMaxMs, policy.backoffMs * 2 ** (retry - 1)))
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal!.reason)
+    }
+    timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** One try of a call: `deadlineMs` is the attempt's own limit (undefined: none). */
+export type Attempt<T> = (deadlineMs: number | undefined) => Promise<T>
+
+/**
+ * Runs a stub call under the function's policy: the circuit breaker of its service, a deadline
+ * per attempt, and retries with backoff for the failures SPEC §7 lists. `signal` is the caller's
+ * (its abort or `withOptions` timeout ends everything, retries included); `onAbort` turns its
+ * reason into the error to throw.
+ */
+export async function callWithPolicy<T>(meta: StubMeta, signal: AbortSignal | undefined, onAbort: (reason: unknown) => FemtoError, attempt: Attempt<T>): Promise<T> {
+  const policy = meta.policy ? { ...STUB_DEFAULTS, ...meta.policy } : STUB_DEFAULTS
+  const key = meta.service ?? meta.name
+  let breaker: Breaker | undefined
+  if (policy.breakerFailures != null) {
+    breaker = breakers.get(key)
+    if (!breaker)
+      breakers.set(key, breaker = { failures: 0, openUntil: 0, probing: false })
+  }
+  const deadlineMs = policy.timeoutMs == null ? undefined : policy.timeoutMs + DEADLINE_GRACE_MS
+  for (let retry = 1; ; retry++) {
+    if (breaker)
+      admit(breaker, meta, key)
+    let verdict: Verdict
+    try {
+      const result = await attempt(deadlineMs)
+      if (breaker && (breaker.failures !== 0 || breaker.probing))
+        record(breaker, policy, key, false)
+      return result
+    }
+    catch (error) {
+      verdict = signal?.aborted ? FINAL : judge(error)
+      // A caller's abort says nothing about the service: a probe it cut short is simply not done.
+      if (breaker && signal?.aborted)
+        breaker.probing = false
+      else if (breaker)
+        record(breaker, policy, key, verdict.trips)
+      const allowed = verdict.retry && retry <= policy.retries && (policy.idempotent || verdict.safe)
+      if (!allowed) {
+        if (retry > 1 && error instanceof Error)
+          error.message += ` (gave up after ${retry} attempts)`
+        throw error
+      }
+      const wait = facts.get(error as object)?.retryAfterMs ?? backoff(policy, retry)
+      console.warn(`[femto] ${meta.name}: ${(error as FemtoError).code} (${(error as FemtoError).status}); retry ${retry} of ${policy.retries} in ${wait} ms`)
+      try {
+        await sleep(wait, signal)
+      }
+      catch (reason) {
+        throw onAbort(reason)
+      }
+    }
+  }
+}

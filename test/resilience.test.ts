@@ -1,0 +1,268 @@
+import type { Manifest } from '../src/core/manifest'
+import type { Answer, RunningProcess } from './helpers'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { printSummary } from '../src/core/summary'
+import { callFemto, configureFemto } from '../src/runtime'
+import { post, readTree, startNode, viteBuild } from './helpers'
+
+// Fault injection against real processes: services are killed, stopped (SIGSTOP), made slow
+// and overloaded while other services call them through their generated stubs.
+
+const APP = join(import.meta.dirname, 'fixtures/resilience-app')
+const GROUPS = { flappy: ['flap', 'setFlapping', 'flapHits'] }
+
+let dist: string
+let manifest: Manifest
+const running: RunningProcess[] = []
+const service = (name: string): string => join(dist, 'servers', `${name}.js`)
+
+async function start(name: string, env: Record<string, string> = {}): Promise<RunningProcess> {
+  const proc = await startNode(service(name), { env })
+  running.push(proc)
+  return proc
+}
+
+const call = (proc: RunningProcess, name: string, args: unknown[]): Promise<Answer> => post(`${proc.url}/femto/${name}`, args)
+
+async function waitFor(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++)
+    await sleep(10)
+  if (!check())
+    throw new Error(`timed out waiting for ${what}`)
+}
+
+beforeAll(async () => {
+  dist = await viteBuild(APP, 'dist', { groups: GROUPS })
+  manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
+})
+
+afterAll(async () => {
+  for (const proc of running)
+    proc.proc.kill('SIGCONT')
+  await Promise.all(running.map(p => p.stop('SIGKILL')))
+})
+
+describe('policies declared next to the function', () => {
+  it('are resolved into femto.json and the build table', async () => {
+    const policies = Object.fromEntries(manifest.functions.map(f => [f.name, f.policies]))
+    expect(policies.record).toMatchObject({ retries: 5, idempotent: false, backoffMs: 50, breakerFailures: null, timeoutMs: 10_000 })
+    expect(policies.flap).toMatchObject({ timeoutMs: 150, breakerFailures: 3, breakerResetMs: 700, retries: 0 })
+    expect(policies.busy).toMatchObject({ concurrency: 2, retries: 3, idempotent: true })
+    expect(policies.steady).toMatchObject({ concurrency: null, retries: 0, breakerFailures: 5 })
+    expect(manifest.services.find(s => s.name === 'flappy')?.functions).toEqual(['flap', 'flapHits', 'setFlapping'])
+
+    let table = ''
+    await printSummary(manifest, join(dist, 'servers'), (text) => {
+      table += text
+    })
+    expect(table).toMatch(/retries/)
+    expect(table).toMatch(/record\.js .* 10000 ms\s+-\s+5 \(not idempotent\)/)
+    expect(table).toMatch(/busy\.js .* 10000 ms\s+2\s+3/)
+  })
+
+  it('reach the stubs, and no server code reaches the browser', () => {
+    const client = [...readTree(dist, ['servers']).values()].join('\n')
+    expect(client).toMatch(/name:`busy`,route:`\/femto\/busy`,contract:`\w+`,policy:\{retries:3\}/)
+    for (const secret of ['ledger-body-marker-5d1e', 'appendFileSync', 'LEDGER_FILE', 'setTimeout(resolve, ms)', 'flap-ok'])
+      expect(client).not.toContain(secret)
+  })
+})
+
+describe('retries when a callee is killed mid-load', () => {
+  it('every call succeeds or fails UNAVAILABLE after its attempts, and a non-idempotent call never runs twice', async () => {
+    const ledger = join(mkdtempSync(join(tmpdir(), 'femto-ledger-')), 'ledger.txt')
+    writeFileSync(ledger, '')
+    let callee = await start('record', { LEDGER_FILE: ledger })
+    const port = new URL(callee.url).port
+    const relay = await start('relayRecord', { FEMTO_URL_RECORD: callee.url })
+
+    const TOTAL = 400
+    const outcomes = new Map<string, Answer>()
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < TOTAL) {
+        const id = `call${next++}`
+        outcomes.set(id, await call(relay, 'relayRecord', [id]))
+      }
+    }
+    const load = Promise.all(Array.from({ length: 8 }, worker))
+    await waitFor(() => outcomes.size >= 80, '80 calls')
+    await callee.stop('SIGKILL')
+    const killedAt = next
+    await sleep(100)
+    callee = await start('record', { LEDGER_FILE: ledger, PORT: port })
+    await load
+
+    const executions = new Map<string, number>()
+    for (const id of readFileSync(ledger, 'utf8').split('\n').filter(Boolean))
+      executions.set(id, (executions.get(id) ?? 0) + 1)
+    expect(outcomes.size).toBe(TOTAL)
+    expect(Math.max(...executions.values())).toBe(1)
+    let failed = 0
+    for (const [id, answer] of outcomes) {
+      if (answer.status === 200) {
+        expect(answer.body).toBe(`${id}:23`)
+        expect(executions.get(id)).toBe(1)
+      }
+      else {
+        failed++
+        // The caller passes its callee's error on with the callee's code.
+        expect(answer.body.error.code, JSON.stringify(answer.body)).toBe('UNAVAILABLE')
+      }
+    }
+    // Calls made after the restart all went through.
+    for (let i = killedAt + 40; i < TOTAL; i++)
+      expect(outcomes.get(`call${i}`)!.status).toBe(200)
+    expect(failed).toBeLessThan(TOTAL / 2)
+    // Refused connections were retried, with their waits in the caller's log.
+    expect(relay.output()).toMatch(/\[femto\] record: UNAVAILABLE \(503\); retry 1 of 5 in \d+ ms/)
+  })
+})
+
+describe('timeouts', () => {
+  let sleepy: RunningProcess
+  let relay: RunningProcess
+
+  beforeAll(async () => {
+    sleepy = await start('sleepy')
+    relay = await start('relaySleepy', { FEMTO_URL_SLEEPY: sleepy.url })
+  })
+
+  it('the service answers 504 TIMEOUT once its function runs past timeoutMs, before the function would have answered', async () => {
+    const started = Date.now()
+    const answer = await call(sleepy, 'sleepy', [2_000])
+    const elapsed = Date.now() - started
+    expect(answer.status).toBe(504)
+    expect(answer.body.error).toMatchObject({ code: 'TIMEOUT', message: 'sleepy ran past its timeout of 300 ms' })
+    expect(elapsed).toBeGreaterThanOrEqual(290)
+    expect(elapsed).toBeLessThan(2_000)
+    expect((await call(sleepy, 'sleepy', [5])).body).toBe(5)
+  })
+
+  it('through a stub, the service\'s 504 arrives before the stub\'s own deadline', async () => {
+    const answer = await call(relay, 'relaySleepy', [2_000])
+    expect(answer.body).toMatchObject({ code: 'TIMEOUT', status: 504, message: 'sleepy ran past its timeout of 300 ms' })
+    expect(answer.body.ms).toBeLessThan(550)
+  })
+
+  it('a callee that never answers (stopped with SIGSTOP) is given up at the stub\'s deadline', async () => {
+    sleepy.proc.kill('SIGSTOP')
+    try {
+      const answer = await call(relay, 'relaySleepy', [5])
+      expect(answer.body).toMatchObject({ code: 'TIMEOUT', status: 504, message: 'femto function \'sleepy\' did not answer within 550 ms (its timeoutMs plus 250 ms)' })
+      expect(answer.body.ms).toBeGreaterThanOrEqual(540)
+      expect(answer.body.ms).toBeLessThan(5_000)
+    }
+    finally {
+      sleepy.proc.kill('SIGCONT')
+    }
+    expect((await call(relay, 'relaySleepy', [5])).body).toMatchObject({ value: 5 })
+  })
+})
+
+describe('circuit breaker', () => {
+  it('opens after a run of failures, fails fast without reaching the callee, probes half-open and closes', async () => {
+    const flappy = await start('flappy')
+    const relay = await start('relayFlap', { FEMTO_URL_FLAPPY: flappy.url })
+    const hits = async (): Promise<number> => (await call(flappy, 'flapHits', [])).body
+    const flapThrough = async (): Promise<any> => (await call(relay, 'relayFlap', [])).body
+
+    expect(await flapThrough()).toBe('flap-ok')
+    await call(flappy, 'setFlapping', [true])
+    for (let i = 0; i < 3; i++)
+      expect((await flapThrough()).error.code).toBe('TIMEOUT')
+    expect(relay.output()).toMatch(/circuit breaker for 'flappy' open for 700 ms after 3 failures in a row/)
+
+    const before = await hits()
+    const open = await flapThrough()
+    expect(open.error).toMatchObject({ code: 'UNAVAILABLE' })
+    expect(open.error.message).toMatch(/the circuit breaker for service 'flappy' is open after 3 failures in a row; next try in \d+ ms/)
+    expect(await hits()).toBe(before)
+
+    // Half-open, the probe fails: open again at once.
+    await sleep(800)
+    expect((await flapThrough()).error.code).toBe('TIMEOUT')
+    expect(await hits()).toBe(before + 1)
+    expect((await flapThrough()).error.message).toMatch(/circuit breaker/)
+    expect(await hits()).toBe(before + 1)
+
+    // Half-open, the probe succeeds: closed.
+    await call(flappy, 'setFlapping', [false])
+    await sleep(800)
+    expect(await flapThrough()).toBe('flap-ok')
+    expect(relay.output()).toMatch(/circuit breaker for 'flappy' closed: the probe call succeeded/)
+    for (let i = 0; i < 3; i++)
+      expect(await flapThrough()).toBe('flap-ok')
+    expect(await hits()).toBe(before + 5)
+  })
+})
+
+describe('concurrency limits', () => {
+  it('n+k parallel calls against concurrency N get exactly k 503 OVERLOADED answers with Retry-After', async () => {
+    const busy = await start('busyOnce')
+    const answers = await Promise.all(Array.from({ length: 5 }, () => call(busy, 'busyOnce', [400])))
+    const refused = answers.filter(a => a.status === 503)
+    expect(answers.filter(a => a.status === 200).map(a => a.body)).toEqual([400, 400])
+    expect(refused).toHaveLength(3)
+    for (const answer of refused) {
+      expect(answer.body.error.code).toBe('OVERLOADED')
+      expect(answer.headers.get('retry-after')).toBe('1')
+    }
+  })
+
+  it('a service stub retries the refused calls into successes after Retry-After', async () => {
+    const busy = await start('busy')
+    const relay = await start('relayBusy', { FEMTO_URL_BUSY: busy.url })
+    const answer = await call(relay, 'relayBusy', [5, 300])
+    expect(answer.status).toBe(200)
+    expect(answer.body).toEqual([300, 300, 300, 300, 300])
+    expect(relay.output()).toMatch(/\[femto\] busy: OVERLOADED \(503\); retry 1 of 3 in 1000 ms/)
+  })
+
+  it('a browser stub (fetch) does the same', async () => {
+    const busy = await start('busy')
+    configureFemto({ baseUrl: busy.url })
+    const meta = { name: 'busy', route: '/femto/busy', policy: { retries: 3 } }
+    const results = await Promise.all(Array.from({ length: 5 }, () => callFemto(meta, [300]) as Promise<unknown>))
+    expect(results).toEqual([300, 300, 300, 300, 300])
+  })
+})
+
+describe('graceful shutdown under load', () => {
+  const burst = (proc: RunningProcess, n: number): Promise<Answer[]> => Promise.all(Array.from({ length: n }, () => call(proc, 'steady', [500])))
+
+  it('sIGTERM during a burst: every accepted call gets its full answer, new connections are refused, exit 0', async () => {
+    const steady = await start('steady')
+    const answers = burst(steady, 20)
+    await sleep(150)
+    const exit = steady.stop('SIGTERM')
+    await sleep(50)
+    await expect(fetch(`${steady.url}/healthz`)).rejects.toThrow()
+    for (const answer of await answers) {
+      expect(answer.status).toBe(200)
+      expect(answer.body).toBe('steady:500')
+    }
+    expect(await exit).toBe(0)
+  })
+
+  it('with FEMTO_DRAIN_DELAY_MS, /readyz answers 503 at once while the listener stays open for the delay', async () => {
+    const steady = await start('steady', { FEMTO_DRAIN_DELAY_MS: '400' })
+    const answers = burst(steady, 20)
+    await sleep(150)
+    const exit = steady.stop('SIGTERM')
+    await sleep(50)
+    const ready = await fetch(`${steady.url}/readyz`)
+    expect(ready.status).toBe(503)
+    expect(await ready.json()).toEqual({ status: 'draining', service: 'steady' })
+    expect((await fetch(`${steady.url}/healthz`)).status).toBe(200)
+    for (const answer of await answers)
+      expect(answer.body).toBe('steady:500')
+    await sleep(300)
+    await expect(fetch(`${steady.url}/healthz`)).rejects.toThrow()
+    expect(await exit).toBe(0)
+  })
+})
