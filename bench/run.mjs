@@ -183,6 +183,25 @@ if (want('codec')) {
   ]))
 }
 
+if (want('types')) {
+  const { measureSchemaDerivation, measureValidator } = await import('../dist/internal/measure.js')
+  const counts = quick ? [10] : [10, 100]
+  log(`types: schema derivation of ${counts.join(' and ')} functions, generated argument checks`)
+  const derivation = await measureSchemaDerivation({ counts })
+  const ms = v => `${v.toFixed(0)} ms`
+  section('Types: schema derivation and argument checks', 'Build time of deriving JSON Schema from the TypeScript types (one program for all functions; the first build of a process parses TypeScript\'s libs, a rebuild in watch mode reuses them), and the time of the checks generated from the schemas, per call on valid arguments.')
+  table(['functions (files)', 'first build: program', 'first build: derive', 'ms per function', 'rebuild: program + derive'], derivation.map(d => [
+    `${d.functions} (${d.files})`,
+    ms(d.cold.programMs),
+    ms(d.cold.deriveMs),
+    d.cold.perFunctionMs.toFixed(2),
+    ms(d.warm.totalMs),
+  ]))
+  const checks = measureValidator(quick ? 100_000 : 2_000_000)
+  rows.push('\n')
+  table(['generated check', 'ns per call', 'code bytes'], checks.map(c => [c.name, c.nsPerCall.toFixed(1), String(c.codeBytes)]))
+}
+
 if (want('build')) {
   const sizes = quick ? [10, 100] : [10, 100, 1000]
   const runs = quick ? 1 : 3

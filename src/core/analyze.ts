@@ -4,6 +4,7 @@ import type { FunctionPolicy } from './policy'
 import { parse } from '@babel/parser'
 import traverseModule from '@babel/traverse'
 import { FemtoUsageError } from './errors'
+import { fnv1a } from './hash'
 import { camelCaseFileName, isValidServiceName, RESERVED_NAMES, suggestAlias } from './names'
 import { isPolicyDirective, parsePolicyDirective } from './policy'
 import { DIRECTIVE } from './precheck'
@@ -40,6 +41,8 @@ export interface FemtoFunction {
   stream: boolean
   /** From `'femto retries=3 …'` directives: the module's, then the function's own. */
   policy: FunctionPolicy | undefined
+  /** `'femto schema=<binding>'`: a Standard Schema validator of its named arguments. */
+  standardSchema: string | undefined
   /**
    * Hash of what callers depend on: name, parameters with their types, return type. A stub
    * built against another contract gets 409 STALE_CLIENT instead of a wrong result.
@@ -181,7 +184,7 @@ export function analyzeModule(id: string, code: string, options: AnalyzeOptions 
   const rangeOf = (node: t.Node): Range => ({ start: node.start!, end: node.end! })
   const femtoDirectives = (directives: t.Directive[]): Range[] =>
     directives.filter(d => d.value.value === DIRECTIVE || isPolicyDirective(d.value.value)).map(rangeOf)
-  const policyIn = (directives: t.Directive[], marked: boolean): FunctionPolicy | undefined => {
+  const policyIn = (directives: t.Directive[], marked: boolean): (FunctionPolicy & { schema?: string }) | undefined => {
     const found = directives.filter(d => isPolicyDirective(d.value.value))
     if (found.length === 0)
       return undefined
@@ -270,7 +273,7 @@ export function analyzeModule(id: string, code: string, options: AnalyzeOptions 
         directives: node.body.type === 'BlockStatement' ? femtoDirectives(node.body.directives) : [],
         nested,
         stream: !!node.generator,
-        policy: modulePolicy || ownPolicy ? { ...modulePolicy, ...ownPolicy } : undefined,
+        ...policyAndSchema(modulePolicy, ownPolicy),
         contract: contractOf(name, node, code),
         line: loc.line,
         column: loc.column,
@@ -302,21 +305,17 @@ export function analyzeModule(id: string, code: string, options: AnalyzeOptions 
   return result
 }
 
-/** FNV-1a, 32 bits, as 8 hex digits: short enough for a header, and stable across platforms. */
-function fnv1a(text: string): string {
-  let h = 0x811C9DC5
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  return (h >>> 0).toString(16).padStart(8, '0')
-}
-
 function contractOf(name: string, node: t.Function, code: string): string {
   const params = node.params.length > 0 ? code.slice(node.params[0]!.start!, node.params.at(-1)!.end!) : ''
   const returns = node.returnType ? code.slice(node.returnType.start!, node.returnType.end!) : ''
   const shape = `${name}(${params})${returns}${node.async ? ' async' : ''}${node.generator ? ' generator' : ''}`
   return fnv1a(shape.replace(/\s+/g, ' '))
+}
+
+function policyAndSchema(...layers: ((FunctionPolicy & { schema?: string }) | undefined)[]): Pick<FemtoFunction, 'policy' | 'standardSchema'> {
+  const merged: FunctionPolicy & { schema?: string } = Object.assign({}, ...layers)
+  const { schema, ...policy } = merged
+  return { policy: Object.keys(policy).length > 0 ? policy : undefined, standardSchema: schema }
 }
 
 /** A function declared where a module-level binding or export names it. */

@@ -1,16 +1,26 @@
 import type { Plugin as RolldownPlugin } from 'rolldown'
-import type { FemtoContext, Plan } from './context'
+import type { FemtoContext, Plan, RegisteredFunction } from './context'
+import type { EntryFacts } from './entries'
 import type { BuiltBundle, Manifest } from './manifest'
+import type { DocumentedFunction } from './openapi'
+import type { FunctionSchema } from './schema/types'
 import { createHash } from 'node:crypto'
-import { mkdir, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { rolldown } from 'rolldown'
+import { DOCS_ASSETS } from '../runtime/docs'
 import { routerEntry, serviceEntry } from './entries'
 import { createManifest, MANIFEST_FILE } from './manifest'
 import { upperSnake } from './names'
+import { openApiDocument } from './openapi'
 import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from './precheck'
 import { resolveRuntimeId } from './runtime-paths'
+import { isUsableSchema } from './schema/contract'
 import { printSummary } from './summary'
+
+/** The OpenAPI document of every function, beside the manifest. */
+export const OPENAPI_FILE = 'openapi.json'
 
 export interface ServerBuildOptions {
   /** The bundler's output folder; services go to `<outDir>/<serversDir>`. */
@@ -46,23 +56,64 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true })
 
+  const { validators, documented } = await describeFunctions(ctx, plan)
+  const facts = (functions: RegisteredFunction[], title: string): EntryFacts => ({
+    validators,
+    openapi: openApiDocument(documented.filter(d => functions.some(fn => fn.name === d.name)), { title }),
+  })
+  const document = openApiDocument(documented, { title: 'femto functions' })
+  await writeFile(join(dir, OPENAPI_FILE), `${JSON.stringify(document, null, 2)}\n`)
+  if (options.docs)
+    await copyDocsAssets(join(dir, 'docs'))
+
   const bundles = new Map<string, BuiltBundle>()
   // Many bundles at once: while some wait on rolldown's native work and the disk, others run JS.
   const queue = [...plan.services]
   await Promise.all(Array.from({ length: Math.min(CONCURRENT_BUNDLES, queue.length) }, async () => {
     for (let unit = queue.shift(); unit; unit = queue.shift()) {
       const hosted = new Set(unit.functions.map(f => f.name))
-      bundles.set(unit.name, await bundle(ctx, plan, build, serviceEntry(unit, options), hosted, join(dir, unit.file), []))
+      bundles.set(unit.name, await bundle(ctx, plan, build, serviceEntry(unit, options, facts(unit.functions, `${unit.name} (femto service)`)), hosted, join(dir, unit.file), []))
     }
   }))
   const everything = new Set(plan.functions.map(f => f.name))
-  const router = await bundle(ctx, plan, build, routerEntry(plan.functions, options), everything, join(dir, 'router.js'), ['express'])
+  const router = await bundle(ctx, plan, build, routerEntry(plan.functions, options, { validators, openapi: document }), everything, join(dir, 'router.js'), ['express'])
 
   const manifest = createManifest(plan, options, bundles, router, name => `FEMTO_URL_${upperSnake(name)}`)
   await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
   if (options.summary)
     await printSummary(manifest, dir, build.log ?? console.log)
   return manifest
+}
+
+/**
+ * Each function's schema, from its types where derivation succeeded (then its arguments are
+ * checked), else open (any arguments, any result) in the documents.
+ */
+async function describeFunctions(ctx: FemtoContext, plan: Plan): Promise<{ validators: Map<string, string>, documented: DocumentedFunction[] }> {
+  await ctx.deriveTypes()
+  const validators = new Map<string, string>()
+  const documented: DocumentedFunction[] = []
+  let compileValidator: typeof import('./schema/validator').compileValidator | undefined
+  for (const fn of plan.functions) {
+    const derived = ctx.schemaOf(fn.name)
+    const usable = isUsableSchema(derived, fn.params.length)
+    if (usable && !fn.standardSchema) {
+      compileValidator ??= (await import('./schema/validator')).compileValidator
+      validators.set(fn.name, compileValidator(derived))
+    }
+    const schema: FunctionSchema = usable
+      ? derived
+      : { params: fn.params.map(p => ({ ...p, schema: p.rest ? { type: 'array' } : {} })), result: {}, defs: {}, warnings: [] }
+    documented.push({ name: fn.name, route: fn.route, stream: fn.stream, schema })
+  }
+  return { validators, documented }
+}
+
+/** Swagger UI's two files, from the package's own dependency: the docs page needs no CDN. */
+async function copyDocsAssets(to: string): Promise<void> {
+  const from = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
+  await mkdir(to, { recursive: true })
+  await Promise.all(Object.keys(DOCS_ASSETS).map(name => copyFile(join(from, name), join(to, name))))
 }
 
 async function bundle(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, entry: string, hosted: Set<string>, file: string, external: string[]): Promise<BuiltBundle> {

@@ -1,6 +1,7 @@
 import type { StubMeta } from '../runtime/protocol'
 import type { FemtoFunction, ModuleAnalysis } from './analyze'
 import type { Options, ResolvedOptions } from './options'
+import type { FunctionSchema } from './schema/types'
 import type { TransformResult } from './transform'
 import { readFileSync } from 'node:fs'
 import { relative } from 'node:path'
@@ -21,6 +22,8 @@ export interface RegisteredFunction extends FemtoFunction {
   /** The same, relative to the project root, as users read it. */
   file: string
   route: string
+  /** The contract from the signature's source text, used where no schema could be derived. */
+  sourceContract: string
 }
 
 export interface ServiceUnit {
@@ -52,6 +55,10 @@ export function createContext(rawOptions: Options | undefined) {
   const byFoldedName = new Map<string, RegisteredFunction>()
   const byEnv = new Map<string, RegisteredFunction>()
 
+  // Derived from TypeScript at build start (`types` option), keyed by function name.
+  const schemas = new Map<string, FunctionSchema>()
+  let typesDerived: Promise<void> = Promise.resolve()
+
   const display = (id: string): string => relative(root, id).replace(/\\/g, '/') || id
   let excluded: ((path: string) => boolean) | undefined
   /** Outside `exclude`: the scan skips it and no transform touches it. */
@@ -72,6 +79,7 @@ export function createContext(rawOptions: Options | undefined) {
     for (const [name, fn] of registry) {
       if (fn.id === id) {
         registry.delete(name)
+        schemas.delete(name)
         byFoldedName.delete(name.toLowerCase())
         byEnv.delete(upperSnake(name))
       }
@@ -92,7 +100,7 @@ export function createContext(rawOptions: Options | undefined) {
       const sharing = byEnv.get(env)
       if (sharing)
         fail(`'${fn.name}' and '${sharing.name}' (at ${where(sharing)}) would share the variable FEMTO_URL_${env}`)
-      const registered = { ...fn, id, file: display(id), route: `${options.basePath}/${fn.name}` }
+      const registered = { ...fn, id, file: display(id), route: `${options.basePath}/${fn.name}`, sourceContract: fn.contract }
       registry.set(fn.name, registered)
       byFoldedName.set(fn.name.toLowerCase(), registered)
       byEnv.set(env, registered)
@@ -110,6 +118,44 @@ export function createContext(rawOptions: Options | undefined) {
         await analyze(file, code)
     }
   }
+
+  /**
+   * Derives the schema of every registered function that has none yet, in one TypeScript
+   * program, and makes it the function's contract. Types it cannot express are warned about.
+   */
+  async function deriveTypes(): Promise<void> {
+    const missing = options.types ? [...registry.values()].filter(fn => !schemas.has(fn.name)) : []
+    if (missing.length === 0)
+      return
+    const { deriveSchemas } = await import('./schema/derive')
+    const { isUsableSchema, schemaContract } = await import('./schema/contract')
+    const derived = deriveSchemas({
+      files: [...new Set(missing.map(fn => fn.id))],
+      functions: missing.map(fn => ({ name: fn.name, file: fn.id, line: fn.line, column: fn.column })),
+      root,
+    })
+    for (const [name, schema] of derived) {
+      schemas.set(name, schema)
+      for (const warning of schema.warnings)
+        console.warn(`[unplugin-femto] ${display(warning.file)}:${warning.line}:${warning.column + 1}: ${warning.message}`)
+      const fn = registry.get(name)
+      if (fn && isUsableSchema(schema, fn.params.length))
+        fn.contract = schemaContract(name, fn.stream, schema)
+    }
+  }
+
+  /** Build start: find every function, then derive their types (stub transforms wait for both). */
+  function prepare(): Promise<void> {
+    schemas.clear()
+    for (const fn of registry.values())
+      fn.contract = fn.sourceContract
+    const ready = scan().then(deriveTypes)
+    typesDerived = ready.catch(() => {})
+    return ready
+  }
+
+  /** The contract stubs send: from the derived schema when there is one. */
+  const contractOf = (fn: FemtoFunction): string => registry.get(fn.name)?.contract ?? fn.contract
 
   function plan(): Plan {
     const functions = [...registry.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
@@ -148,11 +194,12 @@ export function createContext(rawOptions: Options | undefined) {
 
   /** Browser side: every femto function becomes a `fetch` stub. */
   async function transformForClient(id: string, code: string): Promise<TransformResult | undefined> {
+    await typesDerived
     const analysis = await analyze(id, code)
     const { transformModule } = await loadEngine()
     return transformModule(code, analysis, {
       hosted: () => false,
-      stub: { from: 'unplugin-femto/runtime', helper: 'callFemto', meta: fn => JSON.stringify({ name: fn.name, route: `${options.basePath}/${fn.name}`, contract: fn.contract, ...(fn.stream ? { stream: true } : {}), ...callerFacts(fn) }) },
+      stub: { from: 'unplugin-femto/runtime', helper: 'callFemto', meta: fn => JSON.stringify({ name: fn.name, route: `${options.basePath}/${fn.name}`, contract: contractOf(fn), ...(fn.stream ? { stream: true } : {}), ...callerFacts(fn) }) },
     })
   }
 
@@ -197,7 +244,7 @@ export function createContext(rawOptions: Options | undefined) {
         route: `${options.basePath}/${fn.name}`,
         port: unit?.port ?? options.basePort,
         env: `FEMTO_URL_${upperSnake(unit?.name ?? fn.name)}`,
-        contract: fn.contract,
+        contract: contractOf(fn),
         ...(fn.stream ? { stream: true } : {}),
         ...callerFacts(fn),
       })
@@ -218,6 +265,9 @@ export function createContext(rawOptions: Options | undefined) {
     analyze,
     isExcluded,
     scan,
+    prepare,
+    deriveTypes,
+    schemaOf: (name: string): FunctionSchema | undefined => schemas.get(name),
     plan,
     transformForClient,
     transformForServer,

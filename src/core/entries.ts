@@ -2,21 +2,30 @@ import type { RegisteredFunction, ServiceUnit } from './context'
 import type { ResolvedOptions } from './options'
 import { importNameOf } from './transform'
 
+/** What the build derived from types, for the generated entries. */
+export interface EntryFacts {
+  /** Generated argument checks per function name (JS source of a function expression). */
+  validators: Map<string, string>
+  /** The OpenAPI document these functions are described by. */
+  openapi: Record<string, unknown>
+}
+
 /** Source of the generated module that starts one service. */
-export function serviceEntry(unit: ServiceUnit, options: ResolvedOptions): string {
-  const { imports, table } = functionTable(unit.functions, options)
+export function serviceEntry(unit: ServiceUnit, options: ResolvedOptions, facts: EntryFacts): string {
+  const { imports, table } = functionTable(unit.functions, options, facts)
   return `import { startService } from 'unplugin-femto/runtime/server'
 ${imports}
-startService({ service: ${JSON.stringify(unit.name)}, port: ${unit.port}, shutdownTimeoutMs: ${shutdownTimeoutOf(unit.functions, options)}, functions: ${table} })
+startService({ service: ${JSON.stringify(unit.name)}, port: ${unit.port}, shutdownTimeoutMs: ${shutdownTimeoutOf(unit.functions, options)}, openapi: ${JSON.stringify(JSON.stringify(facts.openapi))}, functions: ${table} })
 `
 }
 
 /** Source of `router.js`: every function behind one Express router. */
-export function routerEntry(functions: RegisteredFunction[], options: ResolvedOptions): string {
-  const { imports, table } = functionTable(functions, options)
+export function routerEntry(functions: RegisteredFunction[], options: ResolvedOptions, facts: EntryFacts): string {
+  const { imports, table } = functionTable(functions, options, facts)
+  const docs = options.docs ? `, docsDir: new URL('./docs/', import.meta.url)` : ''
   return `import { createRouter } from 'unplugin-femto/runtime/router'
 ${imports}
-export default createRouter({ basePath: ${JSON.stringify(options.basePath)}, functions: ${table} })
+export default createRouter({ basePath: ${JSON.stringify(options.basePath)}, openapi: ${JSON.stringify(facts.openapi)}${docs}, functions: ${table} })
 `
 }
 
@@ -31,9 +40,9 @@ export function shutdownTimeoutOf(functions: RegisteredFunction[], options: Reso
   return Number.isFinite(longest) ? longest + 1_000 : 30_000
 }
 
-function functionTable(functions: RegisteredFunction[], options: ResolvedOptions): { imports: string, table: string } {
+function functionTable(functions: RegisteredFunction[], options: ResolvedOptions, facts: EntryFacts): { imports: string, table: string } {
   const imports = functions
-    .map((fn, i) => `import { ${importNameOf(fn)} as f${i} } from ${JSON.stringify(fn.id)}`)
+    .map((fn, i) => `import { ${importNameOf(fn)} as f${i}${fn.standardSchema ? `, __femto$schema$${fn.name} as s${i}` : ''} } from ${JSON.stringify(fn.id)}`)
     .join('\n')
   const rows = functions.map((fn, i) => {
     const policy = options.policyOf(fn.name, fn.policy)
@@ -48,7 +57,9 @@ function functionTable(functions: RegisteredFunction[], options: ResolvedOptions
       contract: fn.contract,
       stream: fn.stream,
     }
-    return `  { ...${JSON.stringify(spec)}, fn: f${i} }`
+    // A declared Standard Schema replaces the checks derived from the types.
+    const validate = fn.standardSchema ? `, standard: s${i}` : facts.validators.has(fn.name) ? `, validate: ${facts.validators.get(fn.name)}` : ''
+    return `  { ...${JSON.stringify(spec)}${validate}, fn: f${i} }`
   })
   return { imports, table: `[\n${rows.join(',\n')}\n]` }
 }

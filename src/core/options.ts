@@ -50,6 +50,19 @@ export interface Options {
   /** Policy per function name; overrides both `defaults` and the function's policy directive. */
   functions?: Record<string, FunctionPolicy>
   /**
+   * Derive JSON Schema from each function's TypeScript types at build time: services check
+   * arguments against it (400 `INVALID_ARGUMENT`), `openapi.json` describes it, and contracts
+   * hash it. `false` skips the TypeScript program (faster builds; no checks, open schemas).
+   * @default true
+   */
+  types?: boolean
+  /**
+   * Copy the docs page (Swagger UI, ~1.5 MB) into `<serversDir>/docs/`, served at `GET /docs`
+   * by the router and by `femto up`.
+   * @default true
+   */
+  docs?: boolean
+  /**
    * Print the table of services after each build.
    * @default true
    */
@@ -67,6 +80,8 @@ export interface ResolvedOptions {
   defaults: ResolvedPolicy
   functions: Record<string, FunctionPolicy>
   summary: boolean
+  types: boolean
+  docs: boolean
   /**
    * The policy of one function: `functions[name]` over the policy directive in its source
    * (`source`) over `defaults`.
@@ -127,6 +142,8 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     defaults,
     functions,
     summary: options.summary ?? true,
+    types: options.types ?? true,
+    docs: options.docs ?? true,
     policyOf: (name, source) => {
       const base = source ? resolvePolicy(source, defaults, name) : defaults
       return Object.hasOwn(functions, name) ? resolvePolicy(functions[name], base, `functions.${name}`) : base

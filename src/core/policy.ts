@@ -144,7 +144,7 @@ export function resolvePolicy(policy: FunctionPolicy | undefined, base: Resolved
  * `'femto retries=3 timeoutMs=2000 idempotent=false bodyLimit=2mb'`. Values are numbers,
  * `Infinity`, `true`/`false` or sizes; they are checked like the plugin options.
  */
-export function parsePolicyDirective(text: string): FunctionPolicy {
+export function parsePolicyDirective(text: string): FunctionPolicy & { schema?: string } {
   const policy: Record<string, unknown> = {}
   for (const pair of text.trim().split(/\s+/).slice(1)) {
     const match = /^(\w+)=(\S+)$/.exec(pair)
@@ -155,8 +155,12 @@ export function parsePolicyDirective(text: string): FunctionPolicy {
       throw new Error(`'${key}' is set twice`)
     policy[key] = raw === 'true' ? true : raw === 'false' ? false : raw === 'Infinity' ? Infinity : /^\d+(?:\.\d+)?$/.test(raw) ? Number(raw) : raw
   }
-  resolvePolicy(policy, DEFAULT_POLICY, 'femto')
-  return policy as FunctionPolicy
+  // `schema=<binding>`: a Standard Schema validator in scope of the function, used instead of the types.
+  const { schema, ...rest } = policy
+  if (schema !== undefined && (typeof schema !== 'string' || !/^[A-Z_$][\w$]*$/i.test(schema)))
+    throw new Error(`femto.schema: '${schema}' is not the name of a binding; write e.g. 'femto schema=chargeArgs'`)
+  resolvePolicy(rest, DEFAULT_POLICY, 'femto')
+  return policy as FunctionPolicy & { schema?: string }
 }
 
 /** `'femto …'`: a policy directive (the prefix alone, or followed by settings). */

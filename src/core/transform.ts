@@ -77,6 +77,8 @@ export function transformModule(code: string, analysis: ModuleAnalysis, options:
     if (options.hosted(fn)) {
       for (const directive of fn.directives)
         s.remove(directive.start, directive.end)
+      if (fn.standardSchema)
+        appended.push(`export { ${fn.standardSchema} as __femto$schema$${fn.name} };`)
       if (fn.nested)
         appended.push(`export const __femto$${fn.name} = ${withoutDirective(code, fn)};`)
       else if (fn.exportNames.length === 0)

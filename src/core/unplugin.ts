@@ -32,8 +32,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     buildStart() {
       if (meta.framework !== 'vite')
         throw new Error(`[unplugin-femto] ${meta.framework} is not supported yet: use unplugin-femto/vite`)
-      // The scan runs beside the bundler's own work and is awaited before the services are built.
-      scanned = ctx.scan().then(() => undefined, (error: unknown) => error)
+      // The scan (and type derivation) runs beside the bundler's own work; stub transforms and
+      // the services' build wait for it.
+      scanned = ctx.prepare().then(() => undefined, (error: unknown) => error)
     },
     async buildEnd(error?: Error) {
       // Awaited here rather than in closeBundle, so that a bad directive found only by the scan

@@ -1,11 +1,17 @@
-import type { Request, Response, Router } from 'express'
+import type { NextFunction, Request, Response, Router } from 'express'
 import type { ServedFunction } from './server/types'
+import { fileURLToPath } from 'node:url'
 import express from 'express'
+import { docsPage, documentAt, sendDocsAsset } from './docs'
 import { errorOutcome, handleCall, requestIdOf, send, sendError } from './server/handle'
 
 export interface RouterOptions {
   basePath: string
   functions: ServedFunction[]
+  /** The OpenAPI document of every function, at `GET /openapi.json` (with the mount path as its server). */
+  openapi?: Record<string, unknown>
+  /** Where the build copied the docs page's assets; the page is at `GET /docs`. */
+  docsDir?: URL
 }
 
 /**
@@ -29,5 +35,19 @@ export function createRouter(options: RouterOptions): Router {
   router.get(['/healthz', '/readyz'], (req: Request, res: Response) => {
     send(res, { status: 200, value: { status: 'ok', service: 'router' } }, requestIdOf(req))
   })
+  const { openapi, docsDir } = options
+  if (openapi) {
+    router.get('/openapi.json', (req: Request, res: Response) => {
+      res.type('application/json').send(documentAt(openapi, req.baseUrl))
+    })
+  }
+  if (openapi && docsDir) {
+    router.get('/docs', (_req: Request, res: Response) => {
+      res.type('html').send(docsPage('femto functions'))
+    })
+    router.get('/docs/:asset', (req: Request, res: Response, next: NextFunction) => {
+      sendDocsAsset(res, fileURLToPath(docsDir), String(req.params.asset)).then(sent => sent || next(), next)
+    })
+  }
   return router
 }

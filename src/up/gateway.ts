@@ -1,6 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { readFile } from 'node:fs/promises'
 import http from 'node:http'
+import { join } from 'node:path'
 import { pipeline } from 'node:stream'
+import { docsPage, sendDocsAsset } from '../runtime/docs'
 import { createStaticHandler } from './static'
 
 export interface GatewayOptions {
@@ -11,6 +14,8 @@ export interface GatewayOptions {
   basePath: string
   /** Function route → origin of the service that hosts it. */
   routes: Map<string, string>
+  /** The build's servers folder: `openapi.json` and `docs/` are served from it at `/openapi.json` and `/docs`. */
+  docsDir?: string
 }
 
 const agent = new http.Agent({ keepAlive: true })
@@ -31,6 +36,8 @@ export function createGateway(options: GatewayOptions): Server {
     }
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return json(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'the gateway serves static files with GET' } })
+    if (options.docsDir && (path === '/docs' || path === '/openapi.json' || path.startsWith('/docs/')))
+      return serveDocs(res, options.docsDir, path).catch(() => json(res, 404, { error: { code: 'NOT_FOUND', message: `${path}: the build wrote no docs (docs: false?)` } }))
     serveStatic(req, res).catch(() => json(res, 500, { error: { code: 'INTERNAL_ERROR', message: 'could not read the file' } }))
   })
 }
@@ -58,6 +65,22 @@ function proxy(req: IncomingMessage, res: ServerResponse, origin: string): void 
       upstream.destroy()
   })
   req.pipe(upstream)
+}
+
+/** The docs page, its assets and the OpenAPI document, as the build wrote them. */
+async function serveDocs(res: ServerResponse, dir: string, path: string): Promise<void> {
+  if (path === '/openapi.json') {
+    const document = await readFile(join(dir, 'openapi.json'))
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': document.length })
+    return void res.end(document)
+  }
+  if (path === '/docs') {
+    const page = docsPage('femto functions')
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(page) })
+    return void res.end(page)
+  }
+  if (!(await sendDocsAsset(res, join(dir, 'docs'), path.slice('/docs/'.length))))
+    json(res, 404, { error: { code: 'NOT_FOUND', message: `no docs file at ${path}` } })
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -64,7 +64,7 @@ export async function up(options: UpOptions): Promise<Running> {
   })
 
   const routes = new Map(manifest.functions.map(f => [f.route, `http://127.0.0.1:${ports.get(f.service)}`]))
-  const gateway = createGateway({ staticDir: outDir, hidden: [serversDir, 'deploy'], basePath: manifest.basePath, routes })
+  const gateway = createGateway({ staticDir: outDir, hidden: [serversDir, 'deploy'], basePath: manifest.basePath, routes, docsDir: join(outDir, serversDir) })
   const close = async (): Promise<void> => {
     closing = true
     gateway.closeAllConnections()

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ErrorPayload } from '../protocol'
-import type { Outcome, ServedFunction } from './types'
+import type { Outcome, ServedFunction, StandardSchema } from './types'
 import { decodeRich, encodeRich, isPlainPrimitive, isRich, NDJSON_TYPE, RICH_STREAM_TYPE, RICH_TYPE } from '../codec'
 import { JSON_TYPE } from '../protocol'
 import { argsFromBody } from './args'
@@ -111,12 +111,65 @@ export function handleCall(fn: ServedFunction, req: IncomingMessage, res: Server
 const CONTEXT = Symbol.for('unplugin-femto.context')
 
 function invoke(fn: ServedFunction, body: unknown, req: IncomingMessage, res: ServerResponse, requestId: string, start: number, rich: boolean): void {
+  let args: unknown[]
+  try {
+    args = argsFromBody(fn, body)
+    if (fn.validate) {
+      const problem = fn.validate(args)
+      if (problem !== undefined)
+        throw new WireError('INVALID_ARGUMENT', problem)
+    }
+  }
+  catch (error) {
+    return send(res, failed(error, requestId, fn), requestId, start, rich)
+  }
+  if (fn.standard) {
+    standardArgs(fn, fn.standard, args).then(
+      checked => run(fn, checked, req, res, requestId, start, rich),
+      error => send(res, failed(error, requestId, fn), requestId, start, rich),
+    )
+    return
+  }
+  run(fn, args, req, res, requestId, start, rich)
+}
+
+/**
+ * A Standard Schema validates the named-arguments object (what a zod or valibot `object` schema
+ * describes); its output, transformed as the schema says, becomes the arguments.
+ */
+async function standardArgs(fn: ServedFunction, schema: StandardSchema, args: unknown[]): Promise<unknown[]> {
+  const named: Record<string, unknown> = {}
+  fn.params.forEach((p, i) => {
+    const value = p.rest ? args.slice(i) : args[i]
+    if (value !== undefined)
+      named[p.name] = value
+  })
+  const result = await schema['~standard'].validate(named)
+  if (result.issues) {
+    const [issue] = result.issues
+    const path = (issue?.path ?? []).map(step => (typeof step === 'object' ? step.key : step))
+    const where = path.map(key => (typeof key === 'number' ? `[${key}]` : /^[A-Z_$][\w$]*$/i.test(String(key)) ? `.${String(key)}` : `[${JSON.stringify(String(key))}]`)).join('')
+    throw new WireError('INVALID_ARGUMENT', `$${where}: ${issue?.message ?? 'invalid'}`)
+  }
+  const value = result.value as Record<string, unknown>
+  const checked: unknown[] = []
+  fn.params.forEach((p) => {
+    if (p.rest)
+      checked.push(...((value[p.name] as unknown[] | undefined) ?? []))
+    else
+      checked.push(value[p.name])
+  })
+  while (checked.length > args.length && checked.at(-1) === undefined)
+    checked.pop()
+  return checked
+}
+
+function run(fn: ServedFunction, args: unknown[], req: IncomingMessage, res: ServerResponse, requestId: string, start: number, rich: boolean): void {
   let result: unknown
   let controller: AbortController | undefined
   try {
-    const args = argsFromBody(fn, body)
     // A generator's body runs on each `next()`, so the stream is driven inside the same context.
-    const run = (): unknown => {
+    const call = (): unknown => {
       const value = fn.fn(...args)
       if (fn.stream)
         void streamResult(fn, value as AsyncIterable<unknown>, res, requestId, start, rich)
@@ -126,7 +179,7 @@ function invoke(fn: ServedFunction, body: unknown, req: IncomingMessage, res: Se
     const store = (globalThis as any)[CONTEXT] as RequestContextStore | undefined
     if (store)
       controller = new AbortController()
-    result = store ? store.run(contextOf(fn, req, res, requestId, controller!), run) : run()
+    result = store ? store.run(contextOf(fn, req, res, requestId, controller!), call) : call()
   }
   catch (error) {
     return send(res, failed(error, requestId, fn), requestId, start, rich)

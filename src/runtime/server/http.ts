@@ -9,6 +9,8 @@ export interface ServiceOptions {
   /** Port from the manifest; `PORT` overrides it. */
   port: number
   functions: ServedFunction[]
+  /** This service's OpenAPI document (JSON text), answered at `GET /openapi.json`. */
+  openapi?: string
   /** How long in-flight calls may take to finish after SIGTERM: the longest `timeoutMs`, plus a second. */
   shutdownTimeoutMs?: number
 }
@@ -36,6 +38,11 @@ export function startService(options: ServiceOptions): Server {
         handleCall(fn, req, res)
       else
         sendError(req, res, METHOD_NOT_ALLOWED)
+      return
+    }
+    if (path === '/openapi.json' && options.openapi && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(options.openapi) })
+      res.end(req.method === 'GET' ? options.openapi : undefined)
       return
     }
     if ((path === '/healthz' || path === '/readyz') && (req.method === 'GET' || req.method === 'HEAD')) {

@@ -21,8 +21,26 @@ export interface ServedFunction {
   contract?: string
   /** An `async function*`: its values are streamed as they are yielded. */
   stream?: boolean
+  /**
+   * Checks (and completes: ISO strings to `Date`, …) the decoded arguments, generated at build
+   * time from the TypeScript types: the first problem as `$.path: expected …`, or undefined.
+   */
+  validate?: (args: unknown[]) => string | undefined
+  /** A Standard Schema validator (zod, valibot, …) of the named-arguments object, used instead. */
+  standard?: StandardSchema
   fn: (...args: any[]) => unknown
 }
+
+/** The part of the Standard Schema interface (standardschema.dev) the service uses. */
+export interface StandardSchema {
+  '~standard': {
+    validate: (value: unknown) => StandardResult | Promise<StandardResult>
+  }
+}
+
+export type StandardResult
+  = | { value: unknown, issues?: undefined }
+    | { issues: ReadonlyArray<{ message: string, path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }> }
 
 /** The framework-free result of one call: what any adapter writes back. */
 export interface Outcome {

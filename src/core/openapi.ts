@@ -1,0 +1,123 @@
+import type { FunctionSchema, JsonSchema } from './schema/types'
+
+/** One function as the document describes it. */
+export interface DocumentedFunction {
+  name: string
+  route: string
+  stream: boolean
+  schema: FunctionSchema
+}
+
+const ERRORS: [status: string, name: string, description: string][] = [
+  ['400', 'BadRequest', 'Bad input: INVALID_JSON, INVALID_ENCODING or INVALID_ARGUMENT (the message names the first bad field, e.g. `$.lines[0].qty: expected number`).'],
+  ['403', 'Forbidden', 'FORBIDDEN: a browser call from another site.'],
+  ['409', 'StaleClient', 'STALE_CLIENT: the caller was built against another contract of the function.'],
+  ['413', 'PayloadTooLarge', 'PAYLOAD_TOO_LARGE: the body is over the function\'s bodyLimit.'],
+  ['415', 'UnsupportedMediaType', 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON (or the stubs\' own encoding).'],
+  ['500', 'FunctionError', 'The function threw: its `code` (INTERNAL_ERROR for a bug), `name`, `message` and own properties in `data`.'],
+  ['503', 'Overloaded', 'OVERLOADED: more calls at once than the function\'s concurrency; retry after `Retry-After` seconds.'],
+  ['504', 'Timeout', 'TIMEOUT: the function ran past its timeoutMs.'],
+]
+
+const ERROR_BODY: JsonSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        name: { type: 'string' },
+        data: { type: 'object' },
+        requestId: { type: 'string' },
+        stack: { type: 'string', description: 'Only from services running with NODE_ENV=development.' },
+      },
+    },
+  },
+}
+
+/** `#/$defs/X` (how derived schemas refer to named types) → `#/components/schemas/X`. */
+function toComponents(schema: unknown): any {
+  if (Array.isArray(schema))
+    return schema.map(toComponents)
+  if (schema === null || typeof schema !== 'object')
+    return schema
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(schema)) {
+    out[key] = key === '$ref' && typeof value === 'string' && value.startsWith('#/$defs/')
+      ? `#/components/schemas/${value.slice('#/$defs/'.length)}`
+      : toComponents(value)
+  }
+  return out
+}
+
+/** The request body: named arguments (what curl users write), or the positional array. */
+function requestSchema(schema: FunctionSchema): JsonSchema {
+  const named: Record<string, unknown> = {}
+  for (const param of schema.params)
+    named[param.name] = param.description && typeof param.schema === 'object' ? { ...param.schema, description: param.description } : param.schema
+  const required = schema.params.filter(p => !p.optional && !p.rest).map(p => p.name)
+  const rest = schema.params.find(p => p.rest)
+  const positional = schema.params.filter(p => !p.rest).map(p => p.schema)
+  return {
+    oneOf: [
+      { title: 'named arguments', type: 'object', properties: named, ...(required.length > 0 ? { required } : {}), additionalProperties: false },
+      {
+        title: 'positional arguments',
+        type: 'array',
+        ...(positional.length > 0 ? { prefixItems: positional } : {}),
+        items: rest && typeof rest.schema === 'object' && rest.schema.items !== undefined ? rest.schema.items : false,
+        minItems: required.length,
+      },
+    ],
+  }
+}
+
+function operation(fn: DocumentedFunction): Record<string, unknown> {
+  const { schema } = fn
+  const summary = schema.description?.split('\n')[0]
+  const result = fn.stream
+    ? { 'application/x-ndjson': { schema: schema.result, description: 'One JSON value per line, as the function yields it.' } }
+    : { 'application/json': { schema: schema.result } }
+  return {
+    operationId: fn.name,
+    ...(summary ? { summary } : {}),
+    ...(schema.description ? { description: schema.description } : {}),
+    requestBody: {
+      required: schema.params.some(p => !p.optional && !p.rest),
+      content: { 'application/json': { schema: requestSchema(schema) } },
+    },
+    responses: {
+      200: { description: fn.stream ? 'The values the function yields, as a stream.' : 'What the function returned (`undefined` is `null`).', content: result },
+      ...Object.fromEntries(ERRORS.map(([status, name]) => [status, { $ref: `#/components/responses/${name}` }])),
+    },
+  }
+}
+
+/**
+ * The OpenAPI 3.1 document of some femto functions: one POST per function, whose request body is
+ * the named-arguments object or the positional array, and the errors of SPEC §4.
+ */
+export function openApiDocument(functions: DocumentedFunction[], info: { title: string, version?: string }): Record<string, unknown> {
+  const schemas: Record<string, unknown> = {}
+  for (const fn of functions)
+    Object.assign(schemas, fn.schema.defs)
+  schemas.FemtoErrorBody = ERROR_BODY
+  const paths: Record<string, unknown> = {}
+  for (const fn of [...functions].sort((a, b) => (a.name < b.name ? -1 : 1)))
+    paths[fn.route] = { post: operation(fn) }
+  return toComponents({
+    openapi: '3.1.0',
+    info: { title: info.title, version: info.version ?? '1.0.0' },
+    paths,
+    components: {
+      schemas,
+      responses: Object.fromEntries(ERRORS.map(([, name, description]) => [name, {
+        description,
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/FemtoErrorBody' } } },
+      }])),
+    },
+  })
+}

@@ -1,0 +1,159 @@
+import type { FunctionLocation } from '../../src/core/schema/derive'
+import type { FunctionSchema } from '../../src/core/schema/types'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { analyzeModule } from '../../src/core/analyze'
+import { deriveSchemas } from '../../src/core/schema/derive'
+import { measureSchemaDerivation } from '../../src/core/schema/derive-measure'
+
+const FIXTURES = join(import.meta.dirname, '../fixtures/schema')
+const FORMS = join(FIXTURES, 'forms.ts')
+const UNSUPPORTED = join(FIXTURES, 'unsupported.ts')
+
+/** Femto functions of a module where the plugin would find them: Babel's position of each function node. */
+function locate(file: string): FunctionLocation[] {
+  const code = readFileSync(file, 'utf8')
+  return analyzeModule(file, code).functions.map((fn) => {
+    const before = code.slice(0, fn.range.start).split('\n')
+    return { name: fn.name, file, line: before.length, column: before.at(-1)!.length }
+  })
+}
+
+function lineOf(file: string, text: string): number {
+  const index = readFileSync(file, 'utf8').indexOf(text)
+  expect(index).toBeGreaterThanOrEqual(0)
+  return readFileSync(file, 'utf8').slice(0, index).split('\n').length
+}
+
+describe('deriveSchemas', () => {
+  let schemas: Map<string, FunctionSchema>
+  const get = (name: string): FunctionSchema => schemas.get(name)!
+  const param = (fn: string, name: string): any => get(fn).params.find(p => p.name === name)
+
+  beforeAll(() => {
+    schemas = deriveSchemas({ files: [FORMS, UNSUPPORTED], functions: [...locate(FORMS), ...locate(UNSUPPORTED)], root: FIXTURES })
+  })
+
+  it('derives every type form (snapshot)', async () => {
+    const forms = Object.fromEntries(locate(FORMS).map(fn => [fn.name, get(fn.name)]))
+    await expect(JSON.stringify(forms, null, 2)).toMatchFileSnapshot('./__snapshots__/schema/forms.json')
+  })
+
+  it('turns what cannot cross the network into {} with a warning (snapshot)', async () => {
+    const unsupported = Object.fromEntries(locate(UNSUPPORTED).map(fn => [fn.name, get(fn.name)]))
+    const relative = JSON.stringify(unsupported, null, 2).replaceAll(FIXTURES, '<fixtures>')
+    await expect(relative).toMatchFileSnapshot('./__snapshots__/schema/unsupported.json')
+  })
+
+  it('no warnings for the expressible forms', () => {
+    for (const { name } of locate(FORMS))
+      expect(get(name).warnings, name).toEqual([])
+  })
+
+  it('names imported interfaces in defs and refers to them', () => {
+    const getUser = get('getUser')
+    expect(getUser.result).toEqual({ $ref: '#/$defs/User' })
+    expect(getUser.defs.User).toMatchObject({ type: 'object', required: ['id', 'name', 'roles', 'createdAt'], additionalProperties: false, description: 'A person who can sign in.' })
+    expect(getUser.defs.Role).toEqual({ type: 'string', enum: ['admin', 'editor', 'viewer'], description: 'What a user may do.' })
+    expect((getUser.defs.User as any).properties.id.description).toBe('Unique id, assigned by the server.')
+  })
+
+  it('gives two types of the same name distinct def names', () => {
+    const billing = get('billingUser')
+    expect(billing.params[0]!.schema).toEqual({ $ref: '#/$defs/User_billing' })
+    expect(billing.result).toEqual({ $ref: '#/$defs/User' })
+    expect(billing.defs.User_billing).toMatchObject({ properties: { accountId: { type: 'number' } } })
+    expect((billing.defs.Invoice as any).properties.customer).toEqual({ $ref: '#/$defs/User_billing' })
+  })
+
+  it('writes recursive types as $ref', () => {
+    const tree = get('tree')
+    expect(tree.defs.Tree).toMatchObject({ properties: { children: { type: 'array', items: { $ref: '#/$defs/Tree' } } } })
+    expect((tree.defs.Chain as any).properties.next).toEqual({ anyOf: [{ $ref: '#/$defs/Chain' }, { type: 'null' }] })
+  })
+
+  it('names generic instantiations after their arguments', () => {
+    expect(get('listItems').result).toEqual({ $ref: '#/$defs/Page_Item' })
+    expect(Object.keys(get('listUsers').defs)).toEqual(['Item', 'Page_Item', 'Page_User', 'Role', 'User'])
+  })
+
+  it('reads names, optionality and rest as analyze.ts does', () => {
+    const code = readFileSync(FORMS, 'utf8')
+    for (const fn of analyzeModule(FORMS, code).functions)
+      expect(get(fn.name).params.map(({ name, optional, rest }) => ({ name, optional, rest })), fn.name).toEqual(fn.params)
+  })
+
+  it('takes descriptions from JSDoc on the function, the variable statement and @param', () => {
+    expect(get('getUser').description).toBe('Looks a user up by id.\n\nReturns the user as stored.')
+    expect(param('getUser', 'id').description).toBe('The user\'s id.')
+    expect(get('add').description).toBe('Adds two numbers.')
+    expect(get('optionalAndDefaults').params.map(p => p.description)).toEqual(['always there', 'may be left out', undefined, 'a destructured parameter', undefined])
+  })
+
+  it('unwraps promises and async generators', () => {
+    expect(get('fireAndForget').result).toEqual({ 'x-femto-type': 'undefined' })
+    expect(get('stream').result).toEqual({ $ref: '#/$defs/Item' })
+    expect(get('inferredStream').result).toMatchObject({ type: 'object', required: ['word', 'length'] })
+  })
+
+  it('warns with the position of the offending type', () => {
+    const warnings = get('callbacks').warnings
+    expect(warnings).toEqual([
+      { file: UNSUPPORTED, line: lineOf(UNSUPPORTED, 'export async function callbacks'), column: 36, message: `parameter 'cb': a function type cannot cross the network; accepting any value` },
+      { file: UNSUPPORTED, line: lineOf(UNSUPPORTED, 'export async function callbacks'), column: 57, message: `parameter 'handler': a function type cannot cross the network; accepting any value` },
+      expect.objectContaining({ message: `parameter 'options', property 'onDone': a function type cannot cross the network; accepting any value` }),
+    ])
+    expect(param('callbacks', 'options').schema).toMatchObject({ properties: { onDone: {}, name: { type: 'string' } } })
+    expect(get('generics').warnings.map(w => w.message)).toEqual([
+      `parameter 'value': the type parameter 'T' is not known at build time; accepting any value`,
+      `parameter 'list': the type parameter 'T' is not known at build time; accepting any value`,
+      `result: the type parameter 'T' is not known at build time; accepting any value`,
+    ])
+  })
+
+  it('finds a function from other positions Babel may report (the name, the directive)', () => {
+    const line = lineOf(FORMS, 'export async function getUser')
+    const addLine = lineOf(FORMS, 'export const add')
+    const found = deriveSchemas({
+      files: [FORMS],
+      functions: [
+        { name: 'getUser', file: FORMS, line, column: 22 },
+        { name: 'add', file: FORMS, line: addLine, column: 13 },
+        { name: 'addByDirective', file: FORMS, line: addLine + 1, column: 2 },
+      ],
+    })
+    expect(found.get('getUser')).toEqual(get('getUser'))
+    expect(found.get('add')).toEqual(get('add'))
+    expect(found.get('addByDirective')).toEqual(get('add'))
+  })
+
+  it('takes the compiler options of the referenced project that holds the module (solution-style tsconfig)', () => {
+    const root = join(FIXTURES, 'solution')
+    const file = join(root, 'src/nullable.ts')
+    const [fn] = locate(file)
+    const schema = deriveSchemas({ files: [file], functions: [fn!], root }).get('nullable')!
+    expect(schema.params.map(p => p.schema)).toEqual([{ type: ['string', 'null'] }, { type: 'number' }])
+    expect(schema.result).toEqual({ type: ['string', 'null'] })
+  })
+
+  it('stops a generic that expands without end', () => {
+    const file = join(FIXTURES, 'deep.ts')
+    const schema = deriveSchemas({ files: [file], functions: locate(file), root: FIXTURES }).get('deep')!
+    expect(schema.params[0]!.schema).toEqual({ $ref: '#/$defs/Deep_string' })
+    expect(schema.warnings).toEqual([{ file, line: lineOf(file, 'next?:'), column: 9, message: `type 'Deep_Box_Box_string', property 'next': the generic type 'Deep' expands without end; accepting any value` }])
+    expect(Object.keys(schema.defs)).toEqual(['Box_Box_string', 'Box_string', 'Deep_Box_Box_string', 'Deep_Box_string', 'Deep_string'])
+  })
+
+  it('reports a function it cannot find instead of throwing', () => {
+    const result = deriveSchemas({ files: [FORMS], functions: [{ name: 'ghost', file: FORMS, line: 10_000, column: 0 }] })
+    expect(result.get('ghost')).toMatchObject({ params: [], result: {}, defs: {}, warnings: [{ line: 10_000, message: expect.stringContaining(`function 'ghost'`) }] })
+  })
+
+  it('measures derivation over generated projects', async () => {
+    const [measurement] = await measureSchemaDerivation({ counts: [3] })
+    expect(measurement).toMatchObject({ functions: 3, files: 1, warnings: 0 })
+    expect(measurement!.cold.totalMs).toBeGreaterThan(0)
+    expect(measurement!.warm.totalMs).toBeGreaterThan(0)
+  })
+})
