@@ -1,4 +1,6 @@
 'use femto'
+// Charging must never run twice: retried only when the payments service surely never saw the call.
+'femto retries=2 idempotent=false timeoutMs=5000'
 // A whole module of server code: every export is a service, nothing here reaches the browser.
 import { createHash } from 'node:crypto'
 
