@@ -188,6 +188,9 @@ export function analyzeModule(id: string, code: string, options: AnalyzeOptions 
     const found = directives.filter(d => isPolicyDirective(d.value.value))
     if (found.length === 0)
       return undefined
+    const use = directives.findIndex(d => d.value.value === DIRECTIVE)
+    if (use > directives.indexOf(found[0]!))
+      fail(`a policy directive ('femto …') must follow 'use femto', not come before it`, found[0]!)
     if (!marked)
       fail(`a policy directive ('femto …') sets the policy of a femto function, so it must follow 'use femto' in the same directive prologue`, found[0]!)
     if (found.length > 1)

@@ -225,7 +225,8 @@ export function createContext(rawOptions: Options | undefined) {
   function callerFacts(fn: FemtoFunction): Pick<StubMeta, 'policy' | 'service'> {
     const policy = stubPolicyOf(options.policyOf(fn.name, fn.policy))
     const group = Object.entries(options.groups).find(([, members]) => members.includes(fn.name))?.[0]
-    return { ...(policy ? { policy } : {}), ...(group && options.mode === 'split' ? { service: group } : {}) }
+    const service = options.mode === 'monolith' ? 'monolith' : group
+    return { ...(policy ? { policy } : {}), ...(service ? { service } : {}) }
   }
 
   // One plan serves hundreds of bundles that each stub the same functions: compute each stub's facts once.

@@ -81,18 +81,21 @@ export const DEFAULT_POLICY: ResolvedPolicy = {
   breakerResetMs: STUB_DEFAULTS.breakerResetMs,
 }
 
-type Kind = 'size' | 'positive' | 'count' | 'whole' | 'boolean'
-/** What each key accepts: `positive` > 0 (or Infinity), `whole` a positive integer (or Infinity), `count` an integer ≥ 0. */
+type Kind = 'size' | 'positive' | 'finite' | 'count' | 'whole' | 'boolean'
+/**
+ * What each key accepts: `positive` > 0 (or Infinity), `finite` > 0 and finite, `whole` a
+ * positive integer (or Infinity), `count` an integer ≥ 0.
+ */
 const KINDS: Record<keyof ResolvedPolicy, Kind> = {
   bodyLimit: 'size',
   timeoutMs: 'positive',
   concurrency: 'whole',
   retries: 'count',
   idempotent: 'boolean',
-  backoffMs: 'positive',
-  backoffMaxMs: 'positive',
+  backoffMs: 'finite',
+  backoffMaxMs: 'finite',
   breakerFailures: 'whole',
-  breakerResetMs: 'positive',
+  breakerResetMs: 'finite',
 }
 export const POLICY_KEYS = Object.keys(KINDS) as (keyof ResolvedPolicy)[]
 
@@ -124,6 +127,8 @@ function checkValue(key: keyof ResolvedPolicy, value: unknown, where: string): n
       return typeof value === 'number' && value > 0 && (value === Infinity || Number.isInteger(value)) ? value : bad('a positive whole number (or Infinity)')
     case 'positive':
       return typeof value === 'number' && value > 0 ? value : bad('a positive number (or Infinity)')
+    case 'finite':
+      return typeof value === 'number' && value > 0 && Number.isFinite(value) ? value : bad('a positive number')
   }
 }
 

@@ -3,6 +3,7 @@ import type { StubMeta } from './protocol'
 import { decodeRich, encodeArgs, isRich, RICH_STREAM_TYPE, RICH_TYPE } from './codec'
 import { errorFromResponse, FemtoError } from './errors'
 import { takeCallOptions } from './options'
+import { NOT_REACHED_HEADER } from './protocol'
 import { callWithPolicy, deadlineError, parseRetryAfter, withFacts } from './resilience'
 
 const config = { baseUrl: '' }
@@ -106,14 +107,14 @@ async function unaryCall(url: string, meta: StubMeta, args: unknown[], options: 
     }
     const rich = isRich(response.headers.get('content-type'))
     if (!response.ok)
-      throw failedResponse(response.status, text, response.headers.get('x-request-id'), rich, response.headers.get('retry-after'))
+      throw failedResponse(response.status, text, response.headers.get('x-request-id'), rich, response.headers.get('retry-after'), response.headers.get(NOT_REACHED_HEADER))
     return parseResult(meta, text, rich)
   })
 }
 
 /** An error answer, with its `Retry-After` kept for the retry decision. */
-export function failedResponse(status: number, text: string, requestId: string | null | undefined, rich: boolean, retryAfter: string | null | undefined): FemtoError {
-  return withFacts(errorFromResponse(status, text, requestId ?? undefined, rich), { retryAfterMs: parseRetryAfter(retryAfter) })
+export function failedResponse(status: number, text: string, requestId: string | null | undefined, rich: boolean, retryAfter: string | null | undefined, notReached: string | null | undefined): FemtoError {
+  return withFacts(errorFromResponse(status, text, requestId ?? undefined, rich), { retryAfterMs: parseRetryAfter(retryAfter), notReached: notReached === '1' })
 }
 
 /** A 200 whose body is not what was asked for (a proxy's page, a truncated answer) is a failed call too. */
@@ -160,7 +161,7 @@ export function streamCall(url: string, meta: StubMeta, args: unknown[], options
         }
         if (!response.ok || !response.body) {
           const text = await response.text()
-          throw failedResponse(response.status, text, response.headers.get('x-request-id'), isRich(response.headers.get('content-type')), response.headers.get('retry-after'))
+          throw failedResponse(response.status, text, response.headers.get('x-request-id'), isRich(response.headers.get('content-type')), response.headers.get('retry-after'), response.headers.get(NOT_REACHED_HEADER))
         }
         reader = response.body.getReader()
       })

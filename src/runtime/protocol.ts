@@ -2,6 +2,9 @@
 
 export const JSON_TYPE = 'application/json; charset=utf-8'
 
+/** Set by a gateway whose service refused the connection: the call surely did not run. */
+export const NOT_REACHED_HEADER = 'x-femto-not-reached'
+
 /** Error codes of the wire (SPEC §4) and the HTTP status each one travels with. */
 export const ERROR_STATUS = {
   INVALID_JSON: 400,

@@ -51,53 +51,74 @@ const FINAL: Verdict = { retry: false, safe: false, trips: false }
 function judge(error: unknown): Verdict {
   if (!(error instanceof FemtoError))
     return FINAL
-  const notReached = facts.get(error)?.notReached === true
+  // By status: a callee's error passed through a caller travels as a 500, whatever its code.
   // Refused before the function ran: a busy service, not a failing one.
-  if (error.status === 429 || error.code === 'OVERLOADED')
+  if (error.status === 429 || (error.status === 503 && error.code === 'OVERLOADED'))
     return { retry: true, safe: true, trips: false }
   if (error.status === 502 || error.status === 503 || error.status === 504)
-    return { retry: true, safe: notReached, trips: true }
+    return { retry: true, safe: facts.get(error)?.notReached === true, trips: true }
   return FINAL
 }
 
 /**
  * Per target service, shared by every stub of the process (or page): after `breakerFailures`
  * failures in a row the service is not called for `breakerResetMs`; then one probe call goes
- * through (half-open), and its outcome closes or reopens the breaker.
+ * through (half-open), and only its outcome closes or reopens the breaker.
  */
 interface Breaker {
   failures: number
+  /** 0 while closed. */
   openUntil: number
-  probing: boolean
+  /** When the probe under way started (0: none); a probe that never settles expires after breakerResetMs. */
+  probeSince: number
 }
 const breakers = new Map<string, Breaker>()
 
-function admit(breaker: Breaker, meta: StubMeta, key: string): void {
+type Role = 'closed' | 'probe'
+
+function admit(breaker: Breaker, meta: StubMeta, key: string, policy: StubPolicy): Role {
   if (breaker.openUntil === 0)
-    return
-  const wait = breaker.openUntil - Date.now()
-  if (wait > 0 || breaker.probing) {
-    throw new FemtoError(503, {
-      code: 'UNAVAILABLE',
-      message: `femto function '${meta.name}' was not called: the circuit breaker for service '${key}' is open after ${breaker.failures} failures in a row${wait > 0 ? `; next try in ${Math.ceil(wait)} ms` : '; a probe call is under way'}`,
-    })
-  }
-  breaker.probing = true
+    return 'closed'
+  const now = Date.now()
+  const wait = breaker.openUntil - now
+  const probing = breaker.probeSince !== 0 && now - breaker.probeSince < policy.breakerResetMs
+  if (wait > 0 || probing)
+    throw openError(meta, key, breaker, wait > 0 ? `next try in ${Math.ceil(wait)} ms` : 'a probe call is under way')
+  breaker.probeSince = now
+  return 'probe'
 }
 
-function record(breaker: Breaker, policy: StubPolicy, key: string, tripped: boolean): void {
-  if (!tripped) {
-    if (breaker.openUntil !== 0)
+function openError(meta: StubMeta, key: string, breaker: Breaker, when: string): FemtoError {
+  return new FemtoError(503, {
+    code: 'UNAVAILABLE',
+    message: `femto function '${meta.name}' was not called: the circuit breaker for service '${key}' is open after ${breaker.failures} failures in a row; ${when}`,
+  })
+}
+
+/** `outcome`: the service answered (`ok`), failed (`tripped`), or the caller gave up first (`aborted`). */
+function record(breaker: Breaker, role: Role, policy: StubPolicy, key: string, outcome: 'ok' | 'tripped' | 'aborted'): void {
+  if (role === 'probe') {
+    breaker.probeSince = 0
+    if (outcome === 'ok') {
+      breaker.failures = 0
+      breaker.openUntil = 0
       console.warn(`[femto] circuit breaker for '${key}' closed: the probe call succeeded`)
-    breaker.failures = 0
-    breaker.openUntil = 0
-    breaker.probing = false
+    }
+    else if (outcome === 'tripped') {
+      breaker.openUntil = Date.now() + policy.breakerResetMs
+      console.warn(`[femto] circuit breaker for '${key}' open again for ${policy.breakerResetMs} ms: the probe call failed`)
+    }
     return
   }
-  breaker.failures++
-  if (breaker.probing || breaker.failures >= policy.breakerFailures!) {
+  // Calls admitted before the breaker opened change nothing once it is open: only the probe does.
+  if (breaker.openUntil !== 0 || outcome === 'aborted')
+    return
+  if (outcome === 'ok') {
+    breaker.failures = 0
+    return
+  }
+  if (++breaker.failures >= policy.breakerFailures!) {
     breaker.openUntil = Date.now() + policy.breakerResetMs
-    breaker.probing = false
     console.warn(`[femto] circuit breaker for '${key}' open for ${policy.breakerResetMs} ms after ${breaker.failures} failures in a row`)
   }
 }
@@ -138,33 +159,36 @@ export async function callWithPolicy<T>(meta: StubMeta, signal: AbortSignal | un
   if (policy.breakerFailures != null) {
     breaker = breakers.get(key)
     if (!breaker)
-      breakers.set(key, breaker = { failures: 0, openUntil: 0, probing: false })
+      breakers.set(key, breaker = { failures: 0, openUntil: 0, probeSince: 0 })
   }
   const deadlineMs = policy.timeoutMs == null ? undefined : policy.timeoutMs + DEADLINE_GRACE_MS
   for (let retry = 1; ; retry++) {
-    if (breaker)
-      admit(breaker, meta, key)
-    let verdict: Verdict
+    const role = breaker ? admit(breaker, meta, key, policy) : 'closed'
     try {
       const result = await attempt(deadlineMs)
-      if (breaker && (breaker.failures !== 0 || breaker.probing))
-        record(breaker, policy, key, false)
+      if (breaker && (breaker.failures !== 0 || role === 'probe'))
+        record(breaker, role, policy, key, 'ok')
       return result
     }
     catch (error) {
-      verdict = signal?.aborted ? FINAL : judge(error)
-      // A caller's abort says nothing about the service: a probe it cut short is simply not done.
-      if (breaker && signal?.aborted)
-        breaker.probing = false
-      else if (breaker)
-        record(breaker, policy, key, verdict.trips)
-      const allowed = verdict.retry && retry <= policy.retries && (policy.idempotent || verdict.safe)
-      if (!allowed) {
-        if (retry > 1 && error instanceof Error)
-          error.message += ` (gave up after ${retry} attempts)`
+      const verdict = signal?.aborted ? FINAL : judge(error)
+      if (breaker)
+        record(breaker, role, policy, key, signal?.aborted ? 'aborted' : verdict.trips ? 'tripped' : 'ok')
+      const retryAfter = facts.get(error as object)?.retryAfterMs
+      const stop = !verdict.retry || retry > policy.retries || !(policy.idempotent || verdict.safe)
+        ? ''
+        : breaker && breaker.openUntil !== 0
+          ? `; the circuit breaker for '${key}' opened`
+          : retryAfter !== undefined && retryAfter > Math.max(policy.backoffMaxMs, 1_000)
+            ? `; the service asked to wait ${retryAfter} ms (Retry-After), more than backoffMaxMs`
+            : undefined
+      if (stop !== undefined) {
+        if (error instanceof Error && (retry > 1 || stop))
+          error.message += ` (gave up after ${retry} attempt${retry === 1 ? '' : 's'}${stop})`
         throw error
       }
-      const wait = facts.get(error as object)?.retryAfterMs ?? backoff(policy, retry)
+      // Retry-After as sent, plus a little jitter so that the callers it turned away do not all come back at once.
+      const wait = retryAfter !== undefined ? Math.round(retryAfter + Math.random() * policy.backoffMs) : backoff(policy, retry)
       console.warn(`[femto] ${meta.name}: ${(error as FemtoError).code} (${(error as FemtoError).status}); retry ${retry} of ${policy.retries} in ${wait} ms`)
       try {
         await sleep(wait, signal)

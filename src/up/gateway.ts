@@ -4,6 +4,7 @@ import http from 'node:http'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream'
 import { docsPage, sendDocsAsset } from '../runtime/docs'
+import { NOT_REACHED_HEADER } from '../runtime/protocol'
 import { createStaticHandler } from './static'
 
 export interface GatewayOptions {
@@ -53,6 +54,9 @@ function proxy(req: IncomingMessage, res: ServerResponse, origin: string): void 
     pipeline(answer, res, () => {})
   })
   upstream.on('error', (error) => {
+    // A refused connection never reached the function: the stub may retry even a call that must not run twice.
+    if (!res.headersSent && (error as NodeJS.ErrnoException).code === 'ECONNREFUSED')
+      res.setHeader(NOT_REACHED_HEADER, '1')
     if (!res.headersSent)
       json(res, 502, { error: { code: 'UNAVAILABLE', message: `the service at ${origin} did not answer: ${error.message}` } })
     else

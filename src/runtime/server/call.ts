@@ -5,6 +5,7 @@ import http from 'node:http'
 import { abortedError, callSignal, failedResponse, parseResult, streamCall, stubHeaders, transportError } from '../client'
 import { encodeArgs, isRich } from '../codec'
 import { takeCallOptions } from '../options'
+import { NOT_REACHED_HEADER } from '../protocol'
 import { callWithPolicy, deadlineError } from '../resilience'
 
 // Service-to-service calls reuse connections: a keep-alive `node:http` call costs about half a
@@ -67,7 +68,7 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Cal
           if (status >= 200 && status < 300)
             resolve(parseResult(meta, text, rich))
           else
-            reject(failedResponse(status, text, res.headers['x-request-id'] as string | undefined, rich, res.headers['retry-after']))
+            reject(failedResponse(status, text, res.headers['x-request-id'] as string | undefined, rich, res.headers['retry-after'], res.headers[NOT_REACHED_HEADER] as string | undefined))
         }
         catch (error) {
           reject(error)
