@@ -28,7 +28,7 @@ const CALLS: Record<string, [unknown, unknown]> = {
 }
 
 /** Strings that exist only inside femto functions or their server-only imports. */
-const SERVER_ONLY = ['body-marker-', 'db-module-marker-91c2', 'femto-secret-7f3a9b', 'node:os', 'hostname', 'sumAll', 'OUT_OF_STOCK', 'StockError', 'process.pid']
+const SERVER_ONLY = ['SMTP_PASSWORD', 'body-marker-', 'db-module-marker-91c2', 'femto-secret-7f3a9b', 'node:os', 'hostname', 'sumAll', 'OUT_OF_STOCK', 'StockError', 'process.pid']
 
 let dist: string
 let manifest: Manifest
@@ -77,6 +77,10 @@ describe('vite build of a multi-file app', () => {
     }
     const byName = Object.fromEntries(manifest.functions.map(f => [f.name, f]))
     expect(byName.add).toMatchObject({ route: '/femto/add', service: 'add', source: 'src/math.ts', export: 'add', params: ['a', 'b'], policies: { bodyLimit: 1024 * 1024 } })
+    // The secrets scope: each function's service reads only its own variables.
+    expect(byName.sendEmail!.reads).toEqual({ names: ['SMTP_PASSWORD'], dynamic: false })
+    expect(byName.add!.reads).toEqual({ names: [], dynamic: false })
+    expect(manifest.router.reads.names).toContain('SMTP_PASSWORD')
     expect(byName.checkStock).toMatchObject({ source: 'src/orders.ts', export: 'checkStock', params: ['sku', 'extra'] })
     expect(byName.sendEmail).toMatchObject({ source: 'src/send-email.ts', export: 'default', params: ['to', 'subject'] })
     expect(byName.tally).toMatchObject({ export: 'default' })

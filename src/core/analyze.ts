@@ -1,6 +1,6 @@
 import type { Binding, NodePath } from '@babel/traverse'
 import type * as t from '@babel/types'
-import type { FunctionPolicy } from './policy'
+import type { BindingSettings, FunctionPolicy } from './policy'
 import { parse } from '@babel/parser'
 import traverseModule from '@babel/traverse'
 import { FemtoUsageError } from './errors'
@@ -43,6 +43,8 @@ export interface FemtoFunction {
   policy: FunctionPolicy | undefined
   /** `'femto schema=<binding>'`: a Standard Schema validator of its named arguments. */
   standardSchema: string | undefined
+  /** `'femto auth=<binding>'`: its own auth hook. */
+  authHook: string | undefined
   /**
    * Hash of what callers depend on: name, parameters with their types, return type. A stub
    * built against another contract gets 409 STALE_CLIENT instead of a wrong result.
@@ -184,7 +186,7 @@ export function analyzeModule(id: string, code: string, options: AnalyzeOptions 
   const rangeOf = (node: t.Node): Range => ({ start: node.start!, end: node.end! })
   const femtoDirectives = (directives: t.Directive[]): Range[] =>
     directives.filter(d => d.value.value === DIRECTIVE || isPolicyDirective(d.value.value)).map(rangeOf)
-  const policyIn = (directives: t.Directive[], marked: boolean): (FunctionPolicy & { schema?: string }) | undefined => {
+  const policyIn = (directives: t.Directive[], marked: boolean): (FunctionPolicy & BindingSettings) | undefined => {
     const found = directives.filter(d => isPolicyDirective(d.value.value))
     if (found.length === 0)
       return undefined
@@ -315,10 +317,10 @@ function contractOf(name: string, node: t.Function, code: string): string {
   return fnv1a(shape.replace(/\s+/g, ' '))
 }
 
-function policyAndSchema(...layers: ((FunctionPolicy & { schema?: string }) | undefined)[]): Pick<FemtoFunction, 'policy' | 'standardSchema'> {
-  const merged: FunctionPolicy & { schema?: string } = Object.assign({}, ...layers)
-  const { schema, ...policy } = merged
-  return { policy: Object.keys(policy).length > 0 ? policy : undefined, standardSchema: schema }
+function policyAndSchema(...layers: ((FunctionPolicy & BindingSettings) | undefined)[]): Pick<FemtoFunction, 'policy' | 'standardSchema' | 'authHook'> {
+  const merged: FunctionPolicy & BindingSettings = Object.assign({}, ...layers)
+  const { schema, auth, ...policy } = merged
+  return { policy: Object.keys(policy).length > 0 ? policy : undefined, standardSchema: schema, authHook: auth }
 }
 
 /** A function declared where a module-level binding or export names it. */

@@ -7,10 +7,11 @@ import type { FunctionSchema } from './schema/types'
 import { createHash } from 'node:crypto'
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { rolldown } from 'rolldown'
 import { DOCS_ASSETS } from '../runtime/docs'
 import { routerEntry, serviceEntry } from './entries'
+import { envVarsRead } from './env-scan'
 import { createManifest, MANIFEST_FILE } from './manifest'
 import { upperSnake } from './names'
 import { openApiDocument } from './openapi'
@@ -57,8 +58,10 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
   await mkdir(dir, { recursive: true })
 
   const { validators, documented } = await describeFunctions(ctx, plan)
+  const authModule = options.auth === undefined ? undefined : resolve(ctx.root, options.auth)
   const facts = (functions: RegisteredFunction[], title: string): EntryFacts => ({
     validators,
+    authModule,
     openapi: openApiDocument(documented.filter(d => functions.some(fn => fn.name === d.name)), { title }),
   })
   const document = openApiDocument(documented, { title: 'femto functions' })
@@ -76,7 +79,7 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
     }
   }))
   const everything = new Set(plan.functions.map(f => f.name))
-  const router = await bundle(ctx, plan, build, routerEntry(plan.functions, options, { validators, openapi: document }), everything, join(dir, 'router.js'), ['express'])
+  const router = await bundle(ctx, plan, build, routerEntry(plan.functions, options, { validators, authModule, openapi: document }), everything, join(dir, 'router.js'), ['express'])
 
   const manifest = createManifest(plan, options, bundles, router, name => `FEMTO_URL_${upperSnake(name)}`)
   await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
@@ -170,5 +173,6 @@ async function bundle(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, 
     file: file.slice(file.lastIndexOf('/') + 1),
     bytes: code.length,
     hash: createHash('sha256').update(code).digest('hex').slice(0, 16),
+    reads: envVarsRead(code.toString()),
   }
 }

@@ -8,6 +8,8 @@ export interface EntryFacts {
   validators: Map<string, string>
   /** The OpenAPI document these functions are described by. */
   openapi: Record<string, unknown>
+  /** Absolute path of the module with the global auth hook (`auth` option). */
+  authModule?: string
 }
 
 /** Source of the generated module that starts one service. */
@@ -15,7 +17,7 @@ export function serviceEntry(unit: ServiceUnit, options: ResolvedOptions, facts:
   const { imports, table } = functionTable(unit.functions, options, facts)
   return `import { startService } from 'unplugin-femto/runtime/server'
 ${imports}
-startService({ service: ${JSON.stringify(unit.name)}, port: ${unit.port}, shutdownTimeoutMs: ${shutdownTimeoutOf(unit.functions, options)}, openapi: ${JSON.stringify(JSON.stringify(facts.openapi))}, functions: ${table} })
+startService({ service: ${JSON.stringify(unit.name)}, port: ${unit.port}, shutdownTimeoutMs: ${shutdownTimeoutOf(unit.functions, options)}, allowedOrigins: ${JSON.stringify(options.allowedOrigins)}, openapi: ${JSON.stringify(JSON.stringify(facts.openapi))}, functions: ${table} })
 `
 }
 
@@ -25,7 +27,7 @@ export function routerEntry(functions: RegisteredFunction[], options: ResolvedOp
   const docs = options.docs ? `, docsDir: new URL('./docs/', import.meta.url)` : ''
   return `import { createRouter } from 'unplugin-femto/runtime/router'
 ${imports}
-export default createRouter({ basePath: ${JSON.stringify(options.basePath)}, openapi: ${JSON.stringify(facts.openapi)}${docs}, functions: ${table} })
+export default createRouter({ basePath: ${JSON.stringify(options.basePath)}, allowedOrigins: ${JSON.stringify(options.allowedOrigins)}, openapi: ${JSON.stringify(facts.openapi)}${docs}, functions: ${table} })
 `
 }
 
@@ -41,9 +43,11 @@ export function shutdownTimeoutOf(functions: RegisteredFunction[], options: Reso
 }
 
 function functionTable(functions: RegisteredFunction[], options: ResolvedOptions, facts: EntryFacts): { imports: string, table: string } {
-  const imports = functions
-    .map((fn, i) => `import { ${importNameOf(fn)} as f${i}${fn.standardSchema ? `, __femto$schema$${fn.name} as s${i}` : ''} } from ${JSON.stringify(fn.id)}`)
-    .join('\n')
+  const needsGlobalAuth = facts.authModule !== undefined && functions.some(fn => !fn.authHook)
+  const imports = [
+    ...functions.map((fn, i) => `import { ${importNameOf(fn)} as f${i}${fn.standardSchema ? `, __femto$schema$${fn.name} as s${i}` : ''}${fn.authHook ? `, __femto$auth$${fn.name} as a${i}` : ''} } from ${JSON.stringify(fn.id)}`),
+    ...(needsGlobalAuth ? [`import femtoAuth from ${JSON.stringify(facts.authModule)}`] : []),
+  ].join('\n')
   const rows = functions.map((fn, i) => {
     const policy = options.policyOf(fn.name, fn.policy)
     const spec = {
@@ -59,7 +63,8 @@ function functionTable(functions: RegisteredFunction[], options: ResolvedOptions
     }
     // A declared Standard Schema replaces the checks derived from the types.
     const validate = fn.standardSchema ? `, standard: s${i}` : facts.validators.has(fn.name) ? `, validate: ${facts.validators.get(fn.name)}` : ''
-    return `  { ...${JSON.stringify(spec)}${validate}, fn: f${i} }`
+    const auth = fn.authHook ? `, auth: a${i}` : needsGlobalAuth ? ', auth: femtoAuth' : ''
+    return `  { ...${JSON.stringify(spec)}${validate}${auth}, fn: f${i} }`
   })
   return { imports, table: `[\n${rows.join(',\n')}\n]` }
 }

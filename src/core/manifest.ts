@@ -1,4 +1,5 @@
 import type { Plan } from './context'
+import type { EnvUse } from './env-scan'
 import type { ResolvedOptions } from './options'
 import type { JsonPolicy } from './policy'
 import { jsonPolicy } from './policy'
@@ -26,6 +27,12 @@ export interface ManifestFunction {
    * is no limit (JSON has no Infinity).
    */
   policies: JsonPolicy
+  /**
+   * The environment variables its service's code reads (found statically; for a group, those of
+   * the whole group): a deploy can give each service only its own secrets. `dynamic`: some read
+   * uses a computed name, so the list may be incomplete.
+   */
+  reads: EnvUse
   /** Content hash of the bundle that serves it. */
   hash: string
 }
@@ -39,6 +46,8 @@ export interface ManifestService {
   functions: string[]
   bytes: number
   hash: string
+  /** The environment variables the bundle reads; see ManifestFunction.reads. */
+  reads: EnvUse
 }
 
 export interface Manifest {
@@ -47,10 +56,16 @@ export interface Manifest {
   mode: 'split' | 'monolith'
   services: ManifestService[]
   functions: ManifestFunction[]
-  router: { file: string, bytes: number, hash: string }
+  router: BuiltBundle
 }
 
-export interface BuiltBundle { file: string, bytes: number, hash: string }
+export interface BuiltBundle {
+  file: string
+  bytes: number
+  hash: string
+  /** What its code reads from the environment (the runtime's own variables aside). */
+  reads: EnvUse
+}
 
 export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Map<string, BuiltBundle>, router: BuiltBundle, envOf: (service: string) => string): Manifest {
   return {
@@ -67,6 +82,7 @@ export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Ma
         functions: unit.functions.map(f => f.name),
         bytes: built.bytes,
         hash: built.hash,
+        reads: built.reads,
       }
     }),
     functions: plan.functions.map((fn) => {
@@ -82,6 +98,7 @@ export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Ma
         contract: fn.contract,
         stream: fn.stream,
         policies: jsonPolicy(options.policyOf(fn.name, fn.policy)),
+        reads: bundles.get(unit.name)!.reads,
         hash: bundles.get(unit.name)!.hash,
       }
     }),

@@ -63,6 +63,19 @@ export interface Options {
    */
   docs?: boolean
   /**
+   * Origins other than the app's own whose pages may call the functions from a browser
+   * (answered with CORS headers); every other cross-origin browser call is refused with 403.
+   * `FEMTO_ALLOWED_ORIGINS` adds more at run time.
+   * @default []
+   */
+  allowedOrigins?: string[]
+  /**
+   * Module (path from the project root) whose default export is the auth hook of every function
+   * without its own (`'femto auth=<binding>'`): `(request) => boolean | Promise<boolean>`, run
+   * for calls from outside (browsers, through the gateway or the router).
+   */
+  auth?: string
+  /**
    * Print the table of services after each build.
    * @default true
    */
@@ -82,6 +95,9 @@ export interface ResolvedOptions {
   summary: boolean
   types: boolean
   docs: boolean
+  allowedOrigins: string[]
+  /** As given (resolved against the root by the build). */
+  auth: string | undefined
   /**
    * The policy of one function: `functions[name]` over the policy directive in its source
    * (`source`) over `defaults`.
@@ -106,6 +122,19 @@ function resolveGroups(groups: Record<string, string[]>): Record<string, string[
     }
   }
   return groups
+}
+
+function resolveOrigins(origins: string[]): string[] {
+  return origins.map((origin) => {
+    let url: URL | undefined
+    try {
+      url = new URL(origin)
+    }
+    catch {}
+    if (!url || url.origin === 'null' || url.origin !== origin.replace(/\/$/, ''))
+      throw new Error(`[unplugin-femto] allowedOrigins: '${origin}' is not an origin; write scheme, host and port only, e.g. 'https://app.example.com'`)
+    return url.origin
+  })
 }
 
 function checked<T>(resolve: () => T): T {
@@ -144,6 +173,8 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     summary: options.summary ?? true,
     types: options.types ?? true,
     docs: options.docs ?? true,
+    allowedOrigins: resolveOrigins(options.allowedOrigins ?? []),
+    auth: options.auth,
     policyOf: (name, source) => {
       const base = source ? resolvePolicy(source, defaults, name) : defaults
       return Object.hasOwn(functions, name) ? resolvePolicy(functions[name], base, `functions.${name}`) : base

@@ -149,7 +149,16 @@ export function resolvePolicy(policy: FunctionPolicy | undefined, base: Resolved
  * `'femto retries=3 timeoutMs=2000 idempotent=false bodyLimit=2mb'`. Values are numbers,
  * `Infinity`, `true`/`false` or sizes; they are checked like the plugin options.
  */
-export function parsePolicyDirective(text: string): FunctionPolicy & { schema?: string } {
+/** Settings that name a binding in scope of the function rather than a value. */
+export interface BindingSettings {
+  /** A Standard Schema validator of the named arguments, used instead of the types. */
+  schema?: string
+  /** A hook deciding whether a call from outside may run. */
+  auth?: string
+}
+const BINDING_KEYS = ['schema', 'auth'] as const
+
+export function parsePolicyDirective(text: string): FunctionPolicy & BindingSettings {
   const policy: Record<string, unknown> = {}
   for (const pair of text.trim().split(/\s+/).slice(1)) {
     const match = /^(\w+)=(\S+)$/.exec(pair)
@@ -160,12 +169,15 @@ export function parsePolicyDirective(text: string): FunctionPolicy & { schema?: 
       throw new Error(`'${key}' is set twice`)
     policy[key] = raw === 'true' ? true : raw === 'false' ? false : raw === 'Infinity' ? Infinity : /^\d+(?:\.\d+)?$/.test(raw) ? Number(raw) : raw
   }
-  // `schema=<binding>`: a Standard Schema validator in scope of the function, used instead of the types.
-  const { schema, ...rest } = policy
-  if (schema !== undefined && (typeof schema !== 'string' || !/^[A-Z_$][\w$]*$/i.test(schema)))
-    throw new Error(`femto.schema: '${schema}' is not the name of a binding; write e.g. 'femto schema=chargeArgs'`)
+  const rest = { ...policy }
+  for (const key of BINDING_KEYS) {
+    const value = rest[key]
+    delete rest[key]
+    if (value !== undefined && (typeof value !== 'string' || !/^[A-Z_$][\w$]*$/i.test(value)))
+      throw new Error(`femto.${key}: '${value}' is not the name of a binding; write e.g. 'femto ${key}=${key === 'schema' ? 'chargeArgs' : 'requireUser'}'`)
+  }
   resolvePolicy(rest, DEFAULT_POLICY, 'femto')
-  return policy as FunctionPolicy & { schema?: string }
+  return policy as FunctionPolicy & BindingSettings
 }
 
 /** `'femto …'`: a policy directive (the prefix alone, or followed by settings). */

@@ -79,6 +79,8 @@ export function transformModule(code: string, analysis: ModuleAnalysis, options:
         s.remove(directive.start, directive.end)
       if (fn.standardSchema)
         appended.push(`export { ${fn.standardSchema} as __femto$schema$${fn.name} };`)
+      if (fn.authHook)
+        appended.push(`export { ${fn.authHook} as __femto$auth$${fn.name} };`)
       if (fn.nested)
         appended.push(`export const __femto$${fn.name} = ${withoutDirective(code, fn)};`)
       else if (fn.exportNames.length === 0)

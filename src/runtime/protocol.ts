@@ -11,7 +11,9 @@ export const ERROR_STATUS = {
   /** A body in the rich encoding that does not decode. */
   INVALID_ENCODING: 400,
   INVALID_ARGUMENT: 400,
-  /** A browser call from another site. */
+  /** FEMTO_TOKEN is set and the call does not carry it as `Authorization: Bearer`. */
+  UNAUTHORIZED: 401,
+  /** A browser call from an origin not allowed, or refused by the function's `auth` hook. */
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,

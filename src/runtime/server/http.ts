@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { ServedFunction } from './types'
 import { createServer } from 'node:http'
+import { createGuard, isPreflight, preflight } from './guard'
 import { errorOutcome, handleCall, requestIdOf, send, sendError } from './handle'
 
 export interface ServiceOptions {
@@ -9,6 +10,8 @@ export interface ServiceOptions {
   /** Port from the manifest; `PORT` overrides it. */
   port: number
   functions: ServedFunction[]
+  /** Origins other than the service's own that browsers may call from. */
+  allowedOrigins?: string[]
   /** This service's OpenAPI document (JSON text), answered at `GET /openapi.json`. */
   openapi?: string
   /** How long in-flight calls may take to finish after SIGTERM: the longest `timeoutMs`, plus a second. */
@@ -24,6 +27,7 @@ const METHOD_NOT_ALLOWED = errorOutcome('METHOD_NOT_ALLOWED', 'femto functions a
 export function startService(options: ServiceOptions): Server {
   const routes = new Map(options.functions.map(f => [f.route, f]))
   const only = options.functions.length === 1 ? options.functions[0] : undefined
+  const guard = createGuard(options.allowedOrigins)
   let draining = false
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -35,7 +39,9 @@ export function startService(options: ServiceOptions): Server {
       res.shouldKeepAlive = false
     if (fn) {
       if (req.method === 'POST')
-        handleCall(fn, req, res)
+        handleCall(fn, req, res, guard)
+      else if (isPreflight(req))
+        preflight(guard, req, res)
       else
         sendError(req, res, METHOD_NOT_ALLOWED)
       return
@@ -53,7 +59,8 @@ export function startService(options: ServiceOptions): Server {
     sendError(req, res, errorOutcome('NOT_FOUND', `no femto function at ${req.method} ${path}; this service serves ${Array.from(routes.keys(), r => `POST ${r}`).join(', ')}`))
   }
 
-  const server = createServer({ keepAliveTimeout: 5_000 }, onRequest)
+  // Slow clients are bounded: headers within 10 s, the whole request within 30 s (slow-loris).
+  const server = createServer({ keepAliveTimeout: 5_000, headersTimeout: 10_000, requestTimeout: 30_000 }, onRequest)
   const port = process.env.PORT ? Number(process.env.PORT) : options.port
   const host = process.env.HOST || '0.0.0.0'
   server.listen(port, host, () => {

@@ -1,3 +1,5 @@
+import type { AuthHook } from './guard'
+
 export interface ParamSpec {
   name: string
   optional: boolean
@@ -28,6 +30,8 @@ export interface ServedFunction {
   validate?: (args: unknown[]) => string | undefined
   /** A Standard Schema validator (zod, valibot, …) of the named-arguments object, used instead. */
   standard?: StandardSchema
+  /** Decides whether a call from outside may run (`'femto auth=<binding>'`, or the `auth` option's module). */
+  auth?: AuthHook
   fn: (...args: any[]) => unknown
 }
 
