@@ -54,13 +54,17 @@ if (want('throughput')) {
   const seconds = quick ? 1 : 10
   const rounds = quick ? 1 : 5
   log(`throughput: ${rounds} round(s) of ${seconds} s each side`)
-  const svc = await throughput({ baseline: { file: bare }, femto: { file: service } }, { rounds, seconds })
-  const rtr = await throughput({ baseline: { file: join(BASE, 'express-route.mjs') }, femto: { file: join(BASE, 'express-router.mjs'), args: [router] } }, { rounds, seconds })
-  section('Throughput and latency', `POST \`[2,3]\` → \`5\`, wrk with 50 connections on core 1, the server alone on core 0, ${rounds} alternating round(s) of ${seconds} s after a warm-up. min / median / max.`)
+  // Request logs off for the goals (the baselines log nothing), then on, as a service runs by default.
+  const quiet = { FEMTO_LOG_LEVEL: 'warn' }
+  const svc = await throughput({ baseline: { file: bare }, femto: { file: service, env: quiet } }, { rounds, seconds })
+  const rtr = await throughput({ baseline: { file: join(BASE, 'express-route.mjs') }, femto: { file: join(BASE, 'express-router.mjs'), args: [router], env: quiet } }, { rounds, seconds })
+  const logged = await throughput({ baseline: { file: bare }, femto: { file: service, env: { FEMTO_LOG_LEVEL: 'info', FEMTO_LOG_FORMAT: 'json' } } }, { rounds: Math.min(rounds, 3), seconds })
+  section('Throughput and latency', `POST \`[2,3]\` → \`5\`, wrk with 50 connections on core 1, the server alone on core 0, ${rounds} alternating round(s) of ${seconds} s after a warm-up. min / median / max. The generated servers run with \`FEMTO_LOG_LEVEL=warn\` (no line per request, like the baselines) except in the row that says otherwise; metrics, trace ids and argument checks are always on.`)
   table(['server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'ratio (median req/s)', 'p99 ratio', 'CPU/req ratio'], [
     ['bare `node:http` (baseline)', triple(svc.rps.baseline), triple(svc.p50.baseline), triple(svc.p99.baseline), triple(svc.cpuUs.baseline, 1), '1×', '1×', '1×'],
     ['generated service `add.js`', triple(svc.rps.femto), triple(svc.p50.femto), triple(svc.p99.femto), triple(svc.cpuUs.femto, 1), goal('service req/s vs bare node:http', svc.rps.femto.median / svc.rps.baseline.median, 0.9, true), goal('service p99 vs bare node:http', svc.p99.femto.median / svc.p99.baseline.median, 1.3, false), `${fmt(svc.cpuUs.femto.median / svc.cpuUs.baseline.median)}×`],
     ['hand-written Express 5 route (baseline)', triple(rtr.rps.baseline), triple(rtr.p50.baseline), triple(rtr.p99.baseline), triple(rtr.cpuUs.baseline, 1), '1×', '1×', '1×'],
+    ['generated `add.js` with a JSON log line per request (the default)', triple(logged.rps.femto), triple(logged.p50.femto), triple(logged.p99.femto), triple(logged.cpuUs.femto, 1), `${fmt(logged.rps.femto.median / logged.rps.baseline.median)}× (vs its own baseline run)`, `${fmt(logged.p99.femto.median / logged.p99.baseline.median)}×`, `${fmt(logged.cpuUs.femto.median / logged.cpuUs.baseline.median)}×`],
     ['generated `router.js` in Express 5', triple(rtr.rps.femto), triple(rtr.p50.femto), triple(rtr.p99.femto), triple(rtr.cpuUs.femto, 1), goal('router req/s vs hand-written Express route', rtr.rps.femto.median / rtr.rps.baseline.median, 0.95, true), `${fmt(rtr.p99.femto.median / rtr.p99.baseline.median)}×`, `${fmt(rtr.cpuUs.femto.median / rtr.cpuUs.baseline.median)}×`],
   ])
 }

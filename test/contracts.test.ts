@@ -10,6 +10,7 @@ import express from 'express'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callFemto, configureFemto } from '../src/runtime'
+import { createGateway } from '../src/up/gateway'
 import { post, readTree, startNode, viteBuild } from './helpers'
 
 // Types become contracts: arguments are checked against the schema derived from the TypeScript
@@ -99,6 +100,17 @@ describe('arguments checked against the types', () => {
     await expect(callFemto(meta('schedule'), [new Date(Number.NaN), new Set(), 1n, 1]) as Promise<unknown>).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', status: 400, message: '$.at: expected Date' })
   })
 
+  it('gives the browser stubs the contracts their services have, also for a function outside include', async () => {
+    const client = [...readTree(dist, ['servers']).values()].join('\n')
+    for (const name of ['placeOrder', 'schedule', 'rename', 'weigh']) {
+      const stub = new RegExp(`name:\`${name}\`,route:\`/femto/${name}\`,contract:\`(\\w+)\``).exec(client)
+      expect(stub?.[1], name).toBe(manifest.functions.find(f => f.name === name)!.contract)
+    }
+    const weigh = await start('weigh')
+    const answer = await post(`${weigh.url}/femto/weigh`, [{ weight: 'heavy' }], { 'content-type': 'application/json', 'x-femto-contract': manifest.functions.find(f => f.name === 'weigh')!.contract })
+    expect(answer.body.error).toEqual({ code: 'INVALID_ARGUMENT', message: '$.parcel.weight: expected number' })
+  })
+
   it('makes the contract from the schema: a stub built against other types gets 409', async () => {
     const placeOrder = manifest.functions.find(f => f.name === 'placeOrder')!
     expect(placeOrder.contract).toMatch(/^[0-9a-f]{8}$/)
@@ -130,10 +142,18 @@ describe('standard schema validators', () => {
     expect(short.body.error).toEqual({ code: 'INVALID_ARGUMENT', message: '$.name: at least 2 characters' })
   })
 
+  it('a validator that never settles is ended by the function\'s timeout', async () => {
+    const stuck = await start('stuck')
+    const answer = await post(`${stuck.url}/femto/stuck`, [1])
+    expect(answer.status).toBe(504)
+    expect(answer.body.error).toEqual({ code: 'TIMEOUT', message: 'the argument validator of stuck ran past its timeout of 300 ms' })
+    expect((await fetch(`${stuck.url}/healthz`)).status).toBe(200)
+  })
+
   it('keeps the validator libraries and function bodies out of the browser when nothing there uses them', () => {
     const client = [...readTree(dist, ['servers']).values()].join('\n')
-    for (const secret of ['contracts-secret-41aa', 'calls++', 'reduce((sum'])
-      expect(client).not.toContain(secret)
+    for (const secret of ['contracts-secret-41aa', 'calls++', 'reduce((sum', 'ZodString', 'signupArgs', 'renameArgs', 'minLength', 'at least 2 characters'])
+      expect(client, secret).not.toContain(secret)
   })
 })
 
@@ -149,6 +169,11 @@ describe('openapi.json', () => {
     expect(document.components.schemas.Line.properties.sku.description).toBe('Stock keeping unit.')
     expect(document.components.schemas.Tree.properties.children.items).toEqual({ $ref: '#/components/schemas/Tree' })
     expect(placeOrder.responses['400']).toEqual({ $ref: '#/components/responses/BadRequest' })
+    const positional = (name: string): any => document.paths[`/femto/${name}`].post.requestBody.content['application/json'].schema.oneOf[1]
+    expect(positional('coords')).toEqual({ title: 'positional arguments', type: 'array', prefixItems: [{ type: 'number' }, { type: 'string' }], items: false, minItems: 2 })
+    expect(positional('scaleBy')).toMatchObject({ minItems: 2 })
+    expect(positional('tally')).toMatchObject({ prefixItems: [{ type: 'string' }], items: { type: 'number' }, minItems: 1 })
+    expect(Object.keys(document.paths['/femto/countdown'].post.responses['200'].content)).toEqual(['application/x-ndjson'])
     await SwaggerParser.validate(structuredClone(document))
   })
 
@@ -185,6 +210,24 @@ describe('the docs page', () => {
     expect(document.servers).toEqual([{ url: '/api' }])
     expect((await fetch(`${origin}/api/docs/swagger-ui-bundle.js`)).headers.get('content-type')).toMatch(/javascript/)
     expect((await fetch(`${origin}/api/docs/package.json`)).status).toBe(404)
+    const slash = await fetch(`${origin}/api/docs/`, { redirect: 'manual' })
+    expect([slash.status, slash.headers.get('location')]).toEqual([301, '/api/docs'])
+  })
+
+  it('is served by the femto up gateway too, which leaves the app\'s other /docs/ paths alone', async () => {
+    const gateway = createGateway({ staticDir: dist, hidden: ['servers'], basePath: '/femto', routes: new Map(), docsDir: join(dist, 'servers') })
+    await new Promise<void>(resolve => gateway.listen(0, '127.0.0.1', resolve))
+    try {
+      const at = `http://127.0.0.1:${(gateway.address() as { port: number }).port}`
+      expect(await (await fetch(`${at}/docs`)).text()).toContain('SwaggerUIBundle')
+      expect((await fetch(`${at}/docs/swagger-ui.css`)).headers.get('content-type')).toMatch(/text\/css/)
+      expect((await (await fetch(`${at}/openapi.json`)).json()).openapi).toBe('3.1.0')
+      // Not a docs file: the app's static files (here the SPA fallback), not a 404 from the docs.
+      expect(await (await fetch(`${at}/docs/guide`)).text()).toContain('<title>contracts</title>')
+    }
+    finally {
+      gateway.close()
+    }
   })
 
   it('lists the functions in Chromium, and a "try it" call returns the function\'s result', async () => {

@@ -39,6 +39,11 @@ export async function startServer(file, { core = 0, args = [], env = {} } = {}) 
     })
     proc.once('exit', code => reject(new Error(`${file} exited with ${code}: ${output}`)))
   })
+  // Request logs under load would pile up here: keep draining the pipes, stop keeping what comes.
+  proc.stdout.off('data', collect)
+  proc.stderr.off('data', collect)
+  proc.stdout.resume()
+  proc.stderr.resume()
   return {
     url: `http://127.0.0.1:${port}`,
     port,

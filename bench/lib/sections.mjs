@@ -15,7 +15,7 @@ import { loadTest } from './wrk.mjs'
 export async function throughput(pair, { rounds, seconds }) {
   const results = { baseline: [], femto: [] }
   for (const side of ['baseline', 'femto']) {
-    const server = await startServer(pair[side].file, { args: pair[side].args })
+    const server = await startServer(pair[side].file, { args: pair[side].args, env: pair[side].env })
     await loadTest(`${server.url}/femto/add`, { seconds: Math.max(1, Math.round(seconds / 2)) }) // warm-up
     pair[side].server = server
   }

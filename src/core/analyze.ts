@@ -307,6 +307,14 @@ export function analyzeModule(id: string, code: string, options: AnalyzeOptions 
   }
   if (functions.length > 0 || fileLevel)
     collectUnits(programPath!, code, result)
+  // A validator or hook named in a function's directive belongs to that function: where the
+  // function is a stub (the browser), it goes too, with what only it imported (zod, valibot…).
+  for (const fn of functions) {
+    for (const binding of [fn.standardSchema, fn.authHook]) {
+      if (binding)
+        result.owners.get(binding)?.add(`fn:${fn.name}`)
+    }
+  }
   return result
 }
 

@@ -13,6 +13,7 @@ import { assignPorts } from './ports'
 import { mayHaveDirective } from './precheck'
 
 type Engine = typeof import('./engine')
+const MAX_WARNINGS = 5
 let engine: Promise<Engine> | undefined
 const loadEngine = (): Promise<Engine> => (engine ??= import('./engine'))
 
@@ -123,7 +124,14 @@ export function createContext(rawOptions: Options | undefined) {
    * Derives the schema of every registered function that has none yet, in one TypeScript
    * program, and makes it the function's contract. Types it cannot express are warned about.
    */
-  async function deriveTypes(): Promise<void> {
+  let deriving: Promise<void> = Promise.resolve()
+  // One derivation at a time: two transforms finding new functions at once must not derive them twice.
+  function deriveTypes(): Promise<void> {
+    deriving = deriving.then(deriveMissing, deriveMissing)
+    return deriving
+  }
+
+  async function deriveMissing(): Promise<void> {
     const missing = options.types ? [...registry.values()].filter(fn => !schemas.has(fn.name)) : []
     if (missing.length === 0)
       return
@@ -136,8 +144,11 @@ export function createContext(rawOptions: Options | undefined) {
     })
     for (const [name, schema] of derived) {
       schemas.set(name, schema)
-      for (const warning of schema.warnings)
+      // A parameter typed with something huge (`typeof globalThis`) would print thousands.
+      for (const warning of schema.warnings.slice(0, MAX_WARNINGS))
         console.warn(`[unplugin-femto] ${display(warning.file)}:${warning.line}:${warning.column + 1}: ${warning.message}`)
+      if (schema.warnings.length > MAX_WARNINGS)
+        console.warn(`[unplugin-femto] … and ${schema.warnings.length - MAX_WARNINGS} more types of '${name}' that accept any value`)
       const fn = registry.get(name)
       if (fn && isUsableSchema(schema, fn.params.length))
         fn.contract = schemaContract(name, fn.stream, schema)
@@ -193,9 +204,20 @@ export function createContext(rawOptions: Options | undefined) {
   }
 
   /** Browser side: every femto function becomes a `fetch` stub. */
-  async function transformForClient(id: string, code: string): Promise<TransformResult | undefined> {
+  /**
+   * A stub's contract must be the one its service will have: functions this build had not seen
+   * yet (outside `include`, or code another plugin changed) get their schema before any stub.
+   */
+  async function analyzeWithTypes(id: string, code: string): Promise<ModuleAnalysis> {
     await typesDerived
     const analysis = await analyze(id, code)
+    if (options.types && analysis.functions.some(fn => !schemas.has(fn.name)))
+      await deriveTypes()
+    return analysis
+  }
+
+  async function transformForClient(id: string, code: string): Promise<TransformResult | undefined> {
+    const analysis = await analyzeWithTypes(id, code)
     const { transformModule } = await loadEngine()
     return transformModule(code, analysis, {
       hosted: () => false,
@@ -208,7 +230,7 @@ export function createContext(rawOptions: Options | undefined) {
    * over HTTP to the service that hosts it.
    */
   async function transformForServer(id: string, code: string, hosted: Set<string>, current: Plan | undefined): Promise<TransformResult | undefined> {
-    const analysis = await analyze(id, code)
+    const analysis = await analyzeWithTypes(id, code)
     const { transformModule } = await loadEngine()
     return transformModule(code, analysis, {
       sourcemap: false,

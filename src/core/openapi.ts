@@ -59,19 +59,45 @@ function requestSchema(schema: FunctionSchema): JsonSchema {
   for (const param of schema.params)
     named[param.name] = param.description && typeof param.schema === 'object' ? { ...param.schema, description: param.description } : param.schema
   const required = schema.params.filter(p => !p.optional && !p.rest).map(p => p.name)
-  const rest = schema.params.find(p => p.rest)
-  const positional = schema.params.filter(p => !p.rest).map(p => p.schema)
   return {
     oneOf: [
       { title: 'named arguments', type: 'object', properties: named, ...(required.length > 0 ? { required } : {}), additionalProperties: false },
-      {
-        title: 'positional arguments',
-        type: 'array',
-        ...(positional.length > 0 ? { prefixItems: positional } : {}),
-        items: rest && typeof rest.schema === 'object' && rest.schema.items !== undefined ? rest.schema.items : false,
-        minItems: required.length,
-      },
+      positionalSchema(schema),
     ],
+  }
+}
+
+/**
+ * The arguments as an array: each parameter at its position, then what a rest parameter takes
+ * (its tuple's elements, or its items). An optional parameter before a required one (`a = 1, b`)
+ * still takes a position, so the array is at least as long as the last required parameter.
+ */
+function positionalSchema(schema: FunctionSchema): JsonSchema {
+  const fixed = schema.params.filter(p => !p.rest)
+  const rest = schema.params.find(p => p.rest)?.schema
+  const prefixItems: unknown[] = fixed.map(p => p.schema)
+  let items: unknown = false
+  let restMinimum = 0
+  if (rest !== undefined) {
+    const tuple = typeof rest === 'object' && rest !== null ? rest : {}
+    if (Array.isArray(tuple.prefixItems)) {
+      prefixItems.push(...tuple.prefixItems)
+      restMinimum = typeof tuple.minItems === 'number' ? tuple.minItems : 0
+      items = tuple.items ?? {}
+    }
+    else {
+      // An array schema's items, or anything where the rest type is a named alias (a $ref).
+      items = tuple.type === 'array' && tuple.items !== undefined ? tuple.items : {}
+    }
+  }
+  const lastRequired = fixed.reduce((last, p, i) => (p.optional ? last : i), -1)
+  const minItems = Math.max(lastRequired + 1, restMinimum > 0 ? fixed.length + restMinimum : 0)
+  return {
+    title: 'positional arguments',
+    type: 'array',
+    ...(prefixItems.length > 0 ? { prefixItems } : {}),
+    items,
+    minItems,
   }
 }
 
@@ -79,7 +105,7 @@ function operation(fn: DocumentedFunction): Record<string, unknown> {
   const { schema } = fn
   const summary = schema.description?.split('\n')[0]
   const result = fn.stream
-    ? { 'application/x-ndjson': { schema: schema.result, description: 'One JSON value per line, as the function yields it.' } }
+    ? { 'application/x-ndjson': { schema: schema.result } }
     : { 'application/json': { schema: schema.result } }
   return {
     operationId: fn.name,
@@ -90,7 +116,7 @@ function operation(fn: DocumentedFunction): Record<string, unknown> {
       content: { 'application/json': { schema: requestSchema(schema) } },
     },
     responses: {
-      200: { description: fn.stream ? 'The values the function yields, as a stream.' : 'What the function returned (`undefined` is `null`).', content: result },
+      200: { description: fn.stream ? 'The values the function yields, one JSON value per line as each is yielded (the schema is that of one value).' : 'What the function returned (`undefined` is `null`).', content: result },
       ...Object.fromEntries(ERRORS.map(([status, name]) => [status, { $ref: `#/components/responses/${name}` }])),
     },
   }

@@ -9,6 +9,8 @@ export interface RequestContext {
   headers: IncomingHttpHeaders
   /** Aborts when the caller goes away (it aborted, timed out, or broke out of a stream). */
   signal: AbortSignal
+  /** The call's span (W3C trace context): calls it makes to other services continue its trace. */
+  trace?: { traceId: string, spanId: string, parentSpanId?: string, flags: string, tracestate?: string }
 }
 
 const store = new AsyncLocalStorage<RequestContext>()

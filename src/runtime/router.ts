@@ -5,6 +5,8 @@ import express from 'express'
 import { docsPage, documentAt, sendDocsAsset } from './docs'
 import { createGuard, isPreflight, preflight } from './server/guard'
 import { errorOutcome, handleCall, requestIdOf, send, sendError } from './server/handle'
+import { METRICS_CONTENT_TYPE } from './server/metrics'
+import { metrics, startObserving } from './server/observe'
 
 export interface RouterOptions {
   basePath: string
@@ -25,6 +27,9 @@ export function createRouter(options: RouterOptions): Router {
   const router = express.Router()
   // Mounted in the app, the router is the edge: browsers call it, `auth` hooks always apply.
   const guard = createGuard(options.allowedOrigins, true)
+  startObserving('router')
+  for (const fn of options.functions)
+    fn.metrics = metrics.forFunction(fn.name)
   for (const fn of options.functions) {
     router.all(fn.route, (req: Request, res: Response) => {
       if (isPreflight(req))
@@ -39,6 +44,9 @@ export function createRouter(options: RouterOptions): Router {
   router.all(`${options.basePath}/{*rest}`, (req: Request, res: Response) => {
     sendError(req, res, errorOutcome('NOT_FOUND', `no femto function at ${req.method} ${req.path}`))
   })
+  router.get('/metrics', (_req: Request, res: Response) => {
+    res.type(METRICS_CONTENT_TYPE).send(metrics.render())
+  })
   router.get(['/healthz', '/readyz'], (req: Request, res: Response) => {
     send(res, { status: 200, value: { status: 'ok', service: 'router' } }, requestIdOf(req))
   })
@@ -49,7 +57,10 @@ export function createRouter(options: RouterOptions): Router {
     })
   }
   if (openapi && docsDir) {
-    router.get('/docs', (_req: Request, res: Response) => {
+    router.get('/docs', (req: Request, res: Response) => {
+      // The page's URLs are relative to `…/docs`: from `…/docs/` they would miss.
+      if (req.originalUrl.split('?')[0]!.endsWith('/'))
+        return res.redirect(301, `${req.baseUrl}/docs`)
       res.type('html').send(docsPage('femto functions'))
     })
     router.get('/docs/:asset', (req: Request, res: Response, next: NextFunction) => {

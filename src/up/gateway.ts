@@ -1,9 +1,10 @@
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http'
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import http from 'node:http'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream'
-import { docsPage, sendDocsAsset } from '../runtime/docs'
+import { DOCS_ASSETS, docsPage, sendDocsAsset } from '../runtime/docs'
 import { NOT_REACHED_HEADER } from '../runtime/protocol'
 import { EDGE_HEADER, FORWARDED_AUTHORIZATION } from '../runtime/server/guard'
 import { createStaticHandler } from './static'
@@ -21,10 +22,14 @@ export interface GatewayOptions {
 }
 
 const agent = new http.Agent({ keepAlive: true })
+/** The docs page's own files; any other `/docs/…` path is the app's. */
+const isDocsAsset = (path: string): boolean => path.startsWith('/docs/') && Object.hasOwn(DOCS_ASSETS, path.slice('/docs/'.length))
 
 /** One origin for the browser: the client build, and `{basePath}/{name}` proxied to each service. */
 export function createGateway(options: GatewayOptions): Server {
   const serveStatic = createStaticHandler(options.staticDir, options.hidden)
+  // Only a build that wrote the docs page has one (`docs: false` writes none): the app's own /docs then.
+  const docsDir = options.docsDir && existsSync(join(options.docsDir, 'docs')) ? options.docsDir : undefined
   const prefix = `${options.basePath}/`
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!
@@ -38,8 +43,8 @@ export function createGateway(options: GatewayOptions): Server {
     }
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return json(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'the gateway serves static files with GET' } })
-    if (options.docsDir && (path === '/docs' || path === '/openapi.json' || path.startsWith('/docs/')))
-      return serveDocs(res, options.docsDir, path).catch(() => json(res, 404, { error: { code: 'NOT_FOUND', message: `${path}: the build wrote no docs (docs: false?)` } }))
+    if (docsDir && (path === '/docs' || path === '/docs/' || path === '/openapi.json' || isDocsAsset(path)))
+      return serveDocs(res, docsDir, path).catch(() => json(res, 500, { error: { code: 'INTERNAL_ERROR', message: `could not read ${path}` } }))
     serveStatic(req, res).catch(() => json(res, 500, { error: { code: 'INTERNAL_ERROR', message: 'could not read the file' } }))
   })
 }
@@ -96,13 +101,16 @@ async function serveDocs(res: ServerResponse, dir: string, path: string): Promis
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': document.length })
     return void res.end(document)
   }
+  if (path === '/docs/') {
+    res.writeHead(301, { location: '/docs' })
+    return void res.end()
+  }
   if (path === '/docs') {
     const page = docsPage('femto functions')
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(page) })
     return void res.end(page)
   }
-  if (!(await sendDocsAsset(res, join(dir, 'docs'), path.slice('/docs/'.length))))
-    json(res, 404, { error: { code: 'NOT_FOUND', message: `no docs file at ${path}` } })
+  await sendDocsAsset(res, join(dir, 'docs'), path.slice('/docs/'.length))
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -51,7 +51,7 @@ export async function up(options: UpOptions): Promise<Running> {
   let closing = false
   manifest.services.forEach((service, index) => {
     const child = spawn(process.execPath, [join(dir, service.file)], {
-      env: { ...process.env, ...env, PORT: String(ports.get(service.name)), HOST: '127.0.0.1' },
+      env: { FEMTO_LOG_FORMAT: 'pretty', ...process.env, ...env, PORT: String(ports.get(service.name)), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     prefixLines(child.stdout!, service.name, index, width, out)

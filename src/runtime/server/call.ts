@@ -1,12 +1,16 @@
 import type { Agent, IncomingMessage } from 'node:http'
+import type { FemtoError } from '../errors'
 import type { CallOptions } from '../options'
 import type { StubMeta } from '../protocol'
 import http from 'node:http'
 import { abortedError, callSignal, failedResponse, parseResult, streamCall, stubHeaders, transportError } from '../client'
 import { encodeArgs, isRich } from '../codec'
+import { getRequestContext } from '../context'
 import { takeCallOptions } from '../options'
 import { NOT_REACHED_HEADER } from '../protocol'
 import { callWithPolicy, deadlineError } from '../resilience'
+import { metrics } from './metrics'
+import { outgoingTraceHeaders } from './trace'
 
 // Service-to-service calls reuse connections: a keep-alive `node:http` call costs about half a
 // `fetch`. Agents are made on first use, and `node:https` (which loads TLS, ~10 ms) only when
@@ -30,12 +34,44 @@ export function targetOf(meta: StubMeta): URL {
 
 /** The helper of stubs inside services: a femto function calling one hosted elsewhere. */
 export function callService(meta: StubMeta, args: unknown[]): Promise<unknown> | AsyncIterable<unknown> {
-  const options = takeCallOptions()
+  const options = withServiceHeaders(takeCallOptions())
   const url = targetOf(meta)
-  return meta.stream ? streamCall(url.href, meta, args, options) : unaryCall(url, meta, args, options)
+  if (meta.stream)
+    return streamCall(url.href, meta, args, options)
+  const target = meta.service ?? meta.name
+  let attempts = 0
+  return unaryCall(url, meta, args, options, () => attempts++).then(
+    (value) => {
+      metrics.call(target, 'ok', attempts - 1)
+      return value
+    },
+    (error) => {
+      metrics.call(target, (error as FemtoError)?.code ?? 'ERROR', Math.max(0, attempts - 1))
+      throw error
+    },
+  )
 }
 
-async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
+/**
+ * What a call from inside a service carries besides the arguments: the shared token
+ * (FEMTO_TOKEN, read per call so that it can rotate), and the current call's request id and
+ * trace, so that logs and spans of both services join up. The caller's own headers win.
+ */
+function withServiceHeaders(options: CallOptions | undefined): CallOptions {
+  const headers: Record<string, string> = {}
+  const token = process.env.FEMTO_TOKEN
+  if (token)
+    headers.authorization = `Bearer ${token}`
+  const current = getRequestContext()
+  if (current) {
+    headers['x-request-id'] = current.requestId
+    if (current.trace)
+      Object.assign(headers, outgoingTraceHeaders(current.trace))
+  }
+  return { ...options, headers: { ...headers, ...options?.headers } }
+}
+
+async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: CallOptions | undefined, onAttempt: () => void): Promise<unknown> {
   let client: typeof http | typeof import('node:https') = http
   let agent: Agent
   if (url.protocol === 'https:') {
@@ -47,12 +83,10 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Cal
   }
   const { body, type } = encodeArgs(args)
   const headers: Record<string, string> = { ...stubHeaders(meta, options, type), 'content-length': String(Buffer.byteLength(body)) }
-  // The shared token of the services (FEMTO_TOKEN): read per call, so a test or a rotation can change it.
-  if (process.env.FEMTO_TOKEN)
-    headers.authorization = `Bearer ${process.env.FEMTO_TOKEN}`
   const signal = callSignal(options)
   const where = ` at ${url.href}`
   return callWithPolicy(meta, signal, reason => abortedError(meta, reason, options), deadlineMs => new Promise((resolve, reject) => {
+    onAttempt()
     let timedOut = false
     let timer: ReturnType<typeof setTimeout> | undefined
     const fail = (error: unknown): void => {

@@ -7,7 +7,9 @@ import { JSON_TYPE } from '../protocol'
 import { argsFromBody } from './args'
 import { readBody } from './body'
 import { authorize, checkOrigin, checkToken, fromOutside } from './guard'
+import { observe, setTrace, traceOf } from './observe'
 import { errorOutcome, thrownOutcome, WireError } from './outcome'
+import { incomingTrace } from './trace'
 
 const VALID_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/
 
@@ -71,15 +73,17 @@ export function handleCall(fn: ServedFunction, req: IncomingMessage, res: Server
   const start = performance.now()
   const requestId = requestIdOf(req)
   const rich = isRich(req.headers.accept)
+  setTrace(res, incomingTrace(req.headers.traceparent, req.headers.tracestate))
+  fn.metrics?.start()
   const refused = checkOrigin(guard, req, res) ?? checkToken(guard, req)
   if (refused) {
     req.resume()
-    return send(res, refused, requestId, start, rich)
+    return answer(fn, res, refused, requestId, start, rich)
   }
   const contract = req.headers['x-femto-contract']
   if (contract !== undefined && fn.contract && contract !== fn.contract) {
     req.resume()
-    return send(res, errorOutcome('STALE_CLIENT', `this caller was built against another version of ${fn.name} (contract ${contract}, the service has ${fn.contract}); reload the page or redeploy the caller`), requestId, start, rich)
+    return answer(fn, res, errorOutcome('STALE_CLIENT', `this caller was built against another version of ${fn.name} (contract ${contract}, the service has ${fn.contract}); reload the page or redeploy the caller`), requestId, start, rich)
   }
   if (fn.auth && fromOutside(guard, req)) {
     authorize(fn.auth, fn.name, req).then(
@@ -87,11 +91,11 @@ export function handleCall(fn: ServedFunction, req: IncomingMessage, res: Server
         if (!denied)
           return admit(fn, req, res, requestId, start, rich, parsed)
         req.resume()
-        send(res, denied, requestId, start, rich)
+        answer(fn, res, denied, requestId, start, rich)
       },
       (error) => {
         req.resume()
-        send(res, failed(error, requestId, fn), requestId, start, rich)
+        answer(fn, res, failed(error, requestId, fn), requestId, start, rich)
       },
     )
     return
@@ -105,7 +109,7 @@ function admit(fn: ServedFunction, req: IncomingMessage, res: ServerResponse, re
     const active = fn.active ?? 0
     if (active >= fn.concurrency) {
       req.resume()
-      return send(res, errorOutcome('OVERLOADED', `${fn.name} is already running ${active} call(s), its concurrency limit; retry in a moment`, { 'retry-after': '1' }), requestId, start, rich)
+      return answer(fn, res, errorOutcome('OVERLOADED', `${fn.name} is already running ${active} call(s), its concurrency limit; retry in a moment`, { 'retry-after': '1' }), requestId, start, rich)
     }
     fn.active = active + 1
     // 'close' comes exactly once per response, whether it finished or its caller went away.
@@ -117,13 +121,13 @@ function admit(fn: ServedFunction, req: IncomingMessage, res: ServerResponse, re
     return invoke(fn, parsed.body, req, res, requestId, start, rich)
   readBody(req, res, fn.bodyLimit, (error, raw) => {
     if (error)
-      return send(res, errorOutcome(error.code, error.message), requestId, start, rich)
+      return answer(fn, res, errorOutcome(error.code, error.message), requestId, start, rich)
     let body: unknown
     try {
       body = decodeBody(raw, req.headers['content-type'])
     }
     catch (failure) {
-      return send(res, failed(failure, requestId), requestId, start, rich)
+      return answer(fn, res, failed(failure, requestId), requestId, start, rich)
     }
     invoke(fn, body, req, res, requestId, start, rich)
   })
@@ -142,12 +146,26 @@ function invoke(fn: ServedFunction, body: unknown, req: IncomingMessage, res: Se
     }
   }
   catch (error) {
-    return send(res, failed(error, requestId, fn), requestId, start, rich)
+    return answer(fn, res, failed(error, requestId, fn), requestId, start, rich)
   }
   if (fn.standard) {
+    // The function's timeout covers its validator too: one that never settles must not hold the call.
+    const timer = fn.timeoutMs == null
+      ? undefined
+      : setTimeout(() => answer(fn, res, errorOutcome('TIMEOUT', `the argument validator of ${fn.name} ran past its timeout of ${fn.timeoutMs} ms`), requestId, start, rich), fn.timeoutMs)
     standardArgs(fn, fn.standard, args).then(
-      checked => run(fn, checked, req, res, requestId, start, rich),
-      error => send(res, failed(error, requestId, fn), requestId, start, rich),
+      (checked) => {
+        clearTimeout(timer)
+        if (!res.headersSent)
+          run(fn, checked, req, res, requestId, start, rich)
+      },
+      (error) => {
+        clearTimeout(timer)
+        if (error instanceof WireError)
+          return answer(fn, res, failed(error, requestId, fn), requestId, start, rich)
+        console.error(`[femto] ${fn.name}: its argument validator failed (request ${requestId})`, error)
+        answer(fn, res, errorOutcome('INTERNAL_ERROR', `the argument validator of ${fn.name} failed; the service log has the details (request ${requestId})`), requestId, start, rich)
+      },
     )
     return
   }
@@ -172,6 +190,8 @@ async function standardArgs(fn: ServedFunction, schema: StandardSchema, args: un
     const where = path.map(key => (typeof key === 'number' ? `[${key}]` : /^[A-Z_$][\w$]*$/i.test(String(key)) ? `.${String(key)}` : `[${JSON.stringify(String(key))}]`)).join('')
     throw new WireError('INVALID_ARGUMENT', `$${where}: ${issue?.message ?? 'invalid'}`)
   }
+  if (result.value === null || typeof result.value !== 'object')
+    throw new TypeError(`the validator's output is not an object of named arguments`)
   const value = result.value as Record<string, unknown>
   const checked: unknown[] = []
   fn.params.forEach((p) => {
@@ -203,7 +223,7 @@ function run(fn: ServedFunction, args: unknown[], req: IncomingMessage, res: Ser
     result = store ? store.run(contextOf(fn, req, res, requestId, controller!), call) : call()
   }
   catch (error) {
-    return send(res, failed(error, requestId, fn), requestId, start, rich)
+    return answer(fn, res, failed(error, requestId, fn), requestId, start, rich)
   }
   if (fn.stream)
     return
@@ -213,23 +233,30 @@ function run(fn: ServedFunction, args: unknown[], req: IncomingMessage, res: Ser
     const timer = fn.timeoutMs == null
       ? undefined
       : setTimeout(() => {
-          send(res, errorOutcome('TIMEOUT', `${fn.name} ran past its timeout of ${fn.timeoutMs} ms`), requestId, start, rich)
+          answer(fn, res, errorOutcome('TIMEOUT', `${fn.name} ran past its timeout of ${fn.timeoutMs} ms`), requestId, start, rich)
           controller?.abort(new Error(`${fn.name} ran past its timeout of ${fn.timeoutMs} ms`))
         }, fn.timeoutMs)
     ;(result as PromiseLike<unknown>).then(
       (value) => {
         clearTimeout(timer)
-        send(res, { status: 200, value }, requestId, start, rich)
+        answer(fn, res, { status: 200, value }, requestId, start, rich)
       },
       (error) => {
         clearTimeout(timer)
-        send(res, failed(error, requestId, fn), requestId, start, rich)
+        answer(fn, res, failed(error, requestId, fn), requestId, start, rich)
       },
     )
   }
   else {
-    send(res, { status: 200, value: result }, requestId, start, rich)
+    answer(fn, res, { status: 200, value: result }, requestId, start, rich)
   }
+}
+
+/** Every answer to a call goes through here: observed once (metrics, log line, span), then sent. */
+function answer(fn: ServedFunction, res: ServerResponse, outcome: Outcome, requestId: string, start: number, rich: boolean): void {
+  const code = outcome.status >= 300 ? (outcome.value as { error?: { code?: string } } | undefined)?.error?.code : undefined
+  observe(fn.name, fn.metrics, res, res.destroyed ? 499 : outcome.status, res.destroyed ? 'ABORTED' : code, requestId, start)
+  send(res, outcome, requestId, start, rich)
 }
 
 interface RequestContextStore { run: <T>(context: unknown, fn: () => T) => T }
@@ -239,7 +266,7 @@ function contextOf(fn: ServedFunction, req: IncomingMessage, res: ServerResponse
     if (!res.writableFinished)
       controller.abort(new Error(`the caller of ${fn.name} went away`))
   })
-  return { function: fn.name, requestId, headers: req.headers, signal: controller.signal }
+  return { function: fn.name, requestId, headers: req.headers, signal: controller.signal, trace: traceOf(res) }
 }
 
 /**
@@ -260,6 +287,7 @@ async function streamResult(fn: ServedFunction, iterable: AsyncIterable<unknown>
     if (!res.writableFinished)
       stop()
   })
+  let errorCode: string | undefined
   res.writeHead(200, ['content-type', rich ? RICH_STREAM_TYPE : NDJSON_TYPE, 'cache-control', 'no-cache', 'x-request-id', requestId, 'server-timing', `fn;dur=${(performance.now() - start).toFixed(2)}`] as unknown as string[])
   res.flushHeaders()
   try {
@@ -281,8 +309,10 @@ async function streamResult(fn: ServedFunction, iterable: AsyncIterable<unknown>
     }
   }
   catch (error) {
+    errorCode = 'STREAM_ERROR'
     if (!res.destroyed) {
       const payload = (failed(error, requestId, fn).value as { error: ErrorPayload }).error
+      errorCode = payload.code
       try {
         res.write(`${rich ? encodeRich([1, payload]) : JSON.stringify({ error: payload })}\n`)
       }
@@ -292,6 +322,8 @@ async function streamResult(fn: ServedFunction, iterable: AsyncIterable<unknown>
     }
   }
   finally {
+    // A stream's status is sent first; how it ended is what the log line and metrics record.
+    observe(fn.name, fn.metrics, res, res.destroyed && !res.writableFinished ? 499 : errorCode ? 500 : 200, errorCode, requestId, start)
     stop()
     res.end()
   }

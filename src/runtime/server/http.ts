@@ -1,8 +1,10 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { ServedFunction } from './types'
 import { createServer } from 'node:http'
-import { createGuard, isPreflight, preflight } from './guard'
+import { checkToken, createGuard, isPreflight, preflight } from './guard'
 import { errorOutcome, handleCall, requestIdOf, send, sendError } from './handle'
+import { METRICS_CONTENT_TYPE } from './metrics'
+import { flushObservations, metrics, startObserving } from './observe'
 
 export interface ServiceOptions {
   /** Service name: the function's, or a group's. */
@@ -28,6 +30,9 @@ export function startService(options: ServiceOptions): Server {
   const routes = new Map(options.functions.map(f => [f.route, f]))
   const only = options.functions.length === 1 ? options.functions[0] : undefined
   const guard = createGuard(options.allowedOrigins)
+  const logger = startObserving(options.service)
+  for (const fn of options.functions)
+    fn.metrics = metrics.forFunction(fn.name)
   let draining = false
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -51,6 +56,15 @@ export function startService(options: ServiceOptions): Server {
       res.end(req.method === 'GET' ? options.openapi : undefined)
       return
     }
+    if (path === '/metrics' && req.method === 'GET') {
+      const refused = checkToken(guard, req)
+      if (refused)
+        return sendError(req, res, refused)
+      const text = metrics.render()
+      res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) })
+      res.end(text)
+      return
+    }
     if ((path === '/healthz' || path === '/readyz') && (req.method === 'GET' || req.method === 'HEAD')) {
       const ready = path === '/healthz' || !draining
       send(res, { status: ready ? 200 : 503, value: { status: ready ? 'ok' : 'draining', service: options.service } }, requestIdOf(req))
@@ -70,8 +84,9 @@ export function startService(options: ServiceOptions): Server {
   })
 
   // A service stops for a signal and nothing else: stray async errors are logged, not fatal.
-  process.on('uncaughtException', error => console.error(`[femto] ${options.service}: uncaught exception`, error))
-  process.on('unhandledRejection', error => console.error(`[femto] ${options.service}: unhandled rejection`, error))
+  process.on('uncaughtException', error => logger.log('error', 'uncaught exception', { error: String((error as Error)?.stack ?? error) }))
+  process.on('unhandledRejection', error => logger.log('error', 'unhandled rejection', { error: String((error as Error)?.stack ?? error) }))
+  process.on('exit', () => logger.flush())
 
   // SIGTERM: /readyz answers 503 at once; after FEMTO_DRAIN_DELAY_MS (default 0, for load
   // balancers that need time to notice) the listener closes, so new connections are refused,
@@ -83,8 +98,11 @@ export function startService(options: ServiceOptions): Server {
     const delay = Math.max(0, Number(process.env.FEMTO_DRAIN_DELAY_MS) || 0)
     const limit = options.shutdownTimeoutMs ?? 10_000
     console.log(`[femto] ${options.service} received ${signal}: /readyz answers 503${delay > 0 ? `, new connections refused in ${delay} ms` : ', new connections refused'}; finishing in-flight calls (at most ${limit} ms)`)
+    const exit = (): void => {
+      void flushObservations().finally(() => process.exit(0))
+    }
     const close = (): void => {
-      server.close(() => process.exit(0))
+      server.close(exit)
       // Connections of in-flight calls turn idle when their answer is sent: close each as it does,
       // rather than tracking every response on the hot path.
       server.closeIdleConnections()
@@ -97,7 +115,7 @@ export function startService(options: ServiceOptions): Server {
     setTimeout(() => {
       console.log(`[femto] ${options.service}: calls still running after ${limit} ms; closing their connections`)
       server.closeAllConnections()
-      process.exit(0)
+      exit()
     }, delay + limit).unref()
   }
   process.once('SIGTERM', () => shutdown('SIGTERM'))

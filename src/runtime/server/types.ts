@@ -1,4 +1,5 @@
 import type { AuthHook } from './guard'
+import type { FunctionMetrics } from './metrics'
 
 export interface ParamSpec {
   name: string
@@ -30,6 +31,8 @@ export interface ServedFunction {
   validate?: (args: unknown[]) => string | undefined
   /** A Standard Schema validator (zod, valibot, …) of the named-arguments object, used instead. */
   standard?: StandardSchema
+  /** Its series in the service's metrics (set at start-up). */
+  metrics?: FunctionMetrics
   /** Decides whether a call from outside may run (`'femto auth=<binding>'`, or the `auth` option's module). */
   auth?: AuthHook
   fn: (...args: any[]) => unknown

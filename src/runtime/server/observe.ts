@@ -1,0 +1,76 @@
+import type { ServerResponse } from 'node:http'
+import type { Logger } from './log'
+import type { FunctionMetrics } from './metrics'
+import type { SpanExporter } from './otlp'
+import type { TraceContext } from './trace'
+import { createLogger } from './log'
+import { metrics, setMetricsService } from './metrics'
+import { createSpanExporter } from './otlp'
+
+/**
+ * What every answered call leaves behind, with nothing for the user to write: its metrics, one
+ * structured log line (a span, with its trace ids), and the span itself when OpenTelemetry
+ * export is configured. One instance per process: a service, or the router.
+ */
+let service = ''
+let logger: Logger | undefined
+let exporter: SpanExporter | undefined
+
+export function startObserving(name: string): Logger {
+  service = name
+  setMetricsService(name)
+  logger = createLogger({ service: name })
+  exporter = createSpanExporter(name)
+  return logger
+}
+
+export function currentLogger(): Logger | undefined {
+  return logger
+}
+
+/** Flushes what is buffered (logs, spans): at shutdown. */
+export async function flushObservations(): Promise<void> {
+  logger?.flush()
+  await exporter?.flush()
+}
+
+const TRACE = Symbol('femto.trace')
+const OBSERVED = Symbol('femto.observed')
+type Observed = ServerResponse & { [TRACE]?: TraceContext, [OBSERVED]?: true }
+
+/** The span of the call this response answers (set when the call starts). */
+export function traceOf(res: ServerResponse): TraceContext | undefined {
+  return (res as Observed)[TRACE]
+}
+
+export function setTrace(res: ServerResponse, trace: TraceContext): void {
+  (res as Observed)[TRACE] = trace
+}
+
+/** Once per call, whichever way it ends (answered, timed out, refused, its caller gone). */
+export function observe(name: string, fnMetrics: FunctionMetrics | undefined, res: ServerResponse, status: number, code: string | undefined, requestId: string, start: number): void {
+  const observed = res as Observed
+  if (observed[OBSERVED])
+    return
+  observed[OBSERVED] = true
+  const durationMs = performance.now() - start
+  fnMetrics?.finish(status, durationMs / 1000)
+  const trace = observed[TRACE]
+  if (!trace)
+    return
+  if (logger && logger.enabled(status >= 500 ? 'warn' : 'info'))
+    logger.request({ service, function: name, requestId, traceId: trace.traceId, spanId: trace.spanId, parentSpanId: trace.parentSpanId, status, durationMs, code })
+  exporter?.export({
+    traceId: trace.traceId,
+    spanId: trace.spanId,
+    parentSpanId: trace.parentSpanId,
+    name: `POST ${name}`,
+    kind: 'server',
+    startMs: performance.timeOrigin + start,
+    durationMs,
+    status,
+    attributes: { 'femto.function': name, 'femto.request_id': requestId, ...(code ? { 'femto.error_code': code } : {}) },
+  })
+}
+
+export { metrics }

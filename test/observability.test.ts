@@ -1,0 +1,137 @@
+import type { Server } from 'node:http'
+import type { RunningProcess } from './helpers'
+import { createServer } from 'node:http'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { getMetricsFromIterator } from 'prom2javascript'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { post, startNode, viteBuild } from './helpers'
+
+// Every service observable with nothing written by the user: Prometheus metrics, one JSON log
+// line per request, W3C trace context across services, and OTLP export when configured.
+
+const APP = join(import.meta.dirname, 'fixtures/observe-app')
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
+const CALLER_SPAN = '00f067aa0ba902b7'
+
+let dist: string
+let greet: RunningProcess
+let relay: RunningProcess
+let collector: Server
+const spans: any[] = []
+const running: RunningProcess[] = []
+
+async function start(name: string, env: Record<string, string>): Promise<RunningProcess> {
+  const proc = await startNode(join(dist, 'servers', `${name}.js`), { env: { FEMTO_LOG_FORMAT: 'json', ...env } })
+  running.push(proc)
+  return proc
+}
+
+/** The JSON request lines a service wrote. */
+function requestLines(proc: RunningProcess): any[] {
+  return proc.output().split('\n').filter(line => line.startsWith('{')).map(line => JSON.parse(line)).filter(line => line.msg === 'request')
+}
+
+/** The families of a service's /metrics, read by a Prometheus text-format parser. */
+async function metricsOf(proc: RunningProcess): Promise<Map<string, any>> {
+  const text = await (await fetch(`${proc.url}/metrics`)).text()
+  return new Map(Object.entries(await getMetricsFromIterator(text.split('\n')[Symbol.iterator]())))
+}
+
+function sample(family: any, labels: Record<string, string>): number | undefined {
+  return family?.data.find((m: any) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value
+}
+
+beforeAll(async () => {
+  dist = await viteBuild(APP, 'dist')
+  collector = createServer((req, res) => {
+    let body = ''
+    req.on('data', (c) => {
+      body += c
+    })
+    req.on('end', () => {
+      for (const resource of JSON.parse(body).resourceSpans ?? []) {
+        for (const scope of resource.scopeSpans)
+          spans.push(...scope.spans.map((span: any) => ({ ...span, service: resource.resource.attributes.find((a: any) => a.key === 'service.name')?.value.stringValue })))
+      }
+      res.writeHead(200).end('{}')
+    })
+  })
+  await new Promise<void>(resolve => collector.listen(0, '127.0.0.1', resolve))
+  const otlp = `http://127.0.0.1:${(collector.address() as { port: number }).port}`
+  greet = await start('greet', { OTEL_EXPORTER_OTLP_ENDPOINT: otlp })
+  relay = await start('relayGreet', { FEMTO_URL_GREET: greet.url, OTEL_EXPORTER_OTLP_ENDPOINT: otlp })
+})
+
+afterAll(async () => {
+  collector?.close()
+  await Promise.all(running.map(p => p.stop('SIGKILL')))
+})
+
+describe('metrics', () => {
+  it('counts a known mix of calls exactly, in a text a Prometheus parser reads', async () => {
+    const answers = await Promise.all([
+      post(`${greet.url}/femto/greet`, ['ada']),
+      post(`${greet.url}/femto/greet`, { name: 'bob' }),
+      post(`${greet.url}/femto/greet`, ['cy']),
+      post(`${greet.url}/femto/greet`, [42]),
+      post(`${greet.url}/femto/greet`, 'not json'),
+      post(`${greet.url}/femto/greet`, ['boom']),
+    ])
+    expect(answers.map(a => a.status)).toEqual([200, 200, 200, 400, 400, 500])
+    const families = await metricsOf(greet)
+    const requests = families.get('femto_requests_total')
+    expect(sample(requests, { function: 'greet', status: '200', service: 'greet' })).toBe(3)
+    expect(sample(requests, { function: 'greet', status: '400' })).toBe(2)
+    expect(sample(requests, { function: 'greet', status: '500' })).toBe(1)
+    const duration = families.get('femto_request_duration_seconds')
+    expect(duration.type).toBe('histogram')
+    expect(duration.data[0]).toMatchObject({ labels: { function: 'greet' }, count: 6 })
+    expect(duration.data[0].buckets['+Inf']).toBe(6)
+    expect(sample(families.get('femto_requests_in_flight'), { function: 'greet' })).toBe(0)
+    expect(Number(sample(families.get('process_resident_memory_bytes'), {}))).toBeGreaterThan(1e6)
+  })
+
+  it('counts the calls a service makes to others, by target and outcome', async () => {
+    expect((await post(`${relay.url}/femto/relayGreet`, ['eve'])).body).toBe('hello eve')
+    expect((await post(`${relay.url}/femto/relayGreet`, ['boom'])).status).toBe(500)
+    const calls = (await metricsOf(relay)).get('femto_calls_total')
+    expect(sample(calls, { target: 'greet', outcome: 'ok' })).toBe(1)
+    expect(sample(calls, { target: 'greet', outcome: 'INTERNAL_ERROR' })).toBe(1)
+  })
+})
+
+describe('logs and traces', () => {
+  it('writes one JSON line per request with its fields', async () => {
+    await sleep(50)
+    const lines = requestLines(greet)
+    const fromMix = lines.filter(line => line.function === 'greet')
+    expect(fromMix.length).toBeGreaterThanOrEqual(6)
+    const line = fromMix.find(l => l.status === 400)!
+    expect(Object.keys(line)).toEqual(['time', 'level', 'service', 'msg', 'function', 'requestId', 'traceId', 'spanId', 'status', 'durationMs', 'code'])
+    expect(line).toMatchObject({ level: 'info', service: 'greet', msg: 'request', status: 400, code: 'INVALID_ARGUMENT' })
+    expect(fromMix.find(l => l.status === 500)).toMatchObject({ level: 'warn', code: 'INTERNAL_ERROR' })
+    expect(Number.isNaN(Date.parse(line.time))).toBe(false)
+  })
+
+  it('carries the request id and the trace across a two-service call', async () => {
+    const answer = await post(`${relay.url}/femto/relayGreet`, ['zed'], { 'content-type': 'application/json', 'x-request-id': 'checkout-77', 'traceparent': `00-${TRACE_ID}-${CALLER_SPAN}-01` })
+    expect(answer.headers.get('x-request-id')).toBe('checkout-77')
+    await sleep(50)
+    const outer = requestLines(relay).find(l => l.requestId === 'checkout-77')!
+    const inner = requestLines(greet).find(l => l.requestId === 'checkout-77')!
+    expect(outer).toMatchObject({ function: 'relayGreet', traceId: TRACE_ID, parentSpanId: CALLER_SPAN, status: 200 })
+    expect(inner).toMatchObject({ function: 'greet', traceId: TRACE_ID, parentSpanId: outer.spanId, status: 200 })
+    expect(inner.spanId).not.toBe(outer.spanId)
+  })
+
+  it('exports the spans to an OpenTelemetry collector when one is configured', async () => {
+    for (let i = 0; i < 50 && spans.filter(s => s.traceId === TRACE_ID).length < 2; i++)
+      await sleep(100)
+    const server = spans.filter(s => s.traceId === TRACE_ID)
+    expect(server.map(s => s.service).sort()).toEqual(['greet', 'relayGreet'])
+    const inner = server.find(s => s.service === 'greet')
+    expect(inner).toMatchObject({ kind: 2, name: 'POST greet' })
+    expect(inner.parentSpanId).toBe(server.find(s => s.service === 'relayGreet').spanId)
+  })
+})
