@@ -206,6 +206,53 @@ if (want('types')) {
   table(['generated check', 'ns per call', 'code bytes'], checks.map(c => [c.name, c.nsPerCall.toFixed(1), String(c.codeBytes)]))
 }
 
+if (want('observability')) {
+  const { promClientCost } = await import('./lib/prom-client-cost.mjs')
+  const { measureLogger, measureTrace } = await import('../dist/internal/measure.js')
+  log('observability: metrics against prom-client, log lines, trace context')
+  const cost = await promClientCost({ coldStarts: quick ? 2 : 7, calls: quick ? 200_000 : 2_000_000 })
+  const kib = bytes => `${(bytes / 1024).toFixed(1)} KiB`
+  section('Observability: metrics, logs, traces', 'The metrics registry each service bundles, against prom-client doing the same (bundled alike by rolldown, not minified): bundle bytes, cold start of a program that only loads it (median), and the cost of one call\'s updates (in-flight up and down, the status counter, the duration histogram; ns). Then the per-request cost of a log line and of reading or starting the trace context.')
+  table(['metrics', 'bundle raw / gzip', 'cold start ms', 'ns per call', 'ns per render (10 functions)'], [
+    ['bare `node` (baseline)', '-', cost.node.coldStartMs.toFixed(1), '-', '-'],
+    ['femto `metrics.ts`', `${kib(cost.femto.bundle.raw)} / ${kib(cost.femto.bundle.gzip)}`, cost.femto.coldStartMs.toFixed(1), cost.femto.nsPerCall.toFixed(1), cost.femto.nsPerRender.toFixed(0)],
+    [`prom-client ${cost.promClient.version}`, `${kib(cost.promClient.bundle.raw)} / ${kib(cost.promClient.bundle.gzip)}`, cost.promClient.coldStartMs.toFixed(1), `${cost.promClient.nsPerCall.toFixed(1)} (label objects), ${cost.promClient.nsPerCallChildren.toFixed(1)} (children)`, cost.promClient.nsPerRender.toFixed(0)],
+  ])
+  const lines = measureLogger(quick ? 20_000 : 200_000)
+  const trace = measureTrace(quick ? 20_000 : 200_000)
+  rows.push('\n')
+  table(['per request', 'ns'], [
+    ['JSON log line (built and buffered)', lines.json.toFixed(0)],
+    ['pretty log line', lines.pretty.toFixed(0)],
+    ['trace context from a `traceparent`', trace.present.toFixed(0)],
+    ['trace context started (no header)', trace.absent.toFixed(0)],
+  ])
+}
+
+if (want('fuzz')) {
+  const { fuzzService } = await import('./lib/fuzz.mjs')
+  const requests = quick ? 2_000 : 100_000
+  const seed = 20_261_122
+  log(`fuzz: ${requests} hostile requests against add.js (seed ${seed})`)
+  const server = await startServer(service, { env: { FEMTO_LOG_LEVEL: 'warn' } })
+  const result = await fuzzService({ url: server.url, requests, seed, routes: { '/femto/add': [2, 3] } })
+  const crashed = server.proc.exitCode !== null || server.proc.signalCode !== null
+  await server.stop()
+  section('Fuzz', `\`bench/lib/fuzz.mjs\` (the same generator as \`test/fuzz.test.ts\`, which sends 10,000): malformed and hostile bodies, headers, methods, paths, encodings and raw HTTP, 16 at a time, against the generated \`add.js\`. Seed ${seed}; replay with \`node bench/fuzz.mjs --requests ${requests} --seed ${seed}\`.`)
+  table(['requests', 'seconds', '5xx', 'crashed', 'healthy and correct after', 'answers by status'], [[
+    String(result.sent),
+    (result.ms / 1000).toFixed(1),
+    String(result.fiveXx.length),
+    crashed ? '**yes**' : 'no',
+    result.after.healthy ? 'yes' : '**no**',
+    Object.entries(result.byStatus).sort().map(([status, n]) => `${status}: ${n}`).join(', '),
+  ]])
+  if (result.fiveXx.length > 0 || crashed || !result.after.healthy)
+    goals.push(['fuzz: no 5xx, no crash, healthy after', `${result.fiveXx.length} 5xx`, '0', '**missed**'])
+  else
+    goals.push(['fuzz: no 5xx, no crash, healthy after', `0 of ${result.sent}`, '0', 'met'])
+}
+
 if (want('build')) {
   const sizes = quick ? [10, 100] : [10, 100, 1000]
   const runs = quick ? 1 : 3

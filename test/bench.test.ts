@@ -13,13 +13,13 @@ it('npm run bench -- --quick measures every section and writes a report', async 
   const out = join(mkdtempSync(join(tmpdir(), 'femto-bench-')), 'RESULTS.md')
   await run(process.execPath, [join(import.meta.dirname, '../bench/run.mjs'), '--quick', '--out', out], { timeout: 280_000 })
   const report = readFileSync(out, 'utf8')
-  for (const heading of ['## Goals', '## Throughput and latency', '## Cold start', '## Memory', '## Bundle bytes', '## Stub cost', '## Build', '## Before / after'])
+  for (const heading of ['## Goals', '## Throughput and latency', '## Cold start', '## Memory', '## Bundle bytes', '## Stub cost', '## Types', '## Observability', '## Fuzz', '## Build', '## Before / after'])
     expect(report).toContain(heading)
-  for (const row of ['generated service `add.js`', 'generated `router.js` in Express 5', 'service-to-service stub', 'browser stub', 'Vite with unplugin-femto'])
+  for (const row of ['generated service `add.js`', 'with a JSON log line per request', 'generated `router.js` in Express 5', 'service-to-service stub', 'browser stub', 'prom-client', 'Vite with unplugin-femto'])
     expect(report).toContain(row)
-  // Every goal got a measured number.
+  // Every goal got a measured number: a ratio, or the fuzz run's count of 5xx answers.
   const goals = report.split('## Goals')[1]!.split('\n## ')[0]!.split('\n').filter(l => l.startsWith('| ') && !l.startsWith('| goal') && !l.startsWith('| ---'))
-  expect(goals.length).toBeGreaterThanOrEqual(8)
+  expect(goals.length).toBeGreaterThanOrEqual(9)
   for (const line of goals)
-    expect(line).toMatch(/\| \d+(?:\.\d+)?× \|/)
+    expect(line).toMatch(/\| \d+(?:\.\d+)?× \||\| fuzz: .* \| \d+ (?:of \d+|5xx) \|/)
 }, 300_000)

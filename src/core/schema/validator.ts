@@ -29,6 +29,8 @@ export function compileValidator(schema: FunctionSchema): string {
 
 /** Recursion through named types (and cyclic data from the rich encoding) stops here with an error, not a stack overflow. */
 export const MAX_DEPTH = 100
+/** More items than a 1 MiB body can hold densely: a longer array is a sparse one meant to stall the check. */
+export const MAX_ITEMS = 1_000_000
 
 /**
  * Calls of recursive named types one validation may make. A union of overlapping branches that
@@ -537,6 +539,8 @@ class ValidatorCompiler {
       return
     const { scope } = c
     const index = scope.local('i')
+    // The rich encoding can declare a sparse array of 2³²−1 holes in a few bytes: no loop over that.
+    scope.emit(`if (${array}.length > ${MAX_ITEMS}) return ${message(c.path, `expected at most ${MAX_ITEMS} items`)}`)
     scope.emit(`for (var ${index} = ${offset + from}; ${index} < ${array}.length; ${index}++) {`)
     const shown = offset ? `(${index} - ${offset})` : index
     this.emitValue(items, { ...c, value: `${array}[${index}]`, slot: c.convert ? { owner: array, key: index } : undefined, path: [...c.path, '[', { js: shown }, ']'] }, 'any')

@@ -5,8 +5,17 @@ import { WireError } from './outcome'
  * The arguments of a call from its decoded JSON body: an array of positional arguments, or an
  * object of named ones keyed by the parameter names in the source.
  */
+/**
+ * More arguments than any function takes in practice: past it a call is refused before anything
+ * is spread or copied (the rich encoding can declare a sparse array of 2³²−1 items in a few bytes,
+ * and spreading ~125k values overflows the stack).
+ */
+export const MAX_ARGUMENTS = 10_000
+
 export function argsFromBody(fn: ServedFunction, body: unknown): unknown[] {
   const { params } = fn
+  if (Array.isArray(body) && body.length > MAX_ARGUMENTS)
+    throw new WireError('INVALID_ARGUMENT', `${fn.name} was sent ${body.length} arguments; a call takes at most ${MAX_ARGUMENTS}`)
   if (Array.isArray(body)) {
     const hasRest = params.at(-1)?.rest === true
     if (!hasRest && body.length > params.length)
@@ -34,9 +43,13 @@ export function argsFromBody(fn: ServedFunction, body: unknown): unknown[] {
       return
     }
     if (p.rest) {
-      if (!Array.isArray(named[p.name]))
+      const rest = named[p.name]
+      if (!Array.isArray(rest))
         throw new WireError('INVALID_ARGUMENT', `'${p.name}' collects the rest of the arguments, so it must be an array`)
-      args.push(...(named[p.name] as unknown[]))
+      if (args.length + rest.length > MAX_ARGUMENTS)
+        throw new WireError('INVALID_ARGUMENT', `'${p.name}' has ${rest.length} values; a call takes at most ${MAX_ARGUMENTS} arguments`)
+      for (let i = 0; i < rest.length; i++)
+        args.push(rest[i])
       last = args.length - 1
       return
     }

@@ -4,7 +4,7 @@ import type { Guard } from './guard'
 import type { Outcome, ServedFunction, StandardSchema } from './types'
 import { decodeRich, encodeRich, isPlainPrimitive, isRich, NDJSON_TYPE, RICH_STREAM_TYPE, RICH_TYPE } from '../codec'
 import { JSON_TYPE } from '../protocol'
-import { argsFromBody } from './args'
+import { argsFromBody, MAX_ARGUMENTS } from './args'
 import { readBody } from './body'
 import { authorize, checkOrigin, checkToken, fromOutside } from './guard'
 import { observe, setTrace, traceOf } from './observe'
@@ -195,10 +195,11 @@ async function standardArgs(fn: ServedFunction, schema: StandardSchema, args: un
   const value = result.value as Record<string, unknown>
   const checked: unknown[] = []
   fn.params.forEach((p) => {
-    if (p.rest)
-      checked.push(...((value[p.name] as unknown[] | undefined) ?? []))
-    else
-      checked.push(value[p.name])
+    if (!p.rest)
+      return void checked.push(value[p.name])
+    const rest = (value[p.name] as unknown[] | undefined) ?? []
+    for (let i = 0; i < rest.length && checked.length < MAX_ARGUMENTS; i++)
+      checked.push(rest[i])
   })
   while (checked.length > args.length && checked.at(-1) === undefined)
     checked.pop()
