@@ -58,6 +58,22 @@ describe('the shared FEMTO_TOKEN', () => {
   })
 })
 
+describe('the token and user code', () => {
+  it('never shows the token to a function: the caller\'s own Authorization, or none', async () => {
+    const echo = await start('echoAuth', { FEMTO_TOKEN: TOKEN })
+    process.env.FEMTO_TOKEN = TOKEN
+    try {
+      const origin = await listen(createGateway({ staticDir: dist, hidden: ['servers'], basePath: '/femto', routes: new Map([['/femto/echoAuth', echo.url]]) }))
+      expect((await post(`${origin}/femto/echoAuth`, [], { 'content-type': 'application/json', 'authorization': 'Bearer browser-own' })).body).toBe('Bearer browser-own')
+      expect((await post(`${origin}/femto/echoAuth`, [])).body).toBeNull()
+      expect((await post(`${echo.url}/femto/echoAuth`, [], { 'content-type': 'application/json', 'authorization': `Bearer ${TOKEN}` })).body).toBeNull()
+    }
+    finally {
+      delete process.env.FEMTO_TOKEN
+    }
+  })
+})
+
 describe('auth hooks', () => {
   it('a function\'s own hook refuses (403) and allows by session cookie', async () => {
     const whoami = await start('whoami')
@@ -85,6 +101,8 @@ describe('auth hooks', () => {
       expect((await post(`${origin}/femto/whoami`, [])).status).toBe(403)
       const signedIn = await post(`${origin}/femto/whoami`, [], { 'content-type': 'application/json', 'cookie': 'session=valid-session', 'authorization': 'Bearer browser-own' })
       expect(signedIn.status, signedIn.text).toBe(200)
+      // A browser cannot pass for a service: the gateway drops the mark of a call from inside.
+      expect((await post(`${origin}/femto/whoami`, [], { 'content-type': 'application/json', 'x-femto-internal': '1' })).status).toBe(403)
     }
     finally {
       delete process.env.FEMTO_TOKEN

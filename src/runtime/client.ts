@@ -18,6 +18,9 @@ export function configureFemto(options: { baseUrl?: string }): void {
     config.baseUrl = options.baseUrl.replace(/\/$/, '')
 }
 
+/** Services on another origin (`baseUrl`) get the page's cookies too, for their `auth` hooks. */
+const credentials = (): RequestCredentials => (config.baseUrl ? 'include' : 'same-origin')
+
 /** Headers of every stub call: the rich encoding both ways, and the contract it was built against. */
 export function stubHeaders(meta: StubMeta, options: CallOptions | undefined, contentType: string): Record<string, string> {
   const headers: Record<string, string> = {
@@ -96,7 +99,7 @@ async function unaryCall(url: string, meta: StubMeta, args: unknown[], options: 
     let response: Response
     let text: string
     try {
-      response = await fetch(url, { method: 'POST', headers, body, signal: attempt.signal })
+      response = await fetch(url, { method: 'POST', headers, body, signal: attempt.signal, credentials: credentials() })
       text = await response.text()
     }
     catch (error) {
@@ -151,7 +154,7 @@ export function streamCall(url: string, meta: StubMeta, args: unknown[], options
         let response: Response
         try {
           const { body, type } = encodeArgs(args)
-          response = await fetch(url, { method: 'POST', headers: stubHeaders(meta, options, type), body, signal: attempt.signal })
+          response = await fetch(url, { method: 'POST', headers: stubHeaders(meta, options, type), body, signal: attempt.signal, credentials: credentials() })
         }
         catch (error) {
           throw transportError(meta, error, options, signal, attempt.deadline)

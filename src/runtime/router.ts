@@ -3,7 +3,7 @@ import type { ServedFunction } from './server/types'
 import { fileURLToPath } from 'node:url'
 import express from 'express'
 import { docsPage, documentAt, sendDocsAsset } from './docs'
-import { createGuard, isPreflight, preflight } from './server/guard'
+import { carriesToken, createGuard, isPreflight, preflight } from './server/guard'
 import { errorOutcome, handleCall, requestIdOf, send, sendError } from './server/handle'
 import { METRICS_CONTENT_TYPE } from './server/metrics'
 import { metrics, startObserving } from './server/observe'
@@ -44,7 +44,11 @@ export function createRouter(options: RouterOptions): Router {
   router.all(`${options.basePath}/{*rest}`, (req: Request, res: Response) => {
     sendError(req, res, errorOutcome('NOT_FOUND', `no femto function at ${req.method} ${req.path}`))
   })
-  router.get('/metrics', (_req: Request, res: Response) => {
+  router.get('/metrics', (req: Request, res: Response) => {
+    // Mounted on the app's public origin: only with the services' token, when there is one.
+    const token = process.env.FEMTO_TOKEN
+    if (token && !carriesToken(req.headers.authorization, token))
+      return sendError(req, res, errorOutcome('UNAUTHORIZED', 'GET /metrics requires Authorization: Bearer <FEMTO_TOKEN>'))
     res.type(METRICS_CONTENT_TYPE).send(metrics.render())
   })
   router.get(['/healthz', '/readyz'], (req: Request, res: Response) => {

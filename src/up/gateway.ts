@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { pipeline } from 'node:stream'
 import { DOCS_ASSETS, docsPage, sendDocsAsset } from '../runtime/docs'
 import { NOT_REACHED_HEADER } from '../runtime/protocol'
-import { EDGE_HEADER, FORWARDED_AUTHORIZATION } from '../runtime/server/guard'
+import { carriesToken, FORWARDED_AUTHORIZATION, INTERNAL_HEADER } from '../runtime/server/guard'
 import { createStaticHandler } from './static'
 
 export interface GatewayOptions {
@@ -17,6 +17,8 @@ export interface GatewayOptions {
   basePath: string
   /** Function route → origin of the service that hosts it. */
   routes: Map<string, string>
+  /** The services' FEMTO_TOKEN, added to the calls it forwards. Default: `FEMTO_TOKEN` of this process. */
+  token?: string
   /** The build's servers folder: `openapi.json` and `docs/` are served from it at `/openapi.json` and `/docs`. */
   docsDir?: string
 }
@@ -28,6 +30,7 @@ const isDocsAsset = (path: string): boolean => path.startsWith('/docs/') && Obje
 /** One origin for the browser: the client build, and `{basePath}/{name}` proxied to each service. */
 export function createGateway(options: GatewayOptions): Server {
   const serveStatic = createStaticHandler(options.staticDir, options.hidden)
+  const token = options.token ?? (process.env.FEMTO_TOKEN || undefined)
   // Only a build that wrote the docs page has one (`docs: false` writes none): the app's own /docs then.
   const docsDir = options.docsDir && existsSync(join(options.docsDir, 'docs')) ? options.docsDir : undefined
   const prefix = `${options.basePath}/`
@@ -39,7 +42,7 @@ export function createGateway(options: GatewayOptions): Server {
       const origin = options.routes.get(path)
       if (!origin)
         return json(res, 404, { error: { code: 'NOT_FOUND', message: `no femto function at ${path}` } })
-      return proxy(req, res, origin)
+      return proxy(req, res, origin, token)
     }
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return json(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'the gateway serves static files with GET' } })
@@ -50,14 +53,19 @@ export function createGateway(options: GatewayOptions): Server {
 }
 
 /**
- * What a service is told about a call from outside: the host the browser addressed (for its
- * origin check), that it came through the edge (so `auth` hooks apply), and, with FEMTO_TOKEN,
- * the token, the browser's own `Authorization` moved aside for the hook.
+ * What a service is told about a call: the host the browser addressed (for its origin check),
+ * and, with FEMTO_TOKEN, the token, the browser's own `Authorization` moved aside for its `auth`
+ * hook. A call from outside never passes as one from inside (`x-femto-internal`); a service
+ * calling another through the gateway (FEMTO_GATEWAY) holds the token and goes through as it is.
  */
-function forwardedHeaders(req: IncomingMessage, target: URL): IncomingHttpHeaders {
-  const headers: IncomingHttpHeaders = { ...req.headers, 'host': target.host, 'x-forwarded-host': req.headers.host, [EDGE_HEADER]: '1' }
+function forwardedHeaders(req: IncomingMessage, target: URL, token: string | undefined): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = { ...req.headers, host: target.host }
+  if (req.headers.host !== undefined)
+    headers['x-forwarded-host'] = req.headers.host
+  if (token && carriesToken(req.headers.authorization, token))
+    return headers
+  delete headers[INTERNAL_HEADER]
   delete headers[FORWARDED_AUTHORIZATION]
-  const token = process.env.FEMTO_TOKEN
   if (token) {
     if (req.headers.authorization !== undefined)
       headers[FORWARDED_AUTHORIZATION] = req.headers.authorization
@@ -66,16 +74,24 @@ function forwardedHeaders(req: IncomingMessage, target: URL): IncomingHttpHeader
   return headers
 }
 
-function proxy(req: IncomingMessage, res: ServerResponse, origin: string): void {
+function proxy(req: IncomingMessage, res: ServerResponse, origin: string, token: string | undefined): void {
   const target = new URL(req.url ?? '/', origin)
-  const upstream = http.request(target, { method: req.method, headers: forwardedHeaders(req, target), agent }, (answer) => {
+  let upstream: http.ClientRequest
+  try {
+    upstream = http.request(target, { method: req.method, headers: forwardedHeaders(req, target, token), agent }, answered)
+  }
+  catch (error) {
+    // Headers Node refuses to send on (it accepted them from the client): answer, never crash.
+    return json(res, 400, { error: { code: 'INVALID_ARGUMENT', message: `the request cannot be forwarded: ${(error as Error).message}` } })
+  }
+  function answered(answer: IncomingMessage): void {
     res.writeHead(answer.statusCode ?? 502, answer.headers)
     // Streams (no content-length) go through as they come, not when Node's buffers fill.
     if (answer.headers['content-length'] === undefined)
       res.flushHeaders()
     // If the service dies mid-answer, the caller's response ends too instead of hanging.
     pipeline(answer, res, () => {})
-  })
+  }
   upstream.on('error', (error) => {
     // A refused connection never reached the function: the stub may retry even a call that must not run twice.
     if (!res.headersSent && (error as NodeJS.ErrnoException).code === 'ECONNREFUSED')

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process'
 import type { Manifest } from '../core/manifest'
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
@@ -42,7 +43,10 @@ export async function up(options: UpOptions): Promise<Running> {
   const ports = new Map<string, number>()
   for (const service of manifest.services)
     ports.set(service.name, options.freePorts ? await freePort() : service.port)
-  const env: Record<string, string> = {}
+  // The services of one `femto up` trust each other and the gateway, not whoever else can reach
+  // their ports: a token of their own, unless one is given.
+  const token = process.env.FEMTO_TOKEN || randomBytes(24).toString('hex')
+  const env: Record<string, string> = { FEMTO_TOKEN: token }
   for (const service of manifest.services)
     env[service.env] = `http://127.0.0.1:${ports.get(service.name)}`
 
@@ -64,7 +68,7 @@ export async function up(options: UpOptions): Promise<Running> {
   })
 
   const routes = new Map(manifest.functions.map(f => [f.route, `http://127.0.0.1:${ports.get(f.service)}`]))
-  const gateway = createGateway({ staticDir: outDir, hidden: [serversDir, 'deploy'], basePath: manifest.basePath, routes, docsDir: join(outDir, serversDir) })
+  const gateway = createGateway({ staticDir: outDir, hidden: [serversDir, 'deploy'], basePath: manifest.basePath, routes, docsDir: join(outDir, serversDir), token })
   const close = async (): Promise<void> => {
     closing = true
     gateway.closeAllConnections()

@@ -17,6 +17,17 @@ describe('environment variables a bundle reads', () => {
   })
 })
 
-it('skips the runtime\'s own computed read of FEMTO_URL_<NAME>', () => {
-  expect(envVarsRead('const origin = (meta.env && globalThis.process.env[meta.env]) || process.env.FEMTO_GATEWAY')).toEqual({ names: [], dynamic: false })
+it('skips the runtime\'s own reads, taken in one recognised line', () => {
+  expect(envVarsRead('const femtoRuntimeEnv = globalThis.process.env;\nconst origin = (meta.env && femtoRuntimeEnv[meta.env]) || femtoRuntimeEnv.FEMTO_GATEWAY')).toEqual({ names: [], dynamic: false })
+})
+
+it.each([
+  ['globalThis.process.env.API_KEY', ['API_KEY'], false],
+  ['process?.env?.MAYBE', ['MAYBE'], false],
+  ['process.env[`LITERAL`]', ['LITERAL'], false],
+  // eslint-disable-next-line no-template-curly-in-string -- the code scanned, not a template
+  ['process.env[`KEY_${region}`]', [], true],
+  ['const { A, ...others } = process.env', ['A'], true],
+])('also %s', (code, names, dynamic) => {
+  expect(envVarsRead(code)).toEqual({ names, dynamic })
 })

@@ -35,13 +35,22 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit: numbe
       (rest ??= [first]).push(chunk)
   })
   req.on('end', () => {
-    if (!failed)
-      done(undefined, rest ? Buffer.concat(rest).toString() : first ? first.toString() : '')
-  })
-  req.on('error', () => {
-    // The client went away mid-body: there is no one left to answer.
+    if (failed)
+      return
     failed = true
+    done(undefined, rest ? Buffer.concat(rest).toString() : first ? first.toString() : '')
   })
+  // The client went away mid-body (or past the server's requestTimeout): no one is left to
+  // answer, but the call still ends, so that its metrics and log line do.
+  const gone = (): void => {
+    if (failed)
+      return
+    failed = true
+    first = rest = undefined
+    done(new WireError('ABORTED', 'the caller went away before sending its whole body'), '')
+  }
+  req.on('error', gone)
+  req.on('close', gone)
 }
 
 function tooLarge(limit: number): WireError {

@@ -9,6 +9,8 @@ import { getRequestContext } from '../context'
 import { takeCallOptions } from '../options'
 import { NOT_REACHED_HEADER } from '../protocol'
 import { callWithPolicy, deadlineError } from '../resilience'
+import { femtoRuntimeEnv } from './env'
+import { FORWARDED_AUTHORIZATION, INTERNAL_HEADER } from './guard'
 import { metrics } from './metrics'
 import { outgoingTraceHeaders } from './trace'
 
@@ -24,8 +26,7 @@ const targets = new Map<string, URL>()
 export function targetOf(meta: StubMeta): URL {
   let url = targets.get(meta.name)
   if (!url) {
-    // Through globalThis: the build's secrets scan (core/env-scan.ts) skips the runtime's own reads.
-    const origin = (meta.env && globalThis.process.env[meta.env]) || process.env.FEMTO_GATEWAY || `http://127.0.0.1:${meta.port}`
+    const origin = (meta.env && femtoRuntimeEnv[meta.env]) || femtoRuntimeEnv.FEMTO_GATEWAY || `http://127.0.0.1:${meta.port}`
     url = new URL(origin.replace(/\/$/, '') + meta.route)
     targets.set(meta.name, url)
   }
@@ -53,22 +54,31 @@ export function callService(meta: StubMeta, args: unknown[]): Promise<unknown> |
 }
 
 /**
- * What a call from inside a service carries besides the arguments: the shared token
- * (FEMTO_TOKEN, read per call so that it can rotate), and the current call's request id and
- * trace, so that logs and spans of both services join up. The caller's own headers win.
+ * What a call from inside a service carries besides the arguments: the current call's request id
+ * and trace (so that logs and spans of both services join up), and, with FEMTO_TOKEN (read per
+ * call, so that it can rotate), the token and the mark of a call from inside. The caller's own
+ * headers are kept, except that the token wins over its `Authorization`, which travels aside.
  */
 function withServiceHeaders(options: CallOptions | undefined): CallOptions {
   const headers: Record<string, string> = {}
-  const token = process.env.FEMTO_TOKEN
-  if (token)
-    headers.authorization = `Bearer ${token}`
   const current = getRequestContext()
   if (current) {
     headers['x-request-id'] = current.requestId
     if (current.trace)
       Object.assign(headers, outgoingTraceHeaders(current.trace))
   }
-  return { ...options, headers: { ...headers, ...options?.headers } }
+  if (options?.headers) {
+    for (const [name, value] of Object.entries(options.headers))
+      headers[name.toLowerCase()] = value
+  }
+  const token = process.env.FEMTO_TOKEN
+  if (token) {
+    if (headers.authorization !== undefined)
+      headers[FORWARDED_AUTHORIZATION] = headers.authorization
+    headers.authorization = `Bearer ${token}`
+    headers[INTERNAL_HEADER] = '1'
+  }
+  return { ...options, headers }
 }
 
 async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: CallOptions | undefined, onAttempt: () => void): Promise<unknown> {

@@ -16,8 +16,12 @@ export interface AuthRequest {
 /** Decides whether a call from outside (a browser, through the gateway or the router) may run. */
 export type AuthHook = (request: AuthRequest) => boolean | Promise<boolean>
 
-/** Set by the `femto up` gateway on the calls it forwards: they come from outside, so `auth` hooks apply. */
-export const EDGE_HEADER = 'x-femto-edge'
+/**
+ * Sent by stubs on service-to-service calls. With a valid FEMTO_TOKEN it marks a call from inside,
+ * which skips `auth` hooks; a gateway in front of the services must remove it from what it
+ * forwards (the `femto up` gateway does), so that by default every call is one from outside.
+ */
+export const INTERNAL_HEADER = 'x-femto-internal'
 
 /** The security boundary of one service (or router), read once at start-up. */
 export interface Guard {
@@ -29,19 +33,30 @@ export interface Guard {
   edge: boolean
 }
 
-export function createGuard(allowedOrigins: string[] = [], edge = false, env: NodeJS.ProcessEnv = globalThis.process.env): Guard {
-  const fromEnv = (env.FEMTO_ALLOWED_ORIGINS ?? '').split(',').map(o => o.trim()).filter(Boolean)
+export function createGuard(allowedOrigins: string[] = [], edge = false): Guard {
+  const fromEnv = (process.env.FEMTO_ALLOWED_ORIGINS ?? '').split(',').map(o => o.trim()).filter(Boolean)
   return {
-    origins: new Set([...allowedOrigins, ...fromEnv].map(o => o.replace(/\/$/, ''))),
-    token: edge ? undefined : env.FEMTO_TOKEN || undefined,
+    origins: new Set([...allowedOrigins, ...fromEnv].map(originOf).filter(o => o !== undefined)),
+    token: edge ? undefined : process.env.FEMTO_TOKEN || undefined,
     edge,
+  }
+}
+
+/** `https://App.example.com:443/` → `https://app.example.com`, as browsers send it. */
+function originOf(text: string): string | undefined {
+  try {
+    const { origin } = new URL(text)
+    return origin === 'null' ? undefined : origin
+  }
+  catch {
+    return undefined
   }
 }
 
 /** The host a browser addressed: the gateway forwards it as x-forwarded-host. */
 function addressedHost(req: IncomingMessage): string | undefined {
   const forwarded = req.headers['x-forwarded-host']
-  return (typeof forwarded === 'string' ? forwarded.split(',')[0]!.trim() : undefined) ?? req.headers.host
+  return ((typeof forwarded === 'string' ? forwarded.split(',')[0]!.trim() : undefined) ?? req.headers.host)?.toLowerCase()
 }
 
 function originHost(origin: string): string | undefined {
@@ -66,11 +81,17 @@ export function checkOrigin(guard: Guard, req: IncomingMessage, res: ServerRespo
       return errorOutcome('FORBIDDEN', `a browser call from another site without an Origin header is refused`)
     return undefined
   }
-  if (site !== 'cross-site' && site !== 'same-site' && originHost(origin) === addressedHost(req))
+  // The browser says so itself (pages cannot forge Sec-Fetch-Site): right even behind a proxy that rewrites Host.
+  if (site === 'same-origin')
+    return undefined
+  const host = originHost(origin)
+  if (site !== 'cross-site' && site !== 'same-site' && host !== undefined && host === addressedHost(req))
     return undefined
   if (!guard.origins.has(origin))
     return errorOutcome('FORBIDDEN', `calls from ${origin} are refused: it is not this service's origin; add it to allowedOrigins (or FEMTO_ALLOWED_ORIGINS) to allow it`)
   res.setHeader('access-control-allow-origin', origin)
+  // Credentials too: an allowed page's session cookie is what an `auth` hook checks.
+  res.setHeader('access-control-allow-credentials', 'true')
   res.setHeader('vary', 'origin')
   res.setHeader('access-control-expose-headers', 'x-request-id, server-timing')
   return undefined
@@ -90,6 +111,7 @@ export function preflight(guard: Guard, req: IncomingMessage, res: ServerRespons
     'access-control-allow-methods': 'POST',
     'access-control-allow-headers': req.headers['access-control-request-headers'] ?? 'content-type',
     'access-control-max-age': '600',
+    'access-control-allow-credentials': 'true',
     'vary': 'origin',
   })
   res.end()
@@ -107,11 +129,13 @@ function sameSecret(given: string, expected: string): boolean {
   return difference === 0
 }
 
+/** `Authorization: Bearer <token>`, compared in constant time. */
+export function carriesToken(given: string | undefined, token: string): boolean {
+  return typeof given === 'string' && given.startsWith('Bearer ') && sameSecret(given.slice(7), token)
+}
+
 export function checkToken(guard: Guard, req: IncomingMessage): Outcome | undefined {
-  if (guard.token === undefined)
-    return undefined
-  const given = req.headers.authorization
-  if (typeof given === 'string' && given.startsWith('Bearer ') && sameSecret(given.slice(7), guard.token))
+  if (guard.token === undefined || carriesToken(req.headers.authorization, guard.token))
     return undefined
   return errorOutcome('UNAUTHORIZED', 'this service requires Authorization: Bearer <FEMTO_TOKEN>')
 }
@@ -120,24 +144,26 @@ export function checkToken(guard: Guard, req: IncomingMessage): Outcome | undefi
 export const FORWARDED_AUTHORIZATION = 'x-femto-authorization'
 
 /**
- * Whether the call's `auth` hook applies: it came from outside, not from another service holding
- * the token. A call the gateway forwarded gets the browser's own `Authorization` back for the hook.
+ * After the token check: whether the call comes from outside (its `auth` hook applies), and the
+ * headers the function and its hook see. The token itself never reaches user code: the caller's
+ * own `Authorization` (moved aside by the gateway or a stub) takes its place, or none.
  */
-export function fromOutside(guard: Guard, req: IncomingMessage): boolean {
-  if (guard.edge || guard.token === undefined)
-    return true
-  if (req.headers[EDGE_HEADER] === undefined)
-    return false
-  const own = req.headers[FORWARDED_AUTHORIZATION]
-  if (typeof own === 'string')
-    req.headers.authorization = own
-  else
-    delete req.headers.authorization
-  return true
+export function settleHeaders(guard: Guard, req: IncomingMessage): boolean {
+  const headers = req.headers
+  const internal = guard.token !== undefined && headers[INTERNAL_HEADER] !== undefined
+  const own = headers[FORWARDED_AUTHORIZATION]
+  if (typeof own === 'string') {
+    headers.authorization = own
+    delete headers[FORWARDED_AUTHORIZATION]
+  }
+  else if (guard.token !== undefined && headers.authorization !== undefined) {
+    delete headers.authorization
+  }
+  return !internal
 }
 
 export function parseCookies(header: string | undefined): Record<string, string> {
-  const cookies: Record<string, string> = {}
+  const cookies: Record<string, string> = Object.create(null)
   if (!header)
     return cookies
   for (const pair of header.split(';')) {

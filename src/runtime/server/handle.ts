@@ -6,7 +6,7 @@ import { decodeRich, encodeRich, isPlainPrimitive, isRich, NDJSON_TYPE, RICH_STR
 import { JSON_TYPE } from '../protocol'
 import { argsFromBody, MAX_ARGUMENTS } from './args'
 import { readBody } from './body'
-import { authorize, checkOrigin, checkToken, fromOutside } from './guard'
+import { authorize, checkOrigin, checkToken, settleHeaders } from './guard'
 import { observe, setTrace, traceOf } from './observe'
 import { errorOutcome, thrownOutcome, WireError } from './outcome'
 import { incomingTrace } from './trace'
@@ -85,17 +85,31 @@ export function handleCall(fn: ServedFunction, req: IncomingMessage, res: Server
     req.resume()
     return answer(fn, res, errorOutcome('STALE_CLIENT', `this caller was built against another version of ${fn.name} (contract ${contract}, the service has ${fn.contract}); reload the page or redeploy the caller`), requestId, start, rich)
   }
-  if (fn.auth && fromOutside(guard, req)) {
+  const outside = settleHeaders(guard, req)
+  if (fn.auth && outside) {
+    // The hook runs within the function's timeout: a session store that never answers must not hold the call.
+    const timer = fn.timeoutMs == null
+      ? undefined
+      : setTimeout(() => answer(fn, res, errorOutcome('TIMEOUT', `the auth hook of ${fn.name} ran past its timeout of ${fn.timeoutMs} ms`), requestId, start, rich), fn.timeoutMs)
     authorize(fn.auth, fn.name, req).then(
       (denied) => {
+        clearTimeout(timer)
+        if (res.headersSent)
+          return req.resume()
         if (!denied)
           return admit(fn, req, res, requestId, start, rich, parsed)
         req.resume()
         answer(fn, res, denied, requestId, start, rich)
       },
       (error) => {
+        clearTimeout(timer)
         req.resume()
-        answer(fn, res, failed(error, requestId, fn), requestId, start, rich)
+        // A hook may say "not signed in" (401) apart from "not allowed" (403) by throwing with that code.
+        const code = (error as { code?: unknown })?.code
+        const outcome = code === 'UNAUTHORIZED' || code === 'FORBIDDEN'
+          ? errorOutcome(code, (error as Error).message || `the auth hook of ${fn.name} refused this call`)
+          : failed(error, requestId, fn)
+        answer(fn, res, outcome, requestId, start, rich)
       },
     )
     return
@@ -285,8 +299,11 @@ async function streamResult(fn: ServedFunction, iterable: AsyncIterable<unknown>
     Promise.resolve(iterator.return?.(undefined)).catch(error => console.error(`[femto] ${fn.name}: stopping the stream failed`, error))
   }
   res.once('close', () => {
-    if (!res.writableFinished)
+    if (!res.writableFinished) {
+      // Observed now: a generator parked at an await may never come back to the loop below.
+      observe(fn.name, fn.metrics, res, 499, 'ABORTED', requestId, start)
       stop()
+    }
   })
   let errorCode: string | undefined
   res.writeHead(200, ['content-type', rich ? RICH_STREAM_TYPE : NDJSON_TYPE, 'cache-control', 'no-cache', 'x-request-id', requestId, 'server-timing', `fn;dur=${(performance.now() - start).toFixed(2)}`] as unknown as string[])

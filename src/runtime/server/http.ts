@@ -74,7 +74,7 @@ export function startService(options: ServiceOptions): Server {
   }
 
   // Slow clients are bounded: headers within 10 s, the whole request within 30 s (slow-loris).
-  const server = createServer({ keepAliveTimeout: 5_000, headersTimeout: 10_000, requestTimeout: 30_000 }, onRequest)
+  const server = createServer({ keepAliveTimeout: 5_000, headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 }, onRequest)
   const port = process.env.PORT ? Number(process.env.PORT) : options.port
   const host = process.env.HOST || '0.0.0.0'
   server.listen(port, host, () => {
@@ -98,8 +98,9 @@ export function startService(options: ServiceOptions): Server {
     const delay = Math.max(0, Number(process.env.FEMTO_DRAIN_DELAY_MS) || 0)
     const limit = options.shutdownTimeoutMs ?? 10_000
     console.log(`[femto] ${options.service} received ${signal}: /readyz answers 503${delay > 0 ? `, new connections refused in ${delay} ms` : ', new connections refused'}; finishing in-flight calls (at most ${limit} ms)`)
+    // Buffered logs and spans go out first, but a slow collector cannot hold the exit past a second.
     const exit = (): void => {
-      void flushObservations().finally(() => process.exit(0))
+      void Promise.race([flushObservations(), new Promise(resolve => setTimeout(resolve, 1_000))]).finally(() => process.exit(0))
     }
     const close = (): void => {
       server.close(exit)

@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs'
+import { femtoRuntimeEnv } from './env'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
 type Level = Exclude<LogLevel, 'silent'>
@@ -41,7 +42,7 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 const BUFFER_LIMIT = 64 * 1024
 
 export function createLogger(options: LoggerOptions): Logger {
-  const env = globalThis.process.env
+  const env = femtoRuntimeEnv
   const warnings: string[] = []
   const level = options.level ?? levelFrom(env.FEMTO_LOG_LEVEL, warnings)
   const sink = options.write ? customSink(options.write) : stdoutSink()

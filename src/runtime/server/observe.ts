@@ -60,17 +60,20 @@ export function observe(name: string, fnMetrics: FunctionMetrics | undefined, re
     return
   if (logger && logger.enabled(status >= 500 ? 'warn' : 'info'))
     logger.request({ service, function: name, requestId, traceId: trace.traceId, spanId: trace.spanId, parentSpanId: trace.parentSpanId, status, durationMs, code })
-  exporter?.export({
-    traceId: trace.traceId,
-    spanId: trace.spanId,
-    parentSpanId: trace.parentSpanId,
-    name: `POST ${name}`,
-    kind: 'server',
-    startMs: performance.timeOrigin + start,
-    durationMs,
-    status,
-    attributes: { 'femto.function': name, 'femto.request_id': requestId, ...(code ? { 'femto.error_code': code } : {}) },
-  })
+  // Only sampled traces are exported (the caller decided, through its traceparent's flags).
+  if (exporter && (trace.flags === '01' || (Number.parseInt(trace.flags, 16) & 1) === 1)) {
+    exporter.export({
+      traceId: trace.traceId,
+      spanId: trace.spanId,
+      parentSpanId: trace.parentSpanId,
+      name: `POST ${name}`,
+      kind: 'server',
+      startMs: performance.timeOrigin + start,
+      durationMs,
+      status,
+      attributes: { 'femto.function': name, 'femto.request_id': requestId, ...(code ? { 'femto.error_code': code } : {}) },
+    })
+  }
 }
 
 export { metrics }

@@ -1,3 +1,5 @@
+import { femtoRuntimeEnv } from './env'
+
 export interface SpanRecord {
   traceId: string
   spanId: string
@@ -33,7 +35,7 @@ const KIND = { server: 2, client: 3 } as const
  * own name. `undefined` when no endpoint is set or `OTEL_SDK_DISABLED=true`, so a service without
  * a collector pays nothing.
  */
-export function createSpanExporter(serviceName: string, env: NodeJS.ProcessEnv = globalThis.process.env): SpanExporter | undefined {
+export function createSpanExporter(serviceName: string, env: NodeJS.ProcessEnv = femtoRuntimeEnv): SpanExporter | undefined {
   const endpoint = endpointOf(env)
   if (!endpoint || env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true')
     return undefined
