@@ -1,11 +1,11 @@
 import type { Agent, IncomingMessage } from 'node:http'
+import type { RequestContext } from '../context'
 import type { FemtoError } from '../errors'
 import type { CallOptions } from '../options'
 import type { StubMeta } from '../protocol'
 import http from 'node:http'
 import { abortedError, callSignal, failedResponse, parseResult, streamCall, stubHeaders, transportError } from '../client'
 import { encodeArgs, isRich } from '../codec'
-import { getRequestContext } from '../context'
 import { takeCallOptions } from '../options'
 import { NOT_REACHED_HEADER } from '../protocol'
 import { callWithPolicy, deadlineError } from '../resilience'
@@ -17,6 +17,7 @@ import { outgoingTraceHeaders } from './trace'
 // Service-to-service calls reuse connections: a keep-alive `node:http` call costs about half a
 // `fetch`. Agents are made on first use, and `node:https` (which loads TLS, ~10 ms) only when
 // a callee is on https, so a service that calls nobody starts as fast as one without stubs.
+const CONTEXT = Symbol.for('unplugin-femto.context')
 let httpAgent: Agent | undefined
 let https: Promise<typeof import('node:https')> | undefined
 let httpsAgent: Agent | undefined
@@ -61,7 +62,8 @@ export function callService(meta: StubMeta, args: unknown[]): Promise<unknown> |
  */
 function withServiceHeaders(options: CallOptions | undefined): CallOptions {
   const headers: Record<string, string> = {}
-  const current = getRequestContext()
+  // The request context exists in services that call others (the build adds it to those only).
+  const current = ((globalThis as any)[CONTEXT] as { getStore: () => RequestContext | undefined } | undefined)?.getStore()
   if (current) {
     headers['x-request-id'] = current.requestId
     if (current.trace)

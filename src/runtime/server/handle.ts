@@ -222,7 +222,7 @@ async function standardArgs(fn: ServedFunction, schema: StandardSchema, args: un
 
 function run(fn: ServedFunction, args: unknown[], req: IncomingMessage, res: ServerResponse, requestId: string, start: number, rich: boolean): void {
   let result: unknown
-  let controller: AbortController | undefined
+  let context: CallContext | undefined
   try {
     // A generator's body runs on each `next()`, so the stream is driven inside the same context.
     const call = (): unknown => {
@@ -234,8 +234,8 @@ function run(fn: ServedFunction, args: unknown[], req: IncomingMessage, res: Ser
     // The request context exists only in services that import `unplugin-femto/context`.
     const store = (globalThis as any)[CONTEXT] as RequestContextStore | undefined
     if (store)
-      controller = new AbortController()
-    result = store ? store.run(contextOf(fn, req, res, requestId, controller!), call) : call()
+      context = contextOf(fn, req, res, requestId)
+    result = store ? store.run(context, call) : call()
   }
   catch (error) {
     return answer(fn, res, failed(error, requestId, fn), requestId, start, rich)
@@ -249,7 +249,7 @@ function run(fn: ServedFunction, args: unknown[], req: IncomingMessage, res: Ser
       ? undefined
       : setTimeout(() => {
           answer(fn, res, errorOutcome('TIMEOUT', `${fn.name} ran past its timeout of ${fn.timeoutMs} ms`), requestId, start, rich)
-          controller?.abort(new Error(`${fn.name} ran past its timeout of ${fn.timeoutMs} ms`))
+          context?.abort(new Error(`${fn.name} ran past its timeout of ${fn.timeoutMs} ms`))
         }, fn.timeoutMs)
     ;(result as PromiseLike<unknown>).then(
       (value) => {
@@ -276,12 +276,45 @@ function answer(fn: ServedFunction, res: ServerResponse, outcome: Outcome, reque
 
 interface RequestContextStore { run: <T>(context: unknown, fn: () => T) => T }
 
-function contextOf(fn: ServedFunction, req: IncomingMessage, res: ServerResponse, requestId: string, controller: AbortController): unknown {
+interface CallContext {
+  function: string
+  requestId: string
+  headers: IncomingMessage['headers']
+  readonly signal: AbortSignal
+  trace: ReturnType<typeof traceOf>
+  abort: (reason: Error) => void
+}
+
+/**
+ * The request context of one call. Its AbortController is made only when the function reads
+ * `signal`: most never do, and one per call is a measurable share of a small call's cost.
+ */
+function contextOf(fn: ServedFunction, req: IncomingMessage, res: ServerResponse, requestId: string): CallContext {
+  let controller: AbortController | undefined
+  let aborted: Error | undefined
+  const abort = (reason: Error): void => {
+    aborted ??= reason
+    controller?.abort(reason)
+  }
   res.once('close', () => {
     if (!res.writableFinished)
-      controller.abort(new Error(`the caller of ${fn.name} went away`))
+      abort(new Error(`the caller of ${fn.name} went away`))
   })
-  return { function: fn.name, requestId, headers: req.headers, signal: controller.signal, trace: traceOf(res) }
+  return {
+    function: fn.name,
+    requestId,
+    headers: req.headers,
+    get signal() {
+      if (!controller) {
+        controller = new AbortController()
+        if (aborted)
+          controller.abort(aborted)
+      }
+      return controller.signal
+    },
+    trace: traceOf(res),
+    abort,
+  }
 }
 
 /**
