@@ -75,9 +75,9 @@ export async function promClientCost({ coldStarts = 5, calls = 2_000_000 } = {})
     // Ours first: prom-client's garbage would otherwise be collected during our loop.
     const measure = join(dir, 'measure.mjs')
     await bundle(MEASURE, measure)
-    const { measureMetrics } = await import(pathToFileURL(measure).href)
+    const { measureMetrics, metricsInputs } = await import(pathToFileURL(measure).href)
     const femto = measureMetrics(calls)
-    const prom = await measurePromClient(calls)
+    const prom = await measurePromClient(calls, metricsInputs())
     const side = name => ({ bundle: bundles[name], coldStartMs: coldStartMs[name] })
     return {
       node: { coldStartMs: coldStartMs.node },
@@ -130,14 +130,13 @@ function median(values) {
  * durations and statuses): with label objects, as request handlers write it; plus the in-flight
  * gauge, as our start + finish do; and with label children looked up once, its fastest use.
  */
-async function measurePromClient(calls) {
+async function measurePromClient(calls, { durations, statuses }) {
   const client = require('prom-client')
   const registers = [new client.Registry()]
   const requests = new client.Counter({ name: 'femto_requests_total', help: 'h', labelNames: ['function', 'status'], registers })
   const duration = new client.Histogram({ name: 'femto_request_duration_seconds', help: 'h', labelNames: ['function'], buckets: BUCKETS, registers })
   const inFlight = new client.Gauge({ name: 'femto_requests_in_flight', help: 'h', labelNames: ['function'], registers })
   const names = Array.from({ length: FUNCTIONS }, (_, i) => `fn${i}`)
-  const { durations, statuses } = inputs()
   const withLabels = (n) => {
     for (let i = 0; i < n; i++) {
       const input = i & (INPUTS - 1)
@@ -185,21 +184,4 @@ async function measurePromClient(calls) {
   for (let i = 0; i < rounds; i++)
     await registers[0].metrics()
   return { ...result, nsPerRender: (performance.now() - started) * 1e6 / rounds }
-}
-
-/** The inputs of measureMetrics(): the same fixed sequence. */
-function inputs() {
-  const durations = new Float64Array(INPUTS)
-  const statuses = new Int32Array(INPUTS)
-  let seed = 1
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) % 2147483648
-    return seed / 2147483648
-  }
-  for (let i = 0; i < INPUTS; i++) {
-    durations[i] = 1e-4 * 2e5 ** random()
-    const r = random()
-    statuses[i] = r < 0.9 ? 200 : r < 0.95 ? 400 : r < 0.98 ? 500 : 499
-  }
-  return { durations, statuses }
 }

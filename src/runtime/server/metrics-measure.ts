@@ -23,7 +23,7 @@ const INPUTS = 4096
 export function measureMetrics(calls = 5_000_000): MetricsMeasure {
   const registry = createMetrics('measure')
   const handles = Array.from({ length: FUNCTIONS }, (_, i) => registry.forFunction(`fn${i}`))
-  const { durations, statuses } = inputs()
+  const { durations, statuses } = metricsInputs()
   drive(handles, durations, statuses, Math.min(calls, 200_000)) // warm-up: let the JIT optimize
   const started = performance.now()
   drive(handles, durations, statuses, calls)
@@ -31,7 +31,8 @@ export function measureMetrics(calls = 5_000_000): MetricsMeasure {
   return { nsPerCall, ...measureRender(registry.render), functions: FUNCTIONS }
 }
 
-function inputs(): { durations: Float64Array, statuses: Int32Array } {
+/** The calls both registries record (bench/lib/prom-client-cost.mjs feeds prom-client the same). */
+export function metricsInputs(): { durations: Float64Array, statuses: Int32Array } {
   const durations = new Float64Array(INPUTS)
   const statuses = new Int32Array(INPUTS)
   let seed = 1
