@@ -1,5 +1,6 @@
 import type { RegisteredFunction, ServiceUnit } from './context'
 import type { ResolvedOptions } from './options'
+import { jsonPolicy } from './policy'
 import { importNameOf } from './transform'
 
 /** What the build derived from types, for the generated entries. */
@@ -31,8 +32,6 @@ export default createRouter({ basePath: ${JSON.stringify(options.basePath)}, all
 `
 }
 
-const finiteOrNull = (value: number): number | null => (Number.isFinite(value) ? value : null)
-
 /**
  * How long SIGTERM waits for in-flight calls: the longest timeout of the service's functions
  * (past it they have been answered 504 anyway), plus a second to write the answers.
@@ -49,15 +48,15 @@ function functionTable(functions: RegisteredFunction[], options: ResolvedOptions
     ...(needsGlobalAuth ? [`import femtoAuth from ${JSON.stringify(facts.authModule)}`] : []),
   ].join('\n')
   const rows = functions.map((fn, i) => {
-    const policy = options.policyOf(fn.name, fn.policy)
+    const policy = jsonPolicy(options.policyOf(fn.name, fn.policy))
     const spec = {
       name: fn.name,
       route: fn.route,
       params: fn.params,
       bodyLimit: policy.bodyLimit,
       // JSON has no Infinity: null means "no limit".
-      timeoutMs: finiteOrNull(policy.timeoutMs),
-      concurrency: finiteOrNull(policy.concurrency),
+      timeoutMs: policy.timeoutMs,
+      concurrency: policy.concurrency,
       contract: fn.contract,
       stream: fn.stream,
     }

@@ -88,9 +88,7 @@ export function handleCall(fn: ServedFunction, req: IncomingMessage, res: Server
   const outside = settleHeaders(guard, req)
   if (fn.auth && outside) {
     // The hook runs within the function's timeout: a session store that never answers must not hold the call.
-    const timer = fn.timeoutMs == null
-      ? undefined
-      : setTimeout(() => answer(fn, res, errorOutcome('TIMEOUT', `the auth hook of ${fn.name} ran past its timeout of ${fn.timeoutMs} ms`), requestId, start, rich), fn.timeoutMs)
+    const timer = timeoutOf(fn, res, `the auth hook of ${fn.name}`, requestId, start, rich)
     authorize(fn.auth, fn.name, req).then(
       (denied) => {
         clearTimeout(timer)
@@ -164,9 +162,7 @@ function invoke(fn: ServedFunction, body: unknown, req: IncomingMessage, res: Se
   }
   if (fn.standard) {
     // The function's timeout covers its validator too: one that never settles must not hold the call.
-    const timer = fn.timeoutMs == null
-      ? undefined
-      : setTimeout(() => answer(fn, res, errorOutcome('TIMEOUT', `the argument validator of ${fn.name} ran past its timeout of ${fn.timeoutMs} ms`), requestId, start, rich), fn.timeoutMs)
+    const timer = timeoutOf(fn, res, `the argument validator of ${fn.name}`, requestId, start, rich)
     standardArgs(fn, fn.standard, args).then(
       (checked) => {
         clearTimeout(timer)
@@ -245,12 +241,7 @@ function run(fn: ServedFunction, args: unknown[], req: IncomingMessage, res: Ser
   if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
     // Past its timeout the caller gets 504 and the function's request signal aborts; whatever
     // it answers later is dropped (`send` answers once).
-    const timer = fn.timeoutMs == null
-      ? undefined
-      : setTimeout(() => {
-          answer(fn, res, errorOutcome('TIMEOUT', `${fn.name} ran past its timeout of ${fn.timeoutMs} ms`), requestId, start, rich)
-          context?.abort(new Error(`${fn.name} ran past its timeout of ${fn.timeoutMs} ms`))
-        }, fn.timeoutMs)
+    const timer = timeoutOf(fn, res, fn.name, requestId, start, rich, context)
     ;(result as PromiseLike<unknown>).then(
       (value) => {
         clearTimeout(timer)
@@ -265,6 +256,20 @@ function run(fn: ServedFunction, args: unknown[], req: IncomingMessage, res: Ser
   else {
     answer(fn, res, { status: 200, value: result }, requestId, start, rich)
   }
+}
+
+/**
+ * The function's `timeoutMs` over one stage of a call (its auth hook, its validator, the function
+ * itself): past it the caller gets 504 TIMEOUT, and the call's signal aborts.
+ */
+function timeoutOf(fn: ServedFunction, res: ServerResponse, what: string, requestId: string, start: number, rich: boolean, context?: CallContext): ReturnType<typeof setTimeout> | undefined {
+  if (fn.timeoutMs == null)
+    return undefined
+  return setTimeout(() => {
+    const message = `${what} ran past its timeout of ${fn.timeoutMs} ms`
+    answer(fn, res, errorOutcome('TIMEOUT', message), requestId, start, rich)
+    context?.abort(new Error(message))
+  }, fn.timeoutMs)
 }
 
 /** Every answer to a call goes through here: observed once (metrics, log line, span), then sent. */
