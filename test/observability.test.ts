@@ -1,6 +1,8 @@
 import type { Server } from 'node:http'
 import type { RunningProcess } from './helpers'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { getMetricsFromIterator } from 'prom2javascript'
@@ -101,6 +103,29 @@ describe('metrics', () => {
   })
 })
 
+describe('what a call costs', () => {
+  it('runs calls in a request context only in a service that calls others', () => {
+    const bundle = (name: string): string => readFileSync(join(dist, 'servers', `${name}.js`), 'utf8')
+    expect(bundle('relayGreet')).toContain('new AsyncLocalStorage')
+    expect(bundle('greet')).not.toContain('new AsyncLocalStorage')
+  })
+
+  it('counts a caller that leaves mid-body as 499, and the call is no longer in flight', async () => {
+    const { port } = new URL(greet.url)
+    await new Promise<void>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write('POST /femto/greet HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n["a'))
+      setTimeout(() => {
+        socket.destroy()
+        resolve()
+      }, 100)
+    })
+    await sleep(100)
+    const families = await metricsOf(greet)
+    expect(sample(families.get('femto_requests_total'), { function: 'greet', status: '499' })).toBe(1)
+    expect(sample(families.get('femto_requests_in_flight'), { function: 'greet' })).toBe(0)
+  })
+})
+
 describe('logs and traces', () => {
   it('writes one JSON line per request with its fields', async () => {
     await sleep(50)
@@ -133,5 +158,17 @@ describe('logs and traces', () => {
     const inner = server.find(s => s.service === 'greet')
     expect(inner).toMatchObject({ kind: 2, name: 'POST greet' })
     expect(inner.parentSpanId).toBe(server.find(s => s.service === 'relayGreet').spanId)
+  })
+
+  it('exports no span of a trace its caller did not sample', async () => {
+    const unsampled = '0af7651916cd43dd8448eb211c80319c'
+    await post(`${greet.url}/femto/greet`, ['quiet'], { 'content-type': 'application/json', 'traceparent': `00-${unsampled}-${CALLER_SPAN}-00` })
+    await post(`${greet.url}/femto/greet`, ['loud'], { 'content-type': 'application/json', 'traceparent': `00-${TRACE_ID.replace(/^4/, '5')}-${CALLER_SPAN}-01` })
+    for (let i = 0; i < 50 && !spans.some(s => s.traceId === TRACE_ID.replace(/^4/, '5')); i++)
+      await sleep(100)
+    expect(spans.some(s => s.traceId === TRACE_ID.replace(/^4/, '5'))).toBe(true)
+    expect(spans.some(s => s.traceId === unsampled)).toBe(false)
+    // Its log line still carries the trace.
+    expect(requestLines(greet).some(l => l.traceId === unsampled)).toBe(true)
   })
 })

@@ -2,7 +2,10 @@ import type { Server } from 'node:http'
 import type { Browser } from 'playwright-core'
 import type { RunningProcess } from './helpers'
 import { createServer } from 'node:http'
+import { connect } from 'node:net'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import express from 'express'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createGateway } from '../src/up/gateway'
@@ -84,6 +87,16 @@ describe('auth hooks', () => {
     expect(allowed.status).toBe(200)
   })
 
+  it('a hook may answer 401 by throwing UNAUTHORIZED, and runs within the function\'s timeout', async () => {
+    const profile = await start('profile')
+    const anonymous = await post(`${profile.url}/femto/profile`, [])
+    expect([anonymous.status, anonymous.body.error]).toEqual([401, { code: 'UNAUTHORIZED', message: 'sign in first' }])
+    expect((await post(`${profile.url}/femto/profile`, [], { 'content-type': 'application/json', 'cookie': 'session=stolen' })).status).toBe(403)
+    const gated = await start('gated')
+    const stuck = await post(`${gated.url}/femto/gated`, [])
+    expect([stuck.status, stuck.body.error]).toEqual([504, { code: 'TIMEOUT', message: 'the auth hook of gated ran past its timeout of 200 ms' }])
+  })
+
   it('the global hook (auth option) covers functions without their own; a refused call never runs', async () => {
     const pings = await start('pings')
     const count = async (): Promise<number> => (await post(`${pings.url}/femto/pingCount`, [])).body
@@ -107,6 +120,44 @@ describe('auth hooks', () => {
     finally {
       delete process.env.FEMTO_TOKEN
     }
+  })
+})
+
+describe('the edges', () => {
+  it('the gateway answers a request it cannot forward (HTTP/1.0 without Host) instead of crashing', async () => {
+    const pings = await start('pings')
+    const gateway = createGateway({ staticDir: dist, hidden: ['servers'], basePath: '/femto', routes: new Map([['/femto/ping', pings.url]]) })
+    const origin = await listen(gateway)
+    const { port } = new URL(origin)
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write('POST /femto/ping HTTP/1.0\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n[]'))
+      let text = ''
+      socket.on('data', (c) => {
+        text += c
+      })
+      socket.on('end', () => resolve(text))
+      socket.on('error', reject)
+    })
+    expect(answer).toMatch(/^HTTP\/1\.[01] 200/)
+    expect((await fetch(`${origin}/healthz`)).status).toBe(200)
+  })
+
+  it('router.js answers /metrics only with the token when there is one', async () => {
+    const router = (await import(pathToFileURL(join(dist, 'servers/router.js')).href)).default
+    const app = express()
+    app.use(router)
+    const origin = await listen(createServer(app))
+    process.env.FEMTO_TOKEN = TOKEN
+    try {
+      expect((await fetch(`${origin}/metrics`)).status).toBe(401)
+      const metrics = await fetch(`${origin}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      expect(metrics.status).toBe(200)
+      expect(await metrics.text()).toContain('femto_requests_in_flight')
+    }
+    finally {
+      delete process.env.FEMTO_TOKEN
+    }
+    expect((await fetch(`${origin}/metrics`)).status).toBe(200)
   })
 })
 
