@@ -6,30 +6,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { APP_OPTIONS, CALLS, SERVER_ONLY, SERVICES } from './fixtures/app/expected'
 import { post, readTree, startNode, viteBuild } from './helpers'
 
 const APP = join(import.meta.dirname, 'fixtures/app')
-const SERVICES = ['add', 'checkStock', 'countdown', 'echoSize', 'factorial', 'greet', 'multiply', 'nightlyReport', 'outside', 'placeOrder', 'sendEmail', 'slowEcho', 'tally', 'whisper', 'whoAmI']
-
-/** What each service answers to a plain JSON call: args in, result out. */
-const CALLS: Record<string, [unknown, unknown]> = {
-  add: [[2, 3], 5],
-  multiply: [{ a: 4 }, 8],
-  greet: [['ada'], 'hello ada from a server'],
-  whisper: [['ADA'], `ada:${'femto-secret-7f3a9b'.length}`],
-  echoSize: [['abc'], 3],
-  sendEmail: [{ to: 'x@y.z' }, { sent: true, to: 'x@y.z', subject: 'hi' }],
-  tally: [[0], 0],
-  checkStock: [['s1', 'a', 'b'], { sku: 's1', extra: ['a', 'b'], ok: true }],
-  factorial: [[5], 120],
-  nightlyReport: [undefined, 'report-ok'],
-  outside: [['q'], 'outside:q'],
-  slowEcho: [['hi', 1], 'hi'],
-}
-
-/** Strings that exist only inside femto functions or their server-only imports. */
-const SERVER_ONLY = ['SMTP_PASSWORD', 'body-marker-', 'db-module-marker-91c2', 'femto-secret-7f3a9b', 'node:os', 'hostname', 'sumAll', 'OUT_OF_STOCK', 'StockError', 'process.pid']
-
 let dist: string
 let manifest: Manifest
 const running: RunningProcess[] = []
@@ -48,7 +28,7 @@ function isolated(name: string, from = dist): string {
 }
 
 beforeAll(async () => {
-  dist = await viteBuild(APP, 'dist', { functions: { echoSize: { bodyLimit: '2kb' } } })
+  dist = await viteBuild(APP, 'dist', APP_OPTIONS)
   manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
 })
 

@@ -4,7 +4,7 @@ import type { Options, ResolvedOptions } from './options'
 import type { FunctionSchema } from './schema/types'
 import type { TransformResult } from './transform'
 import { readFileSync } from 'node:fs'
-import { relative } from 'node:path'
+import { relative, resolve } from 'node:path'
 import picomatch from 'picomatch'
 import { upperSnake } from './names'
 import { resolveOptions } from './options'
@@ -50,7 +50,7 @@ export type FemtoContext = ReturnType<typeof createContext>
  */
 export function createContext(rawOptions: Options | undefined) {
   const options: ResolvedOptions = resolveOptions(rawOptions)
-  let root = process.cwd()
+  let root = resolve(options.root ?? process.cwd())
   const analyses = new Map<string, { code: string, analysis: ModuleAnalysis }>()
   const registry = new Map<string, RegisteredFunction>()
   const byFoldedName = new Map<string, RegisteredFunction>()
@@ -281,8 +281,10 @@ export function createContext(rawOptions: Options | undefined) {
     get root() {
       return root
     },
+    /** The bundler's root, unless the `root` option chose one. */
     setRoot(dir: string) {
-      root = dir
+      if (options.root === undefined)
+        root = resolve(dir)
     },
     registry,
     analyze,

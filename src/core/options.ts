@@ -7,6 +7,11 @@ export { parseSize } from './policy'
 
 export interface Options {
   /**
+   * The project root: where `include`, `exclude`, `auth` and the paths in `femto.json` start.
+   * @default Vite's `root`; esbuild's `absWorkingDir`; webpack's and rspack's `context`; else `process.cwd()`
+   */
+  root?: string
+  /**
    * Files whose femto functions are services even if no browser code imports them.
    * Functions reached through the module graph are services too.
    * @default ['src/**\/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}']
@@ -83,6 +88,8 @@ export interface Options {
 }
 
 export interface ResolvedOptions {
+  /** As given; the bundler's root when undefined. */
+  root: string | undefined
   include: string[]
   exclude: string[]
   basePath: string
@@ -161,6 +168,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
   for (const [name, policy] of Object.entries(functions))
     checked(() => resolvePolicy(policy, defaults, `functions.${name}`))
   return {
+    root: options.root,
     include: toArray(options.include ?? 'src/**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}'),
     exclude: toArray(options.exclude ?? ['**/node_modules/**', '**/*.d.ts']),
     basePath,

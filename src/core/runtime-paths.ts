@@ -12,6 +12,9 @@ export const RUNTIME_IDS: Record<string, RuntimeEntry> = {
   'unplugin-femto/context': 'context',
 }
 
+/** The files those ids resolve to. */
+export const RUNTIME_FILE = /[\\/](?:src|dist)[\\/]runtime[\\/](?:index|server|router|context)\.[jt]s$/
+
 const here = fileURLToPath(import.meta.url)
 // Run from source (this repository's tests) the runtime is TypeScript; from the package, dist/runtime.
 const fromSource = /\.[cm]?ts$/.test(here)

@@ -1,9 +1,10 @@
 import type { UnpluginFactory } from 'unplugin'
 import type { Options } from './options'
-import { resolve } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import { createContext } from './context'
 import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from './precheck'
-import { resolveRuntimeId } from './runtime-paths'
+import { resolveRuntimeId, RUNTIME_FILE } from './runtime-paths'
 
 /**
  * Hook wiring only: the logic lives in the context (which functions exist and how each side
@@ -11,43 +12,85 @@ import { resolveRuntimeId } from './runtime-paths'
  */
 export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions, meta) => {
   const ctx = createContext(rawOptions)
-  let outDir = resolve('dist')
+  // The bundler's output folder; the services go to `<outDir>/<serversDir>`.
+  let outDir: string | undefined
   let alias: Record<string, string> | undefined
   let define: Record<string, string> | undefined
   let command: 'build' | 'serve' = 'build'
   let scanned: Promise<unknown> = Promise.resolve()
+  let failed = false
+  // A build with several outputs (Rollup) writes the services once per output folder.
+  const emitted = new Set<string>()
+  // Vite, Rollup and Rolldown print an error's `frame` themselves; esbuild and webpack print only its message.
+  const printsFrames = meta.framework === 'vite' || meta.framework === 'rollup' || meta.framework === 'rolldown'
 
   // The bundler reports usage errors with its own code frame and position.
   const report = (pluginContext: unknown, error: unknown): never => {
+    failed = true
     const fail = (pluginContext as { error?: (e: object) => never }).error
     // Duck-typed: the class lives in the lazily loaded engine.
-    if (error instanceof Error && error.name === 'FemtoUsageError' && fail)
-      fail.call(pluginContext, { message: (error as any).headline, id: (error as any).id, loc: (error as any).loc, frame: (error as any).frame })
+    if (error instanceof Error && error.name === 'FemtoUsageError' && fail) {
+      const usage = error as Error & { headline: string, id: string, loc: object, frame: string }
+      fail.call(pluginContext, { message: printsFrames ? usage.headline : usage.message, id: usage.id, loc: usage.loc, frame: usage.frame })
+    }
     throw error
+  }
+
+  /**
+   * Every bundler gets the same services: a second build (rolldown, from the same plugin core)
+   * once the bundler has written its own output, since a service must be one standalone file
+   * whatever the app's bundler does with chunks.
+   */
+  async function emitServers(dir: string | undefined): Promise<void> {
+    if (failed || command !== 'build' || (await scanned) || ctx.registry.size === 0)
+      return
+    const target = resolve(ctx.root, dir ?? 'dist')
+    if (emitted.has(target))
+      return
+    emitted.add(target)
+    const { buildServers } = await import('./build-servers')
+    await buildServers(ctx, { outDir: target, alias, define, log: message => console.log(message) })
+  }
+
+  const fromBundler = (root: string | undefined, output: string | undefined): void => {
+    if (root)
+      ctx.setRoot(root)
+    outDir = output
   }
 
   return {
     name: 'unplugin-femto',
     enforce: 'pre',
     buildStart() {
-      if (meta.framework !== 'vite')
-        throw new Error(`[unplugin-femto] ${meta.framework} is not supported yet: use unplugin-femto/vite`)
+      failed = false
+      emitted.clear()
       // The scan (and type derivation) runs beside the bundler's own work; stub transforms and
       // the services' build wait for it.
       scanned = ctx.prepare().then(() => undefined, (error: unknown) => error)
     },
     async buildEnd(error?: Error) {
-      // Awaited here rather than in closeBundle, so that a bad directive found only by the scan
-      // is reported like any other build error, with its frame.
+      // Awaited here rather than after the bundle is written, so that a bad directive found only
+      // by the scan is reported like any other build error, with its frame.
       const scanError = await scanned
       if (scanError && !error)
         report(this, scanError)
+    },
+    // esbuild (its onEnd), webpack and rspack (afterEmit); Vite and Rollup have their own below.
+    async writeBundle() {
+      await emitServers(outDir)
     },
     resolveId: {
       // A native filter: the bundler calls this hook only for the runtime's own ids.
       filter: { id: /^unplugin-femto\/(?:runtime|context)/ },
       handler(id) {
         return resolveRuntimeId(id)
+      },
+    },
+    // esbuild puts what resolveId returned in the plugin's own namespace, which only the plugin can load.
+    load: {
+      filter: { id: RUNTIME_FILE },
+      handler(id) {
+        return meta.framework === 'esbuild' ? readFile(id, 'utf8') : undefined
       },
     },
     transform: {
@@ -68,6 +111,29 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         }
       },
     },
+    rollup: {
+      async writeBundle(output) {
+        await emitServers(output.dir ?? (output.file ? dirname(output.file) : undefined))
+      },
+    },
+    rolldown: {
+      async writeBundle(output) {
+        await emitServers(output.dir ?? (output.file ? dirname(output.file) : undefined))
+      },
+    },
+    esbuild: {
+      config(options) {
+        fromBundler(options.absWorkingDir, options.outdir ?? (options.outfile ? dirname(options.outfile) : undefined))
+        alias = options.alias
+        define = options.define
+      },
+    },
+    webpack(compiler) {
+      fromBundler(compiler.context, compiler.options.output.path)
+    },
+    rspack(compiler) {
+      fromBundler(compiler.context, compiler.options.output.path)
+    },
     vite: {
       configResolved(config) {
         ctx.setRoot(config.root)
@@ -76,19 +142,15 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         alias = Object.fromEntries(config.resolve.alias.filter(a => typeof a.find === 'string').map(a => [a.find as string, a.replacement]))
         define = Object.fromEntries(Object.entries(config.define ?? {}).filter(([, v]) => typeof v === 'string')) as Record<string, string>
       },
+      // Vite's own writeBundle runs per environment; the services follow the client's build.
+      writeBundle() {},
       closeBundle: {
         sequential: true,
         async handler(error?: Error) {
-          if (error)
+          const environment = (this as any).environment as { config: { consumer: string, build: { outDir: string } } } | undefined
+          if (error || (environment && environment.config.consumer !== 'client'))
             return
-          const environment = (this as any).environment as { name: string, config: { consumer: string, build: { outDir: string } } } | undefined
-          if (command !== 'build' || (environment && environment.config.consumer !== 'client'))
-            return
-          if ((await scanned) || ctx.registry.size === 0)
-            return
-          const dir = environment ? resolve(ctx.root, environment.config.build.outDir) : outDir
-          const { buildServers } = await import('./build-servers')
-          await buildServers(ctx, { outDir: dir, alias, define, log: message => console.log(message) })
+          await emitServers(environment ? environment.config.build.outDir : outDir)
         },
       },
     },

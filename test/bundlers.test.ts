@@ -1,0 +1,156 @@
+import type { Manifest } from '../src/core/manifest'
+import type { Options } from '../src/core/options'
+import type { RunningProcess } from './helpers'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import nodeResolve from '@rollup/plugin-node-resolve'
+import { rspack } from '@rspack/core'
+import { build as esbuild } from 'esbuild'
+import { rolldown } from 'rolldown'
+import { rollup } from 'rollup'
+import esbuildTs from 'rollup-plugin-esbuild'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import webpack from 'webpack'
+import femtoEsbuild from '../src/esbuild'
+import femtoRolldown from '../src/rolldown'
+import femtoRollup from '../src/rollup'
+import femtoRspack from '../src/rspack'
+import femtoWebpack from '../src/webpack'
+import { APP_OPTIONS, CALLS, SERVER_ONLY, SERVICES } from './fixtures/app/expected'
+import { post, readTree, startNode, viteBuild } from './helpers'
+
+const APP = join(import.meta.dirname, 'fixtures/app')
+const BAD_APP = join(import.meta.dirname, 'fixtures/bad-app')
+
+interface Build { root: string, outDir: string, options: Options }
+
+/** Each bundler's own JS API, configured as its docs show for a TypeScript browser app. */
+const BUILDS: Record<string, (build: Build) => Promise<void>> = {
+  async rollup({ root, outDir, options }) {
+    const bundle = await rollup({
+      input: join(root, 'src/main.ts'),
+      plugins: [femtoRollup({ ...options, root }), nodeResolve({ browser: true, extensions: ['.ts', '.mjs', '.js'] }), esbuildTs({ target: 'es2022' })],
+      onwarn: () => {},
+    })
+    await bundle.write({ dir: outDir, format: 'es' })
+    await bundle.close()
+  },
+  async rolldown({ root, outDir, options }) {
+    const bundle = await rolldown({ input: join(root, 'src/main.ts'), platform: 'browser', plugins: [femtoRolldown({ ...options, root })], logLevel: 'silent' })
+    await bundle.write({ dir: outDir, format: 'es' })
+    await bundle.close()
+  },
+  async esbuild({ root, outDir, options }) {
+    await esbuild({ entryPoints: [join(root, 'src/main.ts')], bundle: true, format: 'esm', outdir: outDir, absWorkingDir: root, plugins: [femtoEsbuild(options)], logLevel: 'silent' })
+  },
+  async webpack({ root, outDir, options }) {
+    await compile(webpack({
+      context: root,
+      mode: 'production',
+      entry: './src/main.ts',
+      output: { path: outDir },
+      resolve: { extensions: ['.ts', '.js'] },
+      module: { rules: [{ test: /\.ts$/, loader: 'esbuild-loader', options: { target: 'es2022' } }] },
+      plugins: [femtoWebpack(options)],
+    }))
+  },
+  async rspack({ root, outDir, options }) {
+    await compile(rspack({
+      context: root,
+      mode: 'production',
+      entry: './src/main.ts',
+      output: { path: outDir },
+      resolve: { extensions: ['.ts', '.js'] },
+      module: { rules: [{ test: /\.ts$/, loader: 'builtin:swc-loader', options: { jsc: { parser: { syntax: 'typescript' } } }, type: 'javascript/auto' }] },
+      plugins: [femtoRspack(options)],
+    }))
+  },
+}
+
+interface Compiler {
+  run: (done: (error: Error | null, stats?: { hasErrors: () => boolean, toString: (o: object) => string }) => void) => void
+  close: (done: () => void) => void
+}
+
+function compile(compiler: Compiler | null): Promise<void> {
+  return new Promise((resolve, reject) => {
+    compiler!.run((error, stats) => {
+      compiler!.close(() => {
+        if (error || stats?.hasErrors())
+          reject(error ?? new Error(stats!.toString({ all: false, errors: true })))
+        else
+          resolve()
+      })
+    })
+  })
+}
+
+const running: RunningProcess[] = []
+let reference: Manifest
+
+beforeAll(async () => {
+  const dist = await viteBuild(APP, 'dist-vite-reference', APP_OPTIONS)
+  reference = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
+})
+
+afterAll(async () => {
+  await Promise.all(running.map(p => p.stop('SIGKILL')))
+})
+
+describe.each(Object.keys(BUILDS))('%s build of the fixture app', (bundler) => {
+  const dist = join(APP, `dist-${bundler}`)
+  let manifest: Manifest
+
+  beforeAll(async () => {
+    rmSync(dist, { recursive: true, force: true })
+    await BUILDS[bundler]!({ root: APP, outDir: dist, options: { ...APP_OPTIONS, summary: false } })
+    manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
+  })
+
+  it('writes the same services as vite build, byte for byte', () => {
+    const files = readdirSync(join(dist, 'servers')).sort()
+    expect(files).toEqual(readdirSync(join(APP, 'dist-vite-reference/servers')).sort())
+    for (const name of SERVICES)
+      expect(files, name).toContain(`${name}.js`)
+    expect(files).toEqual(expect.arrayContaining(['router.js', 'femto.json', 'openapi.json']))
+    // Same plugin core, same second build: every bundle hashes the same as Vite's.
+    expect(manifest.functions.map(f => f.name)).toEqual(SERVICES)
+    expect(manifest).toEqual(reference)
+  })
+
+  it('serves every function over HTTP from the built files', async () => {
+    const results = await Promise.all(Object.entries(CALLS).map(async ([name, [args, expected]]) => {
+      const service = await startNode(join(dist, 'servers', `${name}.js`))
+      running.push(service)
+      const answer = await post(`${service.url}/femto/${name}`, args)
+      return { name, status: answer.status, body: answer.body, expected }
+    }))
+    for (const { name, status, body, expected } of results)
+      expect({ name, status, body }).toEqual({ name, status: 200, body: expected })
+  })
+
+  it('puts stubs in the client output and no server code', () => {
+    const js = [...readTree(dist, ['servers']).entries()].filter(([file]) => file.endsWith('.js'))
+    expect(js.length).toBeGreaterThan(0)
+    const client = js.map(([, code]) => code).join('\n')
+    for (const marker of SERVER_ONLY)
+      expect(client.includes(marker), marker).toBe(false)
+    expect(client).toContain('/femto/add')
+    expect(client).toContain('/femto/placeOrder')
+    expect(existsSync(join(dist, 'servers/add.js'))).toBe(true)
+  })
+})
+
+describe.each(Object.keys(BUILDS))('%s build of a bad directive use', (bundler) => {
+  it('fails with the file, line, column and code frame, and writes no services', async () => {
+    const outDir = join(BAD_APP, `dist-${bundler}`)
+    rmSync(outDir, { recursive: true, force: true })
+    const thrown: Error = await BUILDS[bundler]!({ root: BAD_APP, outDir, options: { summary: false } }).then(() => undefined as never, e => e)
+    // Each bundler words its report its own way; all of it must be somewhere in what it throws.
+    const text = [thrown.message, (thrown as any).frame, ...((thrown as any).errors ?? []).map((e: any) => `${e.text ?? e.message} ${e.frame ?? ''}`)].join('\n')
+    expect(text).toContain('src/cart.ts:3:5')
+    expect(text).toContain('cannot mark a class method')
+    expect(text).toContain('> 3 |     \'use femto\'')
+    expect(existsSync(join(outDir, 'servers'))).toBe(false)
+  })
+})
