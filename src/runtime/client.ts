@@ -85,8 +85,19 @@ function attemptSignal(signal: AbortSignal | undefined, deadlineMs: number | und
 
 /** The helper every browser stub calls: one POST per call, rich encoding in and out. */
 export function callFemto(meta: StubMeta, args: unknown[]): Promise<unknown> | AsyncIterable<unknown> {
-  const options = takeCallOptions()
-  const url = config.baseUrl + meta.route
+  return callFemtoAt(config.baseUrl, meta, args)
+}
+
+/**
+ * `callFemto` against a given origin instead of the configured one: the testing helper's
+ * clients, each bound to the services it started. `headers` go on every call, under the
+ * caller's own `withOptions` headers.
+ */
+export function callFemtoAt(baseUrl: string, meta: StubMeta, args: unknown[], headers?: Record<string, string>): Promise<unknown> | AsyncIterable<unknown> {
+  let options = takeCallOptions()
+  if (headers)
+    options = { ...options, headers: { ...headers, ...options?.headers } }
+  const url = baseUrl + meta.route
   return meta.stream ? streamCall(url, meta, args, options) : unaryCall(url, meta, args, options)
 }
 

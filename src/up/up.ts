@@ -98,7 +98,8 @@ export async function up(options: UpOptions): Promise<Running> {
   return { url, ports, close }
 }
 
-async function freePort(): Promise<number> {
+/** A port free right now on loopback (also for the testing helper). */
+export async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer()
     server.once('error', fail)
