@@ -10,6 +10,7 @@ export default defineConfig({
     'webpack': 'src/webpack.ts',
     'rspack': 'src/rspack.ts',
     'cli': 'src/cli.ts',
+    'testing': 'src/testing.ts',
     'runtime/index': 'src/runtime/index.ts',
     'runtime/server': 'src/runtime/server.ts',
     'runtime/router': 'src/runtime/router.ts',

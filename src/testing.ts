@@ -1,0 +1,326 @@
+import type { ChildProcess } from 'node:child_process'
+import type { Server } from 'node:http'
+import type { Manifest, ManifestFunction, ManifestService } from './core/manifest'
+import type { Options } from './core/options'
+import type { ResolvedPolicy } from './core/policy'
+import type { StubMeta } from './runtime/protocol'
+import { spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { buildServers } from './core/build-servers'
+import { createContext } from './core/context'
+import { MANIFEST_FILE } from './core/manifest'
+import { stubPolicyOf } from './core/policy'
+import { callFemtoAt } from './runtime/client'
+import { createGateway } from './up/gateway'
+import { prefixLines } from './up/logs'
+import { freePort } from './up/up'
+
+/**
+ * What a femto function looks like from a test: the same parameters, always asynchronous (it is
+ * a call over HTTP), and an `async function*` is an `AsyncIterable` of what it yields.
+ */
+export type FemtoClient<F> = F extends (...args: infer A) => infer R
+  ? R extends AsyncIterable<infer Y>
+    ? (...args: A) => AsyncIterable<Y>
+    : (...args: A) => Promise<Awaited<R>>
+  : never
+
+export interface StartFemtoOptions {
+  /** The project to build (like the plugin would, without any bundler): its root folder. */
+  root?: string
+  /** Or an existing build to run instead: the bundler's output folder, holding `servers/femto.json`. */
+  outDir?: string
+  /**
+   * Start only the services of these functions, and of every function they call (found in their
+   * bundles), instead of the whole build.
+   */
+  functions?: string[]
+  /** Plugin options for the build (`summary` is off unless set). With `outDir`: only `serversDir` is read. */
+  options?: Options
+  /** Aliases and compile-time replacements for the services' code, as the bundler's config would give them. */
+  alias?: Record<string, string>
+  define?: Record<string, string>
+  /**
+   * Environment of every service, over the test process's own. A `FEMTO_URL_<NAME>` here sends
+   * calls to NAME there (a fake of your own); that service is then not started.
+   */
+  env?: Record<string, string>
+  /** `FEMTO_TOKEN` of the services; clients and the gateway send it. Default: none. */
+  token?: string
+  /** Also write the services' log lines there, prefixed with their names (e.g. `process.stdout`). */
+  out?: NodeJS.WritableStream
+  /** How long each service may take to answer `/healthz`. Default 15 s. */
+  startTimeoutMs?: number
+}
+
+export interface RunningFemto extends AsyncDisposable {
+  /** The gateway in front of the started services: `POST {gateway}/femto/{name}`, `/docs`. */
+  gateway: string
+  /** Origin of the service that serves a function (or of a service, by its name): `http://127.0.0.1:PORT`. */
+  url: (name: string) => string
+  /** A typed client of a function: `femto.client<typeof add>('add')`. Calls go over HTTP through the runtime's stub. */
+  client: <F extends (...args: any[]) => any>(name: string) => FemtoClient<F>
+  /** `femto.json` of the build. */
+  manifest: Manifest
+  /** The build's output folder (a temporary one, removed on close, when the helper built it). */
+  outDir: string
+  /** Names of the services started. */
+  services: string[]
+  /** What the services wrote (stdout and stderr), all or one service's. */
+  logs: (service?: string) => string
+  /** Stops every service and the gateway, and removes the temporary build. */
+  close: () => Promise<void>
+}
+
+const LOG_LIMIT = 1 << 20
+/** After SIGTERM a service finishes its calls; one that does not exit by then is killed. */
+const KILL_AFTER_MS = 5_000
+
+// Services a test forgot to close must not outlive the test process.
+const live = new Set<ChildProcess>()
+const tempDirs = new Set<string>()
+let exitHookInstalled = false
+function installExitHook(): void {
+  if (exitHookInstalled)
+    return
+  exitHookInstalled = true
+  process.once('exit', () => {
+    for (const child of live)
+      child.kill('SIGKILL')
+    for (const dir of tempDirs)
+      rmSync(dir, { recursive: true, force: true })
+  })
+}
+
+/**
+ * Builds a project's femto functions (or takes an existing build), starts their services as real
+ * Node processes on free ports with a gateway in front, and gives typed clients that call them
+ * over HTTP exactly as a browser stub does.
+ */
+export async function startFemto(options: StartFemtoOptions): Promise<RunningFemto> {
+  if ((options.root === undefined) === (options.outDir === undefined))
+    throw new Error('startFemto: pass either `root` (a project to build) or `outDir` (an existing build)')
+  installExitHook()
+  const serversDir = options.options?.serversDir ?? 'servers'
+  let outDir: string
+  let temporary: string | undefined
+  if (options.root !== undefined) {
+    temporary = await mkdtemp(join(tmpdir(), 'femto-test-'))
+    tempDirs.add(temporary)
+    outDir = temporary
+    try {
+      const ctx = createContext({ summary: false, ...options.options })
+      ctx.setRoot(resolve(options.root))
+      await ctx.prepare()
+      await buildServers(ctx, { outDir, alias: options.alias, define: options.define })
+    }
+    catch (error) {
+      await removeTemp(temporary)
+      throw error
+    }
+  }
+  else {
+    outDir = resolve(options.outDir!)
+  }
+  const dir = join(outDir, serversDir)
+
+  let manifest: Manifest
+  try {
+    manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'))
+  }
+  catch (error) {
+    await removeTemp(temporary)
+    throw new Error(`startFemto: no ${serversDir}/${MANIFEST_FILE} in ${outDir}. Build the app first, or pass \`root\` to let the helper build it`, { cause: error })
+  }
+
+  let services: ManifestService[]
+  try {
+    services = await servicesToStart(manifest, dir, options)
+  }
+  catch (error) {
+    await removeTemp(temporary)
+    throw error
+  }
+
+  const origins = new Map<string, string>()
+  for (const service of services)
+    origins.set(service.name, `http://127.0.0.1:${await freePort()}`)
+  const token = options.token ?? ''
+  const env: Record<string, string> = { FEMTO_TOKEN: token }
+  for (const service of services)
+    env[service.env] = origins.get(service.name)!
+
+  const outputs = new Map<string, string>()
+  const children = new Map<string, ChildProcess>()
+  const width = Math.max(7, ...services.map(s => s.name.length))
+  services.forEach((service, index) => {
+    const child = spawn(process.execPath, [join(dir, service.file)], {
+      cwd: options.root === undefined ? outDir : resolve(options.root),
+      env: { FEMTO_LOG_FORMAT: 'pretty', ...process.env, ...env, ...options.env, PORT: new URL(origins.get(service.name)!).port, HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    live.add(child)
+    child.once('exit', () => live.delete(child))
+    outputs.set(service.name, '')
+    const keep = (chunk: Buffer): void => {
+      const text = outputs.get(service.name)! + chunk.toString()
+      outputs.set(service.name, text.length > LOG_LIMIT ? text.slice(-LOG_LIMIT) : text)
+    }
+    child.stdout!.on('data', keep)
+    child.stderr!.on('data', keep)
+    if (options.out) {
+      prefixLines(child.stdout!, service.name, index, width, options.out)
+      prefixLines(child.stderr!, service.name, index, width, options.out)
+    }
+    children.set(service.name, child)
+  })
+
+  const routes = new Map(manifest.functions.filter(f => origins.has(f.service)).map(f => [f.route, origins.get(f.service)!]))
+  const gateway = createGateway({ staticDir: outDir, hidden: [serversDir, 'deploy'], basePath: manifest.basePath, routes, docsDir: dir, token })
+
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => closing ??= (async () => {
+    gateway.closeAllConnections()
+    await Promise.all([
+      new Promise<void>(done => gateway.close(() => done())),
+      ...Array.from(children.values(), stop),
+    ])
+    await removeTemp(temporary)
+  })()
+
+  let gatewayUrl: string
+  try {
+    await Promise.all(services.map(s => waitHealthy(s.name, origins.get(s.name)!, children.get(s.name)!, () => outputs.get(s.name)!, options.startTimeoutMs ?? 15_000)))
+    gatewayUrl = await listen(gateway)
+  }
+  catch (error) {
+    await close()
+    throw error
+  }
+
+  const started = (name: string): { fn?: ManifestFunction, origin: string } => {
+    const fn = manifest.functions.find(f => f.name === name)
+    const service = fn?.service ?? manifest.services.find(s => s.name === name)?.name
+    if (service === undefined)
+      throw new Error(`startFemto: no femto function or service is named '${name}' (functions: ${manifest.functions.map(f => f.name).join(', ')})`)
+    const origin = origins.get(service)
+    if (origin === undefined)
+      throw new Error(`startFemto: '${name}' is served by '${service}', which was not started (started: ${[...origins.keys()].join(', ') || 'none'}); add it to \`functions\``)
+    return { fn, origin }
+  }
+
+  return {
+    gateway: gatewayUrl,
+    url: name => started(name).origin,
+    client: <F extends (...args: any[]) => any>(name: string): FemtoClient<F> => {
+      const { fn, origin } = started(name)
+      if (!fn)
+        throw new Error(`startFemto: '${name}' is a service, not a function; ask for a client of one of its functions`)
+      const policy = stubPolicyOf(fn.policies as unknown as ResolvedPolicy)
+      const meta: StubMeta = {
+        name: fn.name,
+        route: fn.route,
+        contract: fn.contract,
+        ...(fn.stream ? { stream: true } : {}),
+        ...(policy ? { policy } : {}),
+        // The circuit breaker is kept per service; these services are not those of another test.
+        service: `${fn.service} at ${origin}`,
+      }
+      const headers = token ? { authorization: `Bearer ${token}` } : undefined
+      return ((...args: unknown[]) => callFemtoAt(origin, meta, args, headers)) as FemtoClient<F>
+    },
+    manifest,
+    outDir,
+    services: services.map(s => s.name),
+    logs: (service?: string) => service === undefined ? [...outputs.values()].join('') : outputs.get(service) ?? '',
+    close,
+    [Symbol.asyncDispose]: close,
+  }
+}
+
+/**
+ * The services of the functions asked for, and of every function they call: a service's bundle
+ * names the `FEMTO_URL_<NAME>` of each callee whose stub survived tree-shaking.
+ */
+async function servicesToStart(manifest: Manifest, dir: string, options: StartFemtoOptions): Promise<ManifestService[]> {
+  if (options.functions === undefined)
+    return manifest.services
+  const byEnv = new Map(manifest.services.map(s => [s.env, s]))
+  const wanted: ManifestService[] = []
+  for (const name of options.functions) {
+    const fn = manifest.functions.find(f => f.name === name)
+    if (!fn)
+      throw new Error(`startFemto: functions: no femto function is named '${name}' (known: ${manifest.functions.map(f => f.name).join(', ')})`)
+    wanted.push(manifest.services.find(s => s.name === fn.service)!)
+  }
+  const chosen = new Set<ManifestService>()
+  for (let service = wanted.shift(); service; service = wanted.shift()) {
+    if (chosen.has(service))
+      continue
+    chosen.add(service)
+    const code = await readFile(join(dir, service.file), 'utf8')
+    for (const [env] of code.matchAll(/\bFEMTO_URL_\w+/g)) {
+      const callee = byEnv.get(env)
+      if (callee && callee !== service && options.env?.[env] === undefined)
+        wanted.push(callee)
+    }
+  }
+  return manifest.services.filter(s => chosen.has(s))
+}
+
+async function waitHealthy(name: string, origin: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+  const ended: { why?: string } = {}
+  // 'close', not 'exit': by then its last words on stderr, which say why, have arrived.
+  child.once('close', (code, signal) => {
+    ended.why = signal ?? `code ${code}`
+  })
+  child.once('error', (error) => {
+    ended.why = error.message
+  })
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (ended.why !== undefined)
+      throw new Error(`startFemto: service '${name}' exited (${ended.why}) before it was healthy. Its output:\n${output()}`)
+    if (Date.now() > deadline)
+      throw new Error(`startFemto: service '${name}' did not answer ${origin}/healthz within ${timeoutMs} ms. Its output:\n${output()}`)
+    try {
+      const res = await fetch(`${origin}/healthz`)
+      await res.body?.cancel()
+      if (res.ok)
+        return
+    }
+    catch {}
+    await new Promise(r => setTimeout(r, 25))
+  }
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null)
+      return done()
+    const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS)
+    // 'close': its output has all arrived, so `logs()` after `close()` is complete.
+    child.once('close', () => {
+      clearTimeout(timer)
+      done()
+    })
+    child.kill('SIGTERM')
+  })
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((done, fail) => {
+    server.once('error', fail)
+    server.listen(0, '127.0.0.1', () => done(`http://127.0.0.1:${(server.address() as { port: number }).port}`))
+  })
+}
+
+async function removeTemp(dir: string | undefined): Promise<void> {
+  if (dir === undefined)
+    return
+  tempDirs.delete(dir)
+  await rm(dir, { recursive: true, force: true })
+}
