@@ -15,6 +15,7 @@ export default defineConfig({
     'runtime/server': 'src/runtime/server.ts',
     'runtime/router': 'src/runtime/router.ts',
     'runtime/context': 'src/runtime/context.ts',
+    'runtime/dev': 'src/runtime/dev.ts',
     // Not exported by the package: the benchmarks' view of schema derivation and the generated checks.
     'internal/measure': 'src/measure.ts',
   },

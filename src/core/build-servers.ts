@@ -92,7 +92,7 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
  * Each function's schema, from its types where derivation succeeded (then its arguments are
  * checked), else open (any arguments, any result) in the documents.
  */
-async function describeFunctions(ctx: FemtoContext, plan: Plan): Promise<{ validators: Map<string, string>, documented: DocumentedFunction[] }> {
+export async function describeFunctions(ctx: FemtoContext, plan: Plan): Promise<{ validators: Map<string, string>, documented: DocumentedFunction[] }> {
   await ctx.deriveTypes()
   const validators = new Map<string, string>()
   const documented: DocumentedFunction[] = []

@@ -229,7 +229,7 @@ export function createContext(rawOptions: Options | undefined) {
    * Service side: functions of `hosted` keep their bodies; calls to any other femto function go
    * over HTTP to the service that hosts it.
    */
-  async function transformForServer(id: string, code: string, hosted: Set<string>, current: Plan | undefined): Promise<TransformResult | undefined> {
+  async function transformForServer(id: string, code: string, hosted: Pick<ReadonlySet<string>, 'has'>, current: Plan | undefined): Promise<TransformResult | undefined> {
     const analysis = await analyzeWithTypes(id, code)
     const { transformModule } = await loadEngine()
     return transformModule(code, analysis, {

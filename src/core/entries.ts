@@ -32,6 +32,15 @@ export default createRouter({ basePath: ${JSON.stringify(options.basePath)}, all
 `
 }
 
+/** Source of the dev server's module (run by Vite's module runner): every function, in-process. */
+export function devEntry(functions: RegisteredFunction[], options: ResolvedOptions, facts: EntryFacts): string {
+  const { imports, table } = functionTable(functions, options, facts)
+  return `import { createDevHandler } from 'unplugin-femto/runtime/dev'
+${imports}
+export default createDevHandler({ basePath: ${JSON.stringify(options.basePath)}, allowedOrigins: ${JSON.stringify(options.allowedOrigins)}, functions: ${table} })
+`
+}
+
 /**
  * How long SIGTERM waits for in-flight calls: the longest timeout of the service's functions
  * (past it they have been answered 504 anyway), plus a second to write the answers.

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export type RuntimeEntry = 'index' | 'server' | 'router' | 'context'
+export type RuntimeEntry = 'index' | 'server' | 'router' | 'context' | 'dev'
 
 /** The ids generated code imports; the plugin resolves them to its own files, never to another copy. */
 export const RUNTIME_IDS: Record<string, RuntimeEntry> = {
@@ -10,10 +10,11 @@ export const RUNTIME_IDS: Record<string, RuntimeEntry> = {
   'unplugin-femto/runtime/server': 'server',
   'unplugin-femto/runtime/router': 'router',
   'unplugin-femto/context': 'context',
+  'unplugin-femto/runtime/dev': 'dev',
 }
 
 /** The files those ids resolve to. */
-export const RUNTIME_FILE = /[\\/](?:src|dist)[\\/]runtime[\\/](?:index|server|router|context)\.[jt]s$/
+export const RUNTIME_FILE = /[\\/](?:src|dist)[\\/]runtime[\\/](?:index|server|router|context|dev)\.[jt]s$/
 
 const here = fileURLToPath(import.meta.url)
 // Run from source (this repository's tests) the runtime is TypeScript; from the package, dist/runtime.

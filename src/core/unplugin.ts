@@ -3,6 +3,7 @@ import type { Options } from './options'
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { createContext } from './context'
+import { DEV_ENTRY, DEV_ENVIRONMENT, RESOLVED_DEV_ENTRY } from './dev-ids'
 import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from './precheck'
 import { resolveRuntimeId, RUNTIME_FILE } from './runtime-paths'
 
@@ -62,6 +63,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     name: 'unplugin-femto',
     enforce: 'pre',
     buildStart() {
+      // The dev server scans once, at its start; after that, edits update the registry one file at a time.
+      if (command === 'serve')
+        return
       failed = false
       emitted.clear()
       // The scan (and type derivation) runs beside the bundler's own work; stub transforms and
@@ -81,15 +85,17 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     },
     resolveId: {
       // A native filter: the bundler calls this hook only for the runtime's own ids.
-      filter: { id: /^unplugin-femto\/(?:runtime|context)/ },
+      filter: { id: /^(?:unplugin-femto\/(?:runtime|context)|virtual:femto-dev$)/ },
       handler(id) {
-        return resolveRuntimeId(id)
+        return id === DEV_ENTRY ? RESOLVED_DEV_ENTRY : resolveRuntimeId(id)
       },
     },
-    // esbuild puts what resolveId returned in the plugin's own namespace, which only the plugin can load.
     load: {
-      filter: { id: RUNTIME_FILE },
-      handler(id) {
+      filter: { id: [RUNTIME_FILE, /^\0femto-dev$/] },
+      async handler(id) {
+        if (id === RESOLVED_DEV_ENTRY)
+          return (await import('./dev-server')).devEntrySource(ctx)
+        // esbuild puts what resolveId returned in the plugin's own namespace, which only the plugin can load.
         return meta.framework === 'esbuild' ? readFile(id, 'utf8') : undefined
       },
     },
@@ -99,8 +105,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         // The filter above is the pre-check where the bundler applies it; this is the same check where it does not.
         if (!SCRIPT_ID.test(id) || !mayHaveDirective(code) || ctx.isExcluded(id))
           return undefined
-        const environment = (this as any).environment as { config: { consumer: string } } | undefined
+        const environment = (this as any).environment as { name: string, config: { consumer: string } } | undefined
         try {
+          // The dev server's own environment hosts every function, so calls between them stay in-process.
+          if (environment?.name === DEV_ENVIRONMENT)
+            return await ctx.transformForServer(id, code, { has: name => ctx.registry.has(name) }, ctx.plan())
           // Server-side code of the app itself (SSR) reaches the services over HTTP, as the browser does.
           return environment?.config.consumer === 'server'
             ? await ctx.transformForServer(id, code, new Set(), ctx.plan())
@@ -135,6 +144,14 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       fromBundler(compiler.context, compiler.options.output.path)
     },
     vite: {
+      config(_config, env) {
+        if (env.command === 'serve' && !env.isPreview)
+          return { environments: { [DEV_ENVIRONMENT]: { consumer: 'server' } } }
+      },
+      configureServer(server) {
+        scanned = ctx.prepare().then(() => undefined, (error: unknown) => error)
+        return import('./dev-server').then(({ serveFunctionsInDev }) => serveFunctionsInDev(server, ctx, () => scanned))
+      },
       configResolved(config) {
         ctx.setRoot(config.root)
         command = config.command

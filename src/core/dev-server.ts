@@ -1,0 +1,95 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { RunnableDevEnvironment, ViteDevServer } from 'vite'
+import type { FemtoContext } from './context'
+import { readFile } from 'node:fs/promises'
+import { DEV_ENTRY, DEV_ENVIRONMENT, RESOLVED_DEV_ENTRY } from './dev-ids'
+import { mayHaveDirective, SCRIPT_ID } from './precheck'
+
+/** Generates the dev entry from what the registry holds now. */
+export async function devEntrySource(ctx: FemtoContext): Promise<string> {
+  const plan = ctx.plan()
+  const [{ describeFunctions }, { devEntry }] = await Promise.all([import('./build-servers'), import('./entries')])
+  const { validators } = await describeFunctions(ctx, plan)
+  const { resolve } = await import('node:path')
+  const authModule = ctx.options.auth === undefined ? undefined : resolve(ctx.root, ctx.options.auth)
+  return devEntry(plan.functions, ctx.options, { validators, authModule, openapi: {} })
+}
+
+interface Usage { headline?: string, frame?: string, id?: string, loc?: { file?: string, line: number, column: number }, plugin?: string }
+
+/**
+ * `vite dev` answers `{basePath}/{name}` itself: Vite's module runner imports the functions
+ * (every one hosted, so calls between them stay in-process) and the runtime's request path
+ * serves them. An edit takes effect on the next call; an edit that breaks the directive rules
+ * is reported in the terminal and the browser's error overlay, and answered 500 until fixed.
+ */
+export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, scanned: () => Promise<unknown>): void {
+  // Request logs read better than JSON lines in a terminal; FEMTO_LOG_FORMAT=json keeps them JSON.
+  process.env.FEMTO_LOG_FORMAT ??= 'pretty'
+  const prefix = `${ctx.options.basePath}/`
+  let stale = false
+  let broken: unknown
+  let overlaid = false
+
+  const show = (error: unknown): void => {
+    const usage = error as Error & Usage
+    const message = usage.headline ?? usage.message ?? String(error)
+    server.config.logger.error(`${message}${usage.frame ? `\n\n${usage.frame}\n` : ''}`, { timestamp: true, error: usage })
+    server.ws.send({ type: 'error', err: { message, stack: usage.headline ? '' : usage.stack ?? '', id: usage.id, frame: usage.frame, loc: usage.loc, plugin: 'unplugin-femto' } })
+    overlaid = true
+  }
+
+  const onEdit = async (file: string): Promise<void> => {
+    stale = true
+    if (!SCRIPT_ID.test(file) || ctx.isExcluded(file))
+      return
+    const code = await readFile(file, 'utf8').catch(() => '')
+    const known = [...ctx.registry.values()].some(fn => fn.id === file)
+    if (!known && !mayHaveDirective(code))
+      return
+    try {
+      // Registers what the file declares now (and forgets what it no longer does).
+      await ctx.analyze(file, code)
+      broken = undefined
+      if (overlaid) {
+        overlaid = false
+        // An empty update clears Vite's error overlay without reloading the page.
+        server.ws.send({ type: 'update', updates: [] })
+      }
+    }
+    catch (error) {
+      broken = error
+      show(error)
+    }
+  }
+  for (const event of ['add', 'change', 'unlink'])
+    server.watcher.on(event, (file: string) => void onEdit(file))
+
+  server.middlewares.use((req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => {
+    if (!req.url?.startsWith(prefix))
+      return next()
+    void (async () => {
+      const environment = server.environments[DEV_ENVIRONMENT] as RunnableDevEnvironment
+      const scanError = await scanned()
+      if (scanError || broken)
+        throw scanError ?? broken
+      if (stale) {
+        stale = false
+        // The runner re-evaluates edited modules and the entry (the registry may have new functions).
+        const entry = environment.moduleGraph.getModuleById(RESOLVED_DEV_ENTRY)
+        if (entry)
+          environment.moduleGraph.invalidateModule(entry)
+        environment.runner.clearCache()
+      }
+      const handler = (await environment.runner.import(DEV_ENTRY)).default as (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void
+      handler(req, res, next)
+    })().catch((error: unknown) => {
+      show(error)
+      if (res.headersSent)
+        return res.destroy()
+      const message = (error as Usage).headline ?? (error as Error).message ?? String(error)
+      res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' })
+      res.end(JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: `the dev server could not load the femto functions: ${message}` } }))
+    })
+  })
+}

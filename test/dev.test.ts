@@ -1,0 +1,100 @@
+import type { ViteDevServer } from 'vite'
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createLogger, createServer } from 'vite'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import femto from '../src/vite'
+import { post } from './helpers'
+
+// A copy: the test edits the sources on disk, as a developer would.
+const root = mkdtempSync(join(tmpdir(), 'femto-dev-'))
+cpSync(join(import.meta.dirname, 'fixtures/app'), root, { recursive: true, filter: src => !/[\\/]dist[^\\/]*$/.test(src) })
+
+const errors: string[] = []
+let server: ViteDevServer
+let url: string
+
+/** Replaces text in a source file of the copy, and checks that the text was there. */
+function edit(file: string, from: string, to: string): void {
+  const path = join(root, file)
+  const code = readFileSync(path, 'utf8')
+  expect(code, `${file} holds ${from}`).toContain(from)
+  writeFileSync(path, code.replace(from, to))
+}
+
+beforeAll(async () => {
+  const logger = createLogger('error', { allowClearScreen: false })
+  logger.error = (message) => {
+    errors.push(message)
+  }
+  server = await createServer({
+    root,
+    configFile: false,
+    customLogger: logger,
+    plugins: [femto({ summary: false })],
+    server: { port: 0, host: '127.0.0.1' },
+  })
+  await server.listen()
+  url = server.resolvedUrls!.local[0]!.replace(/\/$/, '')
+})
+
+afterAll(async () => {
+  await server?.close()
+})
+
+describe('vite dev', () => {
+  it('answers {basePath}/{name} in-process, with the wire of a service', async () => {
+    const sum = await post(`${url}/femto/add`, [2, 3])
+    expect(sum).toMatchObject({ status: 200, body: 5 })
+    expect(sum.headers.get('x-request-id')).toBeTruthy()
+    const named = await post(`${url}/femto/multiply`, { a: 4 })
+    expect(named.body).toBe(8)
+    // Bad input gets the same 4xx as from a built service.
+    expect(await post(`${url}/femto/add`, [1])).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } })
+    expect(await post(`${url}/femto/add`, ['x', 1])).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } })
+    expect(await post(`${url}/femto/nope`, [])).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } })
+    expect((await fetch(`${url}/femto/add`)).status).toBe(405)
+  })
+
+  it('runs calls between functions in the dev server process', async () => {
+    const order = await post(`${url}/femto/placeOrder`, ['sku-1', 2, 'a@b.c'])
+    expect(order.status).toBe(200)
+    expect(order.body).toMatchObject({ total: 12, pid: process.pid })
+  })
+
+  it('serves the app with stubs in place of the functions', async () => {
+    const math = await (await fetch(`${url}/src/math.ts`)).text()
+    expect(math).toContain('/femto/add')
+    expect(math).not.toContain('body-marker-add')
+    expect(math).not.toContain('server-only/db')
+  })
+
+  it('takes an edit to a function, and to a module it imports, on the next call', async () => {
+    edit('src/math.ts', 'return sumAll([a, b])', 'return sumAll([a, b, 100])')
+    await expect.poll(async () => (await post(`${url}/femto/add`, [2, 3])).body).toBe(105)
+    edit('src/server-only/db.ts', 'return values.reduce((s, v) => s + v, 0)', 'return values.reduce((s, v) => s + v, 1000)')
+    await expect.poll(async () => (await post(`${url}/femto/add`, [2, 3])).body).toBe(1105)
+  })
+
+  it('reports an edit that breaks the directive rules, and recovers on the next good edit', async () => {
+    errors.length = 0
+    edit('src/math.ts', 'export function square(n: number) {\n', 'export class Shape {\n  area(n: number) {\n    \'use femto\'\n    return n * n\n  }\n}\n\nexport function square(n: number) {\n')
+    await expect.poll(() => errors.join('\n')).toContain('cannot mark a class method')
+    const report = errors.join('\n')
+    expect(report).toContain('src/math.ts:22:5')
+    expect(report).toContain('> 22 |     \'use femto\'')
+    const refused = await post(`${url}/femto/add`, [2, 3])
+    expect(refused.status).toBe(500)
+    expect(refused.body.error.message).toContain('src/math.ts:22:5')
+
+    edit('src/math.ts', '\'use femto\'\n    return n * n', 'return n * n')
+    await expect.poll(async () => (await post(`${url}/femto/add`, [2, 3])).body).toBe(1105)
+  })
+
+  it('serves a function added by an edit, without a restart', async () => {
+    writeFileSync(join(root, 'src/late.ts'), 'export async function late(name: string) {\n  \'use femto\'\n  return \'late \' + name\n}\n')
+    await expect.poll(async () => (await post(`${url}/femto/late`, ['ada'])).body).toBe('late ada')
+    expect(await post(`${url}/femto/late`, [1])).toMatchObject({ status: 400 })
+  })
+})
