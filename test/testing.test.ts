@@ -166,6 +166,18 @@ describe('startFemto on some functions of a build', () => {
   })
 })
 
+describe('the package entry', () => {
+  it('is unplugin-femto/testing, as users import it, sharing withOptions with unplugin-femto/runtime', async () => {
+    // The built package (npm run build), not this repository's sources.
+    const { startFemto: fromPackage } = await import('unplugin-femto/testing')
+    const runtime = await import('unplugin-femto/runtime')
+    await using built = await fromPackage({ outDir: femto.outDir, functions: ['double'] })
+    const remoteDouble = built.client<typeof double>('double')
+    expect(await remoteDouble(5)).toBe(10)
+    await expect(runtime.withOptions(remoteDouble, { signal: AbortSignal.abort() })(5)).rejects.toBeInstanceOf(runtime.FemtoError)
+  })
+})
+
 describe('stopping and failing', () => {
   it('stops every process and the gateway on close, and removes its temporary build', async () => {
     const own = await startFemto({ root: APP, functions: ['placeOrder'] })
