@@ -9,7 +9,7 @@ import { build as esbuild } from 'esbuild'
 import { rolldown } from 'rolldown'
 import { rollup } from 'rollup'
 import esbuildTs from 'rollup-plugin-esbuild'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import webpack from 'webpack'
 import femtoEsbuild from '../src/esbuild'
 import femtoRolldown from '../src/rolldown'
@@ -100,10 +100,19 @@ afterAll(async () => {
 describe.each(Object.keys(BUILDS))('%s build of the fixture app', (bundler) => {
   const dist = join(APP, `dist-${bundler}`)
   let manifest: Manifest
+  let printed = ''
 
   beforeAll(async () => {
     rmSync(dist, { recursive: true, force: true })
-    await BUILDS[bundler]!({ root: APP, outDir: dist, options: { ...APP_OPTIONS, summary: false } })
+    const log = vi.spyOn(console, 'log').mockImplementation((message) => {
+      printed += `${message}\n`
+    })
+    try {
+      await BUILDS[bundler]!({ root: APP, outDir: dist, options: APP_OPTIONS })
+    }
+    finally {
+      log.mockRestore()
+    }
     manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
   })
 
@@ -116,6 +125,14 @@ describe.each(Object.keys(BUILDS))('%s build of the fixture app', (bundler) => {
     // Same plugin core, same second build: every bundle hashes the same as Vite's.
     expect(manifest.functions.map(f => f.name)).toEqual(SERVICES)
     expect(manifest).toEqual(reference)
+  })
+
+  it('prints the table of services after the build', () => {
+    expect(printed).toContain(`femto: ${SERVICES.length} service(s) in`)
+    expect(printed).toMatch(/service +routes +port +size +gzip +body limit +timeout +concurrency +retries/)
+    const add = manifest.services.find(s => s.name === 'add')!
+    expect(printed).toMatch(new RegExp(`add\\.js +POST /femto/add +${add.port} +[\\d.]+ kB +[\\d.]+ kB +1 MiB +10000 ms +- +0`))
+    expect(printed).toMatch(/echoSize\.js .* 2\.0 kB/)
   })
 
   it('serves every function over HTTP from the built files', async () => {

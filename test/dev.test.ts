@@ -1,4 +1,4 @@
-import type { ViteDevServer } from 'vite'
+import type { RunnableDevEnvironment, ViteDevServer } from 'vite'
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,6 +24,7 @@ function edit(file: string, from: string, to: string): void {
 }
 
 beforeAll(async () => {
+  process.env.FEMTO_LOG_LEVEL = 'warn'
   const logger = createLogger('error', { allowClearScreen: false })
   logger.error = (message) => {
     errors.push(message)
@@ -61,6 +62,14 @@ describe('vite dev', () => {
     const order = await post(`${url}/femto/placeOrder`, ['sku-1', 2, 'a@b.c'])
     expect(order.status).toBe(200)
     expect(order.body).toMatchObject({ total: 12, pid: process.pid })
+  })
+
+  it('lets the app\'s own SSR code call the functions in-process', async () => {
+    const ssr = server.environments.ssr as RunnableDevEnvironment
+    const math = await ssr.runner.import('/src/math.ts')
+    expect(await math.add(2, 3)).toBe(5)
+    const orders = await ssr.runner.import('/src/orders.ts')
+    expect(await orders.placeOrder('sku-1', 1, 'a@b.c')).toMatchObject({ total: 11, pid: process.pid })
   })
 
   it('serves the app with stubs in place of the functions', async () => {

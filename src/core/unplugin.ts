@@ -107,8 +107,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
           return undefined
         const environment = (this as any).environment as { name: string, config: { consumer: string } } | undefined
         try {
-          // The dev server's own environment hosts every function, so calls between them stay in-process.
-          if (environment?.name === DEV_ENVIRONMENT)
+          // In dev, server environments (the functions' own, and the app's SSR) host every function:
+          // calls stay in-process, as no service runs beside the dev server.
+          if (command === 'serve' && environment?.config.consumer === 'server')
             return await ctx.transformForServer(id, code, { has: name => ctx.registry.has(name) }, ctx.plan())
           // Server-side code of the app itself (SSR) reaches the services over HTTP, as the browser does.
           return environment?.config.consumer === 'server'
