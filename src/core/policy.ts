@@ -55,6 +55,33 @@ export interface FunctionPolicy {
    * @default 10_000
    */
   breakerResetMs?: number
+  /**
+   * Deploy only (`deploy` option, `femto deploy`): the fewest replicas of the function's service
+   * the HorizontalPodAutoscaler keeps (`replicas` of its Deployment and Compose service).
+   * @default 1
+   */
+  minReplicas?: number
+  /**
+   * Deploy only: the most replicas the HorizontalPodAutoscaler scales the service to.
+   * Raised to `minReplicas` when lower.
+   * @default 3
+   */
+  maxReplicas?: number
+  /**
+   * Deploy only: the average CPU use, in percent of `cpu`, that the autoscaler aims at.
+   * @default 70
+   */
+  cpuTarget?: number
+  /**
+   * Deploy only: CPU requested per replica, in millicores (`100` is `100m`, a tenth of a core).
+   * @default 100
+   */
+  cpu?: number
+  /**
+   * Deploy only: memory per replica in MiB, requested and the limit.
+   * @default 128
+   */
+  memoryMb?: number
 }
 
 export interface ResolvedPolicy {
@@ -67,6 +94,11 @@ export interface ResolvedPolicy {
   backoffMaxMs: number
   breakerFailures: number
   breakerResetMs: number
+  minReplicas: number
+  maxReplicas: number
+  cpuTarget: number
+  cpu: number
+  memoryMb: number
 }
 
 export const DEFAULT_POLICY: ResolvedPolicy = {
@@ -79,12 +111,18 @@ export const DEFAULT_POLICY: ResolvedPolicy = {
   backoffMaxMs: STUB_DEFAULTS.backoffMaxMs,
   breakerFailures: STUB_DEFAULTS.breakerFailures!,
   breakerResetMs: STUB_DEFAULTS.breakerResetMs,
+  minReplicas: 1,
+  maxReplicas: 3,
+  cpuTarget: 70,
+  cpu: 100,
+  memoryMb: 128,
 }
 
-type Kind = 'size' | 'positive' | 'finite' | 'count' | 'whole' | 'boolean'
+type Kind = 'size' | 'positive' | 'finite' | 'count' | 'whole' | 'integer' | 'percent' | 'boolean'
 /**
  * What each key accepts: `positive` > 0 (or Infinity), `finite` > 0 and finite, `whole` a
- * positive integer (or Infinity), `count` an integer ≥ 0.
+ * positive integer (or Infinity), `integer` a positive integer, `percent` an integer from 1 to
+ * 100, `count` an integer ≥ 0.
  */
 const KINDS: Record<keyof ResolvedPolicy, Kind> = {
   bodyLimit: 'size',
@@ -96,6 +134,11 @@ const KINDS: Record<keyof ResolvedPolicy, Kind> = {
   backoffMaxMs: 'finite',
   breakerFailures: 'whole',
   breakerResetMs: 'finite',
+  minReplicas: 'integer',
+  maxReplicas: 'integer',
+  cpuTarget: 'percent',
+  cpu: 'integer',
+  memoryMb: 'integer',
 }
 export const POLICY_KEYS = Object.keys(KINDS) as (keyof ResolvedPolicy)[]
 
@@ -125,6 +168,10 @@ function checkValue(key: keyof ResolvedPolicy, value: unknown, where: string): n
       return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : bad('a whole number of 0 or more')
     case 'whole':
       return typeof value === 'number' && value > 0 && (value === Infinity || Number.isInteger(value)) ? value : bad('a positive whole number (or Infinity)')
+    case 'integer':
+      return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : bad('a positive whole number')
+    case 'percent':
+      return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 100 ? value : bad('a whole number from 1 to 100')
     case 'positive':
       return typeof value === 'number' && value > 0 ? value : bad('a positive number (or Infinity)')
     case 'finite':
