@@ -8,6 +8,10 @@ const USAGE = `Usage:
       Run every service of a build (default outDir: dist) and a gateway on --port (default 3000)
       that serves the client build and routes {basePath}/{name} to each service.
       --free-ports gives each service a free port instead of its manifest port.
+  femto deploy [outDir] [--changed] [--registry R] [--namespace N] [--host H]
+      Write <outDir>/deploy/ from the build's femto.json: a Dockerfile per service, the gateway,
+      docker-compose.yml and Kubernetes manifests (k8s/, apply with kubectl apply -k).
+      --changed writes the services' files only for those added or changed since the previous build.
 `
 
 async function main(argv: string[]): Promise<void> {
@@ -17,6 +21,10 @@ async function main(argv: string[]): Promise<void> {
     options: {
       'port': { type: 'string', short: 'p' },
       'free-ports': { type: 'boolean' },
+      'changed': { type: 'boolean' },
+      'registry': { type: 'string' },
+      'namespace': { type: 'string' },
+      'host': { type: 'string' },
       'help': { type: 'boolean', short: 'h' },
     },
   })
@@ -24,6 +32,10 @@ async function main(argv: string[]): Promise<void> {
   if (values.help || !command) {
     process.stdout.write(USAGE)
     return
+  }
+  if (command === 'deploy') {
+    const { deployCommand } = await import('./deploy-command')
+    return deployCommand({ outDir, changed: values.changed, registry: values.registry, namespace: values.namespace, host: values.host })
   }
   if (command !== 'up')
     throw new Error(`unknown command '${command}'\n\n${USAGE}`)

@@ -1,6 +1,7 @@
 import type { Plugin as RolldownPlugin } from 'rolldown'
 import type { FemtoContext, Plan, RegisteredFunction } from './context'
 import type { EntryFacts } from './entries'
+import type { RunTimeFile } from './files'
 import type { BuiltBundle, Manifest } from './manifest'
 import type { DocumentedFunction } from './openapi'
 import type { FunctionSchema } from './schema/types'
@@ -10,8 +11,10 @@ import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { rolldown } from 'rolldown'
 import { DOCS_ASSETS } from '../runtime/docs'
+import { describeChanges, diffServices, readPreviousHashes, rememberHashes } from './deploy/changes'
 import { routerEntry, serviceEntry } from './entries'
 import { envVarsRead } from './env-scan'
+import { copyRunTimeFiles } from './files'
 import { createManifest, MANIFEST_FILE } from './manifest'
 import { upperSnake } from './names'
 import { openApiDocument } from './openapi'
@@ -54,8 +57,12 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
       (build.log ?? console.warn)(`[unplugin-femto] options.functions.${name}: no femto function has this name (known: ${plan.functions.map(f => f.name).join(', ')})`)
   }
   const dir = join(build.outDir, options.serversDir)
+  // Read before the folder is emptied: a rebuild reports which services changed since.
+  const previous = await readPreviousHashes(ctx.root, dir)
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true })
+  const reserved = [MANIFEST_FILE, OPENAPI_FILE, 'router.js', 'docs', ...plan.services.map(s => s.file)]
+  const files = await copyRunTimeFiles(ctx.root, plan, options.files, dir, reserved)
 
   const { validators, documented } = await describeFunctions(ctx, plan)
   const authModule = options.auth === undefined ? undefined : resolve(ctx.root, options.auth)
@@ -75,16 +82,24 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
   await Promise.all(Array.from({ length: Math.min(CONCURRENT_BUNDLES, queue.length) }, async () => {
     for (let unit = queue.shift(); unit; unit = queue.shift()) {
       const hosted = new Set(unit.functions.map(f => f.name))
-      bundles.set(unit.name, await bundle(ctx, plan, build, serviceEntry(unit, options, facts(unit.functions, `${unit.name} (femto service)`)), hosted, join(dir, unit.file), []))
+      bundles.set(unit.name, await bundle(ctx, plan, build, serviceEntry(unit, options, facts(unit.functions, `${unit.name} (femto service)`)), hosted, join(dir, unit.file), [], files.byService.get(unit.name)))
     }
   }))
   const everything = new Set(plan.functions.map(f => f.name))
   const router = await bundle(ctx, plan, build, routerEntry(plan.functions, options, { validators, authModule, openapi: document }), everything, join(dir, 'router.js'), ['express'])
 
-  const manifest = createManifest(plan, options, bundles, router, name => `FEMTO_URL_${upperSnake(name)}`)
+  const manifest = createManifest(plan, options, bundles, router, name => `FEMTO_URL_${upperSnake(name)}`, files)
+  manifest.changes = diffServices(previous, manifest)
   await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
-  if (options.summary)
+  await rememberHashes(ctx.root, dir, manifest)
+  if (options.summary) {
     await printSummary(manifest, dir, build.log ?? console.log)
+    ;(build.log ?? console.log)(`${describeChanges(manifest.changes)}\n`)
+  }
+  if (options.deploy) {
+    const { writeDeploy } = await import('./deploy/write')
+    await writeDeploy({ outDir: build.outDir, serversDir: options.serversDir, manifest, options: options.deploy })
+  }
   return manifest
 }
 
@@ -125,15 +140,19 @@ async function copyDocsAssets(to: string): Promise<void> {
  * AbortController: measured at a third of the throughput of `add.js`), so only bundles where a
  * stub survived tree-shaking get it, not those whose modules merely declare a neighbour's stub.
  */
-async function bundle(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, entry: string, hosted: Set<string>, file: string, external: string[]): Promise<BuiltBundle> {
+async function bundle(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, entry: string, hosted: Set<string>, file: string, external: string[], files: RunTimeFile[] = []): Promise<BuiltBundle> {
   let code = await generate(ctx, plan, build, entry, hosted, external)
   if (code.includes('function callService(') && !code.includes('new AsyncLocalStorage'))
     code = await generate(ctx, plan, build, `import 'unplugin-femto/context'\n${entry}`, hosted, external)
   await writeFile(file, code)
+  // The run-time files are part of what a deploy ships, so they are part of the hash (none: the bundle's hash).
+  const hash = createHash('sha256').update(code)
+  for (const extra of files)
+    hash.update(`\0${extra.path}\0`).update(extra.content)
   return {
     file: file.slice(file.lastIndexOf('/') + 1),
     bytes: code.length,
-    hash: createHash('sha256').update(code).digest('hex').slice(0, 16),
+    hash: hash.digest('hex').slice(0, 16),
     reads: envVarsRead(code.toString()),
   }
 }
@@ -170,7 +189,8 @@ async function generate(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions
     plugins: [plugin],
     external,
     resolve: build.alias ? { alias: build.alias } : undefined,
-    transform: build.define ? { define: build.define } : undefined,
+    // femtoFile() finds run-time files next to the bundle (runtime/files.ts).
+    transform: { define: { ...build.define, __FEMTO_SERVICE_BUNDLE__: 'true' } },
     logLevel: 'warn',
     onLog(level, log, handler) {
       // Circular imports and `eval` in third-party code are not the user's to fix here.

@@ -1,4 +1,6 @@
 import type { Plan } from './context'
+import type { ServiceChanges } from './deploy/changes'
+import type { ResolvedDeployOptions } from './deploy/options'
 import type { EnvUse } from './env-scan'
 import type { ResolvedOptions } from './options'
 import type { JsonPolicy } from './policy'
@@ -33,8 +35,10 @@ export interface ManifestFunction {
    * uses a computed name, so the list may be incomplete.
    */
   reads: EnvUse
-  /** Content hash of the bundle that serves it. */
+  /** Content hash of the service that serves it (its bundle and run-time files). */
   hash: string
+  /** Its run-time files (`files` option), paths from the project root and from the servers folder. */
+  files: string[]
 }
 
 export interface ManifestService {
@@ -45,9 +49,15 @@ export interface ManifestService {
   env: string
   functions: string[]
   bytes: number
+  /**
+   * SHA-256 (first 16 hex digits) of the bundle, then of each run-time file's path and content:
+   * what the service's image is tagged with, so a deploy rolls only the services whose hash moved.
+   */
   hash: string
   /** The environment variables the bundle reads; see ManifestFunction.reads. */
   reads: EnvUse
+  /** Run-time files of its functions, copied next to the bundle. */
+  files: string[]
 }
 
 export interface Manifest {
@@ -57,6 +67,10 @@ export interface Manifest {
   services: ManifestService[]
   functions: ManifestFunction[]
   router: BuiltBundle
+  /** Services added, changed, removed since the previous build in the same output folder. */
+  changes?: ServiceChanges
+  /** The `deploy` option of the build, when set: `femto deploy` starts from it. */
+  deploy?: ResolvedDeployOptions
 }
 
 export interface BuiltBundle {
@@ -67,7 +81,7 @@ export interface BuiltBundle {
   reads: EnvUse
 }
 
-export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Map<string, BuiltBundle>, router: BuiltBundle, envOf: (service: string) => string): Manifest {
+export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Map<string, BuiltBundle>, router: BuiltBundle, envOf: (service: string) => string, files: { byService: Map<string, { path: string }[]>, byFunction: Map<string, string[]> } = { byService: new Map(), byFunction: new Map() }): Manifest {
   return {
     version: 1,
     basePath: options.basePath,
@@ -83,6 +97,7 @@ export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Ma
         bytes: built.bytes,
         hash: built.hash,
         reads: built.reads,
+        files: (files.byService.get(unit.name) ?? []).map(f => f.path),
       }
     }),
     functions: plan.functions.map((fn) => {
@@ -100,8 +115,10 @@ export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Ma
         policies: jsonPolicy(options.policyOf(fn.name, fn.policy)),
         reads: bundles.get(unit.name)!.reads,
         hash: bundles.get(unit.name)!.hash,
+        files: files.byFunction.get(fn.name) ?? [],
       }
     }),
     router,
+    ...(options.deploy ? { deploy: options.deploy } : {}),
   }
 }

@@ -1,7 +1,10 @@
+import type { DeployOptions, ResolvedDeployOptions } from './deploy/options'
 import type { FunctionPolicy, ResolvedPolicy } from './policy'
+import { resolveDeployOptions } from './deploy/options'
 import { isValidServiceName } from './names'
 import { DEFAULT_POLICY, resolvePolicy } from './policy'
 
+export type { DeployOptions } from './deploy/options'
 export type { FunctionPolicy, ResolvedPolicy } from './policy'
 export { parseSize } from './policy'
 
@@ -81,10 +84,25 @@ export interface Options {
    */
   auth?: string
   /**
-   * Print the table of services after each build.
+   * Print the table of services after each build, and which services changed since the
+   * previous build in the same output folder.
    * @default true
    */
   summary?: boolean
+  /**
+   * Files a function needs at run time (configuration, data), per function name: paths or globs
+   * from the project root, e.g. `{ quote: ['config/prices.json', 'data/*.csv'] }`. Each is copied
+   * to `<serversDir>/<same path>`, next to the bundles, and into the image of the function's
+   * service; `femtoFile('config/prices.json')` from `unplugin-femto/runtime` finds it, built or not.
+   * @default {}
+   */
+  files?: Record<string, string | string[]>
+  /**
+   * Write `<outDir>/deploy/` with each build: Dockerfiles, `docker-compose.yml` and Kubernetes
+   * manifests (`femto deploy` writes the same from an existing build). `true` for the defaults.
+   * @default false
+   */
+  deploy?: boolean | DeployOptions
 }
 
 export interface ResolvedOptions {
@@ -105,6 +123,10 @@ export interface ResolvedOptions {
   allowedOrigins: string[]
   /** As given (resolved against the root by the build). */
   auth: string | undefined
+  /** Patterns per function name, as given (matched from the root by the build). */
+  files: Record<string, string[]>
+  /** Undefined when the build writes no deploy files. */
+  deploy: ResolvedDeployOptions | undefined
   /**
    * The policy of one function: `functions[name]` over the policy directive in its source
    * (`source`) over `defaults`.
@@ -142,6 +164,19 @@ function resolveOrigins(origins: string[]): string[] {
       throw new Error(`[unplugin-femto] allowedOrigins: '${origin}' is not an origin; write scheme, host and port only, e.g. 'https://app.example.com'`)
     return url.origin
   })
+}
+
+function resolveFiles(files: Record<string, string | string[]>): Record<string, string[]> {
+  const resolved: Record<string, string[]> = {}
+  for (const [name, given] of Object.entries(files)) {
+    const patterns = toArray(given)
+    for (const pattern of patterns) {
+      if (typeof pattern !== 'string' || pattern === '' || /^(?:[a-z]:)?[\\/]/i.test(pattern) || pattern.split(/[\\/]/).includes('..'))
+        throw new Error(`[unplugin-femto] files.${name}: '${pattern}' is not a path inside the project; write it from the project root, e.g. 'config/${name}.json'`)
+    }
+    resolved[name] = patterns
+  }
+  return resolved
 }
 
 function checked<T>(resolve: () => T): T {
@@ -183,6 +218,8 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     docs: options.docs ?? true,
     allowedOrigins: resolveOrigins(options.allowedOrigins ?? []),
     auth: options.auth,
+    files: resolveFiles(options.files ?? {}),
+    deploy: resolveDeployOptions(options.deploy),
     policyOf: (name, source) => {
       const base = source ? resolvePolicy(source, defaults, name) : defaults
       return Object.hasOwn(functions, name) ? resolvePolicy(functions[name], base, `functions.${name}`) : base

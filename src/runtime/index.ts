@@ -1,5 +1,6 @@
 export { callFemto, configureFemto } from './client'
 export { FemtoError, isFemtoError } from './errors'
+export { femtoFile } from './files'
 export type { CallOptions } from './options'
 export { withOptions } from './options'
 export type { ErrorCode, ErrorPayload, StubMeta } from './protocol'

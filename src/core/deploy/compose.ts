@@ -1,0 +1,68 @@
+import type { DeployedService } from './model'
+import type { ResolvedDeployOptions } from './options'
+import { GATEWAY_ID, GATEWAY_PORT, healthcheckCommand } from './model'
+
+/** The part of the Compose file format that the generated file uses. */
+export interface ComposeFile {
+  services: Record<string, ComposeService>
+}
+
+export interface ComposeService {
+  image: string
+  build: { context: string, dockerfile: string }
+  /** `null`: passed through from the environment of whoever runs `docker-compose` (or `.env`). */
+  environment: Record<string, string | null>
+  ports?: string[]
+  depends_on?: Record<string, { condition: 'service_healthy' }>
+  healthcheck: { test: string[], interval: string, timeout: string, retries: number, start_period: string }
+  stop_grace_period?: string
+  restart: 'unless-stopped'
+}
+
+export interface ComposeInput {
+  services: DeployedService[]
+  gatewayImage: string
+  options: ResolvedDeployOptions
+}
+
+/** Compose fills it from the environment of whoever runs it; unset is empty (no token). */
+const TOKEN = `\${FEMTO_TOKEN:-}`
+
+const health = (test: string[]): ComposeService['healthcheck'] => ({ test, interval: '10s', timeout: '3s', retries: 3, start_period: '5s' })
+
+/**
+ * Every service (built from its Dockerfile, tagged with its hash, so `docker-compose up -d --build`
+ * recreates only the containers whose hash moved), each told where the others are
+ * (`FEMTO_URL_*` by Compose service name), given only its own secrets, and a gateway published
+ * on the host. The file sits in `<outDir>/deploy/`; the build context is the output folder.
+ */
+export function composeFile(input: ComposeInput): ComposeFile {
+  const urls = Object.fromEntries(input.services.map(s => [s.env, `http://${s.id}:${s.port}`]))
+  const services: Record<string, ComposeService> = {}
+  for (const service of input.services) {
+    services[service.id] = {
+      image: service.image,
+      build: { context: '..', dockerfile: `deploy/docker/${service.id}.Dockerfile` },
+      environment: {
+        ...urls,
+        // Empty: no token. Set FEMTO_TOKEN where docker-compose runs to require it between services.
+        FEMTO_TOKEN: TOKEN,
+        ...Object.fromEntries(service.secrets.map(name => [name, null])),
+      },
+      healthcheck: health(['CMD', ...healthcheckCommand()]),
+      stop_grace_period: `${Math.ceil((service.shutdownMs + 1_000) / 1_000)}s`,
+      restart: 'unless-stopped',
+    }
+  }
+  services[GATEWAY_ID] = {
+    image: input.gatewayImage,
+    build: { context: '..', dockerfile: 'deploy/gateway/Dockerfile' },
+    environment: { FEMTO_TOKEN: TOKEN },
+    ports: [`${input.options.gatewayPort}:${GATEWAY_PORT}`],
+    // nginx resolves the services' names when it starts.
+    depends_on: Object.fromEntries(input.services.map(s => [s.id, { condition: 'service_healthy' as const }])),
+    healthcheck: health(['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${GATEWAY_PORT}/healthz`]),
+    restart: 'unless-stopped',
+  }
+  return { services }
+}

@@ -1,0 +1,85 @@
+/** The `deploy` option: what `<outDir>/deploy/` is written with (SPEC §8). */
+export interface DeployOptions {
+  /**
+   * Registry and path that image names start with: `'ghcr.io/acme/shop'` names the `add`
+   * service's image `ghcr.io/acme/shop/femto-add:<hash>`. Empty: local names (`femto-add:<hash>`).
+   * @default ''
+   */
+  registry?: string
+  /**
+   * Base image of every service image (it needs `node` ≥ 20.19 and a non-root user `node`).
+   * @default 'node:20-alpine'
+   */
+  baseImage?: string
+  /**
+   * Kubernetes namespace set by `kustomization.yaml`. Empty: the namespace of `kubectl`.
+   * @default ''
+   */
+  namespace?: string
+  /**
+   * Host name the Ingress answers for. Empty: every host.
+   * @default ''
+   */
+  host?: string
+  /**
+   * `ingressClassName` of the Ingress. Empty: the cluster's default class.
+   * @default ''
+   */
+  ingressClass?: string
+  /**
+   * Kubernetes only: `FEMTO_DRAIN_DELAY_MS` of every pod, the time a terminating pod keeps
+   * accepting connections (`/readyz` answering 503) while Services stop sending it traffic.
+   * @default 5000
+   */
+  drainDelayMs?: number
+  /**
+   * Port of the host that the Compose gateway is published on.
+   * @default 8080
+   */
+  gatewayPort?: number
+}
+
+export type ResolvedDeployOptions = Required<DeployOptions>
+
+export const DEPLOY_DEFAULTS: ResolvedDeployOptions = {
+  registry: '',
+  baseImage: 'node:20-alpine',
+  namespace: '',
+  host: '',
+  ingressClass: '',
+  drainDelayMs: 5_000,
+  gatewayPort: 8080,
+}
+
+const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/
+const DNS_NAME = /^(?:\*\.)?[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)*$/
+
+/** `true` is every default; `false`/`undefined` is no deploy files. Bad values name the key. */
+export function resolveDeployOptions(deploy: boolean | DeployOptions | undefined, where = 'deploy'): ResolvedDeployOptions | undefined {
+  if (!deploy)
+    return undefined
+  const given = deploy === true ? {} : deploy
+  for (const key of Object.keys(given)) {
+    if (!Object.hasOwn(DEPLOY_DEFAULTS, key))
+      throw new Error(`[unplugin-femto] ${where}.${key}: unknown deploy option; they are ${Object.keys(DEPLOY_DEFAULTS).join(', ')}`)
+  }
+  const resolved: ResolvedDeployOptions = { ...DEPLOY_DEFAULTS, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) }
+  const bad = (key: keyof DeployOptions, what: string): never => {
+    throw new Error(`[unplugin-femto] ${where}.${key}: '${resolved[key]}' is not ${what}`)
+  }
+  if (resolved.registry !== '' && !/^[\w.\-:/]+[^/]$/.test(resolved.registry))
+    bad('registry', 'an image name prefix, e.g. \'ghcr.io/acme/shop\'')
+  if (!/^[\w.\-:/@]+$/.test(resolved.baseImage))
+    bad('baseImage', 'an image name, e.g. \'node:20-alpine\'')
+  if (resolved.namespace !== '' && !DNS_LABEL.test(resolved.namespace))
+    bad('namespace', 'a Kubernetes namespace (lowercase letters, digits and -)')
+  if (resolved.host !== '' && !DNS_NAME.test(resolved.host))
+    bad('host', 'a host name, e.g. \'shop.example.com\'')
+  if (resolved.ingressClass !== '' && !DNS_LABEL.test(resolved.ingressClass))
+    bad('ingressClass', 'an IngressClass name')
+  if (!Number.isInteger(resolved.drainDelayMs) || resolved.drainDelayMs < 0)
+    bad('drainDelayMs', 'a whole number of milliseconds')
+  if (!Number.isInteger(resolved.gatewayPort) || resolved.gatewayPort < 1 || resolved.gatewayPort > 65535)
+    bad('gatewayPort', 'a port number')
+  return resolved
+}

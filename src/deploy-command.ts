@@ -1,0 +1,39 @@
+import type { Manifest } from './core/manifest'
+import { readFile } from 'node:fs/promises'
+import { join, relative, resolve } from 'node:path'
+import { describeChanges, toRoll } from './core/deploy/changes'
+import { resolveDeployOptions } from './core/deploy/options'
+import { writeDeploy } from './core/deploy/write'
+import { MANIFEST_FILE } from './core/manifest'
+
+export interface DeployCommandOptions {
+  outDir: string
+  changed?: boolean
+  registry?: string
+  namespace?: string
+  host?: string
+  out?: NodeJS.WritableStream
+}
+
+/** `femto deploy`: the deploy files of an existing build, from its manifest (and its `deploy` option). */
+export async function deployCommand(options: DeployCommandOptions): Promise<void> {
+  const outDir = resolve(options.outDir)
+  const out = options.out ?? process.stdout
+  let manifest: Manifest
+  try {
+    manifest = JSON.parse(await readFile(join(outDir, 'servers', MANIFEST_FILE), 'utf8'))
+  }
+  catch {
+    throw new Error(`femto deploy: no servers/${MANIFEST_FILE} in ${outDir}. Build the app first (e.g. \`vite build\`), then pass its output folder`)
+  }
+  const flags = Object.fromEntries(Object.entries({ registry: options.registry, namespace: options.namespace, host: options.host }).filter(([, v]) => v !== undefined))
+  const deploy = resolveDeployOptions({ ...manifest.deploy, ...flags }, 'femto deploy')!
+  if (options.changed && !manifest.changes)
+    throw new Error(`femto deploy --changed: this build's ${MANIFEST_FILE} does not say what changed; rebuild with this version of unplugin-femto`)
+  const result = await writeDeploy({ outDir, serversDir: 'servers', manifest, options: deploy, changedOnly: options.changed })
+  if (options.changed) {
+    out.write(`${describeChanges(manifest.changes!)}\n`)
+    out.write(toRoll(manifest.changes!).length === 0 ? 'femto deploy: nothing to roll\n' : `femto deploy: to roll: ${result.services.join(', ')}\n`)
+  }
+  out.write(`femto deploy: wrote ${result.files.length} file(s) in ${relative(process.cwd(), result.dir) || result.dir}\n${result.files.map(f => `  ${f}\n`).join('')}`)
+}

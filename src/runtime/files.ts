@@ -1,0 +1,26 @@
+/** Set to `true` by the build in service bundles and `router.js`; undefined in source. */
+declare const __FEMTO_SERVICE_BUNDLE__: boolean | undefined
+
+/**
+ * The absolute path of a run-time file listed in the `files` option, by its path from the project
+ * root: `readFileSync(femtoFile('config/prices.json'))`.
+ *
+ * In a built service (and `router.js`) it is resolved next to the bundle, where the build copied
+ * it (in an image: next to the bundle there); in source that runs unbuilt (tests, dev servers),
+ * against the working directory, which is the project root there. `FEMTO_FILES_DIR` overrides both.
+ * Node only; it does not check that the file exists.
+ */
+export function femtoFile(path: string): string {
+  const proc = (globalThis as { process?: { env: Record<string, string | undefined>, cwd: () => string } }).process
+  if (!proc)
+    throw new Error('femtoFile: run-time files are read on the server, not in a browser')
+  const base = proc.env.FEMTO_FILES_DIR
+    || (typeof __FEMTO_SERVICE_BUNDLE__ !== 'undefined' && __FEMTO_SERVICE_BUNDLE__ ? pathOfUrl(new URL('.', import.meta.url)) : proc.cwd())
+  return `${base.replace(/[\\/]+$/, '')}/${path.replace(/^\.?[\\/]+/, '')}`
+}
+
+function pathOfUrl(url: URL): string {
+  const path = decodeURIComponent(url.pathname)
+  // file:///C:/app/ on Windows.
+  return /^\/[a-z]:\//i.test(path) ? path.slice(1) : path
+}
