@@ -1,0 +1,236 @@
+import type { Manifest } from '../src/core/manifest'
+import type { RunningProcess } from './helpers'
+import { execFile, execFileSync } from 'node:child_process'
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import process from 'node:process'
+import { promisify } from 'node:util'
+import { Deployment } from 'kubernetes-models/apps/v1'
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2'
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1'
+import { ConfigMap, Service as CoreService } from 'kubernetes-models/v1'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { parse, parseAllDocuments } from 'yaml'
+import { post, startNode, viteBuild } from './helpers'
+
+const FIXTURE = join(import.meta.dirname, 'fixtures/deploy-app')
+const CLI = join(import.meta.dirname, '../dist/cli.js')
+const OPTIONS = { files: { quote: ['config/prices.json'] }, deploy: { registry: 'registry.example.com/shop', host: 'shop.example.com' } }
+const SERVICES = ['add', 'checkout', 'quote']
+const run = promisify(execFile)
+
+/** Every validator of the kinds the deploy writes: each throws on an object the API would refuse. */
+const MODELS: Record<string, new (data: any) => { validate: () => void }> = {
+  'apps/v1/Deployment': Deployment,
+  'v1/Service': CoreService,
+  'v1/ConfigMap': ConfigMap,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'networking.k8s.io/v1/Ingress': Ingress,
+}
+
+let work: string
+let dist: string
+let manifest: Manifest
+const running: RunningProcess[] = []
+
+const read = (path: string): string => readFileSync(join(dist, 'deploy', path), 'utf8')
+function k8sObjects(): any[] {
+  const dir = join(dist, 'deploy/k8s')
+  return readdirSync(dir).filter(f => f !== 'kustomization.yaml').flatMap(file => parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map(doc => doc.toJS()))
+}
+
+beforeAll(async () => {
+  // A copy, so that the rebuild test can edit a function.
+  work = mkdtempSync(join(tmpdir(), 'femto-deploy-app-'))
+  cpSync(FIXTURE, work, { recursive: true, filter: src => !/[\\/](?:dist|node_modules)$/.test(src) })
+  dist = await viteBuild(work, 'dist', OPTIONS)
+  manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
+})
+
+afterAll(async () => {
+  await Promise.all(running.map(p => p.stop('SIGKILL')))
+})
+
+describe('deploy files of a vite build (`deploy` option)', () => {
+  it('writes a minimal Dockerfile per service: a Node base image, its bundle and files, a non-root user, HEALTHCHECK, EXPOSE', () => {
+    expect(manifest.services.map(s => s.name)).toEqual(SERVICES)
+    for (const service of manifest.services) {
+      const lines = read(`docker/${service.name}.Dockerfile`).split('\n').filter(l => l && !l.startsWith('#'))
+      expect(lines[0]).toBe('FROM node:20-alpine')
+      const copies = lines.filter(l => l.startsWith('COPY ')).map(l => JSON.parse(l.slice(5)) as [string, string])
+      expect(copies).toEqual([[`servers/${service.file}`, `/app/${service.file}`], ...service.files.map(f => [`servers/${f}`, `/app/${f}`])])
+      // The build context is the output folder: every source is there.
+      for (const [from] of copies)
+        expect(existsSync(join(dist, from)), from).toBe(true)
+      expect(lines).toContain(`EXPOSE ${service.port}`)
+      expect(lines.findIndex(l => l === 'USER node')).toBeGreaterThan(lines.findIndex(l => l.startsWith('COPY ')))
+      expect(lines.find(l => l.startsWith('HEALTHCHECK '))).toContain('/healthz')
+      expect(lines.at(-1)).toBe(`CMD ["node","${service.file}"]`)
+    }
+    expect(manifest.services.find(s => s.name === 'quote')!.files).toEqual(['config/prices.json'])
+    expect(manifest.services.find(s => s.name === 'add')!.files).toEqual([])
+  })
+
+  it('writes a docker-compose.yml that `docker-compose config` accepts, wiring URLs, secrets and healthchecks', async () => {
+    // Fails, not skips, when docker-compose is missing (.ci/run installs it).
+    const { stdout } = await run('docker-compose', ['-f', join(dist, 'deploy/docker-compose.yml'), 'config'], { env: { ...process.env, PAYMENT_API_KEY: 'pay-key-1', FEMTO_TOKEN: 'tok' } })
+    const config = parse(stdout)
+    expect(Object.keys(config.services).sort()).toEqual(['add', 'checkout', 'femto-gateway', 'quote'])
+    for (const service of manifest.services) {
+      const composed = config.services[service.name]
+      expect(composed.image).toBe(`registry.example.com/shop/femto-${service.name}:${service.hash}`)
+      expect(composed.build.context).toBe(dist)
+      for (const other of manifest.services)
+        expect(composed.environment[other.env]).toBe(`http://${other.name}:${other.port}`)
+      expect(composed.environment.FEMTO_TOKEN).toBe('tok')
+      expect(composed.healthcheck.test.join(' ')).toContain('/healthz')
+    }
+    // Each service gets only the variables its own code reads.
+    expect(config.services.checkout.environment.PAYMENT_API_KEY).toBe('pay-key-1')
+    expect(config.services.add.environment).not.toHaveProperty('PAYMENT_API_KEY')
+    expect(config.services.quote.environment).not.toHaveProperty('PAYMENT_API_KEY')
+    expect(Object.keys(config.services.quote.environment)).toContain('SHOP_CURRENCY')
+    const gateway = config.services['femto-gateway']
+    expect(gateway.ports.map((p: any) => `${p.published}:${p.target}`)).toEqual(['8080:8080'])
+    expect(Object.keys(gateway.depends_on).sort()).toEqual(SERVICES)
+    // Longest timeout (3 s) + 1 s to answer + 1 s to flush.
+    expect(config.services.quote.stop_grace_period).toBe('5s')
+  })
+
+  it('writes Kubernetes manifests that validate against the API schemas, tied together by kustomization.yaml', () => {
+    const objects = k8sObjects()
+    for (const object of objects) {
+      const Model = MODELS[`${object.apiVersion}/${object.kind}`]
+      expect(Model, `${object.apiVersion} ${object.kind}`).toBeDefined()
+      expect(() => new Model!(object).validate(), `${object.kind} ${object.metadata.name}`).not.toThrow()
+    }
+    const count = (kind: string): number => objects.filter(o => o.kind === kind).length
+    expect([count('Deployment'), count('Service'), count('HorizontalPodAutoscaler'), count('ConfigMap'), count('Ingress')]).toEqual([4, 4, 3, 1, 1])
+    // The validators do refuse what the API refuses.
+    const deployment = objects.find(o => o.kind === 'Deployment')
+    expect(() => new Deployment({ ...deployment, spec: { ...deployment.spec, selector: 'add' } }).validate()).toThrow()
+
+    const kustomization = parse(read('k8s/kustomization.yaml'))
+    expect(kustomization.kind).toBe('Kustomization')
+    expect([...kustomization.resources].sort()).toEqual(readdirSync(join(dist, 'deploy/k8s')).filter(f => f !== 'kustomization.yaml').sort())
+
+    const byName = (kind: string, name: string): any => objects.find(o => o.kind === kind && o.metadata.name === name)
+    const urls = byName('ConfigMap', 'femto-urls').data
+    expect(urls).toEqual(Object.fromEntries(manifest.services.map(s => [s.env, `http://${s.name}:${s.port}`])))
+    // The scaling policy of `add` ('femto minReplicas=2 maxReplicas=5 cpu=200 cpuTarget=60 memoryMb=96').
+    expect(byName('HorizontalPodAutoscaler', 'add').spec).toMatchObject({ minReplicas: 2, maxReplicas: 5, metrics: [{ resource: { name: 'cpu', target: { averageUtilization: 60 } } }] })
+    expect(byName('HorizontalPodAutoscaler', 'quote').spec).toMatchObject({ minReplicas: 1, maxReplicas: 3 })
+    const addPod = byName('Deployment', 'add').spec.template.spec
+    expect(addPod.containers[0].resources).toEqual({ requests: { cpu: '200m', memory: '96Mi' }, limits: { memory: '96Mi' } })
+    // Drain delay 5 s + longest timeout (quote: 3 s) + 1 s + 1 s to flush.
+    expect(byName('Deployment', 'quote').spec.template.spec.terminationGracePeriodSeconds).toBe(10)
+    expect(addPod.terminationGracePeriodSeconds).toBe(17)
+    const checkout = byName('Deployment', 'checkout').spec.template.spec.containers[0]
+    expect(checkout.image).toBe(`registry.example.com/shop/femto-checkout:${manifest.services.find(s => s.name === 'checkout')!.hash}`)
+    expect(checkout.envFrom).toEqual([{ configMapRef: { name: 'femto-urls' } }])
+    expect(checkout.env).toContainEqual({ name: 'PAYMENT_API_KEY', valueFrom: { secretKeyRef: { name: 'checkout-secrets', key: 'PAYMENT_API_KEY', optional: true } } })
+    const ingress = byName('Ingress', 'femto').spec.rules[0]
+    expect(ingress.host).toBe('shop.example.com')
+    expect(ingress.http.paths.map((p: any) => `${p.path} ${p.backend.service.name}:${p.backend.service.port.number}`)).toEqual([
+      ...manifest.functions.map(f => `${f.route} ${f.service}:${f.port}`),
+      '/ femto-gateway:8080',
+    ])
+  })
+
+  it('points the probes and healthchecks at paths a running service serves', async () => {
+    const service = await startNode(join(dist, 'servers/quote.js'), { cwd: dist })
+    running.push(service)
+    const port = new URL(service.url).port
+    const probes = k8sObjects().filter(o => o.kind === 'Deployment' && o.metadata.name !== 'femto-gateway').flatMap(o => o.spec.template.spec.containers.flatMap((c: any) => [c.livenessProbe, c.readinessProbe]))
+    const paths = [...new Set(probes.map(p => p.httpGet.path))]
+    expect(paths.sort()).toEqual(['/healthz', '/readyz'])
+    expect(new Set(probes.map(p => p.httpGet.port))).toEqual(new Set(['http']))
+    for (const path of paths) {
+      const res = await fetch(`${service.url}${path}`)
+      expect(res.status, path).toBe(200)
+      expect(await res.json()).toMatchObject({ status: 'ok', service: 'quote' })
+    }
+    // The Compose and Dockerfile healthcheck, run as Docker runs it, against the live service and a dead port.
+    const compose = parse(read('docker-compose.yml'))
+    const [, command, ...args] = compose.services.quote.healthcheck.test as string[]
+    expect(command).toBe('node')
+    await expect(run(process.execPath, args, { env: { ...process.env, PORT: port } })).resolves.toBeDefined()
+    await expect(run(process.execPath, args, { env: { ...process.env, PORT: '1' } })).rejects.toMatchObject({ code: 1 })
+    expect(read('docker/quote.Dockerfile')).toContain(`CMD ${JSON.stringify(['node', ...args])}`)
+  })
+
+  it('copies per-function files next to the bundle, where the built function reads them at run time', async () => {
+    expect(readFileSync(join(dist, 'servers/config/prices.json'), 'utf8')).toBe(readFileSync(join(FIXTURE, 'config/prices.json'), 'utf8'))
+    expect(manifest.functions.find(f => f.name === 'quote')!.files).toEqual(['config/prices.json'])
+    // The image's /app, made as its Dockerfile says: only what it copies, with a price changed
+    // to show that the service reads the file beside it, not a copy baked into the bundle.
+    const app = mkdtempSync(join(tmpdir(), 'femto-image-'))
+    for (const line of read('docker/quote.Dockerfile').split('\n').filter(l => l.startsWith('COPY '))) {
+      const [from, to] = JSON.parse(line.slice(5)) as [string, string]
+      mkdirSync(dirname(join(app, to.slice('/app/'.length))), { recursive: true })
+      copyFileSync(join(dist, from), join(app, to.slice('/app/'.length)))
+    }
+    writeFileSync(join(app, 'config/prices.json'), '{ "apple": 7 }')
+    const service = await startNode(join(app, 'quote.js'), { cwd: tmpdir() })
+    running.push(service)
+    expect((await post(`${service.url}/femto/quote`, ['apple'])).body).toEqual({ sku: 'apple', price: 7, currency: 'EUR' })
+    expect((await post(`${service.url}/femto/quote`, ['kiwi'])).body.error).toMatchObject({ code: 'NOT_FOUND' })
+  })
+
+  it('finds the same files from the project root when the function runs unbuilt', async () => {
+    const cwd = process.cwd()
+    process.chdir(FIXTURE)
+    try {
+      const { quote } = await import('./fixtures/deploy-app/src/shop')
+      expect(await quote('pear')).toEqual({ sku: 'pear', price: 5, currency: 'EUR' })
+    }
+    finally {
+      process.chdir(cwd)
+    }
+  })
+
+  it('refuses a files entry that matches nothing, naming the function and the pattern', async () => {
+    await expect(viteBuild(work, 'dist-missing', { files: { quote: ['config/nope.json'] } })).rejects.toThrow(/files\.quote: 'config\/nope\.json' matches no file/)
+    await expect(viteBuild(work, 'dist-missing', { files: { nobody: ['config/prices.json'] } })).rejects.toThrow(/files\.nobody: no femto function has this name/)
+  })
+
+  it('reports exactly the edited function\'s service as changed on a rebuild, and `femto deploy --changed` writes only it', async () => {
+    const before = Object.fromEntries(manifest.services.map(s => [s.name, s.hash]))
+    writeFileSync(join(work, 'src/math.ts'), readFileSync(join(work, 'src/math.ts'), 'utf8').replace('return a + b', 'return b + a'))
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {})
+    let printed: string
+    try {
+      await viteBuild(work, 'dist', { ...OPTIONS, summary: true })
+      printed = log.mock.calls.map(c => String(c[0])).join('\n')
+    }
+    finally {
+      log.mockRestore()
+    }
+    const after: Manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
+    expect(after.changes).toEqual({ previous: true, added: [], changed: ['add'], removed: [], unchanged: ['checkout', 'quote'] })
+    expect(printed).toContain('femto: since the previous build, changed: add (2 of 3 unchanged)')
+    for (const service of after.services)
+      expect(service.hash === before[service.name], service.name).toBe(service.name !== 'add')
+    // The image tag follows the hash.
+    expect(parse(read('docker-compose.yml')).services.add.image).toBe(`registry.example.com/shop/femto-add:${after.services[0]!.hash}`)
+
+    const { stdout } = await run(process.execPath, [CLI, 'deploy', dist, '--changed'])
+    expect(stdout).toContain('femto deploy: to roll: add\n')
+    expect(readdirSync(join(dist, 'deploy/docker'))).toEqual(['add.Dockerfile'])
+    const resources = parse(read('k8s/kustomization.yaml')).resources
+    expect(resources).toContain('add.yaml')
+    expect(resources).not.toContain('quote.yaml')
+    expect(existsSync(join(dist, 'deploy/k8s/quote.yaml'))).toBe(false)
+    // Options given to the build (registry, host) carry over to `femto deploy`.
+    expect(read('k8s/add.yaml')).toContain(`image: registry.example.com/shop/femto-add:${after.services[0]!.hash}`)
+
+    // Without --changed, everything again; a build with nothing edited rolls nothing.
+    execFileSync(process.execPath, [CLI, 'deploy', dist])
+    expect(readdirSync(join(dist, 'deploy/docker')).sort()).toEqual(SERVICES.map(s => `${s}.Dockerfile`))
+    await viteBuild(work, 'dist', OPTIONS)
+    const again: Manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
+    expect(again.changes).toMatchObject({ changed: [], added: [], unchanged: SERVICES })
+    expect((await run(process.execPath, [CLI, 'deploy', dist, '--changed'])).stdout).toContain('femto deploy: nothing to roll')
+  })
+})
