@@ -7,11 +7,10 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import SwaggerParser from '@apidevtools/swagger-parser'
 import express from 'express'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callFemto, configureFemto } from '../src/runtime'
 import { createGateway } from '../src/up/gateway'
-import { post, readTree, startNode, viteBuild } from './helpers'
+import { launchChromium, post, readTree, startNode, viteBuild } from './helpers'
 
 // Types become contracts: arguments are checked against the schema derived from the TypeScript
 // signature (or a declared Standard Schema) before the function runs, and the same schemas make
@@ -197,7 +196,7 @@ describe('the docs page', () => {
       const listening = app.listen(0, '127.0.0.1', () => resolve(listening))
     })
     origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] })
+    browser = await launchChromium()
   })
 
   afterAll(async () => {

@@ -1,11 +1,11 @@
 import type { RunnableDevEnvironment, ViteDevServer } from 'vite'
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLogger, createServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import femto from '../src/vite'
-import { post } from './helpers'
+import { editFile, post } from './helpers'
 
 // A copy: the test edits the sources on disk, as a developer would.
 const root = mkdtempSync(join(tmpdir(), 'femto-dev-'))
@@ -15,13 +15,7 @@ const errors: string[] = []
 let server: ViteDevServer
 let url: string
 
-/** Replaces text in a source file of the copy, and checks that the text was there. */
-function edit(file: string, from: string, to: string): void {
-  const path = join(root, file)
-  const code = readFileSync(path, 'utf8')
-  expect(code, `${file} holds ${from}`).toContain(from)
-  writeFileSync(path, code.replace(from, to))
-}
+const edit = (file: string, from: string, to: string): void => editFile(join(root, file), from, to)
 
 beforeAll(async () => {
   process.env.FEMTO_LOG_LEVEL = 'warn'

@@ -1,8 +1,10 @@
 import type { ChildProcess } from 'node:child_process'
+import type { Browser } from 'playwright-core'
 import type { Options } from '../src/core/options'
 import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { chromium } from 'playwright-core'
 import { createBuilder } from 'vite'
 import femto from '../src/vite'
 
@@ -102,4 +104,20 @@ export function readTree(dir: string, skip: string[] = []): Map<string, string> 
     }
   }
   return files
+}
+
+/** Replaces text in a source file, as a developer's edit would, after checking the text is there. */
+export function editFile(path: string, from: string, to: string): void {
+  const code = readFileSync(path, 'utf8')
+  if (!code.includes(from))
+    throw new Error(`${path} does not hold ${JSON.stringify(from)}`)
+  writeFileSync(path, code.replace(from, to))
+}
+
+/** Debian's chromium, never a downloaded browser; the flags keep it off the (closed) network. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
 }

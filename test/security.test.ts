@@ -6,10 +6,9 @@ import { connect } from 'node:net'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import express from 'express'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createGateway } from '../src/up/gateway'
-import { post, startNode, viteBuild } from './helpers'
+import { launchChromium, post, startNode, viteBuild } from './helpers'
 
 // Who may call: the shared service token (FEMTO_TOKEN), auth hooks for calls from outside,
 // and the origin check for browsers, against real processes and real Chromium.
@@ -187,7 +186,7 @@ describe('origins', () => {
     let pings: RunningProcess
 
     beforeAll(async () => {
-      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] })
+      browser = await launchChromium()
       pings = await start('pings')
       app = await listen(createGateway({ staticDir: dist, hidden: ['servers'], basePath: '/femto', routes: new Map([['/femto/ping', pings.url], ['/femto/pingCount', pings.url]]) }))
       // Another site: a page on another origin (another port) that tries to call the app's services.

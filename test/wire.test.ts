@@ -7,15 +7,13 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callFemto, configureFemto, FemtoError, withOptions } from '../src/runtime'
 import { RICH_TYPE } from '../src/runtime/codec'
 import { up } from '../src/up/up'
-import { post, startNode, viteBuild } from './helpers'
+import { launchChromium, post, startNode, viteBuild } from './helpers'
 
 const APP = join(import.meta.dirname, 'fixtures/wire-app')
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 let dist: string
 let manifest: Manifest
@@ -379,7 +377,7 @@ describe('in real Chromium', () => {
   afterAll(async () => browser?.close())
 
   it('round-trips every type through the browser stub', async () => {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+    browser = await launchChromium()
     const page = await browser.newPage()
     await page.goto(running.url)
     await expect.poll(() => page.title()).toBe('wire ready')

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ServedFunction } from './server/types'
-import { createGuard, isPreflight, preflight } from './server/guard'
-import { errorOutcome, handleCall, sendError } from './server/handle'
+import { createGuard } from './server/guard'
+import { errorOutcome, sendError } from './server/handle'
+import { serveRoute } from './server/http'
 import { metrics, startObserving } from './server/observe'
 
 export interface DevHandlerOptions {
@@ -29,15 +30,8 @@ export function createDevHandler(options: DevHandlerOptions): DevHandler {
     const q = url.indexOf('?')
     const path = q < 0 ? url : url.slice(0, q)
     const fn = routes.get(path)
-    if (fn) {
-      if (req.method === 'POST')
-        handleCall(fn, req, res, guard)
-      else if (isPreflight(req))
-        preflight(guard, req, res)
-      else
-        sendError(req, res, errorOutcome('METHOD_NOT_ALLOWED', 'femto functions are called with POST', { allow: 'POST' }))
-      return
-    }
+    if (fn)
+      return serveRoute(fn, req, res, guard)
     if (path.startsWith(`${options.basePath}/`)) {
       sendError(req, res, errorOutcome('NOT_FOUND', `no femto function at ${req.method} ${path}; the dev server serves ${Array.from(routes.keys(), r => `POST ${r}`).join(', ')}`))
       return

@@ -1,10 +1,11 @@
 import type { Browser } from 'playwright-core'
 import type { ViteDevServer } from 'vite'
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
 import { createServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { editFile, launchChromium } from '../helpers'
+import { checkout, lastLog } from './shop'
 
 const ROOT = join(import.meta.dirname, '../..')
 // A copy inside the repository, so its vite.config.ts finds `unplugin-femto/vite` (the package as
@@ -12,25 +13,18 @@ const ROOT = join(import.meta.dirname, '../..')
 const copy = mkdtempSync(join(ROOT, 'playground-dev-'))
 cpSync(join(ROOT, 'playground'), copy, { recursive: true, filter: src => !/[\\/]dist[^\\/]*$/.test(src) })
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-
 let server: ViteDevServer
 let url: string
 let browser: Browser
 
-function edit(file: string, from: string, to: string): void {
-  const path = join(copy, file)
-  const code = readFileSync(path, 'utf8')
-  expect(code, `${file} holds ${from}`).toContain(from)
-  writeFileSync(path, code.replace(from, to))
-}
+const edit = (file: string, from: string, to: string): void => editFile(join(copy, file), from, to)
 
 beforeAll(async () => {
   process.env.FEMTO_LOG_LEVEL = 'warn'
   server = await createServer({ root: copy, logLevel: 'silent', server: { port: 0, host: '127.0.0.1' } })
   await server.listen()
   url = server.resolvedUrls!.local[0]!
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  browser = await launchChromium()
 })
 
 afterAll(async () => {
@@ -42,16 +36,7 @@ afterAll(async () => {
 describe('the playground in vite dev, in real Chromium', () => {
   it('places an order with every function in the dev server process', async () => {
     const page = await browser.newPage()
-    await page.goto(url)
-    await expect.poll(() => page.title()).toBe('femto shop')
-    await page.click('#check')
-    await expect.poll(() => page.locator('#log li').first().textContent()).toMatch(/^checkStock: 40 Mug in stock$/)
-    await page.click('#quote')
-    await expect.poll(() => page.locator('#log li').first().textContent()).toBe('price: €24.00 + €4.80 VAT = €28.80')
-    await page.click('#place')
-    await expect.poll(() => page.locator('#log li').first().textContent()).toMatch(
-      /^placeOrder: order A-\d+ confirmed: €28\.80 charged to card ending 4242, receipt [0-9a-f]{12}, email "Order A-\d+ confirmed" \(served by 1 processes\)$/,
-    )
+    await checkout(page, url, 1)
     await page.close()
   })
 
@@ -63,7 +48,7 @@ describe('the playground in vite dev, in real Chromium', () => {
     edit('src/pricing.ts', 'const VAT = 0.2', 'const VAT = 0.1')
     await expect.poll(async () => {
       await page.click('#quote')
-      return page.locator('#log li').first().textContent()
+      return lastLog(page)
     }).toBe('price: €24.00 + €2.40 VAT = €26.40')
 
     edit('src/pricing.ts', 'export async function price(', 'export const shop = {\n  async total() {\n    \'use femto\'\n  },\n}\n\nexport async function price(')
@@ -76,7 +61,7 @@ describe('the playground in vite dev, in real Chromium', () => {
     await expect.poll(() => overlay.count()).toBe(0)
     await expect.poll(async () => {
       await page.click('#quote')
-      return page.locator('#log li').first().textContent()
+      return lastLog(page)
     }).toBe('price: €24.00 + €2.40 VAT = €26.40')
     await page.close()
   })

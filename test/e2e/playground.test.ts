@@ -3,17 +3,14 @@ import type { Browser } from 'playwright-core'
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
 import { createBuilder } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { post, readTree } from '../helpers'
+import { launchChromium, post, readTree } from '../helpers'
+import { checkout } from './shop'
 
 const ROOT = join(import.meta.dirname, '../..')
 const PLAYGROUND = join(ROOT, 'playground')
 const CLI = join(ROOT, 'dist/cli.js')
-
-// Debian's chromium, never a downloaded browser. These flags keep it off the (closed) network.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 let up: ChildProcess
 let output = ''
@@ -44,7 +41,7 @@ beforeAll(async () => {
     })
     up.once('exit', code => reject(new Error(`femto up exited with ${code}:\n${output}`)))
   })
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  browser = await launchChromium()
 })
 
 afterAll(async () => {
@@ -61,20 +58,7 @@ describe('the playground through femto up, in real Chromium', () => {
       if (request.method() === 'POST')
         calls.push(new URL(request.url()).pathname)
     })
-    await page.goto(url)
-    await expect.poll(() => page.title()).toBe('femto shop')
-
-    await page.click('#check')
-    await expect.poll(() => page.locator('#log li').first().textContent()).toMatch(/^checkStock: 40 Mug in stock$/)
-
-    await page.click('#quote')
-    await expect.poll(() => page.locator('#log li').first().textContent()).toBe('price: €24.00 + €4.80 VAT = €28.80')
-
-    await page.click('#place')
-    const order = await expect.poll(() => page.locator('#log li').first().textContent()).toMatch(
-      /^placeOrder: order A-\d+ confirmed: €28\.80 charged to card ending 4242, receipt [0-9a-f]{12}, email "Order A-\d+ confirmed" \(served by 5 processes\)$/,
-    )
-    void order
+    await checkout(page, url, 5)
     // The browser made one request per call; the fan-out happened between services.
     expect(calls).toEqual(['/femto/checkStock', '/femto/price', '/femto/placeOrder'])
     await page.close()

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Guard } from './guard'
 import type { ServedFunction } from './types'
 import { createServer } from 'node:http'
 import { checkToken, createGuard, isPreflight, preflight } from './guard'
@@ -22,6 +23,16 @@ export interface ServiceOptions {
 
 const METHOD_NOT_ALLOWED = errorOutcome('METHOD_NOT_ALLOWED', 'femto functions are called with POST', { allow: 'POST' })
 
+/** A request to a function's route: a call, a CORS preflight, or the wrong method. */
+export function serveRoute(fn: ServedFunction, req: IncomingMessage, res: ServerResponse, guard: Guard): void {
+  if (req.method === 'POST')
+    handleCall(fn, req, res, guard)
+  else if (isPreflight(req))
+    preflight(guard, req, res)
+  else
+    sendError(req, res, METHOD_NOT_ALLOWED)
+}
+
 /**
  * A standalone femtoservice on bare `node:http`: its request path is the hot path that the
  * benchmarks measure, so routing is one map lookup and nothing else is in the way.
@@ -42,15 +53,8 @@ export function startService(options: ServiceOptions): Server {
     const fn = routes.get(path) ?? (path === '/' ? only : undefined)
     if (draining)
       res.shouldKeepAlive = false
-    if (fn) {
-      if (req.method === 'POST')
-        handleCall(fn, req, res, guard)
-      else if (isPreflight(req))
-        preflight(guard, req, res)
-      else
-        sendError(req, res, METHOD_NOT_ALLOWED)
-      return
-    }
+    if (fn)
+      return serveRoute(fn, req, res, guard)
     if (path === '/openapi.json' && options.openapi && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(options.openapi) })
       res.end(req.method === 'GET' ? options.openapi : undefined)

@@ -1,0 +1,22 @@
+import type { Page } from 'playwright-core'
+import { expect } from 'vitest'
+
+/** The first line of the playground's log, as the user reads it. */
+export const lastLog = (page: Page): Promise<string | null> => page.locator('#log li').first().textContent()
+
+/**
+ * The playground's checkout as a user clicks it: a stock check, a quote, an order. `processes`
+ * is how many distinct processes served the order's five functions.
+ */
+export async function checkout(page: Page, url: string, processes: number): Promise<void> {
+  await page.goto(url)
+  await expect.poll(() => page.title()).toBe('femto shop')
+  await page.click('#check')
+  await expect.poll(() => lastLog(page)).toMatch(/^checkStock: 40 Mug in stock$/)
+  await page.click('#quote')
+  await expect.poll(() => lastLog(page)).toBe('price: €24.00 + €4.80 VAT = €28.80')
+  await page.click('#place')
+  await expect.poll(() => lastLog(page)).toMatch(new RegExp(
+    `^placeOrder: order A-\\d+ confirmed: €28\\.80 charged to card ending 4242, receipt [0-9a-f]{12}, email "Order A-\\d+ confirmed" \\(served by ${processes} processes\\)$`,
+  ))
+}
