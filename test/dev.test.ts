@@ -1,5 +1,5 @@
 import type { RunnableDevEnvironment, ViteDevServer } from 'vite'
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLogger, createServer } from 'vite'
@@ -93,6 +93,16 @@ describe('vite dev', () => {
 
     edit('src/math.ts', '\'use femto\'\n    return n * n', 'return n * n')
     await expect.poll(async () => (await post(`${url}/femto/add`, [2, 3])).body).toBe(1105)
+  })
+
+  it('keeps module state across edits the functions cannot see, and starts afresh after one they can', async () => {
+    const first = (await post(`${url}/femto/tally`, [5])).body as number
+    writeFileSync(join(root, 'index.html'), readFileSync(join(root, 'index.html'), 'utf8').replace('femto fixture', 'femto fixture, edited'))
+    writeFileSync(join(root, 'notes.md'), 'not code\n')
+    await new Promise(resolve => setTimeout(resolve, 300))
+    expect((await post(`${url}/femto/tally`, [5])).body).toBe(first + 5)
+    edit('src/tally.ts', 'count += by', 'count += by * 2')
+    await expect.poll(async () => (await post(`${url}/femto/tally`, [0])).body).toBe(0)
   })
 
   it('serves a function added by an edit, without a restart', async () => {

@@ -40,13 +40,18 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
   }
 
   const onEdit = async (file: string): Promise<void> => {
-    stale = true
+    // Only edits the functions can see re-import them: module state (caches, connections) lives
+    // across edits to the app's client code, styles or docs.
+    if (server.environments[DEV_ENVIRONMENT]?.moduleGraph.getModulesByFile(file)?.size)
+      stale = true
     if (!SCRIPT_ID.test(file) || ctx.isExcluded(file))
       return
     const code = await readFile(file, 'utf8').catch(() => '')
     const known = [...ctx.registry.values()].some(fn => fn.id === file)
     if (!known && !mayHaveDirective(code))
       return
+    // A new, changed or removed function: the entry that lists them is generated again.
+    stale = true
     try {
       // Registers what the file declares now (and forgets what it no longer does).
       await ctx.analyze(file, code)
