@@ -111,3 +111,32 @@ describe('vite dev', () => {
     expect(await post(`${url}/femto/late`, [1])).toMatchObject({ status: 400 })
   })
 })
+
+describe('vite dev started on a broken directive', () => {
+  it('reports it, then recovers on the good edit, with the functions of every file', async () => {
+    const broken = mkdtempSync(join(tmpdir(), 'femto-dev-broken-'))
+    cpSync(join(import.meta.dirname, 'fixtures/app'), broken, { recursive: true, filter: src => !/[\\/]dist[^\\/]*$/.test(src) })
+    // greet.ts sorts first: the scan at start stops there, before any other file.
+    editFile(join(broken, 'src/greet.ts'), '\'use femto\'\n', 'const early = 1\n\'use femto\'\n')
+    const logger = createLogger('error', { allowClearScreen: false })
+    logger.error = () => {}
+    const dev = await createServer({ root: broken, configFile: false, customLogger: logger, plugins: [femto({ summary: false })], server: { port: 0, host: '127.0.0.1' } })
+    try {
+      await dev.listen()
+      const base = dev.resolvedUrls!.local[0]!.replace(/\/$/, '')
+      const refused = await post(`${base}/femto/add`, [2, 3])
+      expect(refused.status).toBe(500)
+      expect(refused.body.error.message).toContain('src/greet.ts')
+
+      // The watcher reads the folder after the server starts: an edit before it has is not seen.
+      await expect.poll(() => dev.watcher.getWatched()[join(broken, 'src')] ?? [], { timeout: 30_000 }).toContain('greet.ts')
+      editFile(join(broken, 'src/greet.ts'), 'const early = 1\n', '')
+      // The scan again derives every function's types: TypeScript may take a few seconds on a busy machine.
+      await expect.poll(async () => (await post(`${base}/femto/add`, [2, 3])).body, { timeout: 30_000 }).toBe(5)
+      expect((await post(`${base}/femto/add`, ['x', 3])).status).toBe(400)
+    }
+    finally {
+      await dev.close()
+    }
+  })
+})

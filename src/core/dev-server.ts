@@ -23,7 +23,7 @@ interface Usage { headline?: string, frame?: string, id?: string, loc?: { file?:
  * serves them. An edit takes effect on the next call; an edit that breaks the directive rules
  * is reported in the terminal and the browser's error overlay, and answered 500 until fixed.
  */
-export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, scanned: () => Promise<unknown>): void {
+export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, scanned: () => Promise<unknown>, rescan: () => Promise<unknown>): void {
   // Request logs read better than JSON lines in a terminal; FEMTO_LOG_FORMAT=json keeps them JSON.
   process.env.FEMTO_LOG_FORMAT ??= 'pretty'
   const prefix = `${ctx.options.basePath}/`
@@ -55,6 +55,13 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
     try {
       // Registers what the file declares now (and forgets what it no longer does).
       await ctx.analyze(file, code)
+      // The scan at start stopped at a broken file, so the files after it were never read: a good
+      // edit scans again, and the dev server recovers without a restart (or reports what is still broken).
+      if (await scanned()) {
+        const error = await rescan()
+        if (error)
+          throw error
+      }
       broken = undefined
       if (overlaid) {
         overlaid = false

@@ -150,8 +150,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
           return { environments: { [DEV_ENVIRONMENT]: { consumer: 'server' } } }
       },
       configureServer(server) {
-        scanned = ctx.prepare().then(() => undefined, (error: unknown) => error)
-        return import('./dev-server').then(({ serveFunctionsInDev }) => serveFunctionsInDev(server, ctx, () => scanned))
+        const scan = (): Promise<unknown> => (scanned = ctx.prepare().then(() => undefined, (error: unknown) => error))
+        void scan()
+        return import('./dev-server').then(({ serveFunctionsInDev }) => serveFunctionsInDev(server, ctx, () => scanned, scan))
       },
       configResolved(config) {
         ctx.setRoot(config.root)
