@@ -218,6 +218,15 @@ describe('deploy files of a vite build (`deploy` option)', () => {
     const { stdout } = await run(process.execPath, [CLI, 'deploy', dist, '--changed'])
     expect(stdout).toContain('femto deploy: to roll: add\n')
     expect(readdirSync(join(dist, 'deploy/docker'))).toEqual(['add.Dockerfile'])
+    // Compose still runs every service, but builds only from the Dockerfiles that are there.
+    const composed = parse(read('docker-compose.yml')).services
+    expect(Object.keys(composed).sort()).toEqual([...SERVICES, 'femto-gateway'].sort())
+    for (const id of SERVICES) {
+      const dockerfile = composed[id].build?.dockerfile
+      expect(dockerfile === undefined || existsSync(join(dist, dockerfile)), `${id}: ${dockerfile}`).toBe(true)
+      expect(composed[id].image, id).toBe(`registry.example.com/shop/femto-${id}:${after.services.find(s => s.name === id)!.hash}`)
+    }
+    expect(composed.add.build).toBeDefined()
     const resources = parse(read('k8s/kustomization.yaml')).resources
     expect(resources).toContain('add.yaml')
     expect(resources).not.toContain('quote.yaml')

@@ -9,7 +9,8 @@ export interface ComposeFile {
 
 export interface ComposeService {
   image: string
-  build: { context: string, dockerfile: string }
+  /** Absent for a service whose Dockerfile was not written (`--changed`): its image is the one already built. */
+  build?: { context: string, dockerfile: string }
   /** `null`: passed through from the environment of whoever runs `docker-compose` (or `.env`). */
   environment: Record<string, string | null>
   ports?: string[]
@@ -23,6 +24,11 @@ export interface ComposeInput {
   services: DeployedService[]
   gatewayImage: string
   options: ResolvedDeployOptions
+  /**
+   * Names of the services whose Dockerfile is written beside (default: all). The others, left
+   * unchanged by the build (`femto deploy --changed`), run the image their hash already tags.
+   */
+  built?: Set<string>
 }
 
 /** Compose fills it from the environment of whoever runs it; unset is empty (no token). */
@@ -42,7 +48,7 @@ export function composeFile(input: ComposeInput): ComposeFile {
   for (const service of input.services) {
     services[service.id] = {
       image: service.image,
-      build: { context: '..', dockerfile: `deploy/docker/${service.id}.Dockerfile` },
+      ...(!input.built || input.built.has(service.name) ? { build: { context: '..', dockerfile: `deploy/docker/${service.id}.Dockerfile` } } : {}),
       environment: {
         ...urls,
         // Empty: no token. Set FEMTO_TOKEN where docker-compose runs to require it between services.

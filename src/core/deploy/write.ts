@@ -86,7 +86,8 @@ export async function writeDeploy(input: DeployInput): Promise<DeployResult> {
     files.set(`docker/${service.id}.Dockerfile`, renderDockerfile(serviceDockerfile(service, input.serversDir, options)))
   files.set('gateway/Dockerfile', gatewayFile)
   files.set('gateway/default.conf.template', nginx)
-  const compose: ComposeFile = composeFile({ services: all, gatewayImage, options })
+  // Every service, but only those with a Dockerfile here are built: the others keep their image.
+  const compose: ComposeFile = composeFile({ services: all, gatewayImage, options, built: new Set(services.map(s => s.name)) })
   files.set('docker-compose.yml', yaml([compose], `${GENERATED}\n Run from this folder: docker-compose up -d --build (secrets come from your environment or ./.env).`))
 
   const resources: string[] = []
