@@ -115,7 +115,8 @@ export async function startFemto(options: StartFemtoOptions): Promise<RunningFem
       const ctx = createContext({ summary: false, ...options.options })
       ctx.setRoot(resolve(options.root))
       await ctx.prepare()
-      await buildServers(ctx, { outDir, alias: options.alias, define: options.define })
+      // A temporary folder has no next build: nothing is left in the project's node_modules/.cache.
+      await buildServers(ctx, { outDir, alias: options.alias, define: options.define, history: false })
     }
     catch (error) {
       await removeTemp(temporary)

@@ -180,6 +180,9 @@ describe('the package entry', () => {
 
 describe('stopping and failing', () => {
   it('stops every process and the gateway on close, and removes its temporary build', async () => {
+    const cache = join(APP, 'node_modules/.cache/unplugin-femto')
+    const cached = (): string[] => (existsSync(cache) ? readdirSync(cache).sort() : [])
+    const before = cached()
     const own = await startFemto({ root: APP, functions: ['placeOrder'] })
     const { pid } = await own.client<typeof placeOrder>('placeOrder')([])
     const urls = [own.url('placeOrder'), own.url('price'), own.gateway]
@@ -191,6 +194,8 @@ describe('stopping and failing', () => {
     for (const url of urls)
       await refused(url)
     expect(existsSync(own.outDir)).toBe(false)
+    // Nor does it leave the hashes of its one-off build in the project's cache.
+    expect(cached()).toEqual(before)
     // Everything the services wrote is kept: their start and each call they answered.
     expect(own.logs('price')).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/)
     expect(own.logs('placeOrder')).toMatch(/placeOrder.* 200/)

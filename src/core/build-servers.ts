@@ -34,6 +34,11 @@ export interface ServerBuildOptions {
   /** Compile-time replacements, as the bundler's `define`. */
   define?: Record<string, string>
   log?: (message: string) => void
+  /**
+   * Compare with the previous build of this folder and remember this one for the next (femto.json
+   * `changes`). Default true; off for a throwaway folder, which has no next build.
+   */
+  history?: boolean
 }
 
 const ENTRY = '\0femto-entry'
@@ -58,7 +63,8 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
   }
   const dir = join(build.outDir, options.serversDir)
   // Read before the folder is emptied: a rebuild reports which services changed since.
-  const previous = await readPreviousHashes(ctx.root, dir)
+  const history = build.history !== false
+  const previous = history ? await readPreviousHashes(ctx.root, dir) : undefined
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true })
   const reserved = [MANIFEST_FILE, OPENAPI_FILE, 'router.js', 'docs', ...plan.services.map(s => s.file)]
@@ -91,7 +97,8 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
   const manifest = createManifest(plan, options, bundles, router, name => `FEMTO_URL_${upperSnake(name)}`, files)
   manifest.changes = diffServices(previous, manifest)
   await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
-  await rememberHashes(ctx.root, dir, manifest)
+  if (history)
+    await rememberHashes(ctx.root, dir, manifest)
   if (options.summary) {
     await printSummary(manifest, dir, build.log ?? console.log)
     ;(build.log ?? console.log)(`${describeChanges(manifest.changes)}\n`)
