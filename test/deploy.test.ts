@@ -10,8 +10,10 @@ import { Deployment } from 'kubernetes-models/apps/v1'
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2'
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1'
 import { ConfigMap, Service as CoreService } from 'kubernetes-models/v1'
+import { createServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { parse, parseAllDocuments } from 'yaml'
+import femto from '../src/vite'
 import { post, startNode, viteBuild } from './helpers'
 
 const FIXTURE = join(import.meta.dirname, 'fixtures/deploy-app')
@@ -187,6 +189,19 @@ describe('deploy files of a vite build (`deploy` option)', () => {
     }
     finally {
       process.chdir(cwd)
+    }
+  })
+
+  it('finds them from the project root under vite dev, whatever the working directory', async () => {
+    const server = await createServer({ root: work, configFile: false, logLevel: 'silent', plugins: [femto({ ...OPTIONS, summary: false })], server: { port: 0, host: '127.0.0.1' } })
+    try {
+      await server.listen()
+      expect(process.cwd()).not.toBe(work)
+      const base = server.resolvedUrls!.local[0]!.replace(/\/$/, '')
+      expect(await post(`${base}/femto/quote`, ['pear'])).toMatchObject({ status: 200, body: { sku: 'pear', price: 5 } })
+    }
+    finally {
+      await server.close()
     }
   })
 

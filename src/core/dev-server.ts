@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RunnableDevEnvironment, ViteDevServer } from 'vite'
 import type { FemtoContext } from './context'
 import { readFile } from 'node:fs/promises'
+import { DEV_ROOT } from '../runtime/files'
 import { DEV_ENTRY, DEV_ENVIRONMENT, RESOLVED_DEV_ENTRY } from './dev-ids'
 import { mayHaveDirective, SCRIPT_ID } from './precheck'
 
@@ -26,6 +27,9 @@ interface Usage { headline?: string, frame?: string, id?: string, loc?: { file?:
 export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, scanned: () => Promise<unknown>, rescan: () => Promise<unknown>): void {
   // Request logs read better than JSON lines in a terminal; FEMTO_LOG_FORMAT=json keeps them JSON.
   process.env.FEMTO_LOG_FORMAT ??= 'pretty'
+  // femtoFile() finds run-time files from the project root, whatever the working directory
+  // (runtime/files.ts; a symbol of the process, as the functions run in it).
+  ;(globalThis as Record<symbol, unknown>)[DEV_ROOT] = ctx.root
   const prefix = `${ctx.options.basePath}/`
   let stale = false
   let broken: unknown

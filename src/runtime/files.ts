@@ -2,12 +2,19 @@
 declare const __FEMTO_SERVICE_BUNDLE__: boolean | undefined
 
 /**
+ * Where `vite dev` puts the project root, in its own process (where it runs the functions): the
+ * dev server's root need not be its working directory (`vite dev app/`, `root` in the config).
+ */
+export const DEV_ROOT = Symbol.for('unplugin-femto.devRoot')
+
+/**
  * The absolute path of a run-time file listed in the `files` option, by its path from the project
  * root: `readFileSync(femtoFile('config/prices.json'))`.
  *
  * In a built service (and `router.js`) it is resolved next to the bundle, where the build copied
- * it (in an image: next to the bundle there); in source that runs unbuilt (tests, dev servers),
- * against the working directory, which is the project root there. `FEMTO_FILES_DIR` overrides both.
+ * it (in an image: next to the bundle there); under `vite dev`, against the dev server's root; in
+ * other source that runs unbuilt (tests), against the working directory, which is the project
+ * root there. `FEMTO_FILES_DIR` overrides them all.
  * Node only; it does not check that the file exists.
  */
 export function femtoFile(path: string): string {
@@ -15,7 +22,9 @@ export function femtoFile(path: string): string {
   if (!proc)
     throw new Error('femtoFile: run-time files are read on the server, not in a browser')
   const base = proc.env.FEMTO_FILES_DIR
-    || (typeof __FEMTO_SERVICE_BUNDLE__ !== 'undefined' && __FEMTO_SERVICE_BUNDLE__ ? pathOfUrl(new URL('.', import.meta.url)) : proc.cwd())
+    || (typeof __FEMTO_SERVICE_BUNDLE__ !== 'undefined' && __FEMTO_SERVICE_BUNDLE__
+      ? pathOfUrl(new URL('.', import.meta.url))
+      : (globalThis as { [DEV_ROOT]?: string })[DEV_ROOT] ?? proc.cwd())
   return `${base.replace(/[\\/]+$/, '')}/${path.replace(/^\.?[\\/]+/, '')}`
 }
 
