@@ -49,6 +49,7 @@ describe('vite dev', () => {
     expect(await post(`${url}/femto/add`, [1])).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } })
     expect(await post(`${url}/femto/add`, ['x', 1])).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } })
     expect(await post(`${url}/femto/nope`, [])).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } })
+    expect(await post(`${url}/femto`, [])).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } })
     expect((await fetch(`${url}/femto/add`)).status).toBe(405)
   })
 
@@ -88,6 +89,8 @@ describe('vite dev', () => {
     expect(report).toContain('src/math.ts:22:5')
     expect(report).toContain('> 22 |     \'use femto\'')
     const refused = await post(`${url}/femto/add`, [2, 3])
+    // Reported once, when saved, not again for each call it fails.
+    expect(errors.filter(e => e.startsWith('[unplugin-femto]'))).toHaveLength(1)
     expect(refused.status).toBe(500)
     expect(refused.body.error.message).toContain('src/math.ts:22:5')
 
@@ -103,6 +106,16 @@ describe('vite dev', () => {
     expect((await post(`${url}/femto/tally`, [5])).body).toBe(first + 5)
     edit('src/tally.ts', 'count += by', 'count += by * 2')
     await expect.poll(async () => (await post(`${url}/femto/tally`, [0])).body).toBe(0)
+  })
+
+  it('checks arguments against a type edited in another module, imported with import type', async () => {
+    writeFileSync(join(root, 'src/shapes.ts'), 'export interface Point { x: number }\n')
+    writeFileSync(join(root, 'src/geo.ts'), 'import type { Point } from \'./shapes\'\n\nexport async function norm(p: Point) {\n  \'use femto\'\n  return Math.abs(p.x)\n}\n')
+    await expect.poll(async () => (await post(`${url}/femto/norm`, [{ x: -2 }])).body).toBe(2)
+    expect(await post(`${url}/femto/norm`, [{ x: -2, y: 1 }])).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ARGUMENT' } } })
+    edit('src/shapes.ts', '{ x: number }', '{ x: number, y?: number }')
+    await expect.poll(async () => (await post(`${url}/femto/norm`, [{ x: -2, y: 1 }])).status).toBe(200)
+    expect(await post(`${url}/femto/norm`, [{ x: -2, y: 'no' }])).toMatchObject({ status: 400 })
   })
 
   it('serves a function added by an edit, without a restart', async () => {

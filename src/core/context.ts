@@ -165,6 +165,13 @@ export function createContext(rawOptions: Options | undefined) {
     return ready
   }
 
+  /** Dev server: a type may have changed anywhere, so every schema is derived again when next needed. */
+  function forgetSchemas(): void {
+    schemas.clear()
+    for (const fn of registry.values())
+      fn.contract = fn.sourceContract
+  }
+
   /** The contract stubs send: from the derived schema when there is one. */
   const contractOf = (fn: FemtoFunction): string => registry.get(fn.name)?.contract ?? fn.contract
 
@@ -292,6 +299,7 @@ export function createContext(rawOptions: Options | undefined) {
     scan,
     prepare,
     deriveTypes,
+    forgetSchemas,
     schemaOf: (name: string): FunctionSchema | undefined => schemas.get(name),
     plan,
     transformForClient,

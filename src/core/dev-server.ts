@@ -3,7 +3,7 @@ import type { RunnableDevEnvironment, ViteDevServer } from 'vite'
 import type { FemtoContext } from './context'
 import { readFile } from 'node:fs/promises'
 import { DEV_ROOT } from '../runtime/files'
-import { DEV_ENTRY, DEV_ENVIRONMENT, RESOLVED_DEV_ENTRY } from './dev-ids'
+import { DEV_ENTRY, DEV_ENVIRONMENT } from './dev-ids'
 import { mayHaveDirective, SCRIPT_ID } from './precheck'
 
 /** Generates the dev entry from what the registry holds now. */
@@ -32,6 +32,9 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
   ;(globalThis as Record<symbol, unknown>)[DEV_ROOT] = ctx.root
   const prefix = `${ctx.options.basePath}/`
   let stale = false
+  // Bumped when the entry must be generated again (functions or their types changed): the runner
+  // imports it under a new id, while the functions' own modules stay evaluated.
+  let generation = 0
   let broken: unknown
   let overlaid = false
 
@@ -50,12 +53,18 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
       stale = true
     if (!SCRIPT_ID.test(file) || ctx.isExcluded(file))
       return
+    // A type that parameters use may live in any script, imported with `import type` (so not in
+    // the module graph): the argument checks are derived again, from the types as they are now.
+    if (ctx.options.types) {
+      ctx.forgetSchemas()
+      generation++
+    }
     const code = await readFile(file, 'utf8').catch(() => '')
     const known = [...ctx.registry.values()].some(fn => fn.id === file)
     if (!known && !mayHaveDirective(code))
       return
     // A new, changed or removed function: the entry that lists them is generated again.
-    stale = true
+    generation++
     try {
       // Registers what the file declares now (and forgets what it no longer does).
       await ctx.analyze(file, code)
@@ -82,7 +91,8 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
     server.watcher.on(event, (file: string) => void onEdit(file))
 
   server.middlewares.use((req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => {
-    if (!req.url?.startsWith(prefix))
+    const path = req.url?.split('?')[0]
+    if (path !== ctx.options.basePath && !path?.startsWith(prefix))
       return next()
     void (async () => {
       const environment = server.environments[DEV_ENVIRONMENT] as RunnableDevEnvironment
@@ -91,16 +101,15 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
         throw scanError ?? broken
       if (stale) {
         stale = false
-        // The runner re-evaluates edited modules and the entry (the registry may have new functions).
-        const entry = environment.moduleGraph.getModuleById(RESOLVED_DEV_ENTRY)
-        if (entry)
-          environment.moduleGraph.invalidateModule(entry)
+        // Evaluated again on the next import: the edited modules, what imports them, and the entry.
         environment.runner.clearCache()
       }
-      const handler = (await environment.runner.import(DEV_ENTRY)).default as (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void
+      const handler = (await environment.runner.import(`${DEV_ENTRY}?generation=${generation}`)).default as (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void
       handler(req, res, next)
     })().catch((error: unknown) => {
-      show(error)
+      // A broken edit was reported when it was saved; each call it fails does not report it again.
+      if (error !== broken)
+        show(error)
       if (res.headersSent)
         return res.destroy()
       const message = (error as Usage).headline ?? (error as Error).message ?? String(error)

@@ -34,7 +34,9 @@ export default createRouter({ basePath: ${JSON.stringify(options.basePath)}, all
 
 /** Source of the dev server's module (run by Vite's module runner): every function, in-process. */
 export function devEntry(functions: RegisteredFunction[], options: ResolvedOptions, facts: EntryFacts): string {
-  const { imports, table } = functionTable(functions, options, facts)
+  // No contract check: the page and the functions come from the same sources at the same moment,
+  // and a type edited in another module changes a contract without re-transforming the page's stub.
+  const { imports, table } = functionTable(functions, options, facts, false)
   return `import { createDevHandler } from 'unplugin-femto/runtime/dev'
 ${imports}
 export default createDevHandler({ basePath: ${JSON.stringify(options.basePath)}, allowedOrigins: ${JSON.stringify(options.allowedOrigins)}, functions: ${table} })
@@ -50,7 +52,7 @@ export function shutdownTimeoutOf(functions: RegisteredFunction[], options: Reso
   return Number.isFinite(longest) ? longest + 1_000 : 30_000
 }
 
-function functionTable(functions: RegisteredFunction[], options: ResolvedOptions, facts: EntryFacts): { imports: string, table: string } {
+function functionTable(functions: RegisteredFunction[], options: ResolvedOptions, facts: EntryFacts, contracts = true): { imports: string, table: string } {
   const needsGlobalAuth = facts.authModule !== undefined && functions.some(fn => !fn.authHook)
   const imports = [
     ...functions.map((fn, i) => `import { ${importNameOf(fn)} as f${i}${fn.standardSchema ? `, __femto$schema$${fn.name} as s${i}` : ''}${fn.authHook ? `, __femto$auth$${fn.name} as a${i}` : ''} } from ${JSON.stringify(fn.id)}`),
@@ -66,7 +68,7 @@ function functionTable(functions: RegisteredFunction[], options: ResolvedOptions
       // JSON has no Infinity: null means "no limit".
       timeoutMs: policy.timeoutMs,
       concurrency: policy.concurrency,
-      contract: fn.contract,
+      contract: contracts ? fn.contract : '',
       stream: fn.stream,
     }
     // A declared Standard Schema replaces the checks derived from the types.

@@ -85,15 +85,15 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     },
     resolveId: {
       // A native filter: the bundler calls this hook only for the runtime's own ids.
-      filter: { id: /^(?:unplugin-femto\/(?:runtime|context)|virtual:femto-dev$)/ },
+      filter: { id: /^(?:unplugin-femto\/(?:runtime|context)|virtual:femto-dev(?:\?|$))/ },
       handler(id) {
-        return id === DEV_ENTRY ? RESOLVED_DEV_ENTRY : resolveRuntimeId(id)
+        return id.startsWith(DEV_ENTRY) ? RESOLVED_DEV_ENTRY + id.slice(DEV_ENTRY.length) : resolveRuntimeId(id)
       },
     },
     load: {
-      filter: { id: [RUNTIME_FILE, /^\0femto-dev$/] },
+      filter: { id: [RUNTIME_FILE, /^\0femto-dev(?:\?|$)/] },
       async handler(id) {
-        if (id === RESOLVED_DEV_ENTRY)
+        if (id.startsWith(RESOLVED_DEV_ENTRY))
           return (await import('./dev-server')).devEntrySource(ctx)
         // esbuild puts what resolveId returned in the plugin's own namespace, which only the plugin can load.
         return meta.framework === 'esbuild' ? readFile(id, 'utf8') : undefined
@@ -146,8 +146,20 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     },
     vite: {
       config(_config, env) {
-        if (env.command === 'serve' && !env.isPreview)
-          return { environments: { [DEV_ENVIRONMENT]: { consumer: 'server' } } }
+        if (env.command === 'serve' && !env.isPreview) {
+          return {
+            environments: {
+              [DEV_ENVIRONMENT]: {
+                consumer: 'server',
+                dev: {
+                  // No HMR in this runner: the dev server decides when to import the functions again
+                  // (dev-server.ts), and Vite's own full reload would only report the same error twice.
+                  createEnvironment: async (name, config) => (await import('vite')).createRunnableDevEnvironment(name, config, { runnerOptions: { hmr: false } }),
+                },
+              },
+            },
+          }
+        }
       },
       configureServer(server) {
         const scan = (): Promise<unknown> => (scanned = ctx.prepare().then(() => undefined, (error: unknown) => error))

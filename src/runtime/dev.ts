@@ -32,7 +32,7 @@ export function createDevHandler(options: DevHandlerOptions): DevHandler {
     const fn = routes.get(path)
     if (fn)
       return serveRoute(fn, req, res, guard)
-    if (path.startsWith(`${options.basePath}/`)) {
+    if (path === options.basePath || path.startsWith(`${options.basePath}/`)) {
       sendError(req, res, errorOutcome('NOT_FOUND', `no femto function at ${req.method} ${path}; the dev server serves ${Array.from(routes.keys(), r => `POST ${r}`).join(', ')}`))
       return
     }
