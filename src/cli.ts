@@ -14,6 +14,12 @@ const USAGE = `Usage:
       --changed writes the services' files only for those added or changed since the previous build.
 `
 
+/** The flags each command takes; parseArgs knows only the union. */
+const FLAGS: Record<string, string[]> = {
+  up: ['port', 'free-ports'],
+  deploy: ['changed', 'registry', 'namespace', 'host'],
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -33,6 +39,9 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE)
     return
   }
+  const stray = Object.keys(values).filter(flag => flag !== 'help' && !FLAGS[command]?.includes(flag))
+  if (FLAGS[command] && stray.length > 0)
+    throw new Error(`${command} does not take --${stray.join(', --')}\n\n${USAGE}`)
   if (command === 'deploy') {
     const { deployCommand } = await import('./deploy-command')
     return deployCommand({ outDir, changed: values.changed, registry: values.registry, namespace: values.namespace, host: values.host })

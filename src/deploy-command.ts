@@ -27,7 +27,7 @@ export async function deployCommand(options: DeployCommandOptions): Promise<void
     throw new Error(`femto deploy: no servers/${MANIFEST_FILE} in ${outDir}. Build the app first (e.g. \`vite build\`), then pass its output folder`)
   }
   const flags = Object.fromEntries(Object.entries({ registry: options.registry, namespace: options.namespace, host: options.host }).filter(([, v]) => v !== undefined))
-  const deploy = resolveDeployOptions({ ...manifest.deploy, ...flags }, 'femto deploy')!
+  const deploy = resolveDeployOptions({ ...manifest.deploy, ...flags }, key => (Object.hasOwn(flags, key) ? `--${key}` : `${MANIFEST_FILE} deploy.${key}`))!
   if (options.changed && !manifest.changes)
     throw new Error(`femto deploy --changed: this build's ${MANIFEST_FILE} does not say what changed; rebuild with this version of unplugin-femto`)
   const result = await writeDeploy({ outDir, serversDir: 'servers', manifest, options: deploy, changedOnly: options.changed })

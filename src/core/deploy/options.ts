@@ -54,21 +54,24 @@ export const DEPLOY_DEFAULTS: ResolvedDeployOptions = {
 const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/
 const DNS_NAME = /^(?:\*\.)?[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)*$/
 
-/** `true` is every default; `false`/`undefined` is no deploy files. Bad values name the key. */
-export function resolveDeployOptions(deploy: boolean | DeployOptions | undefined, where = 'deploy'): ResolvedDeployOptions | undefined {
+/**
+ * `true` is every default; `false`/`undefined` is no deploy files. Bad values name the key as
+ * the user wrote it: `deploy.<key>` in the plugin options, `--<key>` on the command line.
+ */
+export function resolveDeployOptions(deploy: boolean | DeployOptions | undefined, label: (key: string) => string = key => `[unplugin-femto] deploy.${key}`): ResolvedDeployOptions | undefined {
   if (!deploy)
     return undefined
   const given = deploy === true ? {} : deploy
   for (const key of Object.keys(given)) {
     if (!Object.hasOwn(DEPLOY_DEFAULTS, key))
-      throw new Error(`[unplugin-femto] ${where}.${key}: unknown deploy option; they are ${Object.keys(DEPLOY_DEFAULTS).join(', ')}`)
+      throw new Error(`${label(key)}: unknown deploy option; they are ${Object.keys(DEPLOY_DEFAULTS).join(', ')}`)
   }
   const resolved: ResolvedDeployOptions = { ...DEPLOY_DEFAULTS, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) }
   const bad = (key: keyof DeployOptions, what: string): never => {
-    throw new Error(`[unplugin-femto] ${where}.${key}: '${resolved[key]}' is not ${what}`)
+    throw new Error(`${label(key)}: '${resolved[key]}' is not ${what}`)
   }
-  if (resolved.registry !== '' && !/^[\w.\-:/]+[^/]$/.test(resolved.registry))
-    bad('registry', 'an image name prefix, e.g. \'ghcr.io/acme/shop\'')
+  if (resolved.registry !== '' && !/^[a-z\d][a-z\d._\-:/]*[^/]$/.test(resolved.registry))
+    bad('registry', 'an image name prefix in lowercase, as Docker wants, e.g. \'ghcr.io/acme/shop\'')
   if (!/^[\w.\-:/@]+$/.test(resolved.baseImage))
     bad('baseImage', 'an image name, e.g. \'node:20-alpine\'')
   if (resolved.namespace !== '' && !DNS_LABEL.test(resolved.namespace))
