@@ -132,14 +132,21 @@ describe('vite dev started on a broken directive', () => {
     // greet.ts sorts first: the scan at start stops there, before any other file.
     editFile(join(broken, 'src/greet.ts'), '\'use femto\'\n', 'const early = 1\n\'use femto\'\n')
     const logger = createLogger('error', { allowClearScreen: false })
-    logger.error = () => {}
+    const reported: string[] = []
+    logger.error = (message) => {
+      reported.push(message)
+    }
     const dev = await createServer({ root: broken, configFile: false, customLogger: logger, plugins: [femto({ summary: false })], server: { port: 0, host: '127.0.0.1' } })
     try {
       await dev.listen()
+      // In the terminal at start, before any call.
+      await expect.poll(() => reported.join('\n')).toContain('src/greet.ts:')
       const base = dev.resolvedUrls!.local[0]!.replace(/\/$/, '')
       const refused = await post(`${base}/femto/add`, [2, 3])
       expect(refused.status).toBe(500)
       expect(refused.body.error.message).toContain('src/greet.ts')
+      await post(`${base}/femto/add`, [2, 3])
+      expect(reported.filter(e => e.includes('src/greet.ts:'))).toHaveLength(1)
 
       // The watcher reads the folder after the server starts: an edit before it has is not seen.
       await expect.poll(() => dev.watcher.getWatched()[join(broken, 'src')] ?? [], { timeout: 30_000 }).toContain('greet.ts')

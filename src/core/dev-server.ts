@@ -38,7 +38,12 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
   let broken: unknown
   let overlaid = false
 
+  // Each error is reported once, when it appears, not again for every call it fails.
+  let shown: unknown
   const show = (error: unknown): void => {
+    if (error === shown)
+      return
+    shown = error
     const usage = error as Error & Usage
     const message = usage.headline ?? usage.message ?? String(error)
     server.config.logger.error(`${message}${usage.frame ? `\n\n${usage.frame}\n` : ''}`, { timestamp: true, error: usage })
@@ -76,6 +81,7 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
           throw error
       }
       broken = undefined
+      shown = undefined
       if (overlaid) {
         overlaid = false
         // An empty update clears Vite's error overlay without reloading the page.
@@ -87,6 +93,11 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
       show(error)
     }
   }
+  // A directive broken before the dev server started is reported at once, not at the first call.
+  void scanned().then((error) => {
+    if (error)
+      show(error)
+  })
   for (const event of ['add', 'change', 'unlink'])
     server.watcher.on(event, (file: string) => void onEdit(file))
 
@@ -107,9 +118,7 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
       const handler = (await environment.runner.import(`${DEV_ENTRY}?generation=${generation}`)).default as (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void
       handler(req, res, next)
     })().catch((error: unknown) => {
-      // A broken edit was reported when it was saved; each call it fails does not report it again.
-      if (error !== broken)
-        show(error)
+      show(error)
       if (res.headersSent)
         return res.destroy()
       const message = (error as Usage).headline ?? (error as Error).message ?? String(error)
