@@ -4,7 +4,6 @@ import type { Manifest, ManifestFunction, ManifestService } from './core/manifes
 import type { Options } from './core/options'
 import type { ResolvedPolicy } from './core/policy'
 import type { StubMeta } from './runtime/protocol'
-import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -15,7 +14,7 @@ import { MANIFEST_FILE } from './core/manifest'
 import { stubPolicyOf } from './core/policy'
 import { callFemtoAt } from './runtime/client'
 import { createGateway } from './up/gateway'
-import { prefixLines } from './up/logs'
+import { spawnServices, stopService, waitHealthy } from './up/processes'
 import { freePort } from './up/up'
 
 /**
@@ -75,8 +74,7 @@ export interface RunningFemto extends AsyncDisposable {
   close: () => Promise<void>
 }
 
-const LOG_LIMIT = 1 << 20
-/** After SIGTERM a service finishes its calls; one that does not exit by then is killed. */
+/** A test cannot wait for a service's own shutdown bound (its longest timeout): SIGKILL after this. */
 const KILL_AFTER_MS = 5_000
 
 // Services a test forgot to close must not outlive the test process.
@@ -146,38 +144,26 @@ export async function startFemto(options: StartFemtoOptions): Promise<RunningFem
     throw error
   }
 
-  const origins = new Map<string, string>()
+  const ports = new Map<string, number>()
   for (const service of services)
-    origins.set(service.name, `http://127.0.0.1:${await freePort()}`)
+    ports.set(service.name, await freePort())
   const token = options.token ?? ''
   const env: Record<string, string> = { FEMTO_TOKEN: token }
   for (const service of services)
-    env[service.env] = origins.get(service.name)!
-
-  const outputs = new Map<string, string>()
-  const children = new Map<string, ChildProcess>()
-  const width = Math.max(7, ...services.map(s => s.name.length))
-  services.forEach((service, index) => {
-    const child = spawn(process.execPath, [join(dir, service.file)], {
-      cwd: options.root === undefined ? outDir : resolve(options.root),
-      env: { FEMTO_LOG_FORMAT: 'pretty', ...process.env, ...env, ...options.env, PORT: new URL(origins.get(service.name)!).port, HOST: '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    env[service.env] = `http://127.0.0.1:${ports.get(service.name)}`
+  const running = spawnServices({
+    dir,
+    services,
+    ports,
+    env: { ...env, ...options.env },
+    cwd: options.root === undefined ? outDir : resolve(options.root),
+    out: options.out,
+  })
+  for (const { child } of running) {
     live.add(child)
     child.once('exit', () => live.delete(child))
-    outputs.set(service.name, '')
-    const keep = (chunk: Buffer): void => {
-      const text = outputs.get(service.name)! + chunk.toString()
-      outputs.set(service.name, text.length > LOG_LIMIT ? text.slice(-LOG_LIMIT) : text)
-    }
-    child.stdout!.on('data', keep)
-    child.stderr!.on('data', keep)
-    if (options.out) {
-      prefixLines(child.stdout!, service.name, index, width, options.out)
-      prefixLines(child.stderr!, service.name, index, width, options.out)
-    }
-    children.set(service.name, child)
-  })
+  }
+  const origins = new Map(running.map(s => [s.name, s.origin]))
 
   const routes = new Map(manifest.functions.filter(f => origins.has(f.service)).map(f => [f.route, origins.get(f.service)!]))
   const gateway = createGateway({ staticDir: outDir, hidden: [serversDir, 'deploy'], basePath: manifest.basePath, routes, docsDir: dir, token })
@@ -187,14 +173,14 @@ export async function startFemto(options: StartFemtoOptions): Promise<RunningFem
     gateway.closeAllConnections()
     await Promise.all([
       new Promise<void>(done => gateway.close(() => done())),
-      ...Array.from(children.values(), stop),
+      ...running.map(service => stopService(service, KILL_AFTER_MS)),
     ])
     await removeTemp(temporary)
   })()
 
   let gatewayUrl: string
   try {
-    await Promise.all(services.map(s => waitHealthy(s.name, origins.get(s.name)!, children.get(s.name)!, () => outputs.get(s.name)!, options.startTimeoutMs ?? 15_000)))
+    await Promise.all(running.map(service => waitHealthy(service, 'startFemto', options.startTimeoutMs)))
     gatewayUrl = await listen(gateway)
   }
   catch (error) {
@@ -236,7 +222,7 @@ export async function startFemto(options: StartFemtoOptions): Promise<RunningFem
     manifest,
     outDir,
     services: services.map(s => s.name),
-    logs: (service?: string) => service === undefined ? [...outputs.values()].join('') : outputs.get(service) ?? '',
+    logs: (service?: string) => service === undefined ? running.map(s => s.output()).join('') : running.find(s => s.name === service)?.output() ?? '',
     close,
     [Symbol.asyncDispose]: close,
   }
@@ -270,46 +256,6 @@ async function servicesToStart(manifest: Manifest, dir: string, options: StartFe
     }
   }
   return manifest.services.filter(s => chosen.has(s))
-}
-
-async function waitHealthy(name: string, origin: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
-  const ended: { why?: string } = {}
-  // 'close', not 'exit': by then its last words on stderr, which say why, have arrived.
-  child.once('close', (code, signal) => {
-    ended.why = signal ?? `code ${code}`
-  })
-  child.once('error', (error) => {
-    ended.why = error.message
-  })
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (ended.why !== undefined)
-      throw new Error(`startFemto: service '${name}' exited (${ended.why}) before it was healthy. Its output:\n${output()}`)
-    if (Date.now() > deadline)
-      throw new Error(`startFemto: service '${name}' did not answer ${origin}/healthz within ${timeoutMs} ms. Its output:\n${output()}`)
-    try {
-      const res = await fetch(`${origin}/healthz`)
-      await res.body?.cancel()
-      if (res.ok)
-        return
-    }
-    catch {}
-    await new Promise(r => setTimeout(r, 25))
-  }
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((done) => {
-    if (child.exitCode !== null || child.signalCode !== null)
-      return done()
-    const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS)
-    // 'close': its output has all arrived, so `logs()` after `close()` is complete.
-    child.once('close', () => {
-      clearTimeout(timer)
-      done()
-    })
-    child.kill('SIGTERM')
-  })
 }
 
 function listen(server: Server): Promise<string> {

@@ -1,13 +1,11 @@
-import type { ChildProcess } from 'node:child_process'
 import type { Manifest } from '../core/manifest'
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { MANIFEST_FILE } from '../core/manifest'
 import { createGateway } from './gateway'
-import { prefixLines } from './logs'
+import { spawnServices, stopService, waitHealthy } from './processes'
 
 export interface UpOptions {
   /** The build's output folder (holding `servers/femto.json`). */
@@ -51,21 +49,14 @@ export async function up(options: UpOptions): Promise<Running> {
     env[service.env] = `http://127.0.0.1:${ports.get(service.name)}`
 
   const width = Math.max(7, ...manifest.services.map(s => s.name.length))
-  const children = new Map<string, ChildProcess>()
   let closing = false
-  manifest.services.forEach((service, index) => {
-    const child = spawn(process.execPath, [join(dir, service.file)], {
-      env: { FEMTO_LOG_FORMAT: 'pretty', ...process.env, ...env, PORT: String(ports.get(service.name)), HOST: '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    prefixLines(child.stdout!, service.name, index, width, out)
-    prefixLines(child.stderr!, service.name, index, width, out)
-    child.on('exit', (code, signal) => {
+  const running = spawnServices({ dir, services: manifest.services, ports, env, out })
+  for (const service of running) {
+    service.child.on('exit', (code, signal) => {
       if (!closing)
         out.write(`${'femto'.padEnd(width)} | service ${service.name} exited (${signal ?? `code ${code}`})\n`)
     })
-    children.set(service.name, child)
-  })
+  }
 
   const routes = new Map(manifest.functions.map(f => [f.route, `http://127.0.0.1:${ports.get(f.service)}`]))
   const gateway = createGateway({ staticDir: outDir, hidden: [serversDir, 'deploy'], basePath: manifest.basePath, routes, docsDir: join(outDir, serversDir), token })
@@ -73,16 +64,11 @@ export async function up(options: UpOptions): Promise<Running> {
     closing = true
     gateway.closeAllConnections()
     gateway.close()
-    await Promise.all(Array.from(children.values(), child => new Promise<void>((done) => {
-      if (child.exitCode !== null || child.signalCode !== null)
-        return done()
-      child.once('exit', () => done())
-      child.kill('SIGTERM')
-    })))
+    await Promise.all(running.map(service => stopService(service)))
   }
 
   try {
-    await Promise.all(manifest.services.map(s => waitHealthy(`http://127.0.0.1:${ports.get(s.name)}/healthz`, children.get(s.name)!)))
+    await Promise.all(running.map(service => waitHealthy(service, 'femto up')))
     await new Promise<void>((done, fail) => {
       gateway.once('error', fail)
       gateway.listen(options.port, '127.0.0.1', () => done())
@@ -108,20 +94,4 @@ export async function freePort(): Promise<number> {
       server.close(() => done(port))
     })
   })
-}
-
-async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`femto up: ${url} exited with code ${child.exitCode} before it was healthy`)
-    try {
-      const res = await fetch(url)
-      if (res.ok)
-        return
-    }
-    catch {}
-    await new Promise(r => setTimeout(r, 50))
-  }
-  throw new Error(`femto up: ${url} was not healthy after ${timeoutMs} ms`)
 }
