@@ -28,12 +28,13 @@ export async function deployCommand(options: DeployCommandOptions): Promise<void
   }
   const flags = Object.fromEntries(Object.entries({ registry: options.registry, namespace: options.namespace, host: options.host }).filter(([, v]) => v !== undefined))
   const deploy = resolveDeployOptions({ ...manifest.deploy, ...flags }, key => (Object.hasOwn(flags, key) ? `--${key}` : `${MANIFEST_FILE} deploy.${key}`))!
-  if (options.changed && !manifest.changes)
-    throw new Error(`femto deploy --changed: this build's ${MANIFEST_FILE} does not say what changed; rebuild with this version of unplugin-femto`)
+  // Scaling policies, run-time files and changes came with deploy: an older manifest has none of them.
+  if (!manifest.changes)
+    throw new Error(`femto deploy: this build's ${MANIFEST_FILE} was written by an older unplugin-femto, without what a deploy needs (scaling policies, run-time files, changes); rebuild the app`)
   const result = await writeDeploy({ outDir, serversDir: 'servers', manifest, options: deploy, changedOnly: options.changed })
   if (options.changed) {
-    out.write(`${describeChanges(manifest.changes!)}\n`)
-    out.write(toRoll(manifest.changes!).length === 0 ? 'femto deploy: nothing to roll\n' : `femto deploy: to roll: ${result.services.join(', ')}\n`)
+    out.write(`${describeChanges(manifest.changes)}\n`)
+    out.write(toRoll(manifest.changes).length === 0 ? 'femto deploy: nothing to roll\n' : `femto deploy: to roll: ${result.services.join(', ')}\n`)
   }
   out.write(`femto deploy: wrote ${result.files.length} file(s) in ${relative(process.cwd(), result.dir) || result.dir}\n${result.files.map(f => `  ${f}\n`).join('')}`)
 }

@@ -1,6 +1,6 @@
 import type { RegisteredFunction, ServiceUnit } from './context'
 import type { ResolvedOptions } from './options'
-import { jsonPolicy } from './policy'
+import { jsonPolicy, shutdownBoundMs } from './policy'
 import { importNameOf } from './transform'
 
 /** What the build derived from types, for the generated entries. */
@@ -18,7 +18,7 @@ export function serviceEntry(unit: ServiceUnit, options: ResolvedOptions, facts:
   const { imports, table } = functionTable(unit.functions, options, facts)
   return `import { startService } from 'unplugin-femto/runtime/server'
 ${imports}
-startService({ service: ${JSON.stringify(unit.name)}, port: ${unit.port}, shutdownTimeoutMs: ${shutdownTimeoutOf(unit.functions, options)}, allowedOrigins: ${JSON.stringify(options.allowedOrigins)}, openapi: ${JSON.stringify(JSON.stringify(facts.openapi))}, functions: ${table} })
+startService({ service: ${JSON.stringify(unit.name)}, port: ${unit.port}, shutdownTimeoutMs: ${shutdownBoundMs(unit.functions.map(fn => options.policyOf(fn.name, fn.policy).timeoutMs))}, allowedOrigins: ${JSON.stringify(options.allowedOrigins)}, openapi: ${JSON.stringify(JSON.stringify(facts.openapi))}, functions: ${table} })
 `
 }
 
@@ -41,15 +41,6 @@ export function devEntry(functions: RegisteredFunction[], options: ResolvedOptio
 ${imports}
 export default createDevHandler({ basePath: ${JSON.stringify(options.basePath)}, allowedOrigins: ${JSON.stringify(options.allowedOrigins)}, functions: ${table} })
 `
-}
-
-/**
- * How long SIGTERM waits for in-flight calls: the longest timeout of the service's functions
- * (past it they have been answered 504 anyway), plus a second to write the answers.
- */
-export function shutdownTimeoutOf(functions: RegisteredFunction[], options: ResolvedOptions): number {
-  const longest = Math.max(...functions.map(fn => options.policyOf(fn.name, fn.policy).timeoutMs))
-  return Number.isFinite(longest) ? longest + 1_000 : 30_000
 }
 
 function functionTable(functions: RegisteredFunction[], options: ResolvedOptions, facts: EntryFacts, contracts = true): { imports: string, table: string } {

@@ -57,7 +57,7 @@ export interface FunctionPolicy {
   breakerResetMs?: number
   /**
    * Deploy only (`deploy` option, `femto deploy`): the fewest replicas of the function's service
-   * the HorizontalPodAutoscaler keeps (`replicas` of its Deployment and Compose service).
+   * the HorizontalPodAutoscaler keeps.
    * @default 1
    */
   minReplicas?: number
@@ -233,6 +233,16 @@ export const isPolicyDirective = (text: string): boolean => /^femto(?:\s|$)/.tes
 const nullIfInfinite = (value: number): number | null => (Number.isFinite(value) ? value : null)
 
 /** The policy as JSON can hold it (manifest, generated code): no limit is `null`, not Infinity. */
+/**
+ * How long a service waits for in-flight calls after SIGTERM: the longest timeout of its functions
+ * (past it they have been answered 504 anyway), plus a second to write the answers; 30 s when
+ * one of them has no timeout. The generated service and the deploy files' grace periods both use it.
+ */
+export function shutdownBoundMs(timeoutsMs: number[]): number {
+  const longest = Math.max(...timeoutsMs)
+  return Number.isFinite(longest) ? longest + 1_000 : 30_000
+}
+
 export type JsonPolicy = Omit<ResolvedPolicy, 'timeoutMs' | 'concurrency' | 'breakerFailures'> & { timeoutMs: number | null, concurrency: number | null, breakerFailures: number | null }
 
 export function jsonPolicy(policy: ResolvedPolicy): JsonPolicy {

@@ -52,5 +52,7 @@ describe('the femto command line', () => {
     mkdirSync(join(dir, 'servers'))
     writeFileSync(join(dir, 'servers/femto.json'), JSON.stringify({ version: 1, basePath: '/femto', mode: 'split', services: [], functions: [], router: {} }))
     expect(femto('deploy', dir, '--namespace', 'My_Shop')).toMatchObject({ status: 1, stderr: 'femto: --namespace: \'My_Shop\' is not a Kubernetes namespace (lowercase letters, digits and -)\n' })
+    // That manifest has no `changes`, as one from before deploy files existed.
+    expect(femto('deploy', dir)).toMatchObject({ status: 1, stderr: expect.stringContaining('femto deploy: this build\'s femto.json was written by an older unplugin-femto') })
   })
 })

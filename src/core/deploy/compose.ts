@@ -1,6 +1,6 @@
 import type { DeployedService } from './model'
 import type { ResolvedDeployOptions } from './options'
-import { GATEWAY_ID, GATEWAY_PORT, healthcheckCommand } from './model'
+import { GATEWAY_HEALTHCHECK, GATEWAY_ID, GATEWAY_PORT, healthcheckCommand } from './model'
 
 /** The part of the Compose file format that the generated file uses. */
 export interface ComposeFile {
@@ -67,7 +67,7 @@ export function composeFile(input: ComposeInput): ComposeFile {
     ports: [`${input.options.gatewayPort}:${GATEWAY_PORT}`],
     // nginx resolves the services' names when it starts.
     depends_on: Object.fromEntries(input.services.map(s => [s.id, { condition: 'service_healthy' as const }])),
-    healthcheck: health(['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${GATEWAY_PORT}/healthz`]),
+    healthcheck: health(['CMD', ...GATEWAY_HEALTHCHECK]),
     restart: 'unless-stopped',
   }
   return { services }

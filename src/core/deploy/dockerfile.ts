@@ -1,6 +1,6 @@
 import type { DeployedService } from './model'
 import type { ResolvedDeployOptions } from './options'
-import { GATEWAY_PORT, healthcheckCommand } from './model'
+import { GATEWAY_HEALTHCHECK, GATEWAY_PORT, healthcheckCommand } from './model'
 
 /** A Dockerfile as a list of typed instructions; `renderDockerfile` writes the text, quoting in JSON form. */
 export type DockerInstruction
@@ -54,7 +54,7 @@ export function gatewayDockerfile(clientEntries: string[], nginxImage: string): 
       { op: 'COPY', from: 'deploy/gateway/default.conf.template', to: '/etc/nginx/templates/default.conf.template' },
       ...clientEntries.map(entry => ({ op: 'COPY' as const, from: entry, to: `/usr/share/nginx/html/${entry}` })),
       { op: 'EXPOSE', port: GATEWAY_PORT },
-      { op: 'HEALTHCHECK', interval: '10s', timeout: '3s', startPeriod: '5s', retries: 3, command: ['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${GATEWAY_PORT}/healthz`] },
+      { op: 'HEALTHCHECK', interval: '10s', timeout: '3s', startPeriod: '5s', retries: 3, command: GATEWAY_HEALTHCHECK },
     ],
   }
 }

@@ -1,5 +1,6 @@
 import type { Manifest, ManifestService } from '../manifest'
 import type { ResolvedDeployOptions } from './options'
+import { shutdownBoundMs } from '../policy'
 
 /** What every deploy document needs to know about one service, derived from `femto.json` alone. */
 export interface DeployedService {
@@ -62,9 +63,9 @@ export function deployedServices(manifest: Manifest, options: ResolvedDeployOpti
 
 function describe(manifest: Manifest, service: ManifestService, id: string, options: ResolvedDeployOptions): DeployedService {
   const functions = manifest.functions.filter(f => f.service === service.name)
+  // A group's service scales as its most demanding function asks.
   const policies = functions.map(f => f.policies)
-  const timeouts = policies.map(p => p.timeoutMs)
-  const minReplicas = Math.max(...policies.map(p => p.minReplicas ?? 1))
+  const minReplicas = Math.max(...policies.map(p => p.minReplicas))
   return {
     name: service.name,
     id,
@@ -73,20 +74,23 @@ function describe(manifest: Manifest, service: ManifestService, id: string, opti
     port: service.port,
     env: service.env,
     hash: service.hash,
-    files: service.files ?? [],
+    files: service.files,
     routes: functions.map(f => f.route),
     secrets: service.reads.names,
     dynamicSecrets: service.reads.dynamic,
-    shutdownMs: timeouts.includes(null) ? 30_000 : Math.max(...(timeouts as number[])) + 1_000,
+    shutdownMs: shutdownBoundMs(policies.map(p => p.timeoutMs ?? Infinity)),
     scaling: {
       minReplicas,
-      maxReplicas: Math.max(minReplicas, ...policies.map(p => p.maxReplicas ?? 3)),
-      cpuTarget: Math.min(...policies.map(p => p.cpuTarget ?? 70)),
-      cpu: Math.max(...policies.map(p => p.cpu ?? 100)),
-      memoryMb: Math.max(...policies.map(p => p.memoryMb ?? 128)),
+      maxReplicas: Math.max(minReplicas, ...policies.map(p => p.maxReplicas)),
+      cpuTarget: Math.min(...policies.map(p => p.cpuTarget)),
+      cpu: Math.max(...policies.map(p => p.cpu)),
+      memoryMb: Math.max(...policies.map(p => p.memoryMb)),
     },
   }
 }
+
+/** The gateway's healthcheck, in its image and in Compose: nginx's image has `wget`, not `node`. */
+export const GATEWAY_HEALTHCHECK = ['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${GATEWAY_PORT}/healthz`]
 
 /** The one healthcheck command of images and Compose: Node's own fetch, so any base image with `node` works. */
 export function healthcheckCommand(path = '/healthz'): string[] {
