@@ -160,3 +160,28 @@ describe('vite dev started on a broken directive', () => {
     }
   })
 })
+
+describe('vite dev with auth hooks', () => {
+  it('runs the `auth` option\'s hook and a function\'s own, as the router does', async () => {
+    const logger = createLogger('error', { allowClearScreen: false })
+    const dev = await createServer({
+      root: join(import.meta.dirname, 'fixtures/secure-app'),
+      configFile: false,
+      customLogger: logger,
+      plugins: [femto({ summary: false, auth: 'src/auth.ts' })],
+      server: { port: 0, host: '127.0.0.1' },
+    })
+    try {
+      await dev.listen()
+      const base = dev.resolvedUrls!.local[0]!.replace(/\/$/, '')
+      const json = { 'content-type': 'application/json' }
+      expect(await post(`${base}/femto/ping`, [], json)).toMatchObject({ status: 200, body: 'pong' })
+      expect(await post(`${base}/femto/ping`, [], { ...json, 'x-block': '1' })).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } })
+      expect(await post(`${base}/femto/whoami`, [], json)).toMatchObject({ status: 403 })
+      expect(await post(`${base}/femto/whoami`, [], { ...json, cookie: 'session=valid-session' })).toMatchObject({ status: 200, body: 'ada' })
+    }
+    finally {
+      await dev.close()
+    }
+  })
+})

@@ -8,7 +8,7 @@ import type { FunctionSchema } from './schema/types'
 import { createHash } from 'node:crypto'
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
 import { rolldown } from 'rolldown'
 import { DOCS_ASSETS } from '../runtime/docs'
 import { describeChanges, diffServices, readPreviousHashes, rememberHashes } from './deploy/changes'
@@ -71,7 +71,7 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
   const files = await copyRunTimeFiles(ctx.root, plan, options.files, dir, reserved)
 
   const { validators, documented } = await describeFunctions(ctx, plan)
-  const authModule = options.auth === undefined ? undefined : resolve(ctx.root, options.auth)
+  const { authModule } = ctx
   const facts = (functions: RegisteredFunction[], title: string): EntryFacts => ({
     validators,
     authModule,

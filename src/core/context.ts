@@ -288,6 +288,10 @@ export function createContext(rawOptions: Options | undefined) {
     get root() {
       return root
     },
+    /** Absolute path of the `auth` option's module, from the root. */
+    get authModule(): string | undefined {
+      return options.auth === undefined ? undefined : resolve(root, options.auth)
+    },
     /** The bundler's root, unless the `root` option chose one. */
     setRoot(dir: string) {
       if (options.root === undefined)

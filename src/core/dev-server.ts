@@ -11,9 +11,7 @@ export async function devEntrySource(ctx: FemtoContext): Promise<string> {
   const plan = ctx.plan()
   const [{ describeFunctions }, { devEntry }] = await Promise.all([import('./build-servers'), import('./entries')])
   const { validators } = await describeFunctions(ctx, plan)
-  const { resolve } = await import('node:path')
-  const authModule = ctx.options.auth === undefined ? undefined : resolve(ctx.root, ctx.options.auth)
-  return devEntry(plan.functions, ctx.options, { validators, authModule, openapi: {} })
+  return devEntry(plan.functions, ctx.options, { validators, authModule: ctx.authModule, openapi: {} })
 }
 
 interface Usage { headline?: string, frame?: string, id?: string, loc?: { file?: string, line: number, column: number }, plugin?: string }

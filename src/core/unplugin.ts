@@ -59,6 +59,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     outDir = output
   }
 
+  // Rollup and Rolldown: after each output is written, the services beside it.
+  const afterOutput = (output: { dir?: string, file?: string }): Promise<void> => emitServers(output.dir ?? (output.file ? dirname(output.file) : undefined))
+  const fromCompiler = (compiler: { context: string, options: { output: { path?: string } } }): void => fromBundler(compiler.context, compiler.options.output.path)
+
   return {
     name: 'unplugin-femto',
     enforce: 'pre',
@@ -121,16 +125,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         }
       },
     },
-    rollup: {
-      async writeBundle(output) {
-        await emitServers(output.dir ?? (output.file ? dirname(output.file) : undefined))
-      },
-    },
-    rolldown: {
-      async writeBundle(output) {
-        await emitServers(output.dir ?? (output.file ? dirname(output.file) : undefined))
-      },
-    },
+    rollup: { writeBundle: afterOutput },
+    rolldown: { writeBundle: afterOutput },
     esbuild: {
       config(options) {
         fromBundler(options.absWorkingDir, options.outdir ?? (options.outfile ? dirname(options.outfile) : undefined))
@@ -138,12 +134,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         define = options.define
       },
     },
-    webpack(compiler) {
-      fromBundler(compiler.context, compiler.options.output.path)
-    },
-    rspack(compiler) {
-      fromBundler(compiler.context, compiler.options.output.path)
-    },
+    webpack: fromCompiler,
+    rspack: fromCompiler,
     vite: {
       config(_config, env) {
         if (env.command === 'serve' && !env.isPreview) {
