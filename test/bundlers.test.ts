@@ -1,7 +1,8 @@
 import type { Manifest } from '../src/core/manifest'
 import type { Options } from '../src/core/options'
 import type { RunningProcess } from './helpers'
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import nodeResolve from '@rollup/plugin-node-resolve'
 import { rspack } from '@rspack/core'
@@ -9,15 +10,17 @@ import { build as esbuild } from 'esbuild'
 import { rolldown } from 'rolldown'
 import { rollup } from 'rollup'
 import esbuildTs from 'rollup-plugin-esbuild'
+import { createBuilder } from 'vite'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import webpack from 'webpack'
 import femtoEsbuild from '../src/esbuild'
 import femtoRolldown from '../src/rolldown'
 import femtoRollup from '../src/rollup'
 import femtoRspack from '../src/rspack'
+import femtoVite from '../src/vite'
 import femtoWebpack from '../src/webpack'
 import { APP_OPTIONS, CALLS, SERVER_ONLY, SERVICES } from './fixtures/app/expected'
-import { post, readTree, startNode, viteBuild } from './helpers'
+import { editFile, post, readTree, startNode, viteBuild } from './helpers'
 
 const APP = join(import.meta.dirname, 'fixtures/app')
 const BAD_APP = join(import.meta.dirname, 'fixtures/bad-app')
@@ -172,5 +175,61 @@ describe.each(Object.keys(BUILDS))('%s build of a bad directive use', (bundler) 
     expect(text).toContain('cannot mark a class method')
     expect(text).toContain('> 3 |     \'use femto\'')
     expect(existsSync(join(outDir, 'servers'))).toBe(false)
+  })
+})
+
+describe('what the bundler config gives the services', () => {
+  // A project whose femto function reads a compile-time constant and imports through an alias.
+  function project(): string {
+    const root = mkdtempSync(join(tmpdir(), 'femto-config-'))
+    mkdirSync(join(root, 'src/real'), { recursive: true })
+    writeFileSync(join(root, 'index.html'), '<script type="module" src="/src/main.ts"></script>\n')
+    writeFileSync(join(root, 'src/main.ts'), 'import { plan } from \'./plan\'\n\nvoid plan()\n')
+    writeFileSync(join(root, 'src/real/tier.ts'), 'export const tier = \'gold\'\n')
+    writeFileSync(join(root, 'src/plan.ts'), 'import { tier } from \'@tier\'\n\ndeclare const __REGION__: string\n\nexport async function plan() {\n  \'use femto\'\n  return tier + \'@\' + __REGION__\n}\n')
+    return root
+  }
+
+  async function served(dist: string): Promise<unknown> {
+    const service = await startNode(join(dist, 'servers/plan.js'))
+    running.push(service)
+    return (await post(`${service.url}/femto/plan`, [])).body
+  }
+
+  it('vite: string aliases and defines', async () => {
+    const root = project()
+    const builder = await createBuilder({
+      root,
+      configFile: false,
+      logLevel: 'silent',
+      plugins: [femtoVite({ summary: false })],
+      resolve: { alias: { '@tier': join(root, 'src/real/tier.ts') } },
+      define: { __REGION__: '"eu-west"' },
+    })
+    await builder.buildApp()
+    expect(await served(join(root, 'dist'))).toBe('gold@eu-west')
+  })
+
+  it('esbuild: alias and define', async () => {
+    const root = project()
+    await esbuild({ entryPoints: [join(root, 'src/main.ts')], bundle: true, format: 'esm', outdir: join(root, 'dist'), absWorkingDir: root, alias: { '@tier': './src/real/tier.ts' }, define: { __REGION__: '"eu-west"' }, plugins: [femtoEsbuild({ summary: false })], logLevel: 'silent' })
+    expect(await served(join(root, 'dist'))).toBe('gold@eu-west')
+  })
+
+  it('rollup with two outputs: the services beside each', async () => {
+    const root = project()
+    // Rollup itself has neither aliases nor defines.
+    editFile(join(root, 'src/plan.ts'), '\'@tier\'', '\'./real/tier\'')
+    editFile(join(root, 'src/plan.ts'), '__REGION__\n', '\'rollup\'\n')
+    const bundle = await rollup({
+      input: join(root, 'src/main.ts'),
+      plugins: [femtoRollup({ root, summary: false, types: false }), nodeResolve({ browser: true, extensions: ['.ts', '.mjs', '.js'] }), esbuildTs({ target: 'es2022' })],
+      onwarn: () => {},
+    })
+    for (const dir of ['dist-a', 'dist-b'])
+      await bundle.write({ dir: join(root, dir), format: 'es' })
+    await bundle.close()
+    for (const dir of ['dist-a', 'dist-b'])
+      expect(await served(join(root, dir)), dir).toBe('gold@rollup')
   })
 })

@@ -130,7 +130,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     esbuild: {
       config(options) {
         fromBundler(options.absWorkingDir, options.outdir ?? (options.outfile ? dirname(options.outfile) : undefined))
-        alias = options.alias
+        // esbuild reads a relative alias from its working directory; the services' build, from anywhere.
+        const base = options.absWorkingDir ?? process.cwd()
+        alias = options.alias && Object.fromEntries(Object.entries(options.alias).map(([from, to]) => [from, /^\.\.?[\\/]/.test(to) ? resolve(base, to) : to]))
         define = options.define
       },
     },
