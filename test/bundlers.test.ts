@@ -46,28 +46,21 @@ const BUILDS: Record<string, (build: Build) => Promise<void>> = {
   async esbuild({ root, outDir, options }) {
     await esbuild({ entryPoints: [join(root, 'src/main.ts')], bundle: true, format: 'esm', outdir: outDir, absWorkingDir: root, plugins: [femtoEsbuild(options)], logLevel: 'silent' })
   },
-  async webpack({ root, outDir, options }) {
-    await compile(webpack({
-      context: root,
-      mode: 'production',
-      entry: './src/main.ts',
-      output: { path: outDir },
-      resolve: { extensions: ['.ts', '.js'] },
-      module: { rules: [{ test: /\.ts$/, loader: 'esbuild-loader', options: { target: 'es2022' } }] },
-      plugins: [femtoWebpack(options)],
-    }))
-  },
-  async rspack({ root, outDir, options }) {
-    await compile(rspack({
-      context: root,
-      mode: 'production',
-      entry: './src/main.ts',
-      output: { path: outDir },
-      resolve: { extensions: ['.ts', '.js'] },
-      module: { rules: [{ test: /\.ts$/, loader: 'builtin:swc-loader', options: { jsc: { parser: { syntax: 'typescript' } } }, type: 'javascript/auto' }] },
-      plugins: [femtoRspack(options)],
-    }))
-  },
+  webpack: ({ root, outDir, options }) => compile(webpack(webpackConfig(root, outDir, { loader: 'esbuild-loader', options: { target: 'es2022' } }, femtoWebpack(options)))),
+  rspack: ({ root, outDir, options }) => compile(rspack(webpackConfig(root, outDir, { loader: 'builtin:swc-loader', options: { jsc: { parser: { syntax: 'typescript' } } }, type: 'javascript/auto' }, femtoRspack(options)))),
+}
+
+/** The config webpack and Rspack share; each compiles TypeScript with its own loader. */
+function webpackConfig(root: string, outDir: string, typescript: object, plugin: any): any {
+  return {
+    context: root,
+    mode: 'production',
+    entry: './src/main.ts',
+    output: { path: outDir },
+    resolve: { extensions: ['.ts', '.js'] },
+    module: { rules: [{ test: /\.ts$/, ...typescript }] },
+    plugins: [plugin],
+  }
 }
 
 interface Compiler {
