@@ -4,16 +4,20 @@ import type { schedule } from './fixtures/testing-app/src/calendar'
 import type { add, countdown, double } from './fixtures/testing-app/src/math'
 import type { placeOrder } from './fixtures/testing-app/src/orders'
 import type { price } from './fixtures/testing-app/src/prices'
+import { execFile } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { FemtoError, withOptions } from '../src/runtime'
 import { startFemto } from '../src/testing'
 import { placeOrder as plainPlaceOrder } from './fixtures/testing-app/src/orders'
 import { price as plainPrice } from './fixtures/testing-app/src/prices'
 import { post } from './helpers'
+
+const run = promisify(execFile)
 
 // `unplugin-femto/testing`: a femto function's real service, built by the plugin core, on a free
 // port, called through a typed client that is the browser's stub. And without the plugin, the
@@ -226,6 +230,14 @@ describe('stopping and failing', () => {
     const error: Error = await startFemto({ outDir: femto.outDir, functions: ['boot'], env: { TESTING_APP_CRASH: 'no database' } }).catch(e => e)
     expect(error.message).toMatch(/service 'boot' exited \(code 1\) before it was healthy/)
     expect(error.message).toContain('Error: boot refused to start: no database')
+  })
+
+  it('femto up, which starts services the same way, fails the same way', async () => {
+    const cli = join(import.meta.dirname, '../dist/cli.js')
+    const failed = await run(process.execPath, [cli, 'up', femto.outDir, '--port', '0', '--free-ports'], { env: { ...process.env, TESTING_APP_CRASH: 'no database' } }).catch(e => e)
+    expect(failed.code).toBe(1)
+    expect(failed.stderr).toMatch(/femto: femto up: service 'boot' exited \(code 1\) before it was healthy/)
+    expect(failed.stderr).toContain('Error: boot refused to start: no database')
   })
 })
 
