@@ -9,7 +9,7 @@ export default defineConfig({
     'rolldown': 'src/rolldown.ts',
     'webpack': 'src/webpack.ts',
     'rspack': 'src/rspack.ts',
-    'cli': 'src/cli.ts',
+    'cli': 'src/cli/index.ts',
     'testing': 'src/testing.ts',
     'runtime/index': 'src/runtime/index.ts',
     'runtime/server': 'src/runtime/server.ts',

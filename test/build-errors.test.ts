@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { createContext } from '../src/core/context'
-import { unpluginFactory } from '../src/core/unplugin'
+import { unpluginFactory } from '../src/core/plugin/unplugin'
+import { createContext } from '../src/core/registry/context'
 import { viteBuild } from './helpers'
 
 describe('bad directive use', () => {

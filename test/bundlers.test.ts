@@ -1,5 +1,5 @@
-import type { Manifest } from '../src/core/manifest'
-import type { Options } from '../src/core/options'
+import type { Manifest } from '../src/core/build/manifest'
+import type { Options } from '../src/core/registry/options'
 import type { RunningProcess } from './helpers'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http'
 import type { Browser } from 'playwright-core'
-import type { Manifest } from '../src/core/manifest'
+import type { Manifest } from '../src/core/build/manifest'
 import type { Answer, RunningProcess } from './helpers'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'

@@ -1,4 +1,4 @@
-import type { Manifest } from '../src/core/manifest'
+import type { Manifest } from '../src/core/build/manifest'
 import type { RunningProcess } from './helpers'
 import { execFile, execFileSync } from 'node:child_process'
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
 import type { Browser } from 'playwright-core'
-import type { Options } from '../src/core/options'
+import type { Options } from '../src/core/registry/options'
 import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'

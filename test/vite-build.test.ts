@@ -1,4 +1,4 @@
-import type { Manifest } from '../src/core/manifest'
+import type { Manifest } from '../src/core/build/manifest'
 import type { RunningProcess } from './helpers'
 import { createHash } from 'node:crypto'
 import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs'

@@ -4,9 +4,9 @@ import { readFile } from 'node:fs/promises'
 import http from 'node:http'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream'
-import { DOCS_ASSETS, docsPage, sendDocsAsset } from '../runtime/docs'
-import { NOT_REACHED_HEADER } from '../runtime/protocol'
+import { DOCS_ASSETS, docsPage, sendDocsAsset } from '../runtime/server/docs'
 import { carriesToken, FORWARDED_AUTHORIZATION, INTERNAL_HEADER } from '../runtime/server/guard'
+import { NOT_REACHED_HEADER } from '../runtime/shared/protocol'
 import { createStaticHandler } from './static'
 
 export interface GatewayOptions {

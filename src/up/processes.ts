@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
-import type { ManifestService } from '../core/manifest'
+import type { ManifestService } from '../core/build/manifest'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { prefixLines } from './logs'

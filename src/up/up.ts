@@ -1,9 +1,9 @@
-import type { Manifest } from '../core/manifest'
+import type { Manifest } from '../core/build/manifest'
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
-import { MANIFEST_FILE } from '../core/manifest'
+import { MANIFEST_FILE } from '../core/build/manifest'
 import { createGateway } from './gateway'
 import { spawnServices, stopService, waitHealthy } from './processes'
 

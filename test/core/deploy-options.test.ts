@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { dnsName } from '../../src/core/deploy/model'
 import { resolveDeployOptions } from '../../src/core/deploy/options'
-import { resolveOptions } from '../../src/core/options'
-import { parsePolicyDirective } from '../../src/core/policy'
+import { resolveOptions } from '../../src/core/registry/options'
+import { parsePolicyDirective } from '../../src/core/registry/policy'
 
 const CLI = join(import.meta.dirname, '../../dist/cli.js')
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { envVarsRead } from '../../src/core/env-scan'
+import { envVarsRead } from '../../src/core/build/env-scan'
 
 describe('environment variables a bundle reads', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { parseSize, resolveOptions } from '../../src/core/options'
-import { DEFAULT_POLICY, parsePolicyDirective, stubPolicyOf } from '../../src/core/policy'
+import { parseSize, resolveOptions } from '../../src/core/registry/options'
+import { DEFAULT_POLICY, parsePolicyDirective, stubPolicyOf } from '../../src/core/registry/policy'
 
 describe('options', () => {
   it('resolves policies over the defaults, Infinity meaning no limit', () => {

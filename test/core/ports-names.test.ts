@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { camelCaseFileName, upperSnake } from '../../src/core/names'
-import { assignPorts } from '../../src/core/ports'
+import { assignPorts } from '../../src/core/registry/ports'
+import { camelCaseFileName, upperSnake } from '../../src/core/transform/names'
 
 describe('ports', () => {
   const names = Array.from({ length: 200 }, (_, i) => `fn${i}`)

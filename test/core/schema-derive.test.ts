@@ -3,9 +3,9 @@ import type { FunctionSchema } from '../../src/core/schema/types'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { analyzeModule } from '../../src/core/analyze'
 import { deriveSchemas } from '../../src/core/schema/derive'
 import { measureSchemaDerivation } from '../../src/core/schema/derive-measure'
+import { analyzeModule } from '../../src/core/transform/analyze'
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/schema')
 const FORMS = join(FIXTURES, 'forms.ts')

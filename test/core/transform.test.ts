@@ -1,11 +1,11 @@
-import type { ModuleAnalysis } from '../../src/core/analyze'
+import type { ModuleAnalysis } from '../../src/core/transform/analyze'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from '@babel/parser'
 import { describe, expect, it } from 'vitest'
-import { analyzeModule } from '../../src/core/analyze'
-import { createContext } from '../../src/core/context'
-import { transformModule } from '../../src/core/transform'
+import { createContext } from '../../src/core/registry/context'
+import { analyzeModule } from '../../src/core/transform/analyze'
+import { transformModule } from '../../src/core/transform/transform'
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/transform')
 const SNAPSHOTS = join(import.meta.dirname, '__snapshots__/transform')

@@ -1,8 +1,8 @@
-import type { StubMeta } from '../../src/runtime/protocol'
+import type { StubMeta } from '../../src/runtime/shared/protocol'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it, vi } from 'vitest'
-import { FemtoError } from '../../src/runtime/errors'
-import { callWithPolicy, parseRetryAfter, withFacts } from '../../src/runtime/resilience'
+import { callWithPolicy, parseRetryAfter, withFacts } from '../../src/runtime/client/resilience'
+import { FemtoError } from '../../src/runtime/shared/errors'
 
 // The retry and breaker decisions on their own, with attempts that fail as told: the fault
 // injection against real processes is in test/resilience.test.ts.

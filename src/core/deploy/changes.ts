@@ -1,8 +1,8 @@
-import type { Manifest } from '../manifest'
+import type { Manifest } from '../build/manifest'
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { MANIFEST_FILE } from '../manifest'
+import { MANIFEST_FILE } from '../build/manifest'
 
 /** What changed since the previous build in the same output folder, by each service's `hash`. */
 export interface ServiceChanges {

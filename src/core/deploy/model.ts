@@ -1,6 +1,6 @@
-import type { Manifest, ManifestService } from '../manifest'
+import type { Manifest, ManifestService } from '../build/manifest'
 import type { ResolvedDeployOptions } from './options'
-import { shutdownBoundMs } from '../policy'
+import { shutdownBoundMs } from '../registry/policy'
 
 /** What every deploy document needs to know about one service, derived from `femto.json` alone. */
 export interface DeployedService {

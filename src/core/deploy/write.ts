@@ -1,4 +1,4 @@
-import type { Manifest } from '../manifest'
+import type { Manifest } from '../build/manifest'
 import type { ComposeFile } from './compose'
 import type { K8sObject, Kustomization } from './k8s'
 import type { ResolvedDeployOptions } from './options'

@@ -1,5 +1,5 @@
 import type { FunctionSchema, JsonSchema } from './types'
-import { fnv1a } from '../hash'
+import { fnv1a } from '../transform/hash'
 
 // Keywords that describe rather than constrain: editing a comment must not turn every open
 // browser tab stale.

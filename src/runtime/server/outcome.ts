@@ -1,7 +1,7 @@
-import type { ErrorCode, ErrorPayload } from '../protocol'
+import type { ErrorCode, ErrorPayload } from '../shared/protocol'
 import type { Outcome } from './types'
-import { FemtoError } from '../errors'
-import { ERROR_STATUS } from '../protocol'
+import { FemtoError } from '../shared/errors'
+import { ERROR_STATUS } from '../shared/protocol'
 
 export function errorOutcome(code: ErrorCode, message: string, headers?: Record<string, string>): Outcome {
   return { status: ERROR_STATUS[code], value: { error: { code, message } }, headers }

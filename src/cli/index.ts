@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import process from 'node:process'
 import { parseArgs } from 'node:util'
-import { up } from './up/up'
+import { up } from '../up/up'
 
 const USAGE = `Usage:
   femto up [outDir] [--port N] [--free-ports]
@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<void> {
   if (FLAGS[command] && stray.length > 0)
     throw new Error(`${command} does not take --${stray.join(', --')}\n\n${USAGE}`)
   if (command === 'deploy') {
-    const { deployCommand } = await import('./deploy-command')
+    const { deployCommand } = await import('./deploy')
     return deployCommand({ outDir, changed: values.changed, registry: values.registry, namespace: values.namespace, host: values.host })
   }
   if (command !== 'up')

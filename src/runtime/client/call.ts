@@ -1,9 +1,9 @@
+import type { StubMeta } from '../shared/protocol'
 import type { CallOptions } from './options'
-import type { StubMeta } from './protocol'
-import { decodeRich, encodeArgs, isRich, RICH_STREAM_TYPE, RICH_TYPE } from './codec'
-import { errorFromResponse, FemtoError } from './errors'
+import { decodeRich, encodeArgs, isRich, RICH_STREAM_TYPE, RICH_TYPE } from '../shared/codec'
+import { errorFromResponse, FemtoError } from '../shared/errors'
+import { NOT_REACHED_HEADER } from '../shared/protocol'
 import { takeCallOptions } from './options'
-import { NOT_REACHED_HEADER } from './protocol'
 import { callWithPolicy, deadlineError, parseRetryAfter, withFacts } from './resilience'
 
 const config = { baseUrl: '' }

@@ -1,12 +1,12 @@
 import type { Binding, NodePath } from '@babel/traverse'
 import type * as t from '@babel/types'
-import type { BindingSettings, FunctionPolicy } from './policy'
+import type { BindingSettings, FunctionPolicy } from '../registry/policy'
 import { parse } from '@babel/parser'
 import traverseModule from '@babel/traverse'
+import { isPolicyDirective, parsePolicyDirective } from '../registry/policy'
 import { FemtoUsageError } from './errors'
 import { fnv1a } from './hash'
 import { camelCaseFileName, isValidServiceName, RESERVED_NAMES, suggestAlias } from './names'
-import { isPolicyDirective, parsePolicyDirective } from './policy'
 import { DIRECTIVE } from './precheck'
 
 // @babel/traverse is CommonJS; its default export sits one level deeper under some loaders.

@@ -1,5 +1,5 @@
-import type { StubPolicy } from '../runtime/protocol'
-import { STUB_DEFAULTS } from '../runtime/protocol'
+import type { StubPolicy } from '../../runtime/shared/protocol'
+import { STUB_DEFAULTS } from '../../runtime/shared/protocol'
 
 /** How one function is called and served (SPEC §7). Every field is optional and falls back to `defaults`. */
 export interface FunctionPolicy {

@@ -1,21 +1,21 @@
-import type { StubMeta } from '../runtime/protocol'
-import type { FemtoFunction, ModuleAnalysis } from './analyze'
+import type { StubMeta } from '../../runtime/shared/protocol'
+import type { FunctionSchema } from '../schema/types'
+import type { FemtoFunction, ModuleAnalysis } from '../transform/analyze'
+import type { TransformResult } from '../transform/transform'
 import type { Options, ResolvedOptions } from './options'
-import type { FunctionSchema } from './schema/types'
-import type { TransformResult } from './transform'
 import { readFileSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
 import picomatch from 'picomatch'
-import { upperSnake } from './names'
+import { upperSnake } from '../transform/names'
+import { mayHaveDirective } from '../transform/precheck'
 import { resolveOptions } from './options'
 import { stubPolicyOf } from './policy'
 import { assignPorts } from './ports'
-import { mayHaveDirective } from './precheck'
 
-type Engine = typeof import('./engine')
+type Engine = typeof import('../transform/engine')
 const MAX_WARNINGS = 5
 let engine: Promise<Engine> | undefined
-const loadEngine = (): Promise<Engine> => (engine ??= import('./engine'))
+const loadEngine = (): Promise<Engine> => (engine ??= import('../transform/engine'))
 
 export interface RegisteredFunction extends FemtoFunction {
   /** Absolute path of the module that declares it. */
@@ -135,8 +135,8 @@ export function createContext(rawOptions: Options | undefined) {
     const missing = options.types ? [...registry.values()].filter(fn => !schemas.has(fn.name)) : []
     if (missing.length === 0)
       return
-    const { deriveSchemas } = await import('./schema/derive')
-    const { isUsableSchema, schemaContract } = await import('./schema/contract')
+    const { deriveSchemas } = await import('../schema/derive')
+    const { isUsableSchema, schemaContract } = await import('../schema/contract')
     const derived = deriveSchemas({
       files: [...new Set(missing.map(fn => fn.id))],
       functions: missing.map(fn => ({ name: fn.name, file: fn.id, line: fn.line, column: fn.column })),

@@ -1,4 +1,4 @@
-import type { Plan } from './context'
+import type { Plan } from '../registry/context'
 import { copyFile, mkdir, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { glob } from 'tinyglobby'

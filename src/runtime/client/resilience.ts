@@ -1,6 +1,6 @@
-import type { StubMeta, StubPolicy } from './protocol'
-import { FemtoError } from './errors'
-import { STUB_DEFAULTS } from './protocol'
+import type { StubMeta, StubPolicy } from '../shared/protocol'
+import { FemtoError } from '../shared/errors'
+import { STUB_DEFAULTS } from '../shared/protocol'
 
 /**
  * Past the service's own `timeoutMs`, a stub waits this much longer before giving up on an

@@ -1,15 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { RunnableDevEnvironment, ViteDevServer } from 'vite'
-import type { FemtoContext } from './context'
+import type { FemtoContext } from '../registry/context'
 import { readFile } from 'node:fs/promises'
-import { DEV_ROOT } from '../runtime/files'
+import { DEV_ROOT } from '../../runtime/server/files'
+import { mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
 import { DEV_ENTRY, DEV_ENVIRONMENT } from './dev-ids'
-import { mayHaveDirective, SCRIPT_ID } from './precheck'
 
 /** Generates the dev entry from what the registry holds now. */
 export async function devEntrySource(ctx: FemtoContext): Promise<string> {
   const plan = ctx.plan()
-  const [{ describeFunctions }, { devEntry }] = await Promise.all([import('./build-servers'), import('./entries')])
+  const [{ describeFunctions }, { devEntry }] = await Promise.all([import('../build/build-servers'), import('../build/entries')])
   const { validators } = await describeFunctions(ctx, plan)
   return devEntry(plan.functions, ctx.options, { validators, authModule: ctx.authModule, openapi: {} })
 }

@@ -1,10 +1,10 @@
-import type { Manifest } from './core/manifest'
+import type { Manifest } from '../core/build/manifest'
 import { readFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
-import { describeChanges, toRoll } from './core/deploy/changes'
-import { resolveDeployOptions } from './core/deploy/options'
-import { writeDeploy } from './core/deploy/write'
-import { MANIFEST_FILE } from './core/manifest'
+import { MANIFEST_FILE } from '../core/build/manifest'
+import { describeChanges, toRoll } from '../core/deploy/changes'
+import { resolveDeployOptions } from '../core/deploy/options'
+import { writeDeploy } from '../core/deploy/write'
 
 export interface DeployCommandOptions {
   outDir: string

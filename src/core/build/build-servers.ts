@@ -1,26 +1,26 @@
 import type { Plugin as RolldownPlugin } from 'rolldown'
-import type { FemtoContext, Plan, RegisteredFunction } from './context'
+import type { FemtoContext, Plan, RegisteredFunction } from '../registry/context'
+import type { FunctionSchema } from '../schema/types'
 import type { EntryFacts } from './entries'
 import type { RunTimeFile } from './files'
 import type { BuiltBundle, Manifest } from './manifest'
 import type { DocumentedFunction } from './openapi'
-import type { FunctionSchema } from './schema/types'
 import { createHash } from 'node:crypto'
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { rolldown } from 'rolldown'
-import { DOCS_ASSETS } from '../runtime/docs'
-import { describeChanges, diffServices, readPreviousHashes, rememberHashes } from './deploy/changes'
+import { DOCS_ASSETS } from '../../runtime/server/docs'
+import { describeChanges, diffServices, readPreviousHashes, rememberHashes } from '../deploy/changes'
+import { isUsableSchema } from '../schema/contract'
+import { upperSnake } from '../transform/names'
+import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
 import { routerEntry, serviceEntry } from './entries'
 import { envVarsRead } from './env-scan'
 import { copyRunTimeFiles } from './files'
 import { createManifest, MANIFEST_FILE } from './manifest'
-import { upperSnake } from './names'
 import { openApiDocument } from './openapi'
-import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from './precheck'
 import { resolveRuntimeId } from './runtime-paths'
-import { isUsableSchema } from './schema/contract'
 import { printSummary } from './summary'
 
 /** The OpenAPI document of every function, beside the manifest. */
@@ -104,7 +104,7 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
     ;(build.log ?? console.log)(`${describeChanges(manifest.changes)}\n`)
   }
   if (options.deploy) {
-    const { writeDeploy } = await import('./deploy/write')
+    const { writeDeploy } = await import('../deploy/write')
     await writeDeploy({ outDir: build.outDir, serversDir: options.serversDir, manifest, options: options.deploy })
   }
   return manifest
@@ -118,12 +118,12 @@ export async function describeFunctions(ctx: FemtoContext, plan: Plan): Promise<
   await ctx.deriveTypes()
   const validators = new Map<string, string>()
   const documented: DocumentedFunction[] = []
-  let compileValidator: typeof import('./schema/validator').compileValidator | undefined
+  let compileValidator: typeof import('../schema/validator').compileValidator | undefined
   for (const fn of plan.functions) {
     const derived = ctx.schemaOf(fn.name)
     const usable = isUsableSchema(derived, fn.params.length)
     if (usable && !fn.standardSchema) {
-      compileValidator ??= (await import('./schema/validator')).compileValidator
+      compileValidator ??= (await import('../schema/validator')).compileValidator
       validators.set(fn.name, compileValidator(derived))
     }
     const schema: FunctionSchema = usable

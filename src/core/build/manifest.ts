@@ -1,10 +1,10 @@
-import type { Plan } from './context'
-import type { ServiceChanges } from './deploy/changes'
-import type { ResolvedDeployOptions } from './deploy/options'
+import type { ServiceChanges } from '../deploy/changes'
+import type { ResolvedDeployOptions } from '../deploy/options'
+import type { Plan } from '../registry/context'
+import type { ResolvedOptions } from '../registry/options'
+import type { JsonPolicy } from '../registry/policy'
 import type { EnvUse } from './env-scan'
-import type { ResolvedOptions } from './options'
-import type { JsonPolicy } from './policy'
-import { jsonPolicy } from './policy'
+import { jsonPolicy } from '../registry/policy'
 
 export const MANIFEST_FILE = 'femto.json'
 

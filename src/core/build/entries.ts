@@ -1,7 +1,7 @@
-import type { RegisteredFunction, ServiceUnit } from './context'
-import type { ResolvedOptions } from './options'
-import { jsonPolicy, shutdownBoundMs } from './policy'
-import { importNameOf } from './transform'
+import type { RegisteredFunction, ServiceUnit } from '../registry/context'
+import type { ResolvedOptions } from '../registry/options'
+import { jsonPolicy, shutdownBoundMs } from '../registry/policy'
+import { importNameOf } from '../transform/transform'
 
 /** What the build derived from types, for the generated entries. */
 export interface EntryFacts {

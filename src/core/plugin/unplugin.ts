@@ -1,11 +1,11 @@
 import type { UnpluginFactory } from 'unplugin'
-import type { Options } from './options'
+import type { Options } from '../registry/options'
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { createContext } from './context'
+import { resolveRuntimeId, RUNTIME_FILE } from '../build/runtime-paths'
+import { createContext } from '../registry/context'
+import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
 import { DEV_ENTRY, DEV_ENVIRONMENT, RESOLVED_DEV_ENTRY } from './dev-ids'
-import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from './precheck'
-import { resolveRuntimeId, RUNTIME_FILE } from './runtime-paths'
 
 /**
  * Hook wiring only: the logic lives in the context (which functions exist and how each side
@@ -49,7 +49,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     if (emitted.has(target))
       return
     emitted.add(target)
-    const { buildServers } = await import('./build-servers')
+    const { buildServers } = await import('../build/build-servers')
     await buildServers(ctx, { outDir: target, alias, define, log: message => console.log(message) })
   }
 

@@ -1,4 +1,4 @@
-import type { FunctionSchema, JsonSchema } from './schema/types'
+import type { FunctionSchema, JsonSchema } from '../schema/types'
 
 /** One function as the document describes it. */
 export interface DocumentedFunction {

@@ -1,10 +1,10 @@
-import type { DeployOptions, ResolvedDeployOptions } from './deploy/options'
+import type { DeployOptions, ResolvedDeployOptions } from '../deploy/options'
 import type { FunctionPolicy, ResolvedPolicy } from './policy'
-import { resolveDeployOptions } from './deploy/options'
-import { isValidServiceName } from './names'
+import { resolveDeployOptions } from '../deploy/options'
+import { isValidServiceName } from '../transform/names'
 import { DEFAULT_POLICY, resolvePolicy } from './policy'
 
-export type { DeployOptions } from './deploy/options'
+export type { DeployOptions } from '../deploy/options'
 export type { FunctionPolicy, ResolvedPolicy } from './policy'
 export { parseSize } from './policy'
 
