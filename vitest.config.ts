@@ -1,11 +1,17 @@
 import { defineConfig } from 'vitest/config'
 
+// Four projects, from fast to slow: `npx vitest --project unit` needs no `dist/` and starts no process.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
-    // Each e2e file builds fixtures and starts real processes; two cores, so keep files few at once.
+    // Each integration and e2e file builds fixtures and starts real processes; two cores, so keep files few at once.
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
+      { extends: true, test: { name: 'bench', include: ['test/bench/**/*.test.ts'] } },
+    ],
   },
 })

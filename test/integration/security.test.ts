@@ -1,19 +1,19 @@
 import type { Server } from 'node:http'
 import type { Browser } from 'playwright-core'
-import type { RunningProcess } from './helpers'
+import type { RunningProcess } from '../helpers'
 import { createServer } from 'node:http'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createGateway } from '../src/up/gateway'
-import { launchChromium, post, startNode, viteBuild } from './helpers'
+import { createGateway } from '../../src/up/gateway'
+import { launchChromium, post, startNode, viteBuild } from '../helpers'
 
 // Who may call: the shared service token (FEMTO_TOKEN), auth hooks for calls from outside,
 // and the origin check for browsers, against real processes and real Chromium.
 
-const APP = join(import.meta.dirname, 'fixtures/secure-app')
+const APP = join(import.meta.dirname, '../fixtures/secure-app')
 const TOKEN = 'test-token-5be1'
 const PARTNER = 'https://partner.example'
 

@@ -1,19 +1,19 @@
 import type { Browser } from 'playwright-core'
-import type { Manifest } from '../src/core/build/manifest'
-import type { StubMeta } from '../src/runtime'
-import type { Running } from '../src/up/up'
-import type { RunningProcess } from './helpers'
+import type { Manifest } from '../../src/core/build/manifest'
+import type { StubMeta } from '../../src/runtime'
+import type { Running } from '../../src/up/up'
+import type { RunningProcess } from '../helpers'
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { callFemto, configureFemto, FemtoError, withOptions } from '../src/runtime'
-import { RICH_TYPE } from '../src/runtime/shared/codec'
-import { up } from '../src/up/up'
-import { launchChromium, post, startNode, viteBuild } from './helpers'
+import { callFemto, configureFemto, FemtoError, withOptions } from '../../src/runtime'
+import { RICH_TYPE } from '../../src/runtime/shared/codec'
+import { up } from '../../src/up/up'
+import { launchChromium, post, startNode, viteBuild } from '../helpers'
 
-const APP = join(import.meta.dirname, 'fixtures/wire-app')
+const APP = join(import.meta.dirname, '../fixtures/wire-app')
 
 let dist: string
 let manifest: Manifest
@@ -318,7 +318,7 @@ describe('the service-side timeout', () => {
 
 describe('the plain-JSON fast path of the stubs', () => {
   it('sends argument lists of plain primitives as JSON, anything else in the rich encoding', async () => {
-    const { encodeArgs } = await import('../src/runtime/shared/codec')
+    const { encodeArgs } = await import('../../src/runtime/shared/codec')
     expect(encodeArgs([2, 3, 'x', true, null])).toEqual({ body: '[2,3,"x",true,null]', type: 'application/json' })
     for (const value of [-0, Number.NaN, Infinity, undefined, 1n, new Date(0), [1], { a: 1 }])
       expect(encodeArgs([1, value]).type, String(value)).toBe(RICH_TYPE)
@@ -327,7 +327,7 @@ describe('the plain-JSON fast path of the stubs', () => {
 
 describe('timeouts seen through node:http', () => {
   it('a failed request ended by the caller\'s timeout is a TIMEOUT, by its abort an ABORTED, by the network UNAVAILABLE', async () => {
-    const { transportError } = await import('../src/runtime/client/call')
+    const { transportError } = await import('../../src/runtime/client/call')
     const meta = { name: 'f', route: '/femto/f' }
     const aborted = Object.assign(new Error('The operation was aborted'), { name: 'AbortError' })
     const timedOut = AbortSignal.timeout(1)

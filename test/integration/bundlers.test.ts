@@ -1,6 +1,6 @@
-import type { Manifest } from '../src/core/build/manifest'
-import type { Options } from '../src/core/registry/options'
-import type { RunningProcess } from './helpers'
+import type { Manifest } from '../../src/core/build/manifest'
+import type { Options } from '../../src/core/registry/options'
+import type { RunningProcess } from '../helpers'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,17 +13,17 @@ import esbuildTs from 'rollup-plugin-esbuild'
 import { createBuilder } from 'vite'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import webpack from 'webpack'
-import femtoEsbuild from '../src/esbuild'
-import femtoRolldown from '../src/rolldown'
-import femtoRollup from '../src/rollup'
-import femtoRspack from '../src/rspack'
-import femtoVite from '../src/vite'
-import femtoWebpack from '../src/webpack'
-import { APP_OPTIONS, CALLS, SERVER_ONLY, SERVICES } from './fixtures/app/expected'
-import { editFile, post, readTree, startNode, viteBuild } from './helpers'
+import femtoEsbuild from '../../src/esbuild'
+import femtoRolldown from '../../src/rolldown'
+import femtoRollup from '../../src/rollup'
+import femtoRspack from '../../src/rspack'
+import femtoVite from '../../src/vite'
+import femtoWebpack from '../../src/webpack'
+import { APP_OPTIONS, CALLS, SERVER_ONLY, SERVICES } from '../fixtures/app/expected'
+import { editFile, post, readTree, startNode, viteBuild } from '../helpers'
 
-const APP = join(import.meta.dirname, 'fixtures/app')
-const BAD_APP = join(import.meta.dirname, 'fixtures/bad-app')
+const APP = join(import.meta.dirname, '../fixtures/app')
+const BAD_APP = join(import.meta.dirname, '../fixtures/bad-app')
 
 interface Build { root: string, outDir: string, options: Options }
 

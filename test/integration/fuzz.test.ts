@@ -1,9 +1,9 @@
-import type { RunningProcess } from './helpers'
+import type { RunningProcess } from '../helpers'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // @ts-expect-error plain ESM JavaScript without declarations, shared with the CLI (bench/fuzz.mjs); typed below
-import { fuzzService as untypedFuzzService } from '../bench/lib/fuzz.mjs'
-import { startNode, viteBuild } from './helpers'
+import { fuzzService as untypedFuzzService } from '../../bench/lib/fuzz.mjs'
+import { startNode, viteBuild } from '../helpers'
 
 interface FuzzResult {
   sent: number
@@ -21,7 +21,7 @@ interface FuzzResult {
 }
 const fuzzService: (options: { url: string, requests: number, seed?: number, concurrency?: number, routes: Record<string, unknown[]> }) => Promise<FuzzResult> = untypedFuzzService
 
-const APP = join(import.meta.dirname, 'fixtures/app')
+const APP = join(import.meta.dirname, '../fixtures/app')
 // Fixed, so a failure replays: `generateCase(SEED, index, routes)` rebuilds any single request.
 const SEED = 0x5EED_F00D
 const REQUESTS = 10_000

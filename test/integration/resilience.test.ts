@@ -1,19 +1,19 @@
-import type { Manifest } from '../src/core/build/manifest'
-import type { Answer, RunningProcess } from './helpers'
+import type { Manifest } from '../../src/core/build/manifest'
+import type { Answer, RunningProcess } from '../helpers'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { printSummary } from '../src/core/build/summary'
-import { callFemto, configureFemto } from '../src/runtime'
-import { createGateway } from '../src/up/gateway'
-import { post, readTree, startNode, viteBuild } from './helpers'
+import { printSummary } from '../../src/core/build/summary'
+import { callFemto, configureFemto } from '../../src/runtime'
+import { createGateway } from '../../src/up/gateway'
+import { post, readTree, startNode, viteBuild } from '../helpers'
 
 // Fault injection against real processes: services are killed, stopped (SIGSTOP), made slow
 // and overloaded while other services call them through their generated stubs.
 
-const APP = join(import.meta.dirname, 'fixtures/resilience-app')
+const APP = join(import.meta.dirname, '../fixtures/resilience-app')
 const GROUPS = { flappy: ['flap', 'setFlapping', 'flapHits'] }
 
 let dist: string

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLogger, createServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import femto from '../src/vite'
-import { editFile, post } from './helpers'
+import femto from '../../src/vite'
+import { editFile, post } from '../helpers'
 
 // A copy: the test edits the sources on disk, as a developer would.
 const root = mkdtempSync(join(tmpdir(), 'femto-dev-'))
-cpSync(join(import.meta.dirname, 'fixtures/app'), root, { recursive: true, filter: src => !/[\\/]dist[^\\/]*$/.test(src) })
+cpSync(join(import.meta.dirname, '../fixtures/app'), root, { recursive: true, filter: src => !/[\\/]dist[^\\/]*$/.test(src) })
 
 const errors: string[] = []
 let server: ViteDevServer
@@ -128,7 +128,7 @@ describe('vite dev', () => {
 describe('vite dev started on a broken directive', () => {
   it('reports it, then recovers on the good edit, with the functions of every file', async () => {
     const broken = mkdtempSync(join(tmpdir(), 'femto-dev-broken-'))
-    cpSync(join(import.meta.dirname, 'fixtures/app'), broken, { recursive: true, filter: src => !/[\\/]dist[^\\/]*$/.test(src) })
+    cpSync(join(import.meta.dirname, '../fixtures/app'), broken, { recursive: true, filter: src => !/[\\/]dist[^\\/]*$/.test(src) })
     // greet.ts sorts first: the scan at start stops there, before any other file.
     editFile(join(broken, 'src/greet.ts'), '\'use femto\'\n', 'const early = 1\n\'use femto\'\n')
     const logger = createLogger('error', { allowClearScreen: false })
@@ -165,7 +165,7 @@ describe('vite dev with auth hooks', () => {
   it('runs the `auth` option\'s hook and a function\'s own, as the router does', async () => {
     const logger = createLogger('error', { allowClearScreen: false })
     const dev = await createServer({
-      root: join(import.meta.dirname, 'fixtures/secure-app'),
+      root: join(import.meta.dirname, '../fixtures/secure-app'),
       configFile: false,
       customLogger: logger,
       plugins: [femto({ summary: false, auth: 'src/auth.ts' })],

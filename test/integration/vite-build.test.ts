@@ -1,15 +1,15 @@
-import type { Manifest } from '../src/core/build/manifest'
-import type { RunningProcess } from './helpers'
+import type { Manifest } from '../../src/core/build/manifest'
+import type { RunningProcess } from '../helpers'
 import { createHash } from 'node:crypto'
 import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { APP_OPTIONS, CALLS, SERVER_ONLY, SERVICES } from './fixtures/app/expected'
-import { post, readTree, startNode, viteBuild } from './helpers'
+import { APP_OPTIONS, CALLS, SERVER_ONLY, SERVICES } from '../fixtures/app/expected'
+import { post, readTree, startNode, viteBuild } from '../helpers'
 
-const APP = join(import.meta.dirname, 'fixtures/app')
+const APP = join(import.meta.dirname, '../fixtures/app')
 let dist: string
 let manifest: Manifest
 const running: RunningProcess[] = []
@@ -248,7 +248,7 @@ describe('vite build of a multi-file app', () => {
 describe('the vite.build() API (no app builder)', () => {
   it('builds the services too', async () => {
     const { build } = await import('vite')
-    const { default: femto } = await import('../src/vite')
+    const { default: femto } = await import('../../src/vite')
     await build({ root: APP, configFile: false, logLevel: 'silent', plugins: [femto({ summary: false })], build: { outDir: 'dist-legacy', emptyOutDir: true } })
     const legacy: Manifest = JSON.parse(readFileSync(join(APP, 'dist-legacy/servers/femto.json'), 'utf8'))
     expect(legacy.functions.map(f => f.name)).toEqual(SERVICES)

@@ -1,9 +1,9 @@
 import type { Server } from 'node:http'
-import type { RunningFemto } from '../src/testing'
-import type { schedule } from './fixtures/testing-app/src/calendar'
-import type { add, countdown, double } from './fixtures/testing-app/src/math'
-import type { placeOrder } from './fixtures/testing-app/src/orders'
-import type { price } from './fixtures/testing-app/src/prices'
+import type { RunningFemto } from '../../src/testing'
+import type { schedule } from '../fixtures/testing-app/src/calendar'
+import type { add, countdown, double } from '../fixtures/testing-app/src/math'
+import type { placeOrder } from '../fixtures/testing-app/src/orders'
+import type { price } from '../fixtures/testing-app/src/prices'
 import { execFile } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
-import { FemtoError, withOptions } from '../src/runtime'
-import { startFemto } from '../src/testing'
-import { placeOrder as plainPlaceOrder } from './fixtures/testing-app/src/orders'
-import { price as plainPrice } from './fixtures/testing-app/src/prices'
-import { post } from './helpers'
+import { FemtoError, withOptions } from '../../src/runtime'
+import { startFemto } from '../../src/testing'
+import { placeOrder as plainPlaceOrder } from '../fixtures/testing-app/src/orders'
+import { price as plainPrice } from '../fixtures/testing-app/src/prices'
+import { post } from '../helpers'
 
 const run = promisify(execFile)
 
@@ -23,8 +23,8 @@ const run = promisify(execFile)
 // port, called through a typed client that is the browser's stub. And without the plugin, the
 // same import in a test is the plain function.
 
-const APP = join(import.meta.dirname, 'fixtures/testing-app')
-const BAD_APP = join(import.meta.dirname, 'fixtures/bad-app')
+const APP = join(import.meta.dirname, '../fixtures/testing-app')
+const BAD_APP = join(import.meta.dirname, '../fixtures/bad-app')
 
 /** Whether a process still exists (signal 0 only checks). */
 function alive(pid: number): boolean {
@@ -233,7 +233,7 @@ describe('stopping and failing', () => {
   })
 
   it('femto up, which starts services the same way, fails the same way', async () => {
-    const cli = join(import.meta.dirname, '../dist/cli.js')
+    const cli = join(import.meta.dirname, '../../dist/cli.js')
     const failed = await run(process.execPath, [cli, 'up', femto.outDir, '--port', '0', '--free-ports'], { env: { ...process.env, TESTING_APP_CRASH: 'no database' } }).catch(e => e)
     expect(failed.code).toBe(1)
     expect(failed.stderr).toMatch(/femto: femto up: service 'boot' exited \(code 1\) before it was healthy/)

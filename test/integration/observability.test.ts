@@ -1,5 +1,5 @@
 import type { Server } from 'node:http'
-import type { RunningProcess } from './helpers'
+import type { RunningProcess } from '../helpers'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { connect } from 'node:net'
@@ -7,12 +7,12 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { getMetricsFromIterator } from 'prom2javascript'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { post, startNode, viteBuild } from './helpers'
+import { post, startNode, viteBuild } from '../helpers'
 
 // Every service observable with nothing written by the user: Prometheus metrics, one JSON log
 // line per request, W3C trace context across services, and OTLP export when configured.
 
-const APP = join(import.meta.dirname, 'fixtures/observe-app')
+const APP = join(import.meta.dirname, '../fixtures/observe-app')
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736'
 const CALLER_SPAN = '00f067aa0ba902b7'
 

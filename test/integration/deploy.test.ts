@@ -1,5 +1,5 @@
-import type { Manifest } from '../src/core/build/manifest'
-import type { RunningProcess } from './helpers'
+import type { Manifest } from '../../src/core/build/manifest'
+import type { RunningProcess } from '../helpers'
 import { execFile, execFileSync } from 'node:child_process'
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -13,11 +13,11 @@ import { ConfigMap, Service as CoreService } from 'kubernetes-models/v1'
 import { createServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { parse, parseAllDocuments } from 'yaml'
-import femto from '../src/vite'
-import { post, startNode, viteBuild } from './helpers'
+import femto from '../../src/vite'
+import { post, startNode, viteBuild } from '../helpers'
 
-const FIXTURE = join(import.meta.dirname, 'fixtures/deploy-app')
-const CLI = join(import.meta.dirname, '../dist/cli.js')
+const FIXTURE = join(import.meta.dirname, '../fixtures/deploy-app')
+const CLI = join(import.meta.dirname, '../../dist/cli.js')
 const OPTIONS = { files: { quote: ['config/prices.json'] }, deploy: { registry: 'registry.example.com/shop', host: 'shop.example.com' } }
 const SERVICES = ['add', 'checkout', 'quote']
 const run = promisify(execFile)
@@ -184,7 +184,7 @@ describe('deploy files of a vite build (`deploy` option)', () => {
     const cwd = process.cwd()
     process.chdir(FIXTURE)
     try {
-      const { quote } = await import('./fixtures/deploy-app/src/shop')
+      const { quote } = await import('../fixtures/deploy-app/src/shop')
       expect(await quote('pear')).toEqual({ sku: 'pear', price: 5, currency: 'EUR' })
     }
     finally {

@@ -2,13 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { unpluginFactory } from '../src/core/plugin/unplugin'
-import { createContext } from '../src/core/registry/context'
-import { viteBuild } from './helpers'
+import { unpluginFactory } from '../../src/core/plugin/unplugin'
+import { createContext } from '../../src/core/registry/context'
+import { viteBuild } from '../helpers'
 
 describe('bad directive use', () => {
   it('fails vite build with the file, line, column, a code frame and the fix', async () => {
-    const thrown: any = await viteBuild(join(import.meta.dirname, 'fixtures/bad-app'), 'dist').then(() => undefined, e => e)
+    const thrown: any = await viteBuild(join(import.meta.dirname, '../fixtures/bad-app'), 'dist').then(() => undefined, e => e)
     expect(thrown).toBeInstanceOf(Error)
     // Rolldown aggregates plugin errors; each keeps the position and frame the plugin gave it.
     const error = thrown.errors?.[0] ?? thrown

@@ -1,22 +1,22 @@
 import type { Server } from 'node:http'
 import type { Browser } from 'playwright-core'
-import type { Manifest } from '../src/core/build/manifest'
-import type { Answer, RunningProcess } from './helpers'
+import type { Manifest } from '../../src/core/build/manifest'
+import type { Answer, RunningProcess } from '../helpers'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import SwaggerParser from '@apidevtools/swagger-parser'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { callFemto, configureFemto } from '../src/runtime'
-import { createGateway } from '../src/up/gateway'
-import { launchChromium, post, readTree, startNode, viteBuild } from './helpers'
+import { callFemto, configureFemto } from '../../src/runtime'
+import { createGateway } from '../../src/up/gateway'
+import { launchChromium, post, readTree, startNode, viteBuild } from '../helpers'
 
 // Types become contracts: arguments are checked against the schema derived from the TypeScript
 // signature (or a declared Standard Schema) before the function runs, and the same schemas make
 // openapi.json and the /docs page.
 
-const APP = join(import.meta.dirname, 'fixtures/contracts-app')
+const APP = join(import.meta.dirname, '../fixtures/contracts-app')
 const TYPED = ['placeOrder', 'schedule', 'tally', 'depth', 'pair', 'lookup', 'callCount']
 
 let dist: string

@@ -11,7 +11,7 @@ const run = promisify(execFile)
 // timing belongs in bench/RESULTS.md, never in a test.
 it('npm run bench -- --quick measures every section and writes a report', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'femto-bench-')), 'RESULTS.md')
-  await run(process.execPath, [join(import.meta.dirname, '../bench/run.mjs'), '--quick', '--out', out], { timeout: 280_000 })
+  await run(process.execPath, [join(import.meta.dirname, '../../bench/run.mjs'), '--quick', '--out', out], { timeout: 280_000 })
   const report = readFileSync(out, 'utf8')
   for (const heading of ['## Goals', '## Throughput and latency', '## Cold start', '## Memory', '## Bundle bytes', '## Stub cost', '## Types', '## Observability', '## Fuzz', '## Build', '## Before / after'])
     expect(report).toContain(heading)
