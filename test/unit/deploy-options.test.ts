@@ -17,7 +17,10 @@ describe('deploy settings', () => {
 
   it('turns deploy on with defaults, and refuses bad settings naming the key', () => {
     expect(resolveOptions({}).deploy).toBeUndefined()
-    expect(resolveOptions({ deploy: true }).deploy).toEqual({ registry: '', baseImage: 'node:20-alpine', namespace: '', host: '', ingressClass: '', drainDelayMs: 5000, gatewayPort: 8080 })
+    expect(resolveOptions({ deploy: true }).deploy).toEqual({ registry: '', baseImage: 'node:20-alpine', namespace: '', host: '', ingressClass: '', drainDelayMs: 5000, gatewayPort: 8080, gatewayHost: '', gatewayImage: 'nginxinc/nginx-unprivileged:1.27-alpine' })
+    expect(() => resolveDeployOptions({ gatewayImage: 'nginx with spaces' })).toThrow(/deploy\.gatewayImage: 'nginx with spaces' is not an image name/)
+    expect(() => resolveDeployOptions({ gatewayHost: 'example.com' })).toThrow(/deploy\.gatewayHost: 'example\.com' is not an IP address/)
+    expect(() => resolveDeployOptions({ gatewayPort: -1 })).toThrow(/deploy\.gatewayPort/)
     expect(() => resolveDeployOptions({ namespace: 'My_Shop' })).toThrow(/deploy\.namespace: 'My_Shop' is not a Kubernetes namespace/)
     expect(() => resolveDeployOptions({ registry: 'ghcr.io/acme/' })).toThrow(/deploy\.registry/)
     expect(() => resolveDeployOptions({ registry: 'Ghcr.io/Acme' })).toThrow(/deploy\.registry: 'Ghcr\.io\/Acme' is not an image name prefix in lowercase/)

@@ -36,6 +36,14 @@ const TOKEN = `\${FEMTO_TOKEN:-}`
 
 const health = (test: string[]): ComposeService['healthcheck'] => ({ test, interval: '10s', timeout: '3s', retries: 3, start_period: '5s' })
 
+/** `[host:]hostPort:containerPort`; without a host port, the engine picks one. */
+function publishedPort({ gatewayHost, gatewayPort }: ResolvedDeployOptions): string {
+  const hostPort = gatewayPort === 0 ? '' : String(gatewayPort)
+  if (gatewayHost === '')
+    return hostPort === '' ? String(GATEWAY_PORT) : `${hostPort}:${GATEWAY_PORT}`
+  return `${gatewayHost}:${hostPort}:${GATEWAY_PORT}`
+}
+
 /**
  * Every service (built from its Dockerfile, tagged with its hash, so `docker-compose up -d --build`
  * recreates only the containers whose hash moved), each told where the others are
@@ -64,7 +72,7 @@ export function composeFile(input: ComposeInput): ComposeFile {
     image: input.gatewayImage,
     build: { context: '..', dockerfile: 'deploy/gateway/Dockerfile' },
     environment: { FEMTO_TOKEN: TOKEN },
-    ports: [`${input.options.gatewayPort}:${GATEWAY_PORT}`],
+    ports: [publishedPort(input.options)],
     // nginx resolves the services' names when it starts.
     depends_on: Object.fromEntries(input.services.map(s => [s.id, { condition: 'service_healthy' as const }])),
     healthcheck: health(['CMD', ...GATEWAY_HEALTHCHECK]),

@@ -8,9 +8,6 @@ export interface NginxDirective {
   block?: NginxDirective[]
 }
 
-/** The gateway image: nginx that runs as a non-root user on 8080 and fills env templates. */
-export const NGINX_IMAGE = 'nginxinc/nginx-unprivileged:1.27-alpine'
-
 /** Filled in by the image's envsubst when the container starts. */
 const TOKEN = `\${FEMTO_TOKEN}`
 

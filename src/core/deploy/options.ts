@@ -12,6 +12,13 @@ export interface DeployOptions {
    */
   baseImage?: string
   /**
+   * Base image of the gateway (nginx, the client build and the calls' routes). Any nginx image
+   * that runs unprivileged on 8080 and fills `/etc/nginx/templates/*.template` from the
+   * environment at start, as the official images do.
+   * @default 'nginxinc/nginx-unprivileged:1.27-alpine'
+   */
+  gatewayImage?: string
+  /**
    * Kubernetes namespace set by `kustomization.yaml`. Empty: the namespace of `kubectl`.
    * @default ''
    */
@@ -33,10 +40,17 @@ export interface DeployOptions {
    */
   drainDelayMs?: number
   /**
-   * Port of the host that the Compose gateway is published on.
+   * Port of the host that the Compose gateway is published on; `0`: one the engine picks
+   * (`docker-compose port femto-gateway 8080` tells which).
    * @default 8080
    */
   gatewayPort?: number
+  /**
+   * Address of the host that the Compose gateway is published on, e.g. `'127.0.0.1'` to keep it
+   * off the network. Empty: every address of the host.
+   * @default ''
+   */
+  gatewayHost?: string
 }
 
 export type ResolvedDeployOptions = Required<DeployOptions>
@@ -44,11 +58,13 @@ export type ResolvedDeployOptions = Required<DeployOptions>
 export const DEPLOY_DEFAULTS: ResolvedDeployOptions = {
   registry: '',
   baseImage: 'node:20-alpine',
+  gatewayImage: 'nginxinc/nginx-unprivileged:1.27-alpine',
   namespace: '',
   host: '',
   ingressClass: '',
   drainDelayMs: 5_000,
   gatewayPort: 8080,
+  gatewayHost: '',
 }
 
 const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/
@@ -74,6 +90,8 @@ export function resolveDeployOptions(deploy: boolean | DeployOptions | undefined
     bad('registry', 'an image name prefix in lowercase, as Docker wants, e.g. \'ghcr.io/acme/shop\'')
   if (!/^[\w.\-:/@]+$/.test(resolved.baseImage))
     bad('baseImage', 'an image name, e.g. \'node:20-alpine\'')
+  if (!/^[\w.\-:/@]+$/.test(resolved.gatewayImage))
+    bad('gatewayImage', 'an image name, e.g. \'nginxinc/nginx-unprivileged:1.27-alpine\'')
   if (resolved.namespace !== '' && !DNS_LABEL.test(resolved.namespace))
     bad('namespace', 'a Kubernetes namespace (lowercase letters, digits and -)')
   if (resolved.host !== '' && !DNS_NAME.test(resolved.host))
@@ -82,7 +100,9 @@ export function resolveDeployOptions(deploy: boolean | DeployOptions | undefined
     bad('ingressClass', 'an IngressClass name')
   if (!Number.isInteger(resolved.drainDelayMs) || resolved.drainDelayMs < 0)
     bad('drainDelayMs', 'a whole number of milliseconds')
-  if (!Number.isInteger(resolved.gatewayPort) || resolved.gatewayPort < 1 || resolved.gatewayPort > 65535)
-    bad('gatewayPort', 'a port number')
+  if (!Number.isInteger(resolved.gatewayPort) || resolved.gatewayPort < 0 || resolved.gatewayPort > 65535)
+    bad('gatewayPort', 'a port number (0: one the engine picks)')
+  if (resolved.gatewayHost !== '' && !/^[\d.]+$|^\[?[\da-f:]+\]?$/i.test(resolved.gatewayHost))
+    bad('gatewayHost', 'an IP address of the host, e.g. \'127.0.0.1\'')
   return resolved
 }

@@ -11,7 +11,7 @@ import { composeFile } from './compose'
 import { gatewayDockerfile, renderDockerfile, serviceDockerfile } from './dockerfile'
 import { gatewayObjects, ingress, kustomization, serviceObjects, urlsConfigMap } from './k8s'
 import { deployedServices, GATEWAY_ID, imageName } from './model'
-import { gatewayConfig, NGINX_IMAGE, renderNginx } from './nginx'
+import { gatewayConfig, renderNginx } from './nginx'
 
 /** The folder, inside the output folder, that receives the deploy files. */
 export const DEPLOY_DIR = 'deploy'
@@ -78,7 +78,7 @@ export async function writeDeploy(input: DeployInput): Promise<DeployResult> {
 
   const nginx = renderNginx(gatewayConfig(all, manifest.basePath), [GENERATED.trim()])
   const client = await clientBuild(input.outDir, [input.serversDir, DEPLOY_DIR])
-  const gatewayFile = renderDockerfile(gatewayDockerfile(client.entries, NGINX_IMAGE))
+  const gatewayFile = renderDockerfile(gatewayDockerfile(client.entries, options.gatewayImage))
   const gatewayImage = imageName(options, 'gateway', client.hash.update(nginx).update(gatewayFile).digest('hex').slice(0, 16))
 
   const files = new Map<string, string>()
