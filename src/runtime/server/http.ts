@@ -1,11 +1,13 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import type { Guard } from './guard'
 import type { ServedFunction } from './types'
 import { createServer } from 'node:http'
-import { checkToken, createGuard, isPreflight, preflight } from './guard'
-import { errorOutcome, handleCall, requestIdOf, send, sendError } from './handle'
+import { createFunctionTable, pathOf, serveRoute } from './function-table'
+import { checkToken } from './guard'
 import { METRICS_CONTENT_TYPE } from './metrics'
-import { flushObservations, metrics, startObserving } from './observe'
+import { flushObservations, metrics } from './observe'
+import { errorOutcome } from './outcome'
+import { requestIdOf } from './request-id'
+import { send, sendError } from './respond'
 
 export interface ServiceOptions {
   /** Service name: the function's, or a group's. */
@@ -21,40 +23,24 @@ export interface ServiceOptions {
   shutdownTimeoutMs?: number
 }
 
-const METHOD_NOT_ALLOWED = errorOutcome('METHOD_NOT_ALLOWED', 'femto functions are called with POST', { allow: 'POST' })
-
-/** A request to a function's route: a call, a CORS preflight, or the wrong method. */
-export function serveRoute(fn: ServedFunction, req: IncomingMessage, res: ServerResponse, guard: Guard): void {
-  if (req.method === 'POST')
-    handleCall(fn, req, res, guard)
-  else if (isPreflight(req))
-    preflight(guard, req, res)
-  else
-    sendError(req, res, METHOD_NOT_ALLOWED)
-}
-
 /**
  * A standalone femtoservice on bare `node:http`: its request path is the hot path that the
  * benchmarks measure, so routing is one map lookup and nothing else is in the way.
  */
 export function startService(options: ServiceOptions): Server {
-  const routes = new Map(options.functions.map(f => [f.route, f]))
-  const only = options.functions.length === 1 ? options.functions[0] : undefined
-  const guard = createGuard(options.allowedOrigins)
-  const logger = startObserving(options.service)
-  for (const fn of options.functions)
-    fn.metrics = metrics.forFunction(fn.name)
+  const table = createFunctionTable(options)
+  const { guard, logger } = table
+  // A service of one function answers its calls at `/` too.
+  const only = table.entries.length === 1 ? table.entries[0] : undefined
   let draining = false
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const url = req.url ?? '/'
-    const q = url.indexOf('?')
-    const path = q < 0 ? url : url.slice(0, q)
-    const fn = routes.get(path) ?? (path === '/' ? only : undefined)
+    const path = pathOf(req)
+    const entry = table.lookup(path) ?? (path === '/' ? only : undefined)
     if (draining)
       res.shouldKeepAlive = false
-    if (fn)
-      return serveRoute(fn, req, res, guard)
+    if (entry)
+      return serveRoute(entry, req, res)
     if (path === '/openapi.json' && options.openapi && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(options.openapi) })
       res.end(req.method === 'GET' ? options.openapi : undefined)
@@ -74,7 +60,7 @@ export function startService(options: ServiceOptions): Server {
       send(res, { status: ready ? 200 : 503, value: { status: ready ? 'ok' : 'draining', service: options.service } }, requestIdOf(req))
       return
     }
-    sendError(req, res, errorOutcome('NOT_FOUND', `no femto function at ${req.method} ${path}; this service serves ${Array.from(routes.keys(), r => `POST ${r}`).join(', ')}`))
+    sendError(req, res, errorOutcome('NOT_FOUND', `no femto function at ${req.method} ${path}; this service serves ${table.listing}`))
   }
 
   // Slow clients are bounded: headers within 10 s, the whole request within 30 s (slow-loris).
@@ -84,7 +70,7 @@ export function startService(options: ServiceOptions): Server {
   server.listen(port, host, () => {
     const address = server.address()
     const actual = typeof address === 'object' && address ? address.port : port
-    console.log(`[femto] ${options.service} listening on http://${host}:${actual} (${Array.from(routes.keys(), r => `POST ${r}`).join(', ')})`)
+    console.log(`[femto] ${options.service} listening on http://${host}:${actual} (${table.listing})`)
   })
 
   // A service stops for a signal and nothing else: stray async errors are logged, not fatal.

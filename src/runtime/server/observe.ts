@@ -1,8 +1,6 @@
-import type { ServerResponse } from 'node:http'
+import type { Call } from './call-record'
 import type { Logger } from './log'
-import type { FunctionMetrics } from './metrics'
 import type { SpanExporter } from './otlp'
-import type { TraceContext } from './trace'
 import { createLogger } from './log'
 import { metrics, setMetricsService } from './metrics'
 import { createSpanExporter } from './otlp'
@@ -34,44 +32,28 @@ export async function flushObservations(): Promise<void> {
   await exporter?.flush()
 }
 
-const TRACE = Symbol('femto.trace')
-const OBSERVED = Symbol('femto.observed')
-type Observed = ServerResponse & { [TRACE]?: TraceContext, [OBSERVED]?: true }
-
-/** The span of the call this response answers (set when the call starts). */
-export function traceOf(res: ServerResponse): TraceContext | undefined {
-  return (res as Observed)[TRACE]
-}
-
-export function setTrace(res: ServerResponse, trace: TraceContext): void {
-  (res as Observed)[TRACE] = trace
-}
-
 /** Once per call, whichever way it ends (answered, timed out, refused, its caller gone). */
-export function observe(name: string, fnMetrics: FunctionMetrics | undefined, res: ServerResponse, status: number, code: string | undefined, requestId: string, start: number): void {
-  const observed = res as Observed
-  if (observed[OBSERVED])
+export function observe(call: Call, status: number, code: string | undefined): void {
+  if (call.observed)
     return
-  observed[OBSERVED] = true
+  call.observed = true
+  const { fn, requestId, start, trace } = call
   const durationMs = performance.now() - start
-  fnMetrics?.finish(status, durationMs / 1000)
-  const trace = observed[TRACE]
-  if (!trace)
-    return
+  call.entry.metrics.finish(status, durationMs / 1000)
   if (logger && logger.enabled(status >= 500 ? 'warn' : 'info'))
-    logger.request({ service, function: name, requestId, traceId: trace.traceId, spanId: trace.spanId, parentSpanId: trace.parentSpanId, status, durationMs, code })
+    logger.request({ service, function: fn.name, requestId, traceId: trace.traceId, spanId: trace.spanId, parentSpanId: trace.parentSpanId, status, durationMs, code })
   // Only sampled traces are exported (the caller decided, through its traceparent's flags).
   if (exporter && (trace.flags === '01' || (Number.parseInt(trace.flags, 16) & 1) === 1)) {
     exporter.export({
       traceId: trace.traceId,
       spanId: trace.spanId,
       parentSpanId: trace.parentSpanId,
-      name: `POST ${name}`,
+      name: `POST ${fn.name}`,
       kind: 'server',
       startMs: performance.timeOrigin + start,
       durationMs,
       status,
-      attributes: { 'femto.function': name, 'femto.request_id': requestId, ...(code ? { 'femto.error_code': code } : {}) },
+      attributes: { 'femto.function': fn.name, 'femto.request_id': requestId, ...(code ? { 'femto.error_code': code } : {}) },
     })
   }
 }

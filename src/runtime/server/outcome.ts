@@ -1,4 +1,5 @@
 import type { ErrorCode, ErrorPayload } from '../shared/protocol'
+import type { Call } from './call-record'
 import type { Outcome } from './types'
 import { FemtoError } from '../shared/errors'
 import { ERROR_STATUS } from '../shared/protocol'
@@ -75,4 +76,12 @@ export function thrownPayload(thrown: unknown, requestId: string): ErrorPayload 
 
 export function thrownOutcome(thrown: unknown, requestId: string): Outcome {
   return { status: 500, value: { error: thrownPayload(thrown, requestId) } }
+}
+
+/** What a failed stage of a call answers: a WireError as itself; anything else is logged, and a 500. */
+export function failedOutcome(call: Call, error: unknown): Outcome {
+  if (error instanceof WireError)
+    return errorOutcome(error.code, error.message)
+  console.error(`[femto] ${call.fn.name} threw (request ${call.requestId}):`, error)
+  return thrownOutcome(error, call.requestId)
 }

@@ -3,10 +3,13 @@ import type { ServedFunction } from './types'
 import { fileURLToPath } from 'node:url'
 import express from 'express'
 import { docsPage, documentAt, sendDocsAsset } from './docs'
-import { carriesToken, createGuard, isPreflight, preflight } from './guard'
-import { errorOutcome, handleCall, requestIdOf, send, sendError } from './handle'
+import { createFunctionTable, serveRoute } from './function-table'
+import { carriesToken } from './guard'
 import { METRICS_CONTENT_TYPE } from './metrics'
-import { metrics, startObserving } from './observe'
+import { metrics } from './observe'
+import { errorOutcome } from './outcome'
+import { requestIdOf } from './request-id'
+import { send, sendError } from './respond'
 
 export interface RouterOptions {
   basePath: string
@@ -26,19 +29,12 @@ export interface RouterOptions {
 export function createRouter(options: RouterOptions): Router {
   const router = express.Router()
   // Mounted in the app, the router is the edge: browsers call it, `auth` hooks always apply.
-  const guard = createGuard(options.allowedOrigins, true)
-  startObserving('router')
-  for (const fn of options.functions)
-    fn.metrics = metrics.forFunction(fn.name)
-  for (const fn of options.functions) {
-    router.all(fn.route, (req: Request, res: Response) => {
-      if (isPreflight(req))
-        return preflight(guard, req, res)
-      if (req.method !== 'POST')
-        return sendError(req, res, errorOutcome('METHOD_NOT_ALLOWED', 'femto functions are called with POST', { allow: 'POST' }))
+  const table = createFunctionTable({ service: 'router', functions: options.functions, allowedOrigins: options.allowedOrigins, edge: true })
+  // Express's own route matching, one route per function, as an app's routes are matched.
+  for (const entry of table.entries) {
+    router.all(entry.fn.route, (req: Request, res: Response) => {
       // An app-level `express.json()` may have consumed the stream already: use what it parsed.
-      const parsed = req.readableEnded ? { body: req.body ?? [] } : undefined
-      handleCall(fn, req, res, guard, parsed)
+      serveRoute(entry, req, res, req.readableEnded ? { body: req.body ?? [] } : undefined)
     })
   }
   router.all(`${options.basePath}/{*rest}`, (req: Request, res: Response) => {

@@ -1,5 +1,4 @@
 import type { AuthHook } from './guard'
-import type { FunctionMetrics } from './metrics'
 
 export interface ParamSpec {
   name: string
@@ -18,8 +17,6 @@ export interface ServedFunction {
   timeoutMs?: number | null
   /** Calls of it at once in this process before 503 OVERLOADED; null: no limit. */
   concurrency?: number | null
-  /** Calls of it running now (kept only when `concurrency` is set). */
-  active?: number
   /** Hash of the signature; a stub built against another one gets 409 STALE_CLIENT. */
   contract?: string
   /** An `async function*`: its values are streamed as they are yielded. */
@@ -31,8 +28,6 @@ export interface ServedFunction {
   validate?: (args: unknown[]) => string | undefined
   /** A Standard Schema validator (zod, valibot, …) of the named-arguments object, used instead. */
   standard?: StandardSchema
-  /** Its series in the service's metrics (set at start-up). */
-  metrics?: FunctionMetrics
   /** Decides whether a call from outside may run (`'femto auth=<binding>'`, or the `auth` option's module). */
   auth?: AuthHook
   fn: (...args: any[]) => unknown

@@ -1,0 +1,55 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Call } from './call-record'
+import type { Outcome } from './types'
+import { isPlainPrimitive, isRich, RICH_TYPE } from '../shared/codec'
+import { JSON_TYPE } from '../shared/protocol'
+import { encodeValue } from './encode'
+import { observe } from './observe'
+import { errorOutcome } from './outcome'
+import { requestIdOf } from './request-id'
+
+/** Every answer to a call goes through here: observed once (metrics, log line, span), then sent. */
+export function answer(call: Call, outcome: Outcome): void {
+  const { res } = call
+  const code = outcome.status >= 300 ? (outcome.value as { error?: { code?: string } } | undefined)?.error?.code : undefined
+  observe(call, res.destroyed ? 499 : outcome.status, res.destroyed ? 'ABORTED' : code)
+  send(res, outcome, call.requestId, call.start, call.rich)
+}
+
+/** Writes an outcome, once: an answer already sent (a timeout came first) or a caller gone is left alone. */
+export function send(res: ServerResponse, outcome: Outcome, requestId: string, start?: number, rich = false): void {
+  if (res.headersSent || res.destroyed)
+    return
+  let body: string
+  // A plain primitive is exact in JSON, so even a caller that asked for the rich encoding gets JSON.
+  rich &&= !isPlainPrimitive(outcome.value)
+  try {
+    body = encodeValue(outcome.value, rich)
+  }
+  catch (error) {
+    outcome = errorOutcome('INTERNAL_ERROR', `the answer cannot be encoded: ${(error as Error).message}`)
+    body = encodeValue(outcome.value, rich)
+  }
+  // A flat array: Node takes it as is, without walking an object's keys.
+  const headers: (string | number)[] = [
+    'content-type',
+    rich ? RICH_TYPE : JSON_TYPE,
+    'content-length',
+    Buffer.byteLength(body),
+    'x-request-id',
+    requestId,
+  ]
+  if (start !== undefined)
+    headers.push('server-timing', `fn;dur=${(performance.now() - start).toFixed(2)}`)
+  if (outcome.headers) {
+    for (const key in outcome.headers)
+      headers.push(key, outcome.headers[key]!)
+  }
+  res.writeHead(outcome.status, headers as unknown as string[])
+  res.end(body)
+}
+
+/** A non-call route's answer (`/healthz`, 404, 405), with the same headers as any other. */
+export function sendError(req: IncomingMessage, res: ServerResponse, outcome: Outcome): void {
+  send(res, outcome, requestIdOf(req), undefined, isRich(req.headers.accept))
+}
