@@ -14,8 +14,7 @@ import { createContext } from './core/registry/context'
 import { stubPolicyOf } from './core/registry/policy'
 import { callFemtoAt } from './runtime/client/call'
 import { createGateway } from './up/gateway'
-import { spawnServices, stopService, waitHealthy } from './up/processes'
-import { freePort } from './up/up'
+import { spawnServices, stopService, tellPeers, waitHealthy, waitListening } from './up/processes'
 
 /**
  * What a femto function looks like from a test: the same parameters, always asynchronous (it is
@@ -95,7 +94,7 @@ function installExitHook(): void {
 
 /**
  * Builds a project's femto functions (or takes an existing build), starts their services as real
- * Node processes on free ports with a gateway in front, and gives typed clients that call them
+ * Node processes, each on a port the OS gives it, with a gateway in front, and gives typed clients that call them
  * over HTTP exactly as a browser stub does.
  */
 export async function startFemto(options: StartFemtoOptions): Promise<RunningFemto> {
@@ -144,18 +143,15 @@ export async function startFemto(options: StartFemtoOptions): Promise<RunningFem
     throw error
   }
 
-  const ports = new Map<string, number>()
-  for (const service of services)
-    ports.set(service.name, await freePort())
+  // Every service listens on port 0 and reports the port it got: none is picked here and
+  // taken by another process before the service starts. Each is then told the others' addresses.
+  const ports = new Map(services.map(service => [service.name, 0]))
   const token = options.token ?? ''
-  const env: Record<string, string> = { FEMTO_TOKEN: token }
-  for (const service of services)
-    env[service.env] = `http://127.0.0.1:${ports.get(service.name)}`
   const running = spawnServices({
     dir,
     services,
     ports,
-    env: { ...env, ...options.env },
+    env: { FEMTO_TOKEN: token, ...options.env },
     cwd: options.root === undefined ? outDir : resolve(options.root),
     out: options.out,
   })
@@ -163,9 +159,9 @@ export async function startFemto(options: StartFemtoOptions): Promise<RunningFem
     live.add(child)
     child.once('exit', () => live.delete(child))
   }
-  const origins = new Map(running.map(s => [s.name, s.origin]))
+  const origins = new Map<string, string>()
 
-  const routes = new Map(manifest.functions.filter(f => origins.has(f.service)).map(f => [f.route, origins.get(f.service)!]))
+  const routes = new Map<string, string>()
   const gateway = createGateway({ staticDir: outDir, hidden: [serversDir, 'deploy'], basePath: manifest.basePath, routes, docsDir: dir, token })
 
   let closing: Promise<void> | undefined
@@ -180,7 +176,18 @@ export async function startFemto(options: StartFemtoOptions): Promise<RunningFem
 
   let gatewayUrl: string
   try {
+    await Promise.all(running.map(service => waitListening(service, 'startFemto', options.startTimeoutMs)))
+    for (const service of running)
+      origins.set(service.name, service.origin)
+    // A `FEMTO_URL_<NAME>` of the options (a fake) wins over the service started.
+    const peers = Object.fromEntries(services.filter(s => options.env?.[s.env] === undefined).map(s => [s.env, origins.get(s.name)!]))
+    await Promise.all(running.map(service => tellPeers(service, peers, 'startFemto', options.startTimeoutMs)))
     await Promise.all(running.map(service => waitHealthy(service, 'startFemto', options.startTimeoutMs)))
+    for (const fn of manifest.functions) {
+      const origin = origins.get(fn.service)
+      if (origin !== undefined)
+        routes.set(fn.route, origin)
+    }
     gatewayUrl = await listen(gateway)
   }
   catch (error) {

@@ -1,13 +1,15 @@
 import type { ChildProcess } from 'node:child_process'
 import type { ManifestService } from '../core/build/manifest'
+import type { ListeningMessage, PeersMessage } from '../runtime/server/listening'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
+import { LISTENING_MESSAGE, PEERS_MESSAGE, PEERS_SET_MESSAGE } from '../runtime/server/listening'
 import { prefixLines } from './logs'
 
 /** One service of a build, running as `node <service>.js` on loopback. */
 export interface ServiceProcess {
   name: string
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`; for a service started on port 0, known once `waitListening` resolves. */
   origin: string
   child: ChildProcess
   /** What it wrote on stdout and stderr (the last MiB): for errors and `logs()`. */
@@ -18,6 +20,7 @@ export interface SpawnOptions {
   /** The servers folder of the build. */
   dir: string
   services: ManifestService[]
+  /** The port of each service; 0: any port the OS gives it, which the service reports (`waitListening`). */
   ports: Map<string, number>
   /** Over the parent's environment (`FEMTO_TOKEN`, `FEMTO_URL_*`, …); `PORT` and `HOST` are set here. */
   env: Record<string, string | undefined>
@@ -28,7 +31,10 @@ export interface SpawnOptions {
 
 const OUTPUT_LIMIT = 1 << 20
 
-/** Starts every given service of a build (`femto up`, the testing helper). */
+/**
+ * Starts every given service of a build (`femto up`, the testing helper), each with an IPC
+ * channel on which the runtime reports the port it listens on (runtime/server/listening.ts).
+ */
 export function spawnServices(options: SpawnOptions): ServiceProcess[] {
   const width = Math.max(7, ...options.services.map(s => s.name.length))
   return options.services.map((service, index) => {
@@ -36,7 +42,7 @@ export function spawnServices(options: SpawnOptions): ServiceProcess[] {
     const child = spawn(process.execPath, [join(options.dir, service.file)], {
       cwd: options.cwd,
       env: { FEMTO_LOG_FORMAT: 'pretty', ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     })
     let output = ''
     const keep = (chunk: Buffer): void => {
@@ -50,7 +56,69 @@ export function spawnServices(options: SpawnOptions): ServiceProcess[] {
       prefixLines(child.stdout!, service.name, index, width, options.out)
       prefixLines(child.stderr!, service.name, index, width, options.out)
     }
-    return { name: service.name, origin: `http://127.0.0.1:${port}`, child, output: () => output }
+    // The channel does not keep this process alive, as the pipes do not.
+    child.channel?.unref()
+    return { name: service.name, origin: port === 0 ? '' : `http://127.0.0.1:${port}`, child, output: () => output }
+  })
+}
+
+/**
+ * The first step of a service's start: resolves once it says which port it got (started on port 0; one with a port of its
+ * own is known already), with its origin set; if it exits first or says nothing within
+ * `timeoutMs`, the error carries its output.
+ */
+export function waitListening(service: ServiceProcess, who: string, timeoutMs = 15_000): Promise<void> {
+  if (service.origin)
+    return Promise.resolve()
+  return untilMessage(service, who, timeoutMs, `did not report the port it listens on within ${timeoutMs} ms`, (message) => {
+    if ((message as Partial<ListeningMessage>)?.type !== LISTENING_MESSAGE)
+      return false
+    service.origin = `http://127.0.0.1:${(message as ListeningMessage).port}`
+    return true
+  })
+}
+
+/**
+ * Gives a running service the addresses of the others (`FEMTO_URL_<NAME>`), for services
+ * started on port 0, whose addresses could not be in its environment; resolves once it has them.
+ */
+export function tellPeers(service: ServiceProcess, env: Record<string, string>, who: string, timeoutMs = 15_000): Promise<void> {
+  const done = untilMessage(service, who, timeoutMs, `did not take the other services' addresses within ${timeoutMs} ms`, message => (message as { type?: string })?.type === PEERS_SET_MESSAGE)
+  service.child.send({ type: PEERS_MESSAGE, env } satisfies PeersMessage)
+  return done
+}
+
+function untilMessage(service: ServiceProcess, who: string, timeoutMs: number, late: string, matches: (message: unknown) => boolean): Promise<void> {
+  const { child } = service
+  return new Promise((resolve, reject) => {
+    const listeners = {
+      message: (message: unknown): void => {
+        if (matches(message))
+          finish()
+      },
+      // 'close', not 'exit': by then its last words on stderr, which say why, have arrived.
+      close: (code: number | null, signal: NodeJS.Signals | null): void => finish(failure(`exited (${signal ?? `code ${code}`}) before it was healthy`)),
+      error: (error: Error): void => finish(failure(`could not be started (${error.message})`)),
+    }
+    const timer = setTimeout(() => finish(failure(late)), timeoutMs)
+    function failure(why: string): Error {
+      return new Error(`${who}: service '${service.name}' ${why}. Its output:\n${service.output()}`)
+    }
+    function finish(error?: Error): void {
+      clearTimeout(timer)
+      child.off('message', listeners.message)
+      child.off('close', listeners.close)
+      child.off('error', listeners.error)
+      if (error)
+        reject(error)
+      else
+        resolve()
+    }
+    child.on('message', listeners.message)
+    child.on('close', listeners.close)
+    child.on('error', listeners.error)
+    if (child.exitCode !== null || child.signalCode !== null)
+      listeners.close(child.exitCode, child.signalCode)
   })
 }
 

@@ -1,18 +1,17 @@
 import type { Manifest } from '../core/build/manifest'
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { MANIFEST_FILE } from '../core/build/manifest'
 import { createGateway } from './gateway'
-import { spawnServices, stopService, waitHealthy } from './processes'
+import { spawnServices, stopService, tellPeers, waitHealthy, waitListening } from './processes'
 
 export interface UpOptions {
   /** The build's output folder (holding `servers/femto.json`). */
   outDir: string
   /** Gateway port; 0 picks a free one. */
   port: number
-  /** Give every service a free port instead of its manifest port. */
+  /** Give every service a free port (each listens on port 0 and reports the port it got) instead of its manifest port. */
   freePorts?: boolean
   serversDir?: string
   out?: NodeJS.WritableStream
@@ -38,19 +37,20 @@ export async function up(options: UpOptions): Promise<Running> {
     throw new Error(`femto up: no ${serversDir}/${MANIFEST_FILE} in ${outDir}. Build the app first (e.g. \`vite build\`), then pass its output folder`)
   }
 
-  const ports = new Map<string, number>()
-  for (const service of manifest.services)
-    ports.set(service.name, options.freePorts ? await freePort() : service.port)
+  const wanted = new Map(manifest.services.map(s => [s.name, options.freePorts ? 0 : s.port]))
   // The services of one `femto up` trust each other and the gateway, not whoever else can reach
   // their ports: a token of their own, unless one is given.
   const token = process.env.FEMTO_TOKEN || randomBytes(24).toString('hex')
   const env: Record<string, string> = { FEMTO_TOKEN: token }
-  for (const service of manifest.services)
-    env[service.env] = `http://127.0.0.1:${ports.get(service.name)}`
+  // Free ports are known once the services report them: then each is told the others' (below).
+  if (!options.freePorts) {
+    for (const service of manifest.services)
+      env[service.env] = `http://127.0.0.1:${service.port}`
+  }
 
   const width = Math.max(7, ...manifest.services.map(s => s.name.length))
   let closing = false
-  const running = spawnServices({ dir, services: manifest.services, ports, env, out })
+  const running = spawnServices({ dir, services: manifest.services, ports: wanted, env, out })
   for (const service of running) {
     service.child.on('exit', (code, signal) => {
       if (!closing)
@@ -58,7 +58,7 @@ export async function up(options: UpOptions): Promise<Running> {
     })
   }
 
-  const routes = new Map(manifest.functions.map(f => [f.route, `http://127.0.0.1:${ports.get(f.service)}`]))
+  const routes = new Map<string, string>()
   const gateway = createGateway({ staticDir: outDir, hidden: [serversDir, 'deploy'], basePath: manifest.basePath, routes, docsDir: join(outDir, serversDir), token })
   const close = async (): Promise<void> => {
     closing = true
@@ -68,7 +68,15 @@ export async function up(options: UpOptions): Promise<Running> {
   }
 
   try {
+    await Promise.all(running.map(service => waitListening(service, 'femto up')))
+    if (options.freePorts) {
+      const peers = Object.fromEntries(manifest.services.map((s, i) => [s.env, running[i]!.origin]))
+      await Promise.all(running.map(service => tellPeers(service, peers, 'femto up')))
+    }
     await Promise.all(running.map(service => waitHealthy(service, 'femto up')))
+    const origins = new Map(running.map(service => [service.name, service.origin]))
+    for (const fn of manifest.functions)
+      routes.set(fn.route, origins.get(fn.service)!)
     await new Promise<void>((done, fail) => {
       gateway.once('error', fail)
       gateway.listen(options.port, '127.0.0.1', () => done())
@@ -81,17 +89,6 @@ export async function up(options: UpOptions): Promise<Running> {
   const address = gateway.address()
   const url = `http://localhost:${typeof address === 'object' && address ? address.port : options.port}`
   out.write(`${'femto'.padEnd(width)} | ${manifest.services.length} service(s) up; gateway at ${url}\n`)
+  const ports = new Map(running.map(service => [service.name, Number(new URL(service.origin).port)]))
   return { url, ports, close }
-}
-
-/** A port free right now on loopback (also for the testing helper). */
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer()
-    server.once('error', fail)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => done(port))
-    })
-  })
 }

@@ -3,6 +3,7 @@ import type { ServedFunction } from './types'
 import { createServer } from 'node:http'
 import { createFunctionTable, pathOf, serveRoute } from './function-table'
 import { checkToken } from './guard'
+import { reportListening } from './listening'
 import { METRICS_CONTENT_TYPE } from './metrics'
 import { flushObservations, metrics } from './observe'
 import { errorOutcome } from './outcome'
@@ -71,6 +72,7 @@ export function startService(options: ServiceOptions): Server {
     const address = server.address()
     const actual = typeof address === 'object' && address ? address.port : port
     console.log(`[femto] ${options.service} listening on http://${host}:${actual} (${table.listing})`)
+    reportListening(actual)
   })
 
   // A service stops for a signal and nothing else: stray async errors are logged, not fatal.
