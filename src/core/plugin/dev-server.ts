@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { RunnableDevEnvironment, ViteDevServer } from 'vite'
+import type { ErrorPayload, RunnableDevEnvironment, ViteDevServer } from 'vite'
 import type { FemtoContext } from '../registry/context'
 import { readFile } from 'node:fs/promises'
 import { DEV_ROOT } from '../../runtime/server/files'
+import { isUsageError } from '../transform/errors'
 import { mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
 import { DEV_ENTRY, DEV_ENVIRONMENT } from './dev-ids'
 
@@ -14,7 +15,10 @@ export async function devEntrySource(ctx: FemtoContext): Promise<string> {
   return devEntry(plan.functions, ctx.options, { validators, authModule: ctx.authModule, openapi: {} })
 }
 
-interface Usage { headline?: string, frame?: string, id?: string, loc?: { file?: string, line: number, column: number }, plugin?: string }
+/** A usage error's line without its code frame; any other error's message. */
+function messageOf(error: unknown): string {
+  return isUsageError(error) ? error.headline : (error as Error).message ?? String(error)
+}
 
 /**
  * `vite dev` answers `{basePath}/{name}` itself: Vite's module runner imports the functions
@@ -42,10 +46,11 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
     if (error === shown)
       return
     shown = error
-    const usage = error as Error & Usage
-    const message = usage.headline ?? usage.message ?? String(error)
-    server.config.logger.error(`${message}${usage.frame ? `\n\n${usage.frame}\n` : ''}`, { timestamp: true, error: usage })
-    server.ws.send({ type: 'error', err: { message, stack: usage.headline ? '' : usage.stack ?? '', id: usage.id, frame: usage.frame, loc: usage.loc, plugin: 'unplugin-femto' } })
+    // Not only ours: an error of Vite's own (a module the runner could not transform) has a frame too.
+    const { frame, id, loc, stack } = error as Partial<ErrorPayload['err']>
+    const message = messageOf(error)
+    server.config.logger.error(`${message}${frame ? `\n\n${frame}\n` : ''}`, { timestamp: true, error: error as Error })
+    server.ws.send({ type: 'error', err: { message, stack: isUsageError(error) ? '' : stack ?? '', id, frame, loc, plugin: 'unplugin-femto' } })
     overlaid = true
   }
 
@@ -119,7 +124,7 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
       show(error)
       if (res.headersSent)
         return res.destroy()
-      const message = (error as Usage).headline ?? (error as Error).message ?? String(error)
+      const message = messageOf(error)
       res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' })
       res.end(JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: `the dev server could not load the femto functions: ${message}` } }))
     })

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { resolveRuntimeId, RUNTIME_FILE } from '../build/runtime-paths'
 import { createContext } from '../registry/context'
+import { isUsageError } from '../transform/errors'
 import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
 import { DEV_ENTRY, DEV_ENVIRONMENT, RESOLVED_DEV_ENTRY } from './dev-ids'
 
@@ -29,11 +30,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   const report = (pluginContext: unknown, error: unknown): never => {
     failed = true
     const fail = (pluginContext as { error?: (e: object) => never }).error
-    // Duck-typed: the class lives in the lazily loaded engine.
-    if (error instanceof Error && error.name === 'FemtoUsageError' && fail) {
-      const usage = error as Error & { headline: string, id: string, loc: object, frame: string }
-      fail.call(pluginContext, { message: printsFrames ? usage.headline : usage.message, id: usage.id, loc: usage.loc, frame: usage.frame })
-    }
+    if (isUsageError(error) && fail)
+      fail.call(pluginContext, { message: printsFrames ? error.headline : error.message, id: error.id, loc: error.loc, frame: error.frame })
     throw error
   }
 

@@ -2,5 +2,5 @@
 // imports this module on the first module that holds the directive, and a build without the
 // directive never does.
 export { analyzeModule } from './analyze'
-export { FemtoUsageError } from './errors'
 export { transformModule } from './transform'
+export { FemtoUsageError } from './usage-error'

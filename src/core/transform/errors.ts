@@ -1,33 +1,14 @@
-import { codeFrameColumns } from '@babel/code-frame'
-
-export interface SourcePosition {
-  /** 1-based */
-  line: number
-  /** 0-based, as Rollup and Babel count */
-  column: number
-}
+// Telling "your mistake" from "our bug", importable from anywhere: nothing here loads Babel, so
+// the plugin's hooks and the registry can use it before (or without) the engine.
+import type { FemtoUsageError } from './usage-error'
 
 /**
- * "Your mistake": a use of the directive the plugin cannot turn into a service.
- * Carries what bundlers need to print a code frame (`id`, `loc`, `frame`).
+ * Whether `error` is a `FemtoUsageError`, told by its name rather than `instanceof`: the class
+ * lives in the lazily loaded engine, and an error may come from another copy of that module
+ * (the built plugin beside its sources, a bundler's own module instance).
  */
-export class FemtoUsageError extends Error {
-  override name = 'FemtoUsageError'
-  readonly id: string
-  readonly loc: SourcePosition & { file: string }
-  readonly frame: string
-  /** The message without its code frame, for bundlers that print `frame` themselves. */
-  readonly headline: string
-
-  constructor(reason: string, file: string, code: string, pos: SourcePosition, displayFile = file) {
-    const frame = codeFrameColumns(code, { start: { line: pos.line, column: pos.column + 1 } }, { highlightCode: false })
-    const headline = `[unplugin-femto] ${displayFile}:${pos.line}:${pos.column + 1}: ${reason}`
-    super(`${headline}\n\n${frame}\n`)
-    this.headline = headline
-    this.id = file
-    this.loc = { file, line: pos.line, column: pos.column }
-    this.frame = frame
-  }
+export function isUsageError(error: unknown): error is FemtoUsageError {
+  return error instanceof Error && error.name === 'FemtoUsageError'
 }
 
 /** "Our bug": an invariant of the plugin itself broke. */

@@ -1,13 +1,14 @@
 import type { SourceMap } from 'magic-string'
 import type { FemtoFunction, ModuleAnalysis } from './analyze'
 import MagicString from 'magic-string'
+import { assertInternal } from './errors'
 
 export interface TransformResult {
   code: string
   map: SourceMap | null
 }
 
-export interface StubSpec {
+export interface StubSpec<F extends FemtoFunction = FemtoFunction> {
   /** Module the stub helper is imported from. */
   from: string
   /** Name of the helper export: `(meta, args) => result`. */
@@ -16,13 +17,13 @@ export interface StubSpec {
    * Static facts the stub passes to the helper (name, route, …), as a JSON object literal.
    * A string, so that callers transforming the same module many times can compute it once.
    */
-  meta: (fn: FemtoFunction) => string
+  meta: (fn: F) => string
 }
 
-export interface TransformOptions {
+export interface TransformOptions<F extends FemtoFunction = FemtoFunction> {
   /** Functions whose bodies stay in this output; every other femto function becomes a stub. */
-  hosted: (fn: FemtoFunction) => boolean
-  stub: StubSpec
+  hosted: (fn: F) => boolean
+  stub: StubSpec<F>
   /**
    * Whether to make a source map. Services are bundled once per service from the same modules,
    * and a hires map of a large module on every one of those bundles is most of their cost.
@@ -52,7 +53,7 @@ export function importNameOf(fn: FemtoFunction): string {
  * top-level declarations that only the stubbed bodies used are dropped, so server-only code
  * never reaches an output that does not host it. Returns `undefined` when nothing changes.
  */
-export function transformModule(code: string, analysis: ModuleAnalysis, options: TransformOptions): TransformResult | undefined {
+export function transformModule<F extends FemtoFunction>(code: string, analysis: ModuleAnalysis<F>, options: TransformOptions<F>): TransformResult | undefined {
   if (analysis.functions.length === 0 && !analysis.fileLevel)
     return undefined
   const s = new MagicString(code)
@@ -84,7 +85,7 @@ export function transformModule(code: string, analysis: ModuleAnalysis, options:
       if (fn.nested)
         appended.push(`export const __femto$${fn.name} = ${withoutDirective(code, fn)};`)
       else if (fn.exportNames.length === 0)
-        appended.push(`export { ${fn.localName} as __femto$${fn.name} };`)
+        appended.push(`export { ${localBinding(fn)} as __femto$${fn.name} };`)
       continue
     }
     s.overwrite(fn.range.start, fn.range.end, stubText(fn, options.stub))
@@ -116,9 +117,15 @@ export function transformModule(code: string, analysis: ModuleAnalysis, options:
   }
 }
 
-function stubText(fn: FemtoFunction, stub: StubSpec): string {
+function stubText<F extends FemtoFunction>(fn: F, stub: StubSpec<F>): string {
   const name = fn.declaration && fn.localName ? ` ${fn.localName}` : ''
   return `function${name}(...args) { return ${HELPER_LOCAL}(${stub.meta(fn)}, args) }`
+}
+
+/** The analyzer gives every unexported top-level femto function a name (an anonymous one is the default export). */
+function localBinding(fn: FemtoFunction): string {
+  assertInternal(fn.localName, `'${fn.name}' is neither exported nor named`)
+  return fn.localName
 }
 
 function withoutDirective(code: string, fn: FemtoFunction): string {
