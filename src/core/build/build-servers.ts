@@ -1,5 +1,7 @@
 import type { Plugin as RolldownPlugin } from 'rolldown'
-import type { FemtoContext, Plan, RegisteredFunction } from '../registry/context'
+import type { FemtoContext } from '../registry/context'
+import type { Plan } from '../registry/plan'
+import type { RegisteredFunction } from '../registry/registry'
 import type { FunctionSchema } from '../schema/types'
 import type { EntryFacts } from './entries'
 import type { RunTimeFile } from './files'
@@ -146,11 +148,12 @@ async function copyDocsAssets(to: string): Promise<void> {
  * and request id go on with the calls it makes. That costs every call (AsyncLocalStorage and an
  * AbortController: measured at a third of the throughput of `add.js`), so only bundles where a
  * stub survived tree-shaking get it, not those whose modules merely declare a neighbour's stub.
+ * Tree-shaking itself decides, in this one build: the context's store is kept only where kept
+ * code reads it, a stub's `callService` or the function's own `getRequestContext`
+ * (runtime/server/context.ts).
  */
 async function bundle(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, entry: string, hosted: Set<string>, file: string, external: string[], files: RunTimeFile[] = []): Promise<BuiltBundle> {
-  let code = await generate(ctx, plan, build, entry, hosted, external)
-  if (code.includes('function callService(') && !code.includes('new AsyncLocalStorage'))
-    code = await generate(ctx, plan, build, `import 'unplugin-femto/context'\n${entry}`, hosted, external)
+  const code = await generate(ctx, plan, build, entry, hosted, external)
   await writeFile(file, code)
   // The run-time files are part of what a deploy ships, so they are part of the hash (none: the bundle's hash).
   const hash = createHash('sha256').update(code)

@@ -2,13 +2,13 @@ import type { Agent, IncomingMessage } from 'node:http'
 import type { CallOptions } from '../client/options'
 import type { FemtoError } from '../shared/errors'
 import type { StubMeta } from '../shared/protocol'
-import type { RequestContext } from './context'
 import http from 'node:http'
 import { abortedError, callSignal, failedResponse, parseResult, streamCall, stubHeaders, transportError } from '../client/call'
 import { takeCallOptions } from '../client/options'
 import { callWithPolicy, deadlineError } from '../client/resilience'
 import { encodeArgs, isRich } from '../shared/codec'
 import { NOT_REACHED_HEADER } from '../shared/protocol'
+import { requestContexts } from './context'
 import { femtoRuntimeEnv } from './env'
 import { FORWARDED_AUTHORIZATION, INTERNAL_HEADER } from './guard'
 import { metrics } from './metrics'
@@ -17,7 +17,6 @@ import { outgoingTraceHeaders } from './trace'
 // Service-to-service calls reuse connections: a keep-alive `node:http` call costs about half a
 // `fetch`. Agents are made on first use, and `node:https` (which loads TLS, ~10 ms) only when
 // a callee is on https, so a service that calls nobody starts as fast as one without stubs.
-const CONTEXT = Symbol.for('unplugin-femto.context')
 let httpAgent: Agent | undefined
 let https: Promise<typeof import('node:https')> | undefined
 let httpsAgent: Agent | undefined
@@ -62,8 +61,8 @@ export function callService(meta: StubMeta, args: unknown[]): Promise<unknown> |
  */
 function withServiceHeaders(options: CallOptions | undefined): CallOptions {
   const headers: Record<string, string> = {}
-  // The request context exists in services that call others (the build adds it to those only).
-  const current = ((globalThis as any)[CONTEXT] as { getStore: () => RequestContext | undefined } | undefined)?.getStore()
+  // Reading the store here is what keeps the request context in the bundles of services that call others.
+  const current = requestContexts.getStore()
   if (current) {
     headers['x-request-id'] = current.requestId
     if (current.trace)
