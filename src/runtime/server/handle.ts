@@ -7,6 +7,7 @@ import { argsFromBody } from './args'
 import { readBody } from './body'
 import { contextOf } from './call-context'
 import { createCall } from './call-record'
+import { REQUEST_CONTEXT_KEY as CONTEXT } from './context-key'
 import { decodeBody } from './decode'
 import { authorize, checkOrigin, checkToken, settleHeaders } from './guard'
 import { errorOutcome, failedOutcome, WireError } from './outcome'
@@ -151,8 +152,6 @@ function checkArguments(call: Call, body: unknown): void {
     },
   )
 }
-
-const CONTEXT = Symbol.for('unplugin-femto.context')
 
 interface RequestContextStore { run: <T>(context: unknown, fn: () => T) => T }
 
