@@ -21,6 +21,7 @@ export default defineConfig({
   // Outside docs/, so that neither git nor eslint sees what `vitepress dev` caches.
   cacheDir: '../node_modules/.cache/vitepress',
   lastUpdated: false,
+  head: [['link', { rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' }]],
   themeConfig: {
     nav: [
       { text: 'Guide', link: '/guide/getting-started' },
