@@ -67,6 +67,15 @@ export async function startNode(file: string, options: { cwd?: string, env?: Rec
   }
 }
 
+/** How many calls of a function a service is running now, from its `/metrics`: to act once a call is in flight. */
+export async function callsInFlight(url: string, fn: string, headers?: Record<string, string>): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { headers })).text()
+  const line = new RegExp(`^femto_requests_in_flight\\{[^}]*function="${fn}"[^}]*\\} (\\d+)$`, 'm').exec(text)
+  if (!line)
+    throw new Error(`no femto_requests_in_flight of ${fn} in ${url}/metrics:\n${text}`)
+  return Number(line[1])
+}
+
 export interface Answer {
   status: number
   headers: Headers

@@ -100,9 +100,18 @@ describe('vite dev', () => {
 
   it('keeps module state across edits the functions cannot see, and starts afresh after one they can', async () => {
     const first = (await post(`${url}/femto/tally`, [5])).body as number
-    writeFileSync(join(root, 'index.html'), readFileSync(join(root, 'index.html'), 'utf8').replace('femto fixture', 'femto fixture, edited'))
-    writeFileSync(join(root, 'notes.md'), 'not code\n')
-    await new Promise(resolve => setTimeout(resolve, 300))
+    // The plugin's watcher listeners were added before this one: once it has heard of both files, so has the plugin.
+    const heard = new Set<string>()
+    const hear = (file: string): void => void heard.add(file)
+    server.watcher.on('change', hear).on('add', hear)
+    try {
+      writeFileSync(join(root, 'index.html'), readFileSync(join(root, 'index.html'), 'utf8').replace('femto fixture', 'femto fixture, edited'))
+      writeFileSync(join(root, 'notes.md'), 'not code\n')
+      await expect.poll(() => [join(root, 'index.html'), join(root, 'notes.md')].filter(file => heard.has(file)), { timeout: 10_000 }).toHaveLength(2)
+    }
+    finally {
+      server.watcher.off('change', hear).off('add', hear)
+    }
     expect((await post(`${url}/femto/tally`, [5])).body).toBe(first + 5)
     edit('src/tally.ts', 'count += by', 'count += by * 2')
     await expect.poll(async () => (await post(`${url}/femto/tally`, [0])).body).toBe(0)

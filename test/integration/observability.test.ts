@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { connect } from 'node:net'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { getMetricsFromIterator } from 'prom2javascript'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { post, startNode, viteBuild } from '../helpers'
@@ -112,26 +111,21 @@ describe('what a call costs', () => {
 
   it('counts a caller that leaves mid-body as 499, and the call is no longer in flight', async () => {
     const { port } = new URL(greet.url)
-    await new Promise<void>((resolve) => {
-      const socket = connect(Number(port), '127.0.0.1', () => socket.write('POST /femto/greet HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n["a'))
-      setTimeout(() => {
-        socket.destroy()
-        resolve()
-      }, 100)
-    })
-    await sleep(100)
-    const families = await metricsOf(greet)
-    expect(sample(families.get('femto_requests_total'), { function: 'greet', status: '499' })).toBe(1)
-    expect(sample(families.get('femto_requests_in_flight'), { function: 'greet' })).toBe(0)
+    const inFlight = async (): Promise<number | undefined> => sample((await metricsOf(greet)).get('femto_requests_in_flight'), { function: 'greet' })
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write('POST /femto/greet HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n["a'))
+    // The caller leaves once the service has the call (its headers) and waits for the rest of the body.
+    await expect.poll(inFlight, { timeout: 10_000 }).toBe(1)
+    socket.destroy()
+    await expect.poll(async () => sample((await metricsOf(greet)).get('femto_requests_total'), { function: 'greet', status: '499' }), { timeout: 10_000 }).toBe(1)
+    expect(await inFlight()).toBe(0)
   })
 })
 
 describe('logs and traces', () => {
   it('writes one JSON line per request with its fields', async () => {
-    await sleep(50)
-    const lines = requestLines(greet)
-    const fromMix = lines.filter(line => line.function === 'greet')
-    expect(fromMix.length).toBeGreaterThanOrEqual(6)
+    const fromGreet = (): any[] => requestLines(greet).filter(line => line.function === 'greet')
+    await expect.poll(() => fromGreet().length).toBeGreaterThanOrEqual(6)
+    const fromMix = fromGreet()
     const line = fromMix.find(l => l.status === 400)!
     expect(Object.keys(line)).toEqual(['time', 'level', 'service', 'msg', 'function', 'requestId', 'traceId', 'spanId', 'status', 'durationMs', 'code'])
     expect(line).toMatchObject({ level: 'info', service: 'greet', msg: 'request', status: 400, code: 'INVALID_ARGUMENT' })
@@ -142,17 +136,17 @@ describe('logs and traces', () => {
   it('carries the request id and the trace across a two-service call', async () => {
     const answer = await post(`${relay.url}/femto/relayGreet`, ['zed'], { 'content-type': 'application/json', 'x-request-id': 'checkout-77', 'traceparent': `00-${TRACE_ID}-${CALLER_SPAN}-01` })
     expect(answer.headers.get('x-request-id')).toBe('checkout-77')
-    await sleep(50)
-    const outer = requestLines(relay).find(l => l.requestId === 'checkout-77')!
-    const inner = requestLines(greet).find(l => l.requestId === 'checkout-77')!
+    const lineOf = (proc: RunningProcess): any => requestLines(proc).find(l => l.requestId === 'checkout-77')
+    await expect.poll(() => lineOf(relay) && lineOf(greet)).toBeTruthy()
+    const outer = lineOf(relay)
+    const inner = lineOf(greet)
     expect(outer).toMatchObject({ function: 'relayGreet', traceId: TRACE_ID, parentSpanId: CALLER_SPAN, status: 200 })
     expect(inner).toMatchObject({ function: 'greet', traceId: TRACE_ID, parentSpanId: outer.spanId, status: 200 })
     expect(inner.spanId).not.toBe(outer.spanId)
   })
 
   it('exports the spans to an OpenTelemetry collector when one is configured', async () => {
-    for (let i = 0; i < 50 && spans.filter(s => s.traceId === TRACE_ID).length < 2; i++)
-      await sleep(100)
+    await expect.poll(() => spans.filter(s => s.traceId === TRACE_ID).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2)
     const server = spans.filter(s => s.traceId === TRACE_ID)
     expect(server.map(s => s.service).sort()).toEqual(['greet', 'relayGreet'])
     const inner = server.find(s => s.service === 'greet')
@@ -164,9 +158,8 @@ describe('logs and traces', () => {
     const unsampled = '0af7651916cd43dd8448eb211c80319c'
     await post(`${greet.url}/femto/greet`, ['quiet'], { 'content-type': 'application/json', 'traceparent': `00-${unsampled}-${CALLER_SPAN}-00` })
     await post(`${greet.url}/femto/greet`, ['loud'], { 'content-type': 'application/json', 'traceparent': `00-${TRACE_ID.replace(/^4/, '5')}-${CALLER_SPAN}-01` })
-    for (let i = 0; i < 50 && !spans.some(s => s.traceId === TRACE_ID.replace(/^4/, '5')); i++)
-      await sleep(100)
-    expect(spans.some(s => s.traceId === TRACE_ID.replace(/^4/, '5'))).toBe(true)
+    // Spans go out in the order their calls ended: once the later, sampled one has arrived, the unsampled one would have too.
+    await expect.poll(() => spans.some(s => s.traceId === TRACE_ID.replace(/^4/, '5')), { timeout: 10_000 }).toBe(true)
     expect(spans.some(s => s.traceId === unsampled)).toBe(false)
     // Its log line still carries the trace.
     expect(requestLines(greet).some(l => l.traceId === unsampled)).toBe(true)

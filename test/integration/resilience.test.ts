@@ -3,7 +3,6 @@ import type { Answer, RunningProcess } from '../helpers'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { printSummary } from '../../src/core/build/summary'
 import { callFemto, configureFemto } from '../../src/runtime'
@@ -30,11 +29,11 @@ async function start(name: string, env: Record<string, string> = {}): Promise<Ru
 const call = (proc: RunningProcess, name: string, args: unknown[]): Promise<Answer> => post(`${proc.url}/femto/${name}`, args)
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++)
-    await sleep(10)
-  if (!check())
-    throw new Error(`timed out waiting for ${what}`)
+  await expect.poll(check, { timeout: 10_000, interval: 10, message: `waiting for ${what}` }).toBe(true)
 }
+
+/** Waits for a line a service writes, e.g. what it does on SIGTERM. */
+const logged = (proc: RunningProcess, line: RegExp): Promise<void> => waitFor(() => line.test(proc.output()), String(line))
 
 beforeAll(async () => {
   dist = await viteBuild(APP, 'dist', { groups: GROUPS })
@@ -94,7 +93,8 @@ describe('retries when a callee is killed mid-load', () => {
     await waitFor(() => outcomes.size >= 80, '80 calls')
     await callee.stop('SIGKILL')
     const killedAt = next
-    await sleep(100)
+    // The callee comes back once a call has found it gone (and is being retried).
+    await logged(relay, /\[femto\] record: UNAVAILABLE \(503\); retry 1 of 5/)
     callee = await start('record', { LEDGER_FILE: ledger, PORT: port })
     await load
 
@@ -170,6 +170,13 @@ describe('circuit breaker', () => {
     const relay = await start('relayFlap', { FEMTO_URL_FLAPPY: flappy.url })
     const hits = async (): Promise<number> => (await call(flappy, 'flapHits', [])).body
     const flapThrough = async (): Promise<any> => (await call(relay, 'relayFlap', [])).body
+    const failsFast = (answer: any): boolean => answer?.error?.code === 'UNAVAILABLE' && /the circuit breaker for service 'flappy' is open/.test(answer.error.message)
+    /** Calls while the breaker is open fail fast without reaching flappy; once it is half-open, the next one goes through as its probe. */
+    const probe = async (): Promise<any> => {
+      let answer: any
+      await expect.poll(async () => failsFast(answer = await flapThrough()), { timeout: 10_000, interval: 50 }).toBe(false)
+      return answer
+    }
 
     expect(await flapThrough()).toBe('flap-ok')
     await call(flappy, 'setFlapping', [true])
@@ -184,16 +191,14 @@ describe('circuit breaker', () => {
     expect(await hits()).toBe(before)
 
     // Half-open, the probe fails: open again at once.
-    await sleep(800)
-    expect((await flapThrough()).error.code).toBe('TIMEOUT')
+    expect((await probe()).error.code).toBe('TIMEOUT')
     expect(await hits()).toBe(before + 1)
     expect((await flapThrough()).error.message).toMatch(/circuit breaker/)
     expect(await hits()).toBe(before + 1)
 
     // Half-open, the probe succeeds: closed.
     await call(flappy, 'setFlapping', [false])
-    await sleep(800)
-    expect(await flapThrough()).toBe('flap-ok')
+    expect(await probe()).toBe('flap-ok')
     expect(relay.output()).toMatch(/circuit breaker for 'flappy' closed: the probe call succeeded/)
     for (let i = 0; i < 3; i++)
       expect(await flapThrough()).toBe('flap-ok')
@@ -258,6 +263,8 @@ describe('through the femto up gateway', () => {
 })
 
 describe('graceful shutdown under load', () => {
+  /** Whether a new connection is refused (the listener closed). */
+  const refuses = (proc: RunningProcess): Promise<boolean> => fetch(`${proc.url}/healthz`).then(res => res.body?.cancel().then(() => false) ?? false, () => true)
   const burst = (proc: RunningProcess, n: number): Promise<Answer[]> => Promise.all(Array.from({ length: n }, () => call(proc, 'steady', [500])))
   /** A steady service that notes each call it starts, so the test knows when all are in flight. */
   const startSteady = async (env: Record<string, string> = {}): Promise<{ steady: RunningProcess, inFlight: (n: number) => Promise<void> }> => {
@@ -273,8 +280,8 @@ describe('graceful shutdown under load', () => {
     const answers = burst(steady, 20)
     await inFlight(20)
     const exit = steady.stop('SIGTERM')
-    await sleep(50)
-    await expect(fetch(`${steady.url}/healthz`)).rejects.toThrow()
+    await logged(steady, /steady received SIGTERM: \/readyz answers 503, new connections refused;/)
+    await expect.poll(() => refuses(steady)).toBe(true)
     for (const answer of await answers) {
       expect(answer.status).toBe(200)
       expect(answer.body).toBe('steady:500')
@@ -283,19 +290,18 @@ describe('graceful shutdown under load', () => {
   })
 
   it('with FEMTO_DRAIN_DELAY_MS, /readyz answers 503 at once while the listener stays open for the delay', async () => {
-    const { steady, inFlight } = await startSteady({ FEMTO_DRAIN_DELAY_MS: '400' })
+    const { steady, inFlight } = await startSteady({ FEMTO_DRAIN_DELAY_MS: '1500' })
     const answers = burst(steady, 20)
     await inFlight(20)
     const exit = steady.stop('SIGTERM')
-    await sleep(50)
+    await logged(steady, /steady received SIGTERM: \/readyz answers 503, new connections refused in 1500 ms/)
     const ready = await fetch(`${steady.url}/readyz`)
     expect(ready.status).toBe(503)
     expect(await ready.json()).toEqual({ status: 'draining', service: 'steady' })
     expect((await fetch(`${steady.url}/healthz`)).status).toBe(200)
     for (const answer of await answers)
       expect(answer.body).toBe('steady:500')
-    await sleep(300)
-    await expect(fetch(`${steady.url}/healthz`)).rejects.toThrow()
+    await expect.poll(() => refuses(steady), { timeout: 10_000 }).toBe(true)
     expect(await exit).toBe(0)
   })
 })

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APP_OPTIONS, CALLS, SERVER_ONLY, SERVICES } from '../fixtures/app/expected'
-import { post, readTree, startNode, viteBuild } from '../helpers'
+import { callsInFlight, post, readTree, startNode, viteBuild } from '../helpers'
 
 const APP = join(import.meta.dirname, '../fixtures/app')
 let dist: string
@@ -237,7 +237,7 @@ describe('vite build of a multi-file app', () => {
   it('finishes in-flight calls on SIGTERM, then exits 0', async () => {
     const slow = await start(isolated('slowEcho'))
     const pending = post(`${slow.url}/femto/slowEcho`, ['done', 400])
-    await new Promise(r => setTimeout(r, 100))
+    await expect.poll(() => callsInFlight(slow.url, 'slowEcho')).toBe(1)
     const exited = slow.stop('SIGTERM')
     const answer = await pending
     expect(answer.body).toBe('done')

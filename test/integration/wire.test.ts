@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callFemto, configureFemto, FemtoError, withOptions } from '../../src/runtime'
 import { RICH_TYPE } from '../../src/runtime/shared/codec'
 import { up } from '../../src/up/up'
-import { launchChromium, post, startNode, viteBuild } from '../helpers'
+import { callsInFlight, launchChromium, post, startNode, viteBuild } from '../helpers'
 
 const APP = join(import.meta.dirname, '../fixtures/wire-app')
 
@@ -33,20 +33,36 @@ async function streamStats(): Promise<any> {
 }
 const abortStats = (): Promise<any> => stub('waitForAbort')(-1)
 
+/** The first value read that meets `until` (a service's counters, once the effect of a call shows). */
 async function poll<T>(read: () => Promise<T>, until: (value: T) => boolean): Promise<T> {
-  for (let i = 0; i < 100; i++) {
-    const value = await read()
-    if (until(value))
-      return value
-    await new Promise(r => setTimeout(r, 50))
-  }
-  return read()
+  let value!: T
+  await expect.poll(async () => until(value = await read()), { timeout: 5_000 }).toBe(true)
+  return value
+}
+
+/** The services' token, so that the test can read their /metrics. */
+const TOKEN = 'wire-test-token'
+/** Calls of a function running now in its service under femto up. */
+function inFlight(name: string): Promise<number> {
+  const service = manifest.functions.find(f => f.name === name)!.service
+  return callsInFlight(`http://127.0.0.1:${running.ports.get(service)}`, name, { authorization: `Bearer ${TOKEN}` })
 }
 
 beforeAll(async () => {
   dist = await viteBuild(APP, 'dist', { functions: { waitForAbort: { timeoutMs: 1500 } } })
   manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
-  running = await up({ outDir: dist, port: 0, freePorts: true, out: new PassThrough().resume() })
+  // femto up gives the services and the gateway FEMTO_TOKEN of its environment, when set.
+  const token = process.env.FEMTO_TOKEN
+  process.env.FEMTO_TOKEN = TOKEN
+  try {
+    running = await up({ outDir: dist, port: 0, freePorts: true, out: new PassThrough().resume() })
+  }
+  finally {
+    if (token === undefined)
+      delete process.env.FEMTO_TOKEN
+    else
+      process.env.FEMTO_TOKEN = token
+  }
   configureFemto({ baseUrl: running.url })
 })
 
@@ -284,7 +300,10 @@ describe('per-call options and cancellation', () => {
     const before = await abortStats()
     const controller = new AbortController()
     const call = withOptions(stub('waitForAbort'), { signal: controller.signal })(10_000)
-    setTimeout(() => controller.abort(), 200)
+    call.catch(() => {})
+    // Aborted once the function is running.
+    await expect.poll(() => inFlight('waitForAbort')).toBe(1)
+    controller.abort()
     await expect(call).rejects.toMatchObject({ code: 'ABORTED' })
     const after = await poll(abortStats, s => s.aborted > before.aborted)
     expect(after.aborted).toBe(before.aborted + 1)
