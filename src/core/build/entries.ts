@@ -1,5 +1,6 @@
-import type { RegisteredFunction, ServiceUnit } from '../registry/context'
 import type { ResolvedOptions } from '../registry/options'
+import type { ServiceUnit } from '../registry/plan'
+import type { RegisteredFunction } from '../registry/registry'
 import { jsonPolicy, shutdownBoundMs } from '../registry/policy'
 import { importNameOf } from '../transform/transform'
 

@@ -1,4 +1,4 @@
-import type { Plan } from '../registry/context'
+import type { Plan } from '../registry/plan'
 import { copyFile, mkdir, readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { glob } from 'tinyglobby'

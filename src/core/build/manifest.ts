@@ -1,7 +1,7 @@
 import type { ServiceChanges } from '../deploy/changes'
 import type { ResolvedDeployOptions } from '../deploy/options'
-import type { Plan } from '../registry/context'
 import type { ResolvedOptions } from '../registry/options'
+import type { Plan } from '../registry/plan'
 import type { JsonPolicy } from '../registry/policy'
 import type { EnvUse } from './env-scan'
 import { jsonPolicy } from '../registry/policy'

@@ -1,0 +1,103 @@
+import type { FemtoFunction, ModuleAnalysis } from '../transform/analyze'
+import type { ResolvedOptions } from './options'
+import { readFileSync } from 'node:fs'
+import { relative } from 'node:path'
+import picomatch from 'picomatch'
+import { upperSnake } from '../transform/names'
+import { mayHaveDirective } from '../transform/precheck'
+
+type Engine = typeof import('../transform/engine')
+let engine: Promise<Engine> | undefined
+/** Babel alone costs ~400 ms to load: it loads with the first module that holds the directive. */
+export const loadEngine = (): Promise<Engine> => (engine ??= import('../transform/engine'))
+
+export interface RegisteredFunction extends FemtoFunction {
+  /** Absolute path of the module that declares it. */
+  id: string
+  /** The same, relative to the project root, as users read it. */
+  file: string
+  /** `POST {basePath}/{name}`: the one place a function's route is made. */
+  route: string
+  /** The contract from the signature's source text, used where no schema could be derived. */
+  sourceContract: string
+}
+
+/** A module's analysis, with its functions as the registry holds them. */
+export interface RegisteredAnalysis extends ModuleAnalysis<RegisteredFunction> {}
+
+export type Registry = ReturnType<typeof createRegistry>
+
+/**
+ * Which femto functions the project has, from the modules analysed so far (and the scan of
+ * `include`), with each name unique across the project.
+ */
+export function createRegistry(options: ResolvedOptions, root: () => string) {
+  const analyses = new Map<string, { code: string, analysis: RegisteredAnalysis }>()
+  const functions = new Map<string, RegisteredFunction>()
+  // Names become file names (which may be case-insensitive) and FEMTO_URL_<NAME> variables.
+  const byFoldedName = new Map<string, RegisteredFunction>()
+  const byEnv = new Map<string, RegisteredFunction>()
+
+  /** A path as users read it: from the project root. */
+  const display = (id: string): string => relative(root(), id).replace(/\\/g, '/') || id
+  let excluded: ((path: string) => boolean) | undefined
+  /** Outside `exclude`: the scan skips it and no transform touches it. */
+  const isExcluded = (id: string): boolean => (excluded ??= picomatch(options.exclude, { dot: true }))(display(id.replace(/\?.*$/, '')))
+
+  /** Analyses a module (once per text) and registers what it declares now, forgetting what it no longer does. */
+  async function analyze(id: string, code: string): Promise<RegisteredAnalysis> {
+    const cached = analyses.get(id)
+    if (cached && cached.code === code)
+      return cached.analysis
+    const { analyzeModule, FemtoUsageError } = await loadEngine()
+    const analysis = analyzeModule(id, code, { displayId: display(id) })
+    const registered = { ...analysis, functions: register(id, code, analysis, FemtoUsageError) }
+    analyses.set(id, { code, analysis: registered })
+    return registered
+  }
+
+  function register(id: string, code: string, analysis: ModuleAnalysis, FemtoUsageError: Engine['FemtoUsageError']): RegisteredFunction[] {
+    for (const [name, fn] of functions) {
+      if (fn.id === id) {
+        functions.delete(name)
+        byFoldedName.delete(name.toLowerCase())
+        byEnv.delete(upperSnake(name))
+      }
+    }
+    return analysis.functions.map((fn) => {
+      const fail = (reason: string): never => {
+        throw new FemtoUsageError(`${reason}; export one under another name, e.g. \`export { ${fn.localName ?? fn.name} as ${fn.name}2 }\``, id, code, { line: fn.line, column: fn.column }, display(id))
+      }
+      const where = (other: RegisteredFunction): string => `${other.file}:${other.line}:${other.column + 1}`
+      const same = functions.get(fn.name)
+      if (same)
+        fail(`two femto functions are named '${fn.name}': this one and the one at ${where(same)}. Service names must be unique across the project`)
+      const folded = byFoldedName.get(fn.name.toLowerCase())
+      if (folded)
+        fail(`'${fn.name}' and '${folded.name}' (at ${where(folded)}) differ only in case, so their service files would collide on a case-insensitive disk`)
+      const env = upperSnake(fn.name)
+      const sharing = byEnv.get(env)
+      if (sharing)
+        fail(`'${fn.name}' and '${sharing.name}' (at ${where(sharing)}) would share the variable FEMTO_URL_${env}`)
+      const registered: RegisteredFunction = { ...fn, id, file: display(id), route: `${options.basePath}/${fn.name}`, sourceContract: fn.contract }
+      functions.set(fn.name, registered)
+      byFoldedName.set(fn.name.toLowerCase(), registered)
+      byEnv.set(env, registered)
+      return registered
+    })
+  }
+
+  /** Finds every femto function under `include`, whether or not any other code imports it. */
+  async function scan(): Promise<void> {
+    const { glob } = await import('tinyglobby')
+    const files = await glob(options.include, { cwd: root(), ignore: options.exclude, absolute: true })
+    for (const file of files.sort()) {
+      // Synchronous on purpose: for many small files it is ~10x faster than fs.promises here.
+      const code = readFileSync(file, 'utf8')
+      if (mayHaveDirective(code))
+        await analyze(file, code)
+    }
+  }
+
+  return { functions, display, isExcluded, analyze, scan }
+}

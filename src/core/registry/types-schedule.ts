@@ -1,0 +1,88 @@
+import type { FunctionSchema } from '../schema/types'
+import type { RegisteredFunction } from './registry'
+import { assertInternal } from '../transform/errors'
+
+const MAX_WARNINGS = 5
+
+interface ScheduleOptions {
+  /** The `types` option: derive schemas at all. */
+  types: boolean
+  root: () => string
+  display: (file: string) => string
+}
+
+export type TypesSchedule = ReturnType<typeof createTypesSchedule>
+
+/**
+ * When the functions' TypeScript types become schemas, and so their contracts: in one program
+ * for every function that has none yet, one derivation at a time, so that two transforms finding
+ * new functions at once do not derive them twice.
+ */
+export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFunction>, options: ScheduleOptions) {
+  // Keyed by the registered function: one registered again (its module changed) has none until derived again.
+  let schemas = new WeakMap<RegisteredFunction, FunctionSchema>()
+  let deriving: Promise<void> = Promise.resolve()
+  // The build's scan and first derivation, failed or not: stub transforms wait for it.
+  let prepared: Promise<void> = Promise.resolve()
+
+  function derive(): Promise<void> {
+    deriving = deriving.then(deriveMissing, deriveMissing)
+    return deriving
+  }
+
+  /** Types it cannot express are warned about; a usable schema becomes the function's contract. */
+  async function deriveMissing(): Promise<void> {
+    const missing = options.types ? [...functions.values()].filter(fn => !schemas.has(fn)) : []
+    if (missing.length === 0)
+      return
+    const { deriveSchemas } = await import('../schema/derive')
+    const { isUsableSchema, schemaContract } = await import('../schema/contract')
+    const derived = deriveSchemas({
+      files: [...new Set(missing.map(fn => fn.id))],
+      functions: missing.map(fn => ({ name: fn.name, file: fn.id, line: fn.line, column: fn.column })),
+      root: options.root(),
+    })
+    for (const fn of missing) {
+      const schema = derived.get(fn.name)
+      assertInternal(schema, `a schema is derived for every function asked ('${fn.name}')`)
+      schemas.set(fn, schema)
+      // A parameter typed with something huge (`typeof globalThis`) would print thousands.
+      for (const warning of schema.warnings.slice(0, MAX_WARNINGS))
+        console.warn(`[unplugin-femto] ${options.display(warning.file)}:${warning.line}:${warning.column + 1}: ${warning.message}`)
+      if (schema.warnings.length > MAX_WARNINGS)
+        console.warn(`[unplugin-femto] … and ${schema.warnings.length - MAX_WARNINGS} more types of '${fn.name}' that accept any value`)
+      if (isUsableSchema(schema, fn.params.length))
+        fn.contract = schemaContract(fn.name, fn.stream, schema)
+    }
+  }
+
+  /** Every schema is derived again when next needed, from the types as they are now. */
+  function reset(): void {
+    schemas = new WeakMap()
+    for (const fn of functions.values())
+      fn.contract = fn.sourceContract
+  }
+
+  return {
+    derive,
+    reset,
+    /** Build start: `scan`, then a derivation of everything it found. */
+    prepare(scan: () => Promise<void>): Promise<void> {
+      reset()
+      const ready = scan().then(derive)
+      prepared = ready.catch(() => {})
+      return ready
+    },
+    /** The build's scan and first derivation, done or failed. */
+    settled: (): Promise<void> => prepared,
+    /** Derives the types of functions a module brought that have no schema yet. */
+    async deriveFor(found: RegisteredFunction[]): Promise<void> {
+      if (options.types && found.some(fn => !schemas.has(fn)))
+        await derive()
+    },
+    schemaOf: (name: string): FunctionSchema | undefined => {
+      const fn = functions.get(name)
+      return fn && schemas.get(fn)
+    },
+  }
+}
