@@ -23,7 +23,8 @@ beforeAll(async () => {
   writeFileSync(join(PLAYGROUND, 'dist-sibling/secret.txt'), 'not for the browser')
   const builder = await createBuilder({ root: PLAYGROUND, logLevel: 'silent', build: { emptyOutDir: true } })
   await builder.buildApp()
-  up = spawn(process.execPath, [CLI, 'up', join(PLAYGROUND, 'dist'), '--port', '0', '--free-ports'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // A process group of its own: femto up and the services it starts are stopped together.
+  up = spawn(process.execPath, [CLI, 'up', join(PLAYGROUND, 'dist'), '--port', '0', '--free-ports'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   up.stdout!.on('data', (c) => {
     output += c
   })
@@ -46,8 +47,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close()
-  if (up && up.exitCode === null)
-    up.kill('SIGKILL')
+  if (up?.pid !== undefined && up.exitCode === null && up.signalCode === null) {
+    const exited = new Promise(resolve => up.once('exit', resolve))
+    process.kill(-up.pid, 'SIGKILL')
+    await exited
+  }
 })
 
 describe('the playground through femto up, in real Chromium', () => {
