@@ -16,8 +16,6 @@ export default defineConfig({
     'runtime/router': 'src/runtime/router.ts',
     'runtime/context': 'src/runtime/context.ts',
     'runtime/dev': 'src/runtime/dev.ts',
-    // Not exported by the package: the benchmarks' view of schema derivation and the generated checks.
-    'internal/measure': 'src/measure.ts',
   },
   format: 'esm',
   platform: 'node',

@@ -8,10 +8,12 @@ import { parseArgs } from 'node:util'
 import { startServer } from './lib/processes.mjs'
 import { bundleBytes, coldStart, memory, sequentialCalls, throughput, viteBuildTime } from './lib/sections.mjs'
 import { summarize } from './lib/stats.mjs'
+import { loadWorkloads } from './lib/workloads.mjs'
 
 const ROOT = join(import.meta.dirname, '..')
 const VITE = join(ROOT, 'node_modules/vite/bin/vite.js')
-const WORK = join(import.meta.dirname, '.work')
+// The build section's generated projects; bench/.work also holds the bundled workloads (lib/workloads.mjs).
+const WORK = join(import.meta.dirname, '.work/builds')
 const FIXTURE = join(import.meta.dirname, 'fixture')
 const BASE = join(import.meta.dirname, 'baselines')
 
@@ -188,7 +190,7 @@ if (want('codec')) {
 }
 
 if (want('types')) {
-  const { measureSchemaDerivation, measureValidator } = await import('../dist/internal/measure.js')
+  const { measureSchemaDerivation, measureValidator } = await loadWorkloads()
   const counts = quick ? [10] : [10, 100]
   log(`types: schema derivation of ${counts.join(' and ')} functions, generated argument checks`)
   const derivation = await measureSchemaDerivation({ counts })
@@ -208,7 +210,7 @@ if (want('types')) {
 
 if (want('observability')) {
   const { promClientCost } = await import('./lib/prom-client-cost.mjs')
-  const { measureLogger, measureTrace } = await import('../dist/internal/measure.js')
+  const { measureLogger, measureTrace } = await loadWorkloads()
   log('observability: metrics against prom-client, log lines, trace context')
   const cost = await promClientCost({ coldStarts: quick ? 2 : 7, calls: quick ? 200_000 : 2_000_000 })
   const kib = bytes => `${(bytes / 1024).toFixed(1)} KiB`

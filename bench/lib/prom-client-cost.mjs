@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { rolldown } from 'rolldown'
+import { loadWorkloads } from './workloads.mjs'
 
 /**
  * Why a service's metrics are src/runtime/server/metrics.ts and not prom-client: the bytes
@@ -15,7 +16,6 @@ import { rolldown } from 'rolldown'
 
 const require = createRequire(import.meta.url)
 const METRICS = fileURLToPath(new URL('../../src/runtime/server/metrics.ts', import.meta.url))
-const MEASURE = fileURLToPath(new URL('../../src/runtime/server/metrics-measure.ts', import.meta.url))
 const PROM_CLIENT = require.resolve('prom-client')
 const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 const FUNCTIONS = 10
@@ -73,9 +73,7 @@ export async function promClientCost({ coldStarts = 5, calls = 2_000_000 } = {})
     }
     const coldStartMs = coldStart(files, coldStarts)
     // Ours first: prom-client's garbage would otherwise be collected during our loop.
-    const measure = join(dir, 'measure.mjs')
-    await bundle(MEASURE, measure)
-    const { measureMetrics, metricsInputs } = await import(pathToFileURL(measure).href)
+    const { measureMetrics, metricsInputs } = await loadWorkloads()
     const femto = measureMetrics(calls)
     const prom = await measurePromClient(calls, metricsInputs())
     const side = name => ({ bundle: bundles[name], coldStartMs: coldStartMs[name] })

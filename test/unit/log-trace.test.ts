@@ -11,7 +11,6 @@ import { promisify } from 'node:util'
 import { rolldown } from 'rolldown'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createLogger } from '../../src/runtime/server/log'
-import { measureLogger, measureTrace } from '../../src/runtime/server/log-measure'
 import { createSpanExporter } from '../../src/runtime/server/otlp'
 import { incomingTrace, newSpanId, newTraceId, outgoingTraceHeaders } from '../../src/runtime/server/trace'
 
@@ -319,15 +318,6 @@ describe('trace propagation and ids', () => {
     expect([...traces].join(',')).toMatch(/^[\da-f]{32}(?:,[\da-f]{32})*$/)
     expect([...spans].join(',')).toMatch(/^[\da-f]{16}(?:,[\da-f]{16})*$/)
     expect(traces.has('0'.repeat(32))).toBe(false)
-  })
-})
-
-describe('measurements', () => {
-  it('report nanoseconds per line and per trace', () => {
-    const lines = measureLogger(2_000)
-    const traces = measureTrace(2_000)
-    for (const ns of [lines.json, lines.pretty, traces.present, traces.absent])
-      expect(ns).toBeGreaterThan(0)
   })
 })
 

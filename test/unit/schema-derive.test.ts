@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { deriveSchemas } from '../../src/core/schema/derive'
-import { measureSchemaDerivation } from '../../src/core/schema/derive-measure'
 import { analyzeModule } from '../../src/core/transform/analyze'
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/schema')
@@ -148,12 +147,5 @@ describe('deriveSchemas', () => {
   it('reports a function it cannot find instead of throwing', () => {
     const result = deriveSchemas({ files: [FORMS], functions: [{ name: 'ghost', file: FORMS, line: 10_000, column: 0 }] })
     expect(result.get('ghost')).toMatchObject({ params: [], result: {}, defs: {}, warnings: [{ line: 10_000, message: expect.stringContaining(`function 'ghost'`) }] })
-  })
-
-  it('measures derivation over generated projects', async () => {
-    const [measurement] = await measureSchemaDerivation({ counts: [3] })
-    expect(measurement).toMatchObject({ functions: 3, files: 1, warnings: 0 })
-    expect(measurement!.cold.totalMs).toBeGreaterThan(0)
-    expect(measurement!.warm.totalMs).toBeGreaterThan(0)
   })
 })

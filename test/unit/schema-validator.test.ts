@@ -1,7 +1,6 @@
 import type { JsonSchema, ParamSchema } from '../../src/core/schema/types'
 import { describe, expect, it } from 'vitest'
 import { compileValidator } from '../../src/core/schema/validator'
-import { measureValidator } from '../../src/core/schema/validator-measure'
 
 type Validate = (args: unknown[]) => string | undefined
 
@@ -523,14 +522,5 @@ describe('compileValidator', () => {
     expect(check({ [evil]: evil, other: 1 })).toBe(`$.x.other: expected ${JSON.stringify(evil)}`)
     expect(check({ [evil]: evil, 'a-b': 1 })).toBe(`$.x["a-b"]: expected ${JSON.stringify(evil)}`)
     expect(one({ $ref: '#/$defs/A%22B' }, { 'A"B': { type: 'object', properties: { a: { type: 'number' } } } })({ a: 'x' })).toBe('$.x.a: expected number')
-  })
-
-  it('measures itself', () => {
-    const measured = measureValidator(10)
-    expect(measured.map(m => m.name)).toEqual(['(a: number, b: number)', '(order: Order) with 5 fields and 3 lines'])
-    for (const m of measured) {
-      expect(m.nsPerCall).toBeGreaterThan(0)
-      expect(m.codeBytes).toBeGreaterThan(0)
-    }
   })
 })

@@ -1,11 +1,11 @@
-import type { FunctionLocation } from './derive'
-import type { FunctionSchema } from './types'
+import type { FunctionLocation } from '../../src/core/schema/derive'
+import type { FunctionSchema } from '../../src/core/schema/types'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { deriveSchemasFromProgram } from './derive'
-import { clearDeclarationCache, createSchemaProgram } from './ts-program'
+import { deriveSchemasFromProgram } from '../../src/core/schema/derive'
+import { clearDeclarationCache, createSchemaProgram } from '../../src/core/schema/ts-program'
 
 export interface SchemaTiming {
   /** Creating the program and its checker: parsing and binding the libs and the modules. */
@@ -102,7 +102,7 @@ async function writeProject(dir: string, count: number): Promise<{ files: string
   const functions: FunctionLocation[] = []
   for (let first = 0; first < count; first += FUNCTIONS_PER_FILE) {
     const file = join(dir, `module${files.length}.ts`)
-    const lines = [`import type { Page, Query, ${Array.from({ length: 5 }, (_, i) => `Result${i}`).join(', ')} } from './types'`, '']
+    const lines = [`import type { Page, Query, ${Array.from({ length: 5 }, (_, i) => `Result${i}`).join(', ')} } from '../../src/core/schema/types'`, '']
     for (let i = first; i < Math.min(count, first + FUNCTIONS_PER_FILE); i++) {
       lines.push(`/** Function ${i}. */`)
       functions.push({ name: `fn${i}`, file, line: lines.length + 1, column: 'export '.length })

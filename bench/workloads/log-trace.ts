@@ -1,6 +1,6 @@
-import type { RequestRecord } from './log'
-import { createLogger } from './log'
-import { incomingTrace } from './trace'
+import type { RequestRecord } from '../../src/runtime/server/log'
+import { createLogger } from '../../src/runtime/server/log'
+import { incomingTrace } from '../../src/runtime/server/trace'
 
 /** Nanoseconds per call of `run(i)`, after a warm-up that lets V8 optimize it. */
 function nsPer(count: number, run: (i: number) => void): number {

@@ -1,5 +1,5 @@
-import type { FunctionSchema, JsonSchema } from './types'
-import { compileValidator } from './validator'
+import type { FunctionSchema, JsonSchema } from '../../src/core/schema/types'
+import { compileValidator } from '../../src/core/schema/validator'
 
 export interface ValidatorMeasurement {
   name: string

@@ -1,5 +1,5 @@
-import type { FunctionMetrics } from './metrics'
-import { createMetrics } from './metrics'
+import type { FunctionMetrics } from '../../src/runtime/server/metrics'
+import { createMetrics } from '../../src/runtime/server/metrics'
 
 export interface MetricsMeasure {
   /** Nanoseconds per `start()` + `finish()` pair, the loop that drives them included. */
