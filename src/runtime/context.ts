@@ -1,3 +1,3 @@
-// unplugin-femto/context: importing it turns the request context on (see server/context.ts).
+// unplugin-femto/context: a service whose code reads getRequestContext gets the request context (see server/context.ts).
 export { getRequestContext } from './server/context'
 export type { RequestContext } from './server/context'
