@@ -23,9 +23,7 @@ export interface RegisteredFunction extends FemtoFunction {
 }
 
 /** A module's analysis, with its functions as the registry holds them. */
-export interface RegisteredAnalysis extends ModuleAnalysis<RegisteredFunction> {}
-
-export type Registry = ReturnType<typeof createRegistry>
+export type RegisteredAnalysis = ModuleAnalysis<RegisteredFunction>
 
 /**
  * Which femto functions the project has, from the modules analysed so far (and the scan of

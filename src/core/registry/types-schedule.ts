@@ -11,8 +11,6 @@ interface ScheduleOptions {
   display: (file: string) => string
 }
 
-export type TypesSchedule = ReturnType<typeof createTypesSchedule>
-
 /**
  * When the functions' TypeScript types become schemas, and so their contracts: in one program
  * for every function that has none yet, one derivation at a time, so that two transforms finding
