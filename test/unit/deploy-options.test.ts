@@ -1,14 +1,8 @@
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { dnsName } from '../../src/core/deploy/model'
 import { resolveDeployOptions } from '../../src/core/deploy/options'
 import { resolveOptions } from '../../src/core/registry/options'
 import { parsePolicyDirective } from '../../src/core/registry/policy'
-
-const CLI = join(import.meta.dirname, '../../dist/cli.js')
 
 describe('deploy settings', () => {
   it('names services as Kubernetes and DNS want them', () => {
@@ -39,23 +33,5 @@ describe('deploy settings', () => {
     expect(() => resolveOptions({ files: { quote: '../secrets.json' } })).toThrow(/files\.quote: '\.\.\/secrets\.json' is not a path inside the project/)
     expect(() => resolveOptions({ files: { quote: '/etc/passwd' } })).toThrow(/files\.quote/)
     expect(resolveOptions({ files: { quote: 'config/prices.json' } }).files).toEqual({ quote: ['config/prices.json'] })
-  })
-})
-
-describe('the femto command line', () => {
-  const femto = (...args: string[]): { status: number | null, stderr: string } => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' })
-
-  it('refuses a flag of another command rather than ignoring it', () => {
-    expect(femto('up', '--changed')).toMatchObject({ status: 1, stderr: expect.stringContaining('femto: up does not take --changed') })
-    expect(femto('deploy', '--port', '3')).toMatchObject({ status: 1, stderr: expect.stringContaining('femto: deploy does not take --port') })
-  })
-
-  it('names a bad deploy flag as it was typed', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'femto-cli-'))
-    mkdirSync(join(dir, 'servers'))
-    writeFileSync(join(dir, 'servers/femto.json'), JSON.stringify({ version: 1, basePath: '/femto', mode: 'split', services: [], functions: [], router: {} }))
-    expect(femto('deploy', dir, '--namespace', 'My_Shop')).toMatchObject({ status: 1, stderr: 'femto: --namespace: \'My_Shop\' is not a Kubernetes namespace (lowercase letters, digits and -)\n' })
-    // That manifest has no `changes`, as one from before deploy files existed.
-    expect(femto('deploy', dir)).toMatchObject({ status: 1, stderr: expect.stringContaining('femto deploy: this build\'s femto.json was written by an older unplugin-femto') })
   })
 })
