@@ -44,6 +44,10 @@ export default createDevHandler({ basePath: ${JSON.stringify(options.basePath)},
 `
 }
 
+/**
+ * The rows of the table of served functions, the same in all three entries: the runtime adapter
+ * each entry calls (service, router, dev) builds its lookup from them (runtime/server/function-table.ts).
+ */
 function functionTable(functions: RegisteredFunction[], options: ResolvedOptions, facts: EntryFacts, contracts = true): { imports: string, table: string } {
   const needsGlobalAuth = facts.authModule !== undefined && functions.some(fn => !fn.authHook)
   const imports = [
