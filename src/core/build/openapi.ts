@@ -124,7 +124,7 @@ function operation(fn: DocumentedFunction): Record<string, unknown> {
 
 /**
  * The OpenAPI 3.1 document of some femto functions: one POST per function, whose request body is
- * the named-arguments object or the positional array, and the errors of SPEC §4.
+ * the named-arguments object or the positional array, and the errors of docs/reference/error-codes.md.
  */
 export function openApiDocument(functions: DocumentedFunction[], info: { title: string, version?: string }): Record<string, unknown> {
   const schemas: Record<string, unknown> = {}

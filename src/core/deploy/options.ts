@@ -1,4 +1,4 @@
-/** The `deploy` option: what `<outDir>/deploy/` is written with (SPEC §8). */
+/** The `deploy` option: what `<outDir>/deploy/` is written with (docs/guide/deploying.md). */
 export interface DeployOptions {
   /**
    * Registry and path that image names start with: `'ghcr.io/acme/shop'` names the `add`

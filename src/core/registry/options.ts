@@ -26,7 +26,8 @@ export interface Options {
    */
   exclude?: string | string[]
   /**
-   * URL prefix of every function: `POST {basePath}/{name}`.
+   * URL prefix of every function: `POST {basePath}/{name}`. Slashes at either end are trimmed
+   * (`'api/'` is `/api`); `'/'` is refused, as it would put functions beside the app's own pages.
    * @default '/femto'
    */
   basePath?: string
@@ -44,7 +45,10 @@ export interface Options {
   mode?: 'split' | 'monolith'
   /**
    * Functions served together by one service (split mode): `{ billing: ['charge', 'refund'] }`
-   * builds `billing.js` serving both, and calls between them stay in-process.
+   * builds `billing.js` serving both, and calls between them stay in-process. A group name
+   * becomes a file name, a port and `FEMTO_URL_<NAME>`, so it is an ASCII identifier other than
+   * `router` and `monolith`; a function is in one group at most, and a member that names no
+   * function is a build error.
    * @default {}
    */
   groups?: Record<string, string[]>
@@ -55,7 +59,10 @@ export interface Options {
   serversDir?: string
   /** Policy of every function; a policy directive next to a function overrides it. */
   defaults?: FunctionPolicy
-  /** Policy per function name; overrides both `defaults` and the function's policy directive. */
+  /**
+   * Policy per function name; overrides both `defaults` and the function's policy directive.
+   * A name that matches no function is reported as a warning (a typo would otherwise be silent).
+   */
   functions?: Record<string, FunctionPolicy>
   /**
    * Derive JSON Schema from each function's TypeScript types at build time: services check
@@ -93,7 +100,7 @@ export interface Options {
    * Files a function needs at run time (configuration, data), per function name: paths or globs
    * from the project root, e.g. `{ quote: ['config/prices.json', 'data/*.csv'] }`. Each is copied
    * to `<serversDir>/<same path>`, next to the bundles, and into the image of the function's
-   * service; `femtoFile('config/prices.json')` from `unplugin-femto/runtime` finds it, built or not.
+   * service; `femtoFile('config/prices.json')` from `unplugin-femto/runtime/server` finds it, built or not.
    * @default {}
    */
   files?: Record<string, string | string[]>

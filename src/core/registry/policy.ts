@@ -1,7 +1,7 @@
 import type { StubPolicy } from '../../runtime/shared/protocol'
 import { STUB_DEFAULTS } from '../../runtime/shared/protocol'
 
-/** How one function is called and served (SPEC §7). Every field is optional and falls back to `defaults`. */
+/** How one function is called and served (docs/reference/policies.md). Every field is optional and falls back to `defaults`. */
 export interface FunctionPolicy {
   /**
    * Largest request body a call accepts: bytes, or a string such as `'512kb'` or `'2mb'`.
