@@ -23,9 +23,15 @@ export function femtoFile(path: string): string {
     throw new Error('femtoFile: run-time files are read on the server, not in a browser')
   const base = proc.env.FEMTO_FILES_DIR
     || (typeof __FEMTO_SERVICE_BUNDLE__ !== 'undefined' && __FEMTO_SERVICE_BUNDLE__
-      ? pathOfUrl(new URL('.', import.meta.url))
+      ? pathOfUrl(folderOf(import.meta.url))
       : (globalThis as { [DEV_ROOT]?: string })[DEV_ROOT] ?? proc.cwd())
   return `${base.replace(/[\\/]+$/, '')}/${path.replace(/^\.?[\\/]+/, '')}`
+}
+
+// Not `new URL('.', import.meta.url)`: webpack and Rspack read that as an import of this folder,
+// which resolves to ../server.ts and so would put the whole server runtime in a browser bundle.
+function folderOf(url: string): URL {
+  return new URL(url.slice(0, url.lastIndexOf('/') + 1))
 }
 
 function pathOfUrl(url: URL): string {
