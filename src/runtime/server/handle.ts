@@ -14,6 +14,7 @@ import { errorOutcome, failedOutcome, WireError } from './outcome'
 import { answer } from './respond'
 import { standardArgs } from './standard-schema'
 import { streamResult } from './stream'
+import { isInstance, logThrown, stringField } from './thrown'
 import { startTimeout, stopTimeout } from './timeout'
 
 /**
@@ -78,9 +79,9 @@ function authorizeCall(call: Call, hook: AuthHook): void {
     (error) => {
       stopTimeout(call)
       // A hook may say "not signed in" (401) apart from "not allowed" (403) by throwing with that code.
-      const code = (error as { code?: unknown })?.code
+      const code = stringField(error, 'code')
       refuse(call, code === 'UNAUTHORIZED' || code === 'FORBIDDEN'
-        ? errorOutcome(code, (error as Error).message || `the auth hook of ${fn.name} refused this call`)
+        ? errorOutcome(code, stringField(error, 'message') || `the auth hook of ${fn.name} refused this call`)
         : failedOutcome(call, error))
     },
   )
@@ -145,9 +146,9 @@ function checkArguments(call: Call, body: unknown): void {
     },
     (error) => {
       stopTimeout(call)
-      if (error instanceof WireError)
+      if (isInstance(error, WireError))
         return answer(call, failedOutcome(call, error))
-      console.error(`[femto] ${fn.name}: its argument validator failed (request ${call.requestId})`, error)
+      logThrown(`[femto] ${fn.name}: its argument validator failed (request ${call.requestId})`, error)
       answer(call, errorOutcome('INTERNAL_ERROR', `the argument validator of ${fn.name} failed; the service log has the details (request ${call.requestId})`))
     },
   )

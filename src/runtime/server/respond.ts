@@ -5,8 +5,8 @@ import { isPlainPrimitive, isRich, RICH_TYPE } from '../shared/codec'
 import { JSON_TYPE } from '../shared/protocol'
 import { encodeValue } from './encode'
 import { observe } from './observe'
-import { errorOutcome } from './outcome'
 import { requestIdOf } from './request-id'
+import { stringField, text } from './thrown'
 
 /** Every answer to a call goes through here: observed once (metrics, log line, span), then sent. */
 export function answer(call: Call, outcome: Outcome): void {
@@ -27,7 +27,9 @@ export function send(res: ServerResponse, outcome: Outcome, requestId: string, s
     body = encodeValue(outcome.value, rich)
   }
   catch (error) {
-    outcome = errorOutcome('INTERNAL_ERROR', `the answer cannot be encoded: ${(error as Error).message}`)
+    // What the encoder threw is user data too (a toJSON, a getter): read it without throwing again.
+    const why = stringField(error, 'message') ?? text(error)
+    outcome = { status: 500, value: { error: { code: 'INTERNAL_ERROR', message: `the answer cannot be encoded: ${why}`, requestId } } }
     body = encodeValue(outcome.value, rich)
   }
   // A flat array: Node takes it as is, without walking an object's keys.
