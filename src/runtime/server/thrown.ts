@@ -42,7 +42,6 @@ export function text(value: unknown): string {
 export function logThrown(line: string, thrown: unknown): void {
   try {
     console.error(line, thrown)
-    return
   }
   catch (again) {
     const name = stringField(thrown, 'name') ?? typeof thrown
