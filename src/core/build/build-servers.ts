@@ -5,6 +5,7 @@ import type { RegisteredFunction } from '../registry/registry'
 import type { FunctionSchema } from '../schema/types'
 import type { EntryFacts } from './entries'
 import type { RunTimeFile } from './files'
+import type { HostBuild } from './host-plugins'
 import type { BuiltBundle, Manifest } from './manifest'
 import type { DocumentedFunction } from './openapi'
 import { createHash } from 'node:crypto'
@@ -20,6 +21,7 @@ import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
 import { routerEntry, serviceEntry } from './entries'
 import { envVarsRead } from './env-scan'
 import { copyRunTimeFiles } from './files'
+import { hostPlugins } from './host-plugins'
 import { createManifest, MANIFEST_FILE } from './manifest'
 import { openApiDocument } from './openapi'
 import { resolveRuntimeId } from './runtime-paths'
@@ -35,6 +37,8 @@ export interface ServerBuildOptions {
   alias?: Record<string, string>
   /** Compile-time replacements, as the bundler's `define`. */
   define?: Record<string, string>
+  /** The app's bundler's own plugins and settings, for the services' build too (host-plugins.ts). */
+  host?: HostBuild
   log?: (message: string) => void
   /**
    * Compare with the previous build of this folder and remember this one for the next (femto.json
@@ -196,7 +200,7 @@ async function generate(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions
     input: ENTRY,
     cwd: ctx.root,
     platform: 'node',
-    plugins: [plugin],
+    plugins: [plugin, ...await hostPlugins(build.host)],
     external,
     resolve: build.alias ? { alias: build.alias } : undefined,
     // femtoFile() finds run-time files next to the bundle (runtime/files.ts).

@@ -1,7 +1,9 @@
 import type { UnpluginFactory } from 'unplugin'
+import type { HostBuild } from '../build/host-plugins'
 import type { Options } from '../registry/options'
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
+import { webpackAliases, webpackDefines } from '../build/host-plugins'
 import { resolveRuntimeId, RUNTIME_FILE } from '../build/runtime-paths'
 import { createContext } from '../registry/context'
 import { isUsageError } from '../transform/errors'
@@ -18,6 +20,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   let outDir: string | undefined
   let alias: Record<string, string> | undefined
   let define: Record<string, string> | undefined
+  // The bundler's own plugins and settings that reach the services too (build/host-plugins.ts).
+  let host: HostBuild | undefined
   let command: 'build' | 'serve' = 'build'
   let scanned: Promise<unknown> = Promise.resolve()
   let failed = false
@@ -48,7 +52,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       return
     emitted.add(target)
     const { buildServers } = await import('../build/build-servers')
-    await buildServers(ctx, { outDir: target, alias, define, log: message => console.log(message) })
+    await buildServers(ctx, { outDir: target, alias, define, host, log: message => console.log(message) })
   }
 
   const fromBundler = (root: string | undefined, output: string | undefined): void => {
@@ -59,7 +63,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
 
   // Rollup and Rolldown: after each output is written, the services beside it.
   const afterOutput = (output: { dir?: string, file?: string }): Promise<void> => emitServers(output.dir ?? (output.file ? dirname(output.file) : undefined))
-  const fromCompiler = (compiler: { context: string, options: { output: { path?: string } } }): void => fromBundler(compiler.context, compiler.options.output.path)
+  const fromCompiler = (compiler: { context: string, options: { output: { path?: string }, resolve?: { alias?: unknown }, plugins?: unknown[] } }): void => {
+    fromBundler(compiler.context, compiler.options.output.path)
+    // Loaders and plugins of webpack and Rspack cannot run in rolldown; their aliases and defines can.
+    alias = webpackAliases(compiler.options)
+    define = webpackDefines(compiler.options)
+  }
 
   return {
     name: 'unplugin-femto',
@@ -123,8 +132,20 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         }
       },
     },
-    rollup: { writeBundle: afterOutput },
-    rolldown: { writeBundle: afterOutput },
+    rollup: {
+      options(inputOptions) {
+        host = { bundler: 'rollup', plugins: inputOptions.plugins }
+      },
+      writeBundle: afterOutput,
+    },
+    rolldown: {
+      options(inputOptions) {
+        host = { bundler: 'rolldown', plugins: inputOptions.plugins }
+        alias = inputOptions.resolve?.alias && Object.fromEntries(Object.entries(inputOptions.resolve.alias).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
+        define = inputOptions.transform?.define
+      },
+      writeBundle: afterOutput,
+    },
     esbuild: {
       config(options) {
         fromBundler(options.absWorkingDir, options.outdir ?? (options.outfile ? dirname(options.outfile) : undefined))
@@ -132,6 +153,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         const base = options.absWorkingDir ?? process.cwd()
         alias = options.alias && Object.fromEntries(Object.entries(options.alias).map(([from, to]) => [from, /^\.\.?[\\/]/.test(to) ? resolve(base, to) : to]))
         define = options.define
+        host = { bundler: 'esbuild', options }
       },
     },
     webpack: fromCompiler,
