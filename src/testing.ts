@@ -15,6 +15,7 @@ import { stubPolicyOf } from './core/registry/policy'
 import { callFemtoAt } from './runtime/client/call'
 import { createGateway } from './up/gateway'
 import { spawnServices, stopService, tellPeers, waitHealthy, waitListening } from './up/processes'
+import { clientFolder } from './up/static'
 
 /**
  * What a femto function looks like from a test: the same parameters, always asynchronous (it is
@@ -162,7 +163,7 @@ export async function startFemto(options: StartFemtoOptions): Promise<RunningFem
   const origins = new Map<string, string>()
 
   const routes = new Map<string, string>()
-  const gateway = createGateway({ staticDir: outDir, hidden: [serversDir, 'deploy'], basePath: manifest.basePath, routes, docsDir: dir, token })
+  const gateway = createGateway({ ...clientFolder(outDir, [serversDir, 'deploy']), basePath: manifest.basePath, routes, docsDir: dir, token })
 
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => closing ??= (async () => {

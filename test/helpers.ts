@@ -8,13 +8,17 @@ import { chromium } from 'playwright-core'
 import { createBuilder } from 'vite'
 import femto from '../src/vite'
 
-/** A real `vite build` (client and services) of a fixture app, with the plugin from source. */
+/**
+ * A real `vite build` (client and services) of a fixture app, with the plugin from source.
+ * `outDir` is femto's folder as `build.outDir` is Vite's: the client build goes to `<outDir>/client`,
+ * the services to `<outDir>/servers`. Returns `<root>/<outDir>`.
+ */
 export async function viteBuild(root: string, outDir: string, options: Options = {}): Promise<string> {
   const builder = await createBuilder({
     root,
     configFile: false,
     logLevel: 'silent',
-    plugins: [femto({ summary: false, ...options })],
+    plugins: [femto({ summary: false, outDir, ...options })],
     build: { outDir, emptyOutDir: true },
   })
   await builder.buildApp()

@@ -74,7 +74,8 @@ function forwardedHeaders(req: IncomingMessage, target: URL, token: string | und
   return headers
 }
 
-function proxy(req: IncomingMessage, res: ServerResponse, origin: string, token: string | undefined): void {
+/** Forwards one call to the service at `origin`, as the gateway does (`femto up`, `vite preview`). */
+export function proxy(req: IncomingMessage, res: ServerResponse, origin: string, token: string | undefined): void {
   const target = new URL(req.url ?? '/', origin)
   let upstream: http.ClientRequest
   try {

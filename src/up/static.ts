@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createReadStream } from 'node:fs'
+import { createReadStream, statSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { extname, join, normalize, sep } from 'node:path'
 import { pipeline } from 'node:stream'
+import { CLIENT_DIR } from '../core/plugin/output-dirs'
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -18,6 +19,16 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
   '.woff2': 'font/woff2',
   '.wasm': 'application/wasm',
+}
+
+/**
+ * The client build of femto's output folder: `<outDir>/client` (Vite's build, and the layout the
+ * docs give the other bundlers); else the folder itself, with the servers' folders hidden (a
+ * build from before the client moved out of it).
+ */
+export function clientFolder(outDir: string, hidden: string[]): { staticDir: string, hidden: string[] } {
+  const own = join(outDir, CLIENT_DIR)
+  return statSync(own, { throwIfNoEntry: false })?.isDirectory() ? { staticDir: own, hidden: [] } : { staticDir: outDir, hidden }
 }
 
 /**

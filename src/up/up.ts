@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path'
 import { MANIFEST_FILE } from '../core/build/manifest'
 import { createGateway } from './gateway'
 import { spawnServices, stopService, tellPeers, waitHealthy, waitListening } from './processes'
+import { clientFolder } from './static'
 
 export interface UpOptions {
   /** The build's output folder (holding `servers/femto.json`). */
@@ -59,7 +60,7 @@ export async function up(options: UpOptions): Promise<Running> {
   }
 
   const routes = new Map<string, string>()
-  const gateway = createGateway({ staticDir: outDir, hidden: [serversDir, 'deploy'], basePath: manifest.basePath, routes, docsDir: join(outDir, serversDir), token })
+  const gateway = createGateway({ ...clientFolder(outDir, [serversDir, 'deploy']), basePath: manifest.basePath, routes, docsDir: join(outDir, serversDir), token })
   const close = async (): Promise<void> => {
     closing = true
     gateway.closeAllConnections()

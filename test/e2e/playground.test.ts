@@ -80,7 +80,7 @@ describe('the playground through femto up, in real Chromium', () => {
   })
 
   it('ships no function body, server-only import or secret to the browser', () => {
-    const client = [...readTree(join(PLAYGROUND, 'dist'), ['servers']).values()].join('\n')
+    const client = [...readTree(join(PLAYGROUND, 'dist/client')).values()].join('\n')
     for (const marker of ['sk_live_playground_9d2e71', 'node:crypto', 'createHash', 'INVENTORY', 'OUT_OF_STOCK', 'sending confirmation', 'process.pid'])
       expect(client.includes(marker), marker).toBe(false)
     expect(client).toContain('/femto/placeOrder')

@@ -104,7 +104,8 @@ describe.each(Object.keys(BUILDS))('%s build of the fixture app', (bundler) => {
       printed += `${message}\n`
     })
     try {
-      await BUILDS[bundler]!({ root: APP, outDir: dist, options: APP_OPTIONS })
+      // Output to `<dist>/client`: femto's folder is then `<dist>`, as under Vite.
+      await BUILDS[bundler]!({ root: APP, outDir: join(dist, 'client'), options: APP_OPTIONS })
     }
     finally {
       log.mockRestore()
@@ -145,8 +146,13 @@ describe.each(Object.keys(BUILDS))('%s build of the fixture app', (bundler) => {
       expect({ name, status, body }).toEqual({ name, status: 200, body: expected })
   })
 
-  it('puts stubs in the client output and no server code', () => {
-    const js = [...readTree(dist, ['servers']).entries()].filter(([file]) => file.endsWith('.js'))
+  it('puts stubs in the client output and no server code, and the services beside it', () => {
+    const files = readTree(join(dist, 'client'))
+    const names = Array.from(files.keys(), file => file.slice(join(dist, 'client').length + 1))
+    for (const server of ['router.js', 'femto.json', 'openapi.json', ...SERVICES.map(name => `${name}.js`)])
+      expect(names, server).not.toContain(server)
+    expect(names.filter(name => name.startsWith('servers/'))).toEqual([])
+    const js = [...files.entries()].filter(([file]) => file.endsWith('.js'))
     expect(js.length).toBeGreaterThan(0)
     const client = js.map(([, code]) => code).join('\n')
     for (const marker of SERVER_ONLY)
@@ -161,7 +167,7 @@ describe.each(Object.keys(BUILDS))('%s build of a bad directive use', (bundler) 
   it('fails with the file, line, column and code frame, and writes no services', async () => {
     const outDir = join(BAD_APP, `dist-${bundler}`)
     rmSync(outDir, { recursive: true, force: true })
-    const thrown: Error = await BUILDS[bundler]!({ root: BAD_APP, outDir, options: { summary: false } }).then(() => undefined as never, e => e)
+    const thrown: Error = await BUILDS[bundler]!({ root: BAD_APP, outDir: join(outDir, 'client'), options: { summary: false } }).then(() => undefined as never, e => e)
     // Each bundler words its report its own way; all of it must be somewhere in what it throws.
     const text = [thrown.message, (thrown as any).frame, ...((thrown as any).errors ?? []).map((e: any) => `${e.text ?? e.message} ${e.frame ?? ''}`)].join('\n')
     expect(text).toContain('src/cart.ts:3:5')
@@ -205,7 +211,7 @@ describe('what the bundler config gives the services', () => {
 
   it('esbuild: alias and define', async () => {
     const root = project()
-    await esbuild({ entryPoints: [join(root, 'src/main.ts')], bundle: true, format: 'esm', outdir: join(root, 'dist'), absWorkingDir: root, alias: { '@tier': './src/real/tier.ts' }, define: { __REGION__: '"eu-west"' }, plugins: [femtoEsbuild({ summary: false })], logLevel: 'silent' })
+    await esbuild({ entryPoints: [join(root, 'src/main.ts')], bundle: true, format: 'esm', outdir: join(root, 'dist/client'), absWorkingDir: root, alias: { '@tier': './src/real/tier.ts' }, define: { __REGION__: '"eu-west"' }, plugins: [femtoEsbuild({ summary: false })], logLevel: 'silent' })
     expect(await served(join(root, 'dist'))).toBe('gold@eu-west')
   })
 
@@ -220,7 +226,7 @@ describe('what the bundler config gives the services', () => {
       onwarn: () => {},
     })
     for (const dir of ['dist-a', 'dist-b'])
-      await bundle.write({ dir: join(root, dir), format: 'es' })
+      await bundle.write({ dir: join(root, dir, 'client'), format: 'es' })
     await bundle.close()
     for (const dir of ['dist-a', 'dist-b'])
       expect(await served(join(root, dir)), dir).toBe('gold@rollup')

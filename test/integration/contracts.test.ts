@@ -100,7 +100,7 @@ describe('arguments checked against the types', () => {
   })
 
   it('gives the browser stubs the contracts their services have, also for a function outside include', async () => {
-    const client = [...readTree(dist, ['servers']).values()].join('\n')
+    const client = [...readTree(join(dist, 'client')).values()].join('\n')
     for (const name of ['placeOrder', 'schedule', 'rename', 'weigh']) {
       const stub = new RegExp(`name:\`${name}\`,route:\`/femto/${name}\`,contract:\`(\\w+)\``).exec(client)
       expect(stub?.[1], name).toBe(manifest.functions.find(f => f.name === name)!.contract)
@@ -150,7 +150,7 @@ describe('standard schema validators', () => {
   })
 
   it('keeps the validator libraries and function bodies out of the browser when nothing there uses them', () => {
-    const client = [...readTree(dist, ['servers']).values()].join('\n')
+    const client = [...readTree(join(dist, 'client')).values()].join('\n')
     for (const secret of ['contracts-secret-41aa', 'calls++', 'reduce((sum', 'ZodString', 'signupArgs', 'renameArgs', 'minLength', 'at least 2 characters'])
       expect(client, secret).not.toContain(secret)
   })

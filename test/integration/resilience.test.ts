@@ -65,7 +65,7 @@ describe('policies declared next to the function', () => {
   })
 
   it('reach the stubs, and no server code reaches the browser', () => {
-    const client = [...readTree(dist, ['servers']).values()].join('\n')
+    const client = [...readTree(join(dist, 'client')).values()].join('\n')
     expect(client).toMatch(/name:`busy`,route:`\/femto\/busy`,contract:`\w+`,policy:\{retries:3\}/)
     for (const secret of ['ledger-body-marker-5d1e', 'appendFileSync', 'LEDGER_FILE', 'setTimeout(resolve, ms)', 'flap-ok'])
       expect(client).not.toContain(secret)

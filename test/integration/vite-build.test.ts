@@ -41,7 +41,7 @@ describe('vite build of a multi-file app', () => {
     for (const name of SERVICES)
       expect(existsSync(join(dist, 'servers', `${name}.js`)), name).toBe(true)
     expect(existsSync(join(dist, 'servers/router.js'))).toBe(true)
-    expect(existsSync(join(dist, 'index.html'))).toBe(true)
+    expect(existsSync(join(dist, 'client/index.html'))).toBe(true)
 
     expect(manifest.mode).toBe('split')
     expect(manifest.basePath).toBe('/femto')
@@ -72,7 +72,7 @@ describe('vite build of a multi-file app', () => {
   })
 
   it('leaves no femto function body, server-only import or secret in the client output', () => {
-    const client = readTree(dist, ['servers'])
+    const client = readTree(join(dist, 'client'))
     const js = [...client.entries()].filter(([file]) => file.endsWith('.js'))
     expect(js.length).toBeGreaterThan(0)
     const all = js.map(([, code]) => code).join('\n')

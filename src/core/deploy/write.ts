@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { Document } from 'yaml'
+import { CLIENT_DIR, DEPLOY_DIR } from '../plugin/output-dirs'
 import { toRoll } from './changes'
 import { composeFile } from './compose'
 import { gatewayDockerfile, renderDockerfile, serviceDockerfile } from './dockerfile'
@@ -13,8 +14,7 @@ import { gatewayObjects, ingress, kustomization, serviceObjects, urlsConfigMap }
 import { deployedServices, GATEWAY_ID, imageName } from './model'
 import { gatewayConfig, renderNginx } from './nginx'
 
-/** The folder, inside the output folder, that receives the deploy files. */
-export const DEPLOY_DIR = 'deploy'
+export { DEPLOY_DIR }
 
 export interface DeployInput {
   /** The build's output folder (`dist`): the Docker build context. */
@@ -45,21 +45,29 @@ function yaml(documents: object[], comment = GENERATED): string {
   }).join('---\n')
 }
 
-/** Top-level entries of the client build, and a hash of their content (the gateway image's tag). */
-async function clientBuild(outDir: string, hidden: string[]): Promise<{ entries: string[], hash: ReturnType<typeof createHash> }> {
+/**
+ * Top-level entries of the client build, the folder of the Docker context that holds them, and
+ * a hash of their content (the gateway image's tag). Vite's client build is `<outDir>/client`;
+ * a build whose client is the output folder itself (femto's output before it moved) keeps its
+ * services beside it, and those are never the client's.
+ */
+async function clientBuild(outDir: string, hidden: string[]): Promise<{ dir: string, entries: string[], hash: ReturnType<typeof createHash> }> {
   const hash = createHash('sha256')
-  const entries = (await readdir(outDir)).filter(name => !hidden.includes(name) && !name.startsWith('.')).sort()
+  const own = await stat(join(outDir, CLIENT_DIR)).then(info => info.isDirectory(), () => false)
+  const dir = own ? CLIENT_DIR : ''
+  const top = join(outDir, dir)
+  const entries = (await readdir(top)).filter(name => (own || !hidden.includes(name)) && !name.startsWith('.')).sort()
   const walk = async (path: string): Promise<void> => {
     if ((await stat(path)).isDirectory()) {
       for (const name of (await readdir(path)).sort())
         await walk(join(path, name))
       return
     }
-    hash.update(`\0${relative(outDir, path)}\0`).update(await readFile(path))
+    hash.update(`\0${relative(top, path)}\0`).update(await readFile(path))
   }
   for (const entry of entries)
-    await walk(join(outDir, entry))
-  return { entries, hash }
+    await walk(join(top, entry))
+  return { dir, entries, hash }
 }
 
 /**
@@ -78,7 +86,7 @@ export async function writeDeploy(input: DeployInput): Promise<DeployResult> {
 
   const nginx = renderNginx(gatewayConfig(all, manifest.basePath), [GENERATED.trim()])
   const client = await clientBuild(input.outDir, [input.serversDir, DEPLOY_DIR])
-  const gatewayFile = renderDockerfile(gatewayDockerfile(client.entries, options.gatewayImage))
+  const gatewayFile = renderDockerfile(gatewayDockerfile(client.entries, options.gatewayImage, client.dir))
   const gatewayImage = imageName(options, 'gateway', client.hash.update(nginx).update(gatewayFile).digest('hex').slice(0, 16))
 
   const files = new Map<string, string>()

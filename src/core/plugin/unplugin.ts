@@ -1,6 +1,8 @@
 import type { UnpluginFactory } from 'unplugin'
 import type { HostBuild } from '../build/host-plugins'
 import type { Options } from '../registry/options'
+import type { OutputDirs } from './output-dirs'
+import type { PreviewServices } from './preview'
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { webpackAliases, webpackDefines } from '../build/host-plugins'
@@ -9,6 +11,7 @@ import { createContext } from '../registry/context'
 import { isUsageError } from '../transform/errors'
 import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
 import { DEV_ENTRY, DEV_ENVIRONMENT, RESOLVED_DEV_ENTRY } from './dev-ids'
+import { bundlerOutputDirs, viteClientOutDir, viteOutputDirs } from './output-dirs'
 
 /**
  * Hook wiring only: the logic lives in the context (which functions exist and how each side
@@ -23,6 +26,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   // The bundler's own plugins and settings that reach the services too (build/host-plugins.ts).
   let host: HostBuild | undefined
   let command: 'build' | 'serve' = 'build'
+  // Vite: where the client and the services go (output-dirs.ts); `vite preview`'s services (preview.ts).
+  let viteRoot = ''
+  let preview = false
+  let viteDirs: OutputDirs | undefined
+  let previewing: Promise<PreviewServices> | undefined
   let scanned: Promise<unknown> = Promise.resolve()
   let failed = false
   // A build with several outputs (Rollup) writes the services once per output folder.
@@ -47,7 +55,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   async function emitServers(dir: string | undefined): Promise<void> {
     if (failed || command !== 'build' || (await scanned) || ctx.registry.size === 0)
       return
-    const target = resolve(ctx.root, dir ?? 'dist')
+    // Never inside the folder the client build is published from.
+    const target = (viteDirs ?? bundlerOutputDirs(ctx.root, dir ?? 'dist', ctx.options)).root
     if (emitted.has(target))
       return
     emitted.add(target)
@@ -159,7 +168,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     webpack: fromCompiler,
     rspack: fromCompiler,
     vite: {
-      config(_config, env) {
+      config(config, env) {
+        viteRoot = resolve(config.root ?? '')
+        preview = env.isPreview === true
         if (env.command === 'serve' && !env.isPreview) {
           return {
             environments: {
@@ -175,6 +186,18 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
           }
         }
       },
+      // After every plugin's `config`: a framework's own client folder (SvelteKit's) is known by then.
+      configEnvironment(name, config) {
+        const outDir = name === 'client' ? viteClientOutDir(viteRoot, config.build?.outDir, ctx.options.outDir) : undefined
+        return outDir === undefined ? undefined : { build: { outDir } }
+      },
+      async configurePreviewServer(server) {
+        previewing = (await import('./preview')).serveBuiltServices(server, viteDirs!)
+        await previewing
+      },
+      async closePreviewServer() {
+        await (await previewing)?.close()
+      },
       configureServer(server) {
         const scan = (): Promise<unknown> => (scanned = ctx.prepare().then(() => undefined, (error: unknown) => error))
         void scan()
@@ -184,6 +207,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         ctx.setRoot(config.root)
         command = config.command
         outDir = resolve(config.root, config.build.outDir)
+        if (command === 'build' || preview)
+          viteDirs = viteOutputDirs(config, ctx.options)
         alias = Object.fromEntries(config.resolve.alias.filter(a => typeof a.find === 'string').map(a => [a.find as string, a.replacement]))
         define = Object.fromEntries(Object.entries(config.define ?? {}).filter(([, v]) => typeof v === 'string')) as Record<string, string>
       },

@@ -53,10 +53,22 @@ export interface Options {
    */
   groups?: Record<string, string[]>
   /**
-   * Folder, inside the bundler's output folder, that receives the services.
+   * Folder, inside femto's output folder (`outDir`), that receives the services, `router.js`
+   * and `femto.json`.
    * @default 'servers'
    */
   serversDir?: string
+  /**
+   * femto's output folder, from the project root: it receives `<serversDir>/` and `deploy/`;
+   * `femto up` and `femto deploy` take it. Never inside the client build's folder (the build
+   * fails if it would be). Under Vite, a client build that would be this folder itself (Vite's
+   * default `dist`) moves to `<outDir>/client`; any other client folder, the user's or a
+   * framework's (SvelteKit's), stays. Under the other bundlers, whose output folder is the client
+   * build's, the default is the parent of an output folder named `client`, else `dist`. Rules per
+   * bundler: [Build output](../guide/build-output.md).
+   * @default 'dist'
+   */
+  outDir?: string
   /** Policy of every function; a policy directive next to a function overrides it. */
   defaults?: FunctionPolicy
   /**
@@ -122,6 +134,8 @@ export interface ResolvedOptions {
   mode: 'split' | 'monolith'
   groups: Record<string, string[]>
   serversDir: string
+  /** As given; undefined: the bundler's rules (output-dirs.ts). */
+  outDir: string | undefined
   defaults: ResolvedPolicy
   functions: Record<string, FunctionPolicy>
   summary: boolean
@@ -218,6 +232,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     mode,
     groups: resolveGroups(options.groups ?? {}),
     serversDir: options.serversDir ?? 'servers',
+    outDir: options.outDir,
     defaults,
     functions,
     summary: options.summary ?? true,
