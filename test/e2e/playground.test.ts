@@ -89,8 +89,11 @@ describe('the playground through femto up, in real Chromium', () => {
   it('gateway: serves the app, hides the services, routes calls, falls back to index.html', async () => {
     expect((await fetch(`${url}/`)).headers.get('content-type')).toContain('text/html')
     expect(await (await fetch(`${url}/some/client/route`)).text()).toContain('femto shop')
-    for (const hidden of ['/servers/femto.json', '/servers/charge.js', '/servers/', '/servers'])
+    for (const hidden of ['/servers/femto.json', '/servers/charge.js', '/charge.js', '/router.js', '/%2e%2e/servers/charge.js'])
       expect((await fetch(`${url}${hidden}`)).status, hidden).toBe(404)
+    // The client build is dist/client: a folder path there is the app's route, never a listing of the services.
+    for (const route of ['/servers/', '/servers'])
+      expect(await (await fetch(`${url}${route}`)).text(), route).toContain('femto shop')
     expect((await fetch(`${url}/%2e%2e/package.json`)).status).toBe(404)
     // A sibling folder whose name starts like the served one is outside it too.
     expect((await fetch(`${url}/%2e%2e/dist-sibling/secret.txt`)).status).toBe(404)
