@@ -23,6 +23,8 @@ import { envVarsRead } from './env-scan'
 import { copyRunTimeFiles } from './files'
 import { hostPlugins } from './host-plugins'
 import { createManifest, MANIFEST_FILE } from './manifest'
+import { findNativePackages } from './native-detect' // femto:native
+import { shipNativePackages } from './native-ship' // femto:native
 import { openApiDocument } from './openapi'
 import { resolveRuntimeId } from './runtime-paths'
 import { printSummary } from './summary'
@@ -88,17 +90,19 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
   if (options.docs)
     await copyDocsAssets(join(dir, 'docs'))
 
+  const native = findNativePackages(ctx.root, options.external) // femto:native: left external, shipped below
   const bundles = new Map<string, BuiltBundle>()
   // Many bundles at once: while some wait on rolldown's native work and the disk, others run JS.
   const queue = [...plan.services]
   await Promise.all(Array.from({ length: Math.min(CONCURRENT_BUNDLES, queue.length) }, async () => {
     for (let unit = queue.shift(); unit; unit = queue.shift()) {
       const hosted = new Set(unit.functions.map(f => f.name))
-      bundles.set(unit.name, await bundle(ctx, plan, build, serviceEntry(unit, options, facts(unit.functions, `${unit.name} (femto service)`)), hosted, join(dir, unit.file), [], files.byService.get(unit.name)))
+      bundles.set(unit.name, await bundle(ctx, plan, build, serviceEntry(unit, options, facts(unit.functions, `${unit.name} (femto service)`)), hosted, join(dir, unit.file), [...native.ids], files.byService.get(unit.name))) // femto:native (external)
     }
   }))
   const everything = new Set(plan.functions.map(f => f.name))
-  const router = await bundle(ctx, plan, build, routerEntry(plan.functions, options, { validators, authModule, openapi: document }), everything, join(dir, 'router.js'), ['express'])
+  const router = await bundle(ctx, plan, build, routerEntry(plan.functions, options, { validators, authModule, openapi: document }), everything, join(dir, 'router.js'), ['express', ...native.ids]) // femto:native (external)
+  await shipNativePackages(native, ctx.root, dir, bundles) // femto:native
 
   const manifest = createManifest(plan, options, bundles, router, name => `FEMTO_URL_${upperSnake(name)}`, files)
   manifest.changes = diffServices(previous, manifest)

@@ -35,7 +35,7 @@ export interface ManifestFunction {
    * uses a computed name, so the list may be incomplete.
    */
   reads: EnvUse
-  /** Content hash of the service that serves it (its bundle and run-time files). */
+  /** Content hash of the service that serves it (its bundle, run-time files and shipped packages). */
   hash: string
   /** Its run-time files (`files` option), paths from the project root and from the servers folder. */
   files: string[]
@@ -50,14 +50,24 @@ export interface ManifestService {
   functions: string[]
   bytes: number
   /**
-   * SHA-256 (first 16 hex digits) of the bundle, then of each run-time file's path and content:
-   * what the service's image is tagged with, so a deploy rolls only the services whose hash moved.
+   * SHA-256 (first 16 hex digits) of the bundle, then of each run-time file's path and content,
+   * then of the shipped packages' files: what the service's image is tagged with, so a deploy rolls only the services whose hash moved.
    */
   hash: string
   /** The environment variables the bundle reads; see ManifestFunction.reads. */
   reads: EnvUse
   /** Run-time files of its functions, copied next to the bundle. */
   files: string[]
+  /**
+   * Packages its bundle imports instead of holding them: native addons, and those the `external`
+   * option names ([Native dependencies](../guide/native-dependencies.md)).
+   */
+  native: string[]
+  /**
+   * The files those packages need at run time (their dependencies' too), paths from the servers
+   * folder (`node_modules/…`): the service is its bundle and these.
+   */
+  shipped: string[]
 }
 
 export interface Manifest {
@@ -79,6 +89,9 @@ export interface BuiltBundle {
   hash: string
   /** What its code reads from the environment (the runtime's own variables aside). */
   reads: EnvUse
+  /** Packages it imports from the shipped `node_modules/`, and their files there (native-ship.ts). */
+  native?: string[]
+  shipped?: string[]
 }
 
 export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Map<string, BuiltBundle>, router: BuiltBundle, envOf: (service: string) => string, files: { byService: Map<string, { path: string }[]>, byFunction: Map<string, string[]> } = { byService: new Map(), byFunction: new Map() }): Manifest {
@@ -98,6 +111,8 @@ export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Ma
         hash: built.hash,
         reads: built.reads,
         files: (files.byService.get(unit.name) ?? []).map(f => f.path),
+        native: built.native ?? [],
+        shipped: built.shipped ?? [],
       }
     }),
     functions: plan.functions.map((fn) => {

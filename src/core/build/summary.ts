@@ -1,5 +1,5 @@
 import type { Manifest } from './manifest'
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { gzipSync } from 'node:zlib'
 
@@ -8,6 +8,10 @@ const kb = (bytes: number): string => (bytes >= 1024 ** 2 ? `${+(bytes / 1024 **
 /** The build's table of services, like a framework's build summary. */
 export async function printSummary(manifest: Manifest, dir: string, log: (message: string) => void): Promise<void> {
   const rows: string[][] = [['service', 'routes', 'port', 'size', 'gzip', 'body limit', 'timeout', 'concurrency', 'retries']]
+  // Only a build that ships packages beside its bundles has the column (native-ship.ts).
+  const shipping = manifest.services.some(s => (s.shipped ?? []).length > 0)
+  if (shipping)
+    rows[0]!.push('shipped')
   const limit = (values: (number | null)[], unit = ''): string => [...new Set(values.map(v => (v == null ? '-' : `${v}${unit}`)))].join(', ')
   for (const service of manifest.services) {
     const code = await readFile(join(dir, service.file))
@@ -23,10 +27,20 @@ export async function printSummary(manifest: Manifest, dir: string, log: (messag
       limit(routes.map(f => f.policies.concurrency)),
       [...new Set(routes.map(f => `${f.policies.retries}${f.policies.idempotent ? '' : ' (not idempotent)'}`))].join(', '),
     ])
+    if (shipping)
+      rows.at(-1)!.push(await shippedCell(service.native ?? [], service.shipped ?? [], dir))
   }
   const router = await readFile(join(dir, manifest.router.file))
-  rows.push([manifest.router.file, `Express router, ${manifest.functions.length} function(s)`, '-', kb(router.length), kb(gzipSync(router).length), '-', '-', '-', '-'])
+  rows.push([manifest.router.file, `Express router, ${manifest.functions.length} function(s)`, '-', kb(router.length), kb(gzipSync(router).length), '-', '-', '-', '-', ...(shipping ? ['-'] : [])])
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map(r => r[i]!.length)))
   const lines = rows.map(r => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())
   log(`\nfemto: ${manifest.services.length} service(s) in ${relative(process.cwd(), dir) || dir} (${manifest.mode} mode)\n  ${lines.join('\n  ')}\n`)
+}
+
+/** `better-sqlite3 + node_modules/ (24 files, 2.1 MiB)`: what the service needs beside its bundle. */
+async function shippedCell(packages: string[], files: string[], dir: string): Promise<string> {
+  if (files.length === 0)
+    return '-'
+  const sizes = await Promise.all(files.map(file => stat(join(dir, file)).then(info => info.size)))
+  return `${packages.join(', ')} in node_modules/ (${files.length} files, ${kb(sizes.reduce((a, b) => a + b, 0))})`
 }

@@ -22,9 +22,9 @@ export interface Dockerfile {
 export const APP_DIR = '/app'
 
 /**
- * One service's image: the Node base image, its one bundle and its own run-time files (read-only,
- * owned by root), run as the base image's non-root `node` user. The build context is the output
- * folder (`dist`), so paths start at `<serversDir>/`.
+ * One service's image: the Node base image, its one bundle, its own run-time files and the
+ * packages shipped for it (read-only, owned by root), run as the base image's non-root `node`
+ * user. The build context is the output folder (`dist`), so paths start at `<serversDir>/`.
  */
 export function serviceDockerfile(service: DeployedService, serversDir: string, options: ResolvedDeployOptions): Dockerfile {
   return {
@@ -35,6 +35,8 @@ export function serviceDockerfile(service: DeployedService, serversDir: string, 
       { op: 'WORKDIR', dir: APP_DIR },
       { op: 'COPY', from: `${serversDir}/${service.file}`, to: `${APP_DIR}/${service.file}` },
       ...service.files.map(path => ({ op: 'COPY' as const, from: `${serversDir}/${path}`, to: `${APP_DIR}/${path}` })),
+      // Packages left out of the bundle (native addons): `node` resolves its imports of them from here.
+      ...service.packages.map(folder => ({ op: 'COPY' as const, from: `${serversDir}/${folder}`, to: `${APP_DIR}/${folder}` })),
       { op: 'USER', user: 'node' },
       { op: 'EXPOSE', port: service.port },
       { op: 'HEALTHCHECK', interval: '10s', timeout: '3s', startPeriod: '5s', retries: 3, command: healthcheckCommand() },

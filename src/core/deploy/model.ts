@@ -16,6 +16,11 @@ export interface DeployedService {
   env: string
   hash: string
   files: string[]
+  /**
+   * The folders of shipped packages its image copies, from the servers folder
+   * (`node_modules/better-sqlite3`): each holds only the files traced for it.
+   */
+  packages: string[]
   routes: string[]
   /** Variables its code reads (not the runtime's own): its secrets. */
   secrets: string[]
@@ -75,6 +80,7 @@ function describe(manifest: Manifest, service: ManifestService, id: string, opti
     env: service.env,
     hash: service.hash,
     files: service.files,
+    packages: packageFolders(service.shipped ?? []),
     routes: functions.map(f => f.route),
     secrets: service.reads.names,
     dynamicSecrets: service.reads.dynamic,
@@ -95,4 +101,17 @@ export const GATEWAY_HEALTHCHECK = ['wget', '-q', '-O', '/dev/null', `http://127
 /** The one healthcheck command of images and Compose: Node's own fetch, so any base image with `node` works. */
 export function healthcheckCommand(path = '/healthz'): string[] {
   return ['node', '-e', `fetch('http://127.0.0.1:'+process.env.PORT+'${path}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`]
+}
+
+/**
+ * The top folders of shipped files (`node_modules/bindings`, `node_modules/@scope/name`): one
+ * COPY each, rather than one per file, keeps an image's layers few whatever a package holds.
+ */
+export function packageFolders(shipped: string[]): string[] {
+  const folders = new Set<string>()
+  for (const file of shipped) {
+    const parts = file.split('/')
+    folders.add(parts.slice(0, parts[1]?.startsWith('@') ? 3 : 2).join('/'))
+  }
+  return [...folders].sort()
 }

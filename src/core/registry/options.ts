@@ -117,6 +117,16 @@ export interface Options {
    */
   files?: Record<string, string | string[]>
   /**
+   * Packages that services import instead of bundling, shipped beside them: for packages that
+   * read their own files at run time, or native addons the build does not detect. Native addons
+   * (a `binding.gyp`, a `.node` file, a dependency on `bindings`, `node-gyp-build`,
+   * `prebuild-install` or `node-pre-gyp`, …) are external without being named here. Each is traced
+   * with its dependencies into `<serversDir>/node_modules/` and into the images of the services
+   * that import it; see [Native dependencies](../guide/native-dependencies.md).
+   * @default []
+   */
+  external?: string[]
+  /**
    * Write `<outDir>/deploy/` with each build: Dockerfiles, `docker-compose.yml` and Kubernetes
    * manifests (`femto deploy` writes the same from an existing build). `true` for the defaults.
    * @default false
@@ -146,6 +156,8 @@ export interface ResolvedOptions {
   auth: string | undefined
   /** Patterns per function name, as given (matched from the root by the build). */
   files: Record<string, string[]>
+  /** Package names, checked. */
+  external: string[]
   /** Undefined when the build writes no deploy files. */
   deploy: ResolvedDeployOptions | undefined
   /**
@@ -185,6 +197,14 @@ function resolveOrigins(origins: string[]): string[] {
       throw new Error(`[unplugin-femto] allowedOrigins: '${origin}' is not an origin; write scheme, host and port only, e.g. 'https://app.example.com'`)
     return url.origin
   })
+}
+
+function resolveExternal(names: string[]): string[] {
+  for (const name of names) {
+    if (typeof name !== 'string' || !/^(?:@[\w.-]+\/)?[\w.-]+$/.test(name) || name.startsWith('.'))
+      throw new Error(`[unplugin-femto] external: ${JSON.stringify(name)} is not a package name; name packages as they are imported, e.g. 'better-sqlite3' or '@prisma/client'`)
+  }
+  return [...new Set(names)]
 }
 
 function resolveFiles(files: Record<string, string | string[]>): Record<string, string[]> {
@@ -241,6 +261,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     allowedOrigins: resolveOrigins(options.allowedOrigins ?? []),
     auth: options.auth,
     files: resolveFiles(options.files ?? {}),
+    external: resolveExternal(options.external ?? []),
     deploy: resolveDeployOptions(options.deploy),
     policyOf: (name, source) => {
       const base = source ? resolvePolicy(source, defaults, name) : defaults
