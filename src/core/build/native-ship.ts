@@ -55,11 +55,12 @@ interface Traced {
 
 /**
  * A bare import of `id` (or of one of its subpaths) as a bundler writes it in an ES module:
- * `from "id"`, `import("id")`, `import "id"`, or a `require("id")` kept for CommonJS code.
+ * `from "id"`, `import("id")`, `import "id"`, or a `require("id")` kept for CommonJS code (rolldown's
+ * `__require`, hence no word boundary before `require`).
  */
 export function importsPackage(code: string, id: string): boolean {
   const quoted = id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-  return new RegExp(`(?:\\bfrom\\s*|\\bimport\\s*\\(?\\s*|\\brequire\\s*\\(\\s*)["']${quoted}(?:/[^"']*)?["']`).test(code)
+  return new RegExp(`(?:\\bfrom\\s*|\\bimport\\s*\\(?\\s*|require\\s*\\(\\s*)["']${quoted}(?:/[^"']*)?["']`).test(code)
 }
 
 /**
