@@ -32,10 +32,13 @@ describe('transform: one fixture per directive form', () => {
 
       const client = transformModule(code, analysis, { hosted: () => false, stub: clientStub })
       const server = transformModule(code, analysis, { hosted: () => true, stub: serverStub })
+      // Vite's one build of every service: both sides of each function, behind its flag.
+      const services = transformModule(code, analysis, { hosted: () => false, flag: fn => `__FEMTO_HOSTED_${fn.name}__`, stub: serverStub })
       await expect(`${header}\n${client?.code ?? '// unchanged'}`).toMatchFileSnapshot(join(SNAPSHOTS, file.replace(/\.ts$/, '.client.ts')))
       await expect(`${header}\n${server?.code ?? '// unchanged'}`).toMatchFileSnapshot(join(SNAPSHOTS, file.replace(/\.ts$/, '.server.ts')))
+      await expect(`${header}\n${services?.code ?? '// unchanged'}`).toMatchFileSnapshot(join(SNAPSHOTS, file.replace(/\.ts$/, '.services.ts')))
 
-      for (const out of [client, server]) {
+      for (const out of [client, server, services]) {
         if (!out)
           continue
         reparse(out.code)

@@ -28,6 +28,7 @@ import { shipNativePackages } from './native-ship' // femto:native
 import { openApiDocument } from './openapi'
 import { resolveRuntimeId } from './runtime-paths'
 import { printSummary } from './summary'
+import { functionsLabel, unresolvedImportError } from './unresolved'
 
 /** The OpenAPI document of every function, beside the manifest. */
 export const OPENAPI_FILE = 'openapi.json'
@@ -47,7 +48,29 @@ export interface ServerBuildOptions {
    * `changes`). Default true; off for a throwaway folder, which has no next build.
    */
   history?: boolean
+  /** How the entries become standalone files; default: one rolldown build each (`generate`). */
+  bundler?: ServiceBundler
 }
+
+/** One file to build: a service, or router.js. */
+export interface ServiceTarget {
+  /** The service's name, or `router`. */
+  name: string
+  /** What an error calls it: its functions, or router.js. */
+  label: string
+  /** Source of its generated entry module. */
+  entry: string
+  /** The functions whose bodies it holds; every other femto function in it is a stub. */
+  hosted: Set<string>
+  /** Packages it imports without bundling them, on purpose. */
+  external: string[]
+}
+
+/**
+ * Sees every target first (Vite builds them all in one build), then makes each one's file.
+ * Each file must be standalone: it imports nothing but Node's own modules and `external`.
+ */
+export type ServiceBundler = (targets: ServiceTarget[]) => Promise<(target: ServiceTarget) => Promise<Buffer>>
 
 const ENTRY = '\0femto-entry'
 // Measured on 2 cores, 1000 one-function bundles: 1 at a time 24.8 s, 4: ~20 s, 16: 14.1 s, 32: 14.1 s
@@ -91,17 +114,30 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
     await copyDocsAssets(join(dir, 'docs'))
 
   const native = findNativePackages(ctx.root, options.external) // femto:native: left external, shipped below
+  const services: ServiceTarget[] = plan.services.map(unit => ({
+    name: unit.name,
+    label: functionsLabel(unit.functions.map(f => f.name)),
+    entry: serviceEntry(unit, options, facts(unit.functions, `${unit.name} (femto service)`)),
+    hosted: new Set(unit.functions.map(f => f.name)),
+    external: [...native.ids], // femto:native
+  }))
+  const routerTarget: ServiceTarget = {
+    name: 'router',
+    label: 'router.js (every femto function)',
+    entry: routerEntry(plan.functions, options, { validators, authModule, openapi: document }),
+    hosted: new Set(plan.functions.map(f => f.name)),
+    external: ['express', ...native.ids], // femto:native
+  }
+  const produce = await (build.bundler ?? rolldownBundler(ctx, plan, build))([...services, routerTarget])
+
   const bundles = new Map<string, BuiltBundle>()
   // Many bundles at once: while some wait on rolldown's native work and the disk, others run JS.
-  const queue = [...plan.services]
+  const queue = plan.services.map((unit, i) => ({ unit, target: services[i]! }))
   await Promise.all(Array.from({ length: Math.min(CONCURRENT_BUNDLES, queue.length) }, async () => {
-    for (let unit = queue.shift(); unit; unit = queue.shift()) {
-      const hosted = new Set(unit.functions.map(f => f.name))
-      bundles.set(unit.name, await bundle(ctx, plan, build, serviceEntry(unit, options, facts(unit.functions, `${unit.name} (femto service)`)), hosted, join(dir, unit.file), [...native.ids], files.byService.get(unit.name))) // femto:native (external)
-    }
+    for (let next = queue.shift(); next; next = queue.shift())
+      bundles.set(next.unit.name, await bundle(produce, next.target, join(dir, next.unit.file), files.byService.get(next.unit.name)))
   }))
-  const everything = new Set(plan.functions.map(f => f.name))
-  const router = await bundle(ctx, plan, build, routerEntry(plan.functions, options, { validators, authModule, openapi: document }), everything, join(dir, 'router.js'), ['express', ...native.ids]) // femto:native (external)
+  const router = await bundle(produce, routerTarget, join(dir, 'router.js'))
   await shipNativePackages(native, ctx.root, dir, bundles) // femto:native
 
   const manifest = createManifest(plan, options, bundles, router, name => `FEMTO_URL_${upperSnake(name)}`, files)
@@ -160,8 +196,8 @@ async function copyDocsAssets(to: string): Promise<void> {
  * code reads it, a stub's `callService` or the function's own `getRequestContext`
  * (runtime/server/context.ts).
  */
-async function bundle(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, entry: string, hosted: Set<string>, file: string, external: string[], files: RunTimeFile[] = []): Promise<BuiltBundle> {
-  const code = await generate(ctx, plan, build, entry, hosted, external)
+async function bundle(produce: (target: ServiceTarget) => Promise<Buffer>, target: ServiceTarget, file: string, files: RunTimeFile[] = []): Promise<BuiltBundle> {
+  const code = await produce(target)
   await writeFile(file, code)
   // The run-time files are part of what a deploy ships, so they are part of the hash (none: the bundle's hash).
   const hash = createHash('sha256').update(code)
@@ -175,7 +211,13 @@ async function bundle(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, 
   }
 }
 
-async function generate(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, entry: string, hosted: Set<string>, external: string[]): Promise<Buffer> {
+/** Every bundler but Vite: each target is its own rolldown build of the sources, with its own hosted set. */
+function rolldownBundler(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions): ServiceBundler {
+  return async () => target => generate(ctx, plan, build, target.entry, target.hosted, target.external, target.label)
+}
+
+async function generate(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, entry: string, hosted: Set<string>, external: string[], label: string): Promise<Buffer> {
+  let unresolved: Error | undefined
   // Native filters keep rolldown from calling into JS for every module of every bundle.
   const plugin: RolldownPlugin = {
     name: 'femto:server',
@@ -214,11 +256,18 @@ async function generate(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions
       // Circular imports and `eval` in third-party code are not the user's to fix here.
       if (log.code === 'CIRCULAR_DEPENDENCY' || log.code === 'EVAL')
         return
+      // Rolldown keeps an import it could not resolve and only warns: the service would fail at load.
+      if (log.code === 'UNRESOLVED_IMPORT') {
+        unresolved ??= unresolvedImportError({ who: label, id: log.exporter ?? log.message, importer: log.id, root: ctx.root })
+        return
+      }
       handler(level, log)
     },
   })
   try {
     const { output } = await bundler.generate({ format: 'esm', codeSplitting: false, sourcemap: false, comments: { jsdoc: false, annotation: true, legal: true } })
+    if (unresolved)
+      throw unresolved
     return Buffer.from(output[0].code)
   }
   finally {

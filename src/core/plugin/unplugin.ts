@@ -1,5 +1,7 @@
 import type { UnpluginFactory } from 'unplugin'
+import type { ViteBuilder } from 'vite'
 import type { HostBuild } from '../build/host-plugins'
+import type { ServicesBuild } from '../build/vite-services'
 import type { Options } from '../registry/options'
 import type { OutputDirs } from './output-dirs'
 import type { PreviewServices } from './preview'
@@ -7,6 +9,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { webpackAliases, webpackDefines } from '../build/host-plugins'
 import { resolveRuntimeId, RUNTIME_FILE } from '../build/runtime-paths'
+import { FEMTO_ENVIRONMENT, femtoEnvironment, madeByBuilder, ROUTER_RUNTIME, SERVICE_ENTRY } from '../build/vite-services'
 import { createContext } from '../registry/context'
 import { isUsageError } from '../transform/errors'
 import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
@@ -33,6 +36,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   let previewing: Promise<PreviewServices> | undefined
   let scanned: Promise<unknown> = Promise.resolve()
   let failed = false
+  // Vite: the services are an environment of the app's build, built by `buildApp` (vite-services.ts).
+  let servicesBuild: ServicesBuild | undefined
   // A build with several outputs (Rollup) writes the services once per output folder.
   const emitted = new Set<string>()
   // Vite, Rollup and Rolldown print an error's `frame` themselves; esbuild and webpack print only its message.
@@ -52,7 +57,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
    * once the bundler has written its own output, since a service must be one standalone file
    * whatever the app's bundler does with chunks.
    */
-  async function emitServers(dir: string | undefined): Promise<void> {
+  async function emitServers(dir: string | undefined, builder?: ViteBuilder): Promise<void> {
     if (failed || command !== 'build' || (await scanned) || ctx.registry.size === 0)
       return
     // Never inside the folder the client build is published from.
@@ -61,7 +66,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       return
     emitted.add(target)
     const { buildServers } = await import('../build/build-servers')
-    await buildServers(ctx, { outDir: target, alias, define, host, log: message => console.log(message) })
+    const bundler = builder && (await import('../build/vite-services')).viteServiceBundler(builder, ctx.plan(), ctx.root, (build) => {
+      servicesBuild = build
+    })
+    await buildServers(ctx, { outDir: target, alias, define, host, bundler, log: message => console.log(message) })
   }
 
   const fromBundler = (root: string | undefined, output: string | undefined): void => {
@@ -84,7 +92,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     enforce: 'pre',
     buildStart() {
       // The dev server scans once, at its start; after that, edits update the registry one file at a time.
-      if (command === 'serve')
+      // The services' environment builds after the client's, from that build's scan.
+      if (command === 'serve' || servicesBuild)
         return
       failed = false
       emitted.clear()
@@ -105,14 +114,21 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     },
     resolveId: {
       // A native filter: the bundler calls this hook only for the runtime's own ids.
-      filter: { id: /^(?:unplugin-femto\/(?:runtime|context)|virtual:femto-dev(?:\?|$))/ },
-      handler(id) {
+      filter: { id: /^(?:unplugin-femto\/(?:runtime|context)|virtual:femto-dev(?:\?|$)|\0femto-service:|express$)/ },
+      handler(id, importer) {
+        if (id === 'express')
+          // router.js imports Express from the app's own install, as the router of an Express app must.
+          return servicesBuild && importer && ROUTER_RUNTIME.test(importer) ? { id, external: true } : undefined
+        if (id.startsWith(SERVICE_ENTRY))
+          return servicesBuild?.entries.has(id) ? id : undefined
         return id.startsWith(DEV_ENTRY) ? RESOLVED_DEV_ENTRY + id.slice(DEV_ENTRY.length) : resolveRuntimeId(id)
       },
     },
     load: {
-      filter: { id: [RUNTIME_FILE, /^\0femto-dev(?:\?|$)/] },
+      filter: { id: [RUNTIME_FILE, /^\0femto-dev(?:\?|$)/, /^\0femto-service:/] },
       async handler(id) {
+        if (id.startsWith(SERVICE_ENTRY))
+          return servicesBuild?.entries.get(id)
         if (id.startsWith(RESOLVED_DEV_ENTRY))
           return (await import('./dev-server')).devEntrySource(ctx)
         // esbuild puts what resolveId returned in the plugin's own namespace, which only the plugin can load.
@@ -131,6 +147,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
           // calls stay in-process, as no service runs beside the dev server.
           if (command === 'serve' && environment?.config.consumer === 'server')
             return await ctx.transformForServer(id, code, { has: name => ctx.registry.has(name) }, ctx.plan())
+          // Every service in one build: each function's body and stub behind its flag, chosen per service after.
+          if (servicesBuild && environment?.name === FEMTO_ENVIRONMENT)
+            return await ctx.transformForServices(id, code, servicesBuild.plan)
           // Server-side code of the app itself (SSR) reaches the services over HTTP, as the browser does.
           return environment?.config.consumer === 'server'
             ? await ctx.transformForServer(id, code, new Set(), ctx.plan())
@@ -168,9 +187,20 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     webpack: fromCompiler,
     rspack: fromCompiler,
     vite: {
+      // One instance for every environment of a build: the services' environment uses the client's scan.
+      sharedDuringBuild: true,
       config(config, env) {
         viteRoot = resolve(config.root ?? '')
         preview = env.isPreview === true
+        if (env.command === 'build' && !env.isPreview && !config.build?.ssr) {
+          return {
+            // `vite build` calls buildApp only when the config has a builder.
+            builder: {},
+            environments: {
+              [FEMTO_ENVIRONMENT]: femtoEnvironment(),
+            },
+          }
+        }
         if (env.command === 'serve' && !env.isPreview) {
           return {
             environments: {
@@ -214,11 +244,26 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       },
       // Vite's own writeBundle runs per environment; the services follow the client's build.
       writeBundle() {},
+      // Vite's builder (`vite build`, createBuilder + buildApp): after the client (and a framework's
+      // own environments), the services as one more environment of the same build.
+      buildApp: {
+        order: 'post',
+        async handler(builder) {
+          const client = builder.environments.client
+          if (!builder.environments[FEMTO_ENVIRONMENT] || !client)
+            return
+          if (!client.isBuilt)
+            await builder.build(client)
+          await emitServers(client.config.build.outDir, builder)
+        },
+      },
       closeBundle: {
         sequential: true,
         async handler(error?: Error) {
-          const environment = (this as any).environment as { config: { consumer: string, build: { outDir: string } } } | undefined
-          if (error || (environment && environment.config.consumer !== 'client'))
+          const environment = (this as any).environment as { config: { consumer: string, inlineConfig: object, build: { outDir: string } } } | undefined
+          // With Vite's builder, buildApp builds the services; the JS `build()` API builds only the
+          // client, so there the services are built as for the other bundlers.
+          if (error || (environment && (environment.config.consumer !== 'client' || madeByBuilder(environment.config))))
             return
           await emitServers(environment ? environment.config.build.outDir : outDir)
         },

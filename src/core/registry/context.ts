@@ -10,6 +10,11 @@ import { createRegistry, loadEngine } from './registry'
 import { createStubMeta } from './stub-meta'
 import { createTypesSchedule } from './types-schedule'
 
+/** The global a service's bundle defines as `true` for the functions it hosts, `false` for the others. */
+export function hostedFlag(name: string): string {
+  return `__FEMTO_HOSTED_${name}__`
+}
+
 export type FemtoContext = ReturnType<typeof createContext>
 
 /**
@@ -58,6 +63,21 @@ export function createContext(rawOptions: Options | undefined) {
     })
   }
 
+  /**
+   * Every service at once (Vite's one build of them all): each function keeps both sides behind
+   * its `hostedFlag`, which each service's own bundle then defines.
+   */
+  async function transformForServices(id: string, code: string, current: Plan): Promise<TransformResult | undefined> {
+    const analysis = await analyzeWithTypes(id, code)
+    const { transformModule } = await loadEngine()
+    return transformModule(code, analysis, {
+      sourcemap: false,
+      hosted: () => false,
+      flag: fn => hostedFlag(fn.name),
+      stub: { from: 'unplugin-femto/runtime/server', helper: 'callService', meta: fn => stubMeta.forServer(fn, current) },
+    })
+  }
+
   return {
     options,
     get root() {
@@ -85,5 +105,6 @@ export function createContext(rawOptions: Options | undefined) {
     plan: (): Plan => planServices(registry.functions, options),
     transformForClient,
     transformForServer,
+    transformForServices,
   }
 }

@@ -30,6 +30,12 @@ export interface TransformOptions<F extends FemtoFunction = FemtoFunction> {
    * @default true
    */
   sourcemap?: boolean
+  /**
+   * One module for many services (Vite's one build of every service): instead of choosing now,
+   * each function becomes `<flag> ? <its body> : <its stub>`, and each service's own bundle
+   * defines the flags (`hosted` is then unused). Tree-shaking drops the side not taken.
+   */
+  flag?: (fn: F) => string
 }
 
 const HELPER_LOCAL = '__femto_call'
@@ -59,6 +65,8 @@ export function transformModule<F extends FemtoFunction>(code: string, analysis:
   const s = new MagicString(code)
   for (const directive of analysis.moduleDirectives)
     s.remove(directive.start, directive.end)
+  if (options.flag)
+    return withFlags(s, code, analysis, options as TransformOptions<F> & { flag: (fn: F) => string })
 
   const stubbed = new Set<string>()
   // Outermost first, so that a stub swallows whatever femto function it contained: ranges nest
@@ -111,6 +119,48 @@ export function transformModule<F extends FemtoFunction>(code: string, analysis:
     s.append(`\n${appended.join('\n')}\n`)
   if (!s.hasChanged())
     return undefined
+  return {
+    code: s.toString(),
+    map: options.sourcemap === false ? null : s.generateMap({ hires: 'boundary', source: analysis.id, includeContent: true }),
+  }
+}
+
+/**
+ * Every function as both sides behind its flag. A declaration becomes a `const` (its stub and its
+ * body are two functions, and only an expression can choose between them), so it loses hoisting:
+ * only in a service bundle, and only for module code that calls it above its declaration.
+ */
+function withFlags<F extends FemtoFunction>(s: MagicString, code: string, analysis: ModuleAnalysis<F>, options: TransformOptions<F> & { flag: (fn: F) => string }): TransformResult {
+  const appended: string[] = []
+  for (const fn of analysis.functions) {
+    for (const directive of fn.directives)
+      s.remove(directive.start, directive.end)
+    const flag = options.flag(fn)
+    const stub = stubText(fn, options.stub)
+    if (fn.declaration && fn.localName) {
+      const exportDefault = /export\s+default\s+$/.exec(code.slice(Math.max(0, fn.range.start - 40), fn.range.start))
+      if (exportDefault)
+        s.remove(fn.range.start - exportDefault[0].length, fn.range.start)
+      s.appendRight(fn.range.start, `const ${fn.localName} = ${flag} ? `)
+      s.appendLeft(fn.range.end, ` : ${stub};${exportDefault ? `\nexport default ${fn.localName};` : ''}`)
+    }
+    else {
+      s.appendRight(fn.range.start, `(${flag} ? (`)
+      s.appendLeft(fn.range.end, `) : ${stub})`)
+    }
+    if (fn.standardSchema)
+      appended.push(`export { ${fn.standardSchema} as __femto$schema$${fn.name} };`)
+    if (fn.authHook)
+      appended.push(`export { ${fn.authHook} as __femto$auth$${fn.name} };`)
+    if (fn.nested)
+      appended.push(`export const __femto$${fn.name} = ${flag} ? ${withoutDirective(code, fn)} : undefined;`)
+    else if (fn.exportNames.length === 0)
+      appended.push(`export { ${localBinding(fn)} as __femto$${fn.name} };`)
+  }
+  if (analysis.functions.length > 0)
+    s.appendLeft(analysis.importAt, `${analysis.importAt > 0 ? '\n' : ''}import { ${options.stub.helper} as ${HELPER_LOCAL} } from ${JSON.stringify(options.stub.from)};\n`)
+  if (appended.length > 0)
+    s.append(`\n${appended.join('\n')}\n`)
   return {
     code: s.toString(),
     map: options.sourcemap === false ? null : s.generateMap({ hires: 'boundary', source: analysis.id, includeContent: true }),

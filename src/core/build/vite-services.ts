@@ -1,0 +1,115 @@
+import type { OutputChunk, RolldownOutput } from 'rolldown'
+import type { EnvironmentOptions, ViteBuilder } from 'vite'
+import type { Plan } from '../registry/plan'
+import type { ServiceBundler } from './build-servers'
+import { hostedFlag } from '../registry/context'
+import { isDeclaredExternal } from './unresolved'
+
+/** The Vite environment that builds every service (and router.js) in one build. */
+export const FEMTO_ENVIRONMENT = 'femto'
+/** A service's generated entry module, `\0femto-service:<service name>`. */
+export const SERVICE_ENTRY = '\0femto-service:'
+
+/** The runtime's router module, which imports Express (from source in this repository, else dist/). */
+export const ROUTER_RUNTIME = /[\\/](?:src[\\/]runtime[\\/]server[\\/]router\.ts|dist[\\/]runtime[\\/]router\.js)$/
+
+// The builds (by the inline config every environment of one build is resolved from) whose builder
+// made the femto environment, so that their buildApp builds the services. The JS `build()` API
+// makes only the client's environment and never calls buildApp.
+const builders = new WeakSet<object>()
+
+/** Whether Vite's builder made the femto environment beside this one, so buildApp builds the services. */
+export function madeByBuilder(config: { inlineConfig: object }): boolean {
+  return builders.has(config.inlineConfig)
+}
+
+/** What the plugin's hooks need while the femto environment builds. */
+export interface ServicesBuild {
+  /** Each entry's source, by its id. */
+  entries: Map<string, string>
+  /** One plan for every module's stubs (their facts are cached by plan). */
+  plan: Plan
+}
+
+/**
+ * The femto environment: the app's server-side pipeline (its plugins, `define`, `resolve`,
+ * `import.meta.env` as Vite's SSR build gives it), with every dependency bundled so a service
+ * runs with nothing installed. Nothing is written: the second pass makes each service's file.
+ */
+export function femtoEnvironment(): EnvironmentOptions {
+  return {
+    consumer: 'server',
+    resolve: { noExternal: true },
+    build: {
+      write: false,
+      minify: false,
+      sourcemap: false,
+      copyPublicDir: false,
+      emitAssets: false,
+      reportCompressedSize: false,
+      async createEnvironment(name, config) {
+        builders.add(config.inlineConfig)
+        return new (await import('vite')).BuildEnvironment(name, config)
+      },
+      // The real inputs are known only after the scan (viteServiceBundler).
+      rolldownOptions: {
+        input: {},
+        output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
+      },
+    },
+  }
+}
+
+/**
+ * Every service in one Vite build (each module transformed once, with each function behind its
+ * flag), then each service's standalone file from that build's chunks (second-pass.ts).
+ * Measured (issue 15's spike): 200 services 2.4-3.1 s; 1000, 23-27 s, most of it the second pass.
+ */
+export function viteServiceBundler(builder: ViteBuilder, plan: Plan, root: string, during: (build: ServicesBuild | undefined) => void): ServiceBundler {
+  return async (targets) => {
+    const environment = builder.environments[FEMTO_ENVIRONMENT]
+    if (!environment)
+      throw new Error(`[unplugin-femto] internal error (a bug, please report it): no '${FEMTO_ENVIRONMENT}' environment in this Vite build`)
+    const options = environment.config.build.rolldownOptions
+    options.input = Object.fromEntries(targets.map(t => [t.name, SERVICE_ENTRY + t.name]))
+    // What every target leaves out on purpose (native addons, native-detect.ts) stays out of the
+    // shared build too. Express, which only router.js leaves out, is the plugin's resolveId's.
+    const shared = targets.map(t => t.external).reduce((all, ids) => all.filter(id => ids.includes(id)))
+    options.external = shared.length > 0 ? (id: string) => isDeclaredExternal(id, shared) : undefined
+    // Vite stops at the first import nothing resolved and cannot say which service reaches it; the
+    // second pass fails the bundles that still import it, naming their functions.
+    const importerOf = new Map<string, string>()
+    options.onLog = (level, log, handler) => {
+      if (log.code === 'UNRESOLVED_IMPORT' && log.exporter) {
+        if (log.id && !importerOf.has(log.exporter))
+          importerOf.set(log.exporter, log.id)
+        return
+      }
+      handler(level, log)
+    }
+    during({ entries: new Map(targets.map(t => [SERVICE_ENTRY + t.name, t.entry])), plan })
+    let output: RolldownOutput | RolldownOutput[]
+    try {
+      output = await builder.build(environment) as RolldownOutput | RolldownOutput[]
+    }
+    finally {
+      during(undefined)
+    }
+    const code = new Map<string, string>()
+    for (const result of Array.isArray(output) ? output : [output]) {
+      for (const item of result.output) {
+        if (item.type === 'chunk')
+          code.set(item.fileName, (item as OutputChunk).code)
+      }
+    }
+    const chunks = { code, importerOf, root }
+    const { standalone } = await import('./second-pass')
+    const names = plan.functions.map(fn => fn.name)
+    return target => standalone(chunks, {
+      file: `${target.name}.js`,
+      define: Object.fromEntries(names.map(name => [hostedFlag(name), String(target.hosted.has(name))])),
+      external: target.external,
+      who: target.label,
+    })
+  }
+}
