@@ -7,7 +7,7 @@ import { post, startNode, viteBuild } from '../helpers'
 // process in, its caller gets a 500 with a request id and the next call is answered.
 
 const APP = join(import.meta.dirname, '../fixtures/crash-app')
-const GROUPS = { crash: ['alive', 'breakStackTraces', 'breakStackTracesSync', 'throwUnreadable', 'throwProxy'] }
+const GROUPS = { crash: ['alive', 'breakStackTraces', 'breakStackTracesSync', 'throwUnreadable', 'throwProxy', 'strayErrors'] }
 
 let dist: string
 const running: RunningProcess[] = []
@@ -65,6 +65,14 @@ describe.each([
 
   it('answers 500 to a Proxy whose every trap throws', async () => {
     await expectInternalError(proc, 'throwProxy')
+  })
+
+  it('logs errors thrown outside any call, even with stack traces broken, and serves on', async () => {
+    expect(await post(`${proc.url}/femto/strayErrors`, [])).toMatchObject({ status: 200, body: 'scheduled' })
+    await expect.poll(() => proc.output(), { timeout: 10_000, interval: 10 }).toMatch(/uncaught exception[\s\S]*stray error in a timer/)
+    await expect.poll(() => proc.output(), { timeout: 10_000, interval: 10 }).toMatch(/unhandled rejection[\s\S]*stray rejection/)
+    expect(await post(`${proc.url}/femto/alive`, [])).toMatchObject({ status: 200, body: 'alive' })
+    expect(proc.proc.exitCode).toBe(null)
   })
 
   it('answers unknown routes and health checks after all that', async () => {

@@ -9,6 +9,7 @@ import { flushObservations, metrics } from './observe'
 import { errorOutcome } from './outcome'
 import { requestIdOf } from './request-id'
 import { send, sendError } from './respond'
+import { describeThrown } from './thrown'
 
 export interface ServiceOptions {
   /** Service name: the function's, or a group's. */
@@ -76,8 +77,9 @@ export function startService(options: ServiceOptions): Server {
   })
 
   // A service stops for a signal and nothing else: stray async errors are logged, not fatal.
-  process.on('uncaughtException', error => logger.log('error', 'uncaught exception', { error: String((error as Error)?.stack ?? error) }))
-  process.on('unhandledRejection', error => logger.log('error', 'unhandled rejection', { error: String((error as Error)?.stack ?? error) }))
+  // Read through thrown.ts: a throwing Error.prepareStackTrace would otherwise make this handler throw and end the process.
+  process.on('uncaughtException', error => logger.log('error', 'uncaught exception', { error: describeThrown(error) }))
+  process.on('unhandledRejection', error => logger.log('error', 'unhandled rejection', { error: describeThrown(error) }))
   process.on('exit', () => logger.flush())
 
   // SIGTERM: /readyz answers 503 at once; after FEMTO_DRAIN_DELAY_MS (default 0, for load

@@ -4,6 +4,7 @@ import { encodeRich, NDJSON_TYPE, RICH_STREAM_TYPE } from '../shared/codec'
 import { toJson } from './encode'
 import { observe } from './observe'
 import { failedOutcome } from './outcome'
+import { logThrown } from './thrown'
 
 /**
  * Writes each yielded value as soon as it exists: one JSON value per line for plain clients,
@@ -18,7 +19,7 @@ export async function streamResult(call: Call, iterable: AsyncIterable<unknown>)
     if (finished)
       return
     finished = true
-    Promise.resolve(iterator.return?.(undefined)).catch(error => console.error(`[femto] ${fn.name}: stopping the stream failed`, error))
+    Promise.resolve(iterator.return?.(undefined)).catch(error => logThrown(`[femto] ${fn.name}: stopping the stream failed`, error))
   }
   res.once('close', () => {
     if (!res.writableFinished) {

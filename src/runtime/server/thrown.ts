@@ -53,3 +53,8 @@ export function logThrown(line: string, thrown: unknown): void {
     process.stderr.write(`${line} ${name}: ${message}\n${stack ? `${stack}\n` : ''}  (${why})\n`)
   }
 }
+
+/** One line of text for a log record: the stack when it can be read, else the message or the value. */
+export function describeThrown(thrown: unknown): string {
+  return stringField(thrown, 'stack') ?? stringField(thrown, 'message') ?? text(thrown)
+}
