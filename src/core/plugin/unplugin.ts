@@ -192,7 +192,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       config(config, env) {
         viteRoot = resolve(config.root ?? '')
         preview = env.isPreview === true
-        if (env.command === 'build' && !env.isPreview && !config.build?.ssr) {
+        // `vite build --watch` rebuilds each environment alone and never calls buildApp again: the
+        // services then follow each client build, as under the JS `build()` API.
+        if (env.command === 'build' && !env.isPreview && !config.build?.ssr && !config.build?.watch) {
           return {
             // `vite build` calls buildApp only when the config has a builder.
             builder: {},
