@@ -32,7 +32,10 @@ beforeAll(async () => {
     deploy: { baseImage: images.node, gatewayImage: images.nginx, gatewayHost: '127.0.0.1', gatewayPort: 0 },
   })
   project = `femto-test-${process.pid}`
-  await compose('up', '-d', '--build')
+  await compose('up', '-d', '--build').catch(async (error) => {
+    const logs = await compose('logs', '--no-color', '--tail', '40').catch(e => e)
+    throw new Error(`${error.message}\n--- docker-compose logs ---\n${logs.stdout ?? ''}${logs.stderr ?? ''}`)
+  })
   const { stdout } = await compose('port', 'femto-gateway', '8080')
   gateway = `http://${stdout.trim()}`
 }, 300_000)
