@@ -15,8 +15,10 @@ export const ROUTER_RUNTIME = /[\\/](?:src[\\/]runtime[\\/]server[\\/]router\.ts
 
 // The builds (by the inline config every environment of one build is resolved from) whose builder
 // made the femto environment, so that their buildApp builds the services. The JS `build()` API
-// makes only the client's environment and never calls buildApp.
-const builders = new WeakSet<object>()
+// makes only the client's environment and never calls buildApp. Global: a config file that imports
+// the plugin by a relative path holds its own copy of this module each time Vite loads it.
+const BUILDERS = Symbol.for('unplugin-femto.vite-builders')
+const builders: WeakSet<object> = ((globalThis as Record<symbol, WeakSet<object>>)[BUILDERS] ??= new WeakSet())
 
 /** Whether Vite's builder made the femto environment beside this one, so buildApp builds the services. */
 export function madeByBuilder(config: { inlineConfig: object }): boolean {
