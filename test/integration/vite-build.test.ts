@@ -249,7 +249,7 @@ describe('the vite.build() API (no app builder)', () => {
   it('builds the services too', async () => {
     const { build } = await import('vite')
     const { default: femto } = await import('../../src/vite')
-    await build({ root: APP, configFile: false, logLevel: 'silent', plugins: [femto({ summary: false })], build: { outDir: 'dist-legacy', emptyOutDir: true } })
+    await build({ root: APP, configFile: false, logLevel: 'silent', plugins: [femto({ summary: false, outDir: 'dist-legacy' })], build: { outDir: 'dist-legacy', emptyOutDir: true } })
     const legacy: Manifest = JSON.parse(readFileSync(join(APP, 'dist-legacy/servers/femto.json'), 'utf8'))
     expect(legacy.functions.map(f => f.name)).toEqual(SERVICES)
   })
