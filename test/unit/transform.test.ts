@@ -146,3 +146,73 @@ describe('transform: what review found', () => {
     expect(out).toContain('export const __femto$inner = async function inner(y: number) {')
   })
 })
+
+describe('transform: one module for every service, behind flags', () => {
+  const flagged = (id: string, code: string): string =>
+    transformModule(code, analyzeModule(id, code), { hosted: () => false, flag: fn => `__FEMTO_HOSTED_${fn.name}__`, stub: serverStub })!.code
+
+  /** One service's bundle of the flagged module, as the second pass makes it: its flags defined, tree-shaken. */
+  async function bundleFor(id: string, code: string, define: Record<string, string>): Promise<string> {
+    const { rolldown } = await import('rolldown')
+    const bundler = await rolldown({
+      input: id,
+      platform: 'node',
+      external: [/^node:/, /^unplugin-femto/],
+      plugins: [{ name: 'memory', resolveId: source => (source === id ? id : undefined), load: source => (source === id ? flagged(id, code) : undefined) }],
+      transform: { define },
+      logLevel: 'silent',
+    })
+    try {
+      return (await bundler.generate({ format: 'esm' })).output[0].code
+    }
+    finally {
+      await bundler.close()
+    }
+  }
+
+  const shop = [
+    'import { readFileSync } from \'node:fs\'',
+    'const path = \'config/\' + \'prices.json\'',
+    'const prices: Record<string, number> = JSON.parse(readFileSync(path, \'utf8\'))',
+    'const [first] = readFileSync(\'config/list.txt\', \'utf8\').split(\'\\n\')',
+    'class Ledger { static opened = readFileSync(\'ledger.log\', \'utf8\') }',
+    'function lookup(sku: string) { return prices[sku] }',
+    'export async function quote(sku: string) {',
+    '  \'use femto\'',
+    '  return { price: lookup(sku), first, ledger: Ledger.opened }',
+    '}',
+    'export async function checkout(sku: string) {',
+    '  \'use femto\'',
+    '  return { total: (await quote(sku)).price }',
+    '}',
+  ].join('\n')
+
+  it('keeps a declaration only one function uses out of every other service, to a fixed point', async () => {
+    const out = flagged('/x/shop.ts', shop)
+    expect(out).toContain('const path = (__FEMTO_HOSTED_quote__) ? (\'config/\' + \'prices.json\') : undefined')
+    expect(out).toContain('const [first] = (__FEMTO_HOSTED_quote__) ? (readFileSync(\'config/list.txt\', \'utf8\').split(\'\\n\')) : []')
+    const checkout = await bundleFor('/x/shop.ts', shop, { __FEMTO_HOSTED_quote__: 'false', __FEMTO_HOSTED_checkout__: 'true' })
+    for (const gone of ['prices.json', 'list.txt', 'lookup', 'readFileSync'])
+      expect(checkout).not.toContain(gone)
+    const quote = await bundleFor('/x/shop.ts', shop, { __FEMTO_HOSTED_quote__: 'true', __FEMTO_HOSTED_checkout__: 'false' })
+    for (const kept of ['prices.json', 'list.txt', 'ledger.log', 'lookup'])
+      expect(quote).toContain(kept)
+  })
+
+  it('runs the top-level code of a file-level module only where one of its functions is hosted', async () => {
+    const code = [
+      '\'use femto\'',
+      'import { readFileSync } from \'node:fs\'',
+      'const unused = readFileSync(\'warm.txt\', \'utf8\')',
+      'console.log(\'server module loaded\')',
+      'export async function load() { return 1 }',
+      'export async function save() { return 2 }',
+    ].join('\n')
+    const elsewhere = await bundleFor('/x/file.ts', code, { __FEMTO_HOSTED_load__: 'false', __FEMTO_HOSTED_save__: 'false' })
+    expect(elsewhere).not.toContain('server module loaded')
+    expect(elsewhere).not.toContain('warm.txt')
+    const load = await bundleFor('/x/file.ts', code, { __FEMTO_HOSTED_load__: 'true', __FEMTO_HOSTED_save__: 'false' })
+    expect(load).toContain('server module loaded')
+    expect(load).toContain('warm.txt')
+  })
+})

@@ -63,6 +63,8 @@ export interface RemovableUnit {
   statement: Range
   node: Range
   bindings: string[]
+  /** A declarator's initializer, and what `undefined` stands for when its pattern destructures. */
+  init?: Range & { empty: 'undefined' | '{}' | '[]' }
 }
 
 /** `F`: the record of each function, which the registry extends with where it lives. */
@@ -79,8 +81,12 @@ export interface ModuleAnalysis<F extends FemtoFunction = FemtoFunction> {
   owners: Map<string, Set<string>>
   /** Import and variable declarations, with their specifiers/declarators, for rewriting. */
   statements: Map<number, { kind: 'import' | 'variable', text: string, parts: { key: string, start: number, end: number }[], isDefault: boolean[] }>
-  /** Top-level statements; a file-level module with nothing hosted keeps only its stubs. */
-  topLevel: { range: Range, keepWhenStubbed: boolean }[]
+  /**
+   * Top-level statements; a file-level module with nothing hosted keeps only its stubs.
+   * `runs`: a statement that is code to run (no declaration, import or export, no femto
+   * function), which in a file-level module also owns what it refers to (`top:<start>`).
+   */
+  topLevel: { range: Range, keepWhenStubbed: boolean, runs: boolean }[]
 }
 
 const PARSER_PLUGINS_TS = ['typescript', 'decorators-legacy', 'importAttributes', 'explicitResourceManagement'] as const

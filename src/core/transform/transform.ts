@@ -157,6 +157,7 @@ function withFlags<F extends FemtoFunction>(s: MagicString, code: string, analys
     else if (fn.exportNames.length === 0)
       appended.push(`export { ${localBinding(fn)} as __femto$${fn.name} };`)
   }
+  guardServerOnly(s, code, analysis, options.flag)
   if (analysis.functions.length > 0)
     s.appendLeft(analysis.importAt, `${analysis.importAt > 0 ? '\n' : ''}import { ${options.stub.helper} as ${HELPER_LOCAL} } from ${JSON.stringify(options.stub.from)};\n`)
   if (appended.length > 0)
@@ -164,6 +165,96 @@ function withFlags<F extends FemtoFunction>(s: MagicString, code: string, analys
   return {
     code: s.toString(),
     map: options.sourcemap === false ? null : s.generateMap({ hires: 'boundary', source: analysis.id, includeContent: true }),
+  }
+}
+
+/**
+ * What the per-service transform would drop where none of its users is hosted, computed for
+ * every service at once: a top-level declarator that only femto functions use (to the same
+ * fixed point as `removeUnusedDeclarations`) runs only behind the flags of the functions that
+ * use it, `(<flags>) ? <init> : undefined`, which each service's define folds so that
+ * tree-shaking drops it, and then the imports only it used. In a file-level module, code run at
+ * the top (and a declarator nobody uses) is server code of every function of the module: it
+ * runs behind any of their flags. A class becomes `let <name> = (<flags>) ? class <name> … : undefined`
+ * (a static initializer is code that runs). Imports need nothing (an unused binding goes), nor do
+ * function declarations (hoisted, they run nothing).
+ */
+function guardServerOnly<F extends FemtoFunction>(s: MagicString, code: string, analysis: ModuleAnalysis<F>, flag: (fn: F) => string): void {
+  if (analysis.functions.length === 0)
+    return
+  const everyFn = analysis.functions.map(fn => `fn:${fn.name}`)
+  // Who a key stands for: its femto functions, once known; a unit not (yet) known to be server-only is absent.
+  const usedBy = new Map<string, Set<string>>(everyFn.map(key => [key, new Set([key])]))
+  if (analysis.fileLevel) {
+    for (const stmt of analysis.topLevel) {
+      if (stmt.runs)
+        usedBy.set(`top:${stmt.range.start}`, new Set(everyFn))
+    }
+  }
+  const ownersOf = (unit: { key: string, bindings: string[] }): string[] =>
+    unit.bindings.flatMap(b => [...(analysis.owners.get(b) ?? [])].filter(o => o !== unit.key))
+  // Which units only femto functions use, to a fixed point; then whose they are, to another (a
+  // unit's functions are the union of its users', and a cycle of units converges too).
+  let changed = true
+  while (changed) {
+    changed = false
+    for (const unit of analysis.units.values()) {
+      if (usedBy.has(unit.key))
+        continue
+      const owners = ownersOf(unit)
+      const unused = owners.length === 0 && analysis.fileLevel
+      if (unused || (owners.length > 0 && owners.every(o => usedBy.has(o)))) {
+        usedBy.set(unit.key, new Set(unused ? everyFn : []))
+        changed = true
+      }
+    }
+  }
+  changed = true
+  while (changed) {
+    changed = false
+    for (const unit of analysis.units.values()) {
+      const fns = usedBy.get(unit.key)
+      if (!fns)
+        continue
+      for (const owner of ownersOf(unit)) {
+        for (const fn of usedBy.get(owner)!) {
+          if (!fns.has(fn)) {
+            fns.add(fn)
+            changed = true
+          }
+        }
+      }
+    }
+  }
+
+  const byKey = new Map(analysis.functions.map(fn => [`fn:${fn.name}`, fn]))
+  const condition = (keys: Iterable<string>): string => [...keys].sort().map(key => flag(byKey.get(key)!)).join(' || ')
+  for (const unit of analysis.units.values()) {
+    const fns = usedBy.get(unit.key)
+    if (!fns || fns.size === 0)
+      continue
+    if (unit.kind === 'statement') {
+      // A decorated or abstract class has no expression form: left as it is.
+      const name = /^class\s+([\w$]+)/.exec(code.slice(unit.statement.start, unit.statement.end))?.[1]
+      if (name) {
+        s.appendRight(unit.statement.start, `let ${name} = (${condition(fns)}) ? `)
+        s.appendLeft(unit.statement.end, ` : undefined;`)
+      }
+      continue
+    }
+    if (unit.kind !== 'declarator' || !unit.init)
+      continue
+    s.appendRight(unit.init.start, `(${condition(fns)}) ? (`)
+    s.appendLeft(unit.init.end, `) : ${unit.init.empty}`)
+  }
+  if (analysis.fileLevel) {
+    const any = condition(everyFn)
+    for (const stmt of analysis.topLevel) {
+      if (!stmt.runs)
+        continue
+      s.appendRight(stmt.range.start, `if (${any}) { `)
+      s.appendLeft(stmt.range.end, ` }`)
+    }
   }
 }
 

@@ -4,11 +4,16 @@ import type { ModuleAnalysis, RemovableUnit } from './analyze'
 import type { Range } from './range'
 import { rangeOf } from './range'
 
+/** Top-level statements that are only code to run: a block can hold them without changing a scope. */
+const RUNS = new Set<string>(['ExpressionStatement', 'IfStatement', 'ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement', 'TryStatement', 'BlockStatement', 'SwitchStatement', 'ThrowStatement'])
+
 /** Records every removable top-level declaration and who refers to each top-level binding. */
 export function collectUnits(programPath: NodePath<t.Program>, code: string, result: ModuleAnalysis): void {
   const fnRanges = result.functions.map(f => ({ key: `fn:${f.name}`, ...f.range }))
   const statements = programPath.node.body
   const within = (pos: number, r: Range): boolean => pos >= r.start && pos < r.end
+  // In a file-level module, code run at the top is server code too: it owns what it uses.
+  const running: { key: string, start: number, end: number }[] = []
 
   for (const stmt of statements) {
     const statement = rangeOf(stmt)
@@ -18,7 +23,10 @@ export function collectUnits(programPath: NodePath<t.Program>, code: string, res
       keepWhenStubbed: holdsFemto
         || (stmt.type === 'ExportNamedDeclaration' && !stmt.declaration && !stmt.source)
         || (stmt.type === 'ExportDefaultDeclaration' && stmt.declaration.type === 'Identifier'),
+      runs: !holdsFemto && RUNS.has(stmt.type),
     })
+    if (result.fileLevel && !holdsFemto && RUNS.has(stmt.type))
+      running.push({ key: `top:${statement.start}`, ...statement })
     if (stmt.type === 'ImportDeclaration' && stmt.importKind !== 'type' && stmt.specifiers.length > 0) {
       const parts = stmt.specifiers.map(s => ({ key: `u:${s.start}`, ...rangeOf(s) }))
       result.statements.set(statement.start, {
@@ -39,7 +47,8 @@ export function collectUnits(programPath: NodePath<t.Program>, code: string, res
         const node = rangeOf(d)
         if (fnRanges.some(r => r.start >= node.start && r.end <= node.end))
           continue
-        const unit: RemovableUnit = { key: `u:${d.start}`, kind: 'declarator', statement, node, bindings: Object.keys(getIds(d.id)) }
+        const init = d.init ? { ...rangeOf(d.init), empty: d.id.type === 'ObjectPattern' ? '{}' as const : d.id.type === 'ArrayPattern' ? '[]' as const : 'undefined' as const } : undefined
+        const unit: RemovableUnit = { key: `u:${d.start}`, kind: 'declarator', statement, node, bindings: Object.keys(getIds(d.id)), init }
         result.units.set(unit.key, unit)
       }
     }
@@ -63,7 +72,7 @@ export function collectUnits(programPath: NodePath<t.Program>, code: string, res
       if (within(pos, unit.node))
         return unit.key
     }
-    return 'root'
+    return running.find(r => within(pos, r))?.key ?? 'root'
   }
 
   const bindings: Record<string, Binding> = programPath.scope.bindings

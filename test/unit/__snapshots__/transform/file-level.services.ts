@@ -7,10 +7,10 @@ import { callService as __femto_call } from "unplugin-femto/runtime/server";
 import { readFile } from 'node:fs/promises'
 import { connect } from './db'
 
-const API_KEY = 'sk_live_file_level'
-const pool = connect(API_KEY)
+const API_KEY = (__FEMTO_HOSTED_load__ || __FEMTO_HOSTED_remove__ || __FEMTO_HOSTED_save__) ? ('sk_live_file_level') : undefined
+const pool = (__FEMTO_HOSTED_load__ || __FEMTO_HOSTED_remove__ || __FEMTO_HOSTED_save__) ? (connect(API_KEY)) : undefined
 
-console.log('server module loaded')
+if (__FEMTO_HOSTED_load__ || __FEMTO_HOSTED_remove__ || __FEMTO_HOSTED_save__) { console.log('server module loaded') }
 
 function helper(path: string) {
   return readFile(path, 'utf8')

@@ -2,7 +2,7 @@
 import { callService as __femto_call } from "unplugin-femto/runtime/server";
 import { log } from './log'
 
-const PREFIX = 'job:'
+const PREFIX = (__FEMTO_HOSTED_runJob__) ? ('job:') : undefined
 
 export function schedule(name: string) {
   const runJob = __FEMTO_HOSTED_runJob__ ? async function runJob(id: string) {

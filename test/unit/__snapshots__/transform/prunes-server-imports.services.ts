@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto'
 import './polyfills'
 import { currency, formatPrice } from './money'
 
-const STRIPE_SECRET = 'sk_live_51Hxyz'
-const stripe = new Stripe(STRIPE_SECRET)
-const client = { stripe }
+const STRIPE_SECRET = (__FEMTO_HOSTED_charge__) ? ('sk_live_51Hxyz') : undefined
+const stripe = (__FEMTO_HOSTED_charge__) ? (new Stripe(STRIPE_SECRET)) : undefined
+const client = (__FEMTO_HOSTED_charge__) ? ({ stripe }) : undefined
 
 function digest(text: string) {
   return createHash('sha256').update(text).digest('hex')

@@ -4,7 +4,7 @@ import { db } from './db'
 import { format } from './format'
 
 // One statement declares a server-only helper, a femto function and client code.
-const helper = () => db.read(), add = (__FEMTO_HOSTED_add__ ? (async (a: number, b: number) => {
+const helper = (__FEMTO_HOSTED_add__) ? (() => db.read()) : undefined, add = (__FEMTO_HOSTED_add__ ? (async (a: number, b: number) => {
   
   return helper() + a + b
 }) : function(...args) { return __femto_call({"name":"add","route":"/femto/add","port":3101}, args) }), label = (n: number) => format(n)
