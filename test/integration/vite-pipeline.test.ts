@@ -3,6 +3,7 @@ import type { RunningProcess } from '../helpers'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import { builtinModules } from 'node:module'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import express from 'express'
 import { rolldown } from 'rolldown'
@@ -10,7 +11,7 @@ import { createBuilder, createServer } from 'vite'
 import { afterAll, describe, expect, it } from 'vitest'
 import femtoRolldown from '../../src/rolldown'
 import { appConfig } from '../fixtures/vite-features-app/app-config'
-import { post, startNode } from '../helpers'
+import { post, startNode, viteBuild } from '../helpers'
 
 // The services are built by Vite, in the app's own pipeline: its plugin (a virtual module), its
 // alias and define, `.env`, `?raw` and JSON imports, an npm package. They must answer as in `vite dev`.
@@ -156,5 +157,31 @@ describe('an import the services\' build cannot resolve', () => {
     finally {
       await bundle.close()
     }
+  })
+})
+
+describe('one build for every service of a module', () => {
+  // shop.ts reads its price list at module level, for `quote` only: `checkout`, in the same
+  // module, must neither carry that read nor fail without the file (it did in its Docker image).
+  const SHOP = join(import.meta.dirname, '../fixtures/deploy-app')
+  const work = mkdtempSync(join(tmpdir(), 'femto-vite-siblings-'))
+  afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+  it('keeps a sibling function\'s module-level initializer out of a service, which starts from an empty folder', async () => {
+    cpSync(SHOP, work, { recursive: true, filter: src => !/[\\/](?:dist|node_modules)$/.test(src) })
+    const servers = join(await viteBuild(work, 'dist', { files: { quote: ['config/prices.json'] } }), 'servers')
+    const checkout = readFileSync(join(servers, 'checkout.js'), 'utf8')
+    expect(checkout).not.toContain('prices.json')
+    expect(checkout).not.toContain('readFileSync')
+    expect(readFileSync(join(servers, 'quote.js'), 'utf8')).toContain('config/prices.json')
+    const empty = mkdtempSync(join(work, 'empty-'))
+    cpSync(join(servers, 'checkout.js'), join(empty, 'checkout.js'))
+    const service = await startNode(join(empty, 'checkout.js'), { cwd: empty })
+    running.push(service)
+    expect(service.output()).not.toContain('ENOENT')
+    // And quote, beside its run-time file, answers from it.
+    const quote = await startNode(join(servers, 'quote.js'), { cwd: servers })
+    running.push(quote)
+    expect((await post(`${quote.url}/femto/quote`, ['apple'])).body).toMatchObject({ sku: 'apple', price: 3 })
   })
 })
