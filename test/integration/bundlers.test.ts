@@ -82,11 +82,55 @@ function compile(compiler: Compiler | null): Promise<void> {
 }
 
 const running: RunningProcess[] = []
-let reference: Manifest
+const VITE_REFERENCE = join(APP, 'dist-vite-reference')
+// Every bundler but Vite builds the services the same way (rolldown, from the plugin core): Rolldown's are the reference.
+const ROLLDOWN_REFERENCE = join(APP, 'dist-rolldown-reference')
+let viteReference: Manifest
+let rolldownReference: Manifest
 
 beforeAll(async () => {
-  const dist = await viteBuild(APP, 'dist-vite-reference', APP_OPTIONS)
-  reference = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
+  await viteBuild(APP, 'dist-vite-reference', APP_OPTIONS)
+  viteReference = JSON.parse(readFileSync(join(VITE_REFERENCE, 'servers/femto.json'), 'utf8'))
+  rmSync(ROLLDOWN_REFERENCE, { recursive: true, force: true })
+  await BUILDS.rolldown!({ root: APP, outDir: join(ROLLDOWN_REFERENCE, 'client'), options: { ...APP_OPTIONS, summary: false } })
+  rolldownReference = JSON.parse(readFileSync(join(ROLLDOWN_REFERENCE, 'servers/femto.json'), 'utf8'))
+})
+
+/** The manifest but the bundles' bytes (`hash`, `bytes`), and `changes`: history, not output. */
+function withoutBundleBytes(manifest: Manifest): object {
+  const { changes: _changes, ...rest } = manifest
+  const { hash: _hash, bytes: _bytes, ...router } = manifest.router
+  return {
+    ...rest,
+    router,
+    services: manifest.services.map(({ hash: _h, bytes: _b, ...service }) => service),
+    functions: manifest.functions.map(({ hash: _h, ...fn }) => fn),
+  }
+}
+
+/** Starts every function's service from the built files in `servers` and calls it as CALLS says. */
+async function expectEveryFunctionAnswers(servers: string): Promise<void> {
+  const results = await Promise.all(Object.entries(CALLS).map(async ([name, [args, expected]]) => {
+    const service = await startNode(join(servers, `${name}.js`))
+    running.push(service)
+    const answer = await post(`${service.url}/femto/${name}`, args)
+    return { name, status: answer.status, body: answer.body, expected }
+  }))
+  for (const { name, status, body, expected } of results)
+    expect({ name, status, body }).toEqual({ name, status: 200, body: expected })
+}
+
+describe('vite build of the fixture app', () => {
+  // Vite builds its services through the app's own pipeline (design 0033): other bytes, same services.
+  it('describes the same services as the rolldown path, but for each bundle\'s hash and size', () => {
+    expect(readdirSync(join(VITE_REFERENCE, 'servers')).sort()).toEqual(readdirSync(join(ROLLDOWN_REFERENCE, 'servers')).sort())
+    expect(viteReference.functions.map(f => f.name)).toEqual(SERVICES)
+    expect(withoutBundleBytes(viteReference)).toEqual(withoutBundleBytes(rolldownReference))
+  })
+
+  it('serves every function over HTTP from the built files', async () => {
+    await expectEveryFunctionAnswers(join(VITE_REFERENCE, 'servers'))
+  })
 })
 
 afterAll(async () => {
@@ -113,18 +157,22 @@ describe.each(Object.keys(BUILDS))('%s build of the fixture app', (bundler) => {
     manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
   })
 
-  it('writes the same services as vite build, byte for byte', () => {
+  it('writes the same services as the other bundlers but Vite, byte for byte, and the same manifest as vite build but the bundles\' bytes', () => {
     const files = readdirSync(join(dist, 'servers')).sort()
-    expect(files).toEqual(readdirSync(join(APP, 'dist-vite-reference/servers')).sort())
+    expect(files).toEqual(readdirSync(join(ROLLDOWN_REFERENCE, 'servers')).sort())
     for (const name of SERVICES)
       expect(files, name).toContain(`${name}.js`)
     expect(files).toEqual(expect.arrayContaining(['router.js', 'femto.json', 'openapi.json']))
-    // Same plugin core, same second build: every bundle hashes the same as Vite's.
     expect(manifest.functions.map(f => f.name)).toEqual(SERVICES)
+    // Same plugin core, same second build: the same bytes as Rolldown's.
+    for (const file of files.filter(f => f.endsWith('.js') || f === 'openapi.json'))
+      expect(readFileSync(join(dist, 'servers', file)).equals(readFileSync(join(ROLLDOWN_REFERENCE, 'servers', file))), file).toBe(true)
     // `changes` compares each build with the previous one in its own folder: history, not output.
     const { changes: _ours, ...ours } = manifest
-    const { changes: _theirs, ...theirs } = reference
+    const { changes: _theirs, ...theirs } = rolldownReference
     expect(ours).toEqual(theirs)
+    // Vite's services come from its own pipeline: names, ports, routes, contracts, reads… equal.
+    expect(withoutBundleBytes(manifest)).toEqual(withoutBundleBytes(viteReference))
   })
 
   it('prints the table of services after the build', () => {
@@ -136,14 +184,7 @@ describe.each(Object.keys(BUILDS))('%s build of the fixture app', (bundler) => {
   })
 
   it('serves every function over HTTP from the built files', async () => {
-    const results = await Promise.all(Object.entries(CALLS).map(async ([name, [args, expected]]) => {
-      const service = await startNode(join(dist, 'servers', `${name}.js`))
-      running.push(service)
-      const answer = await post(`${service.url}/femto/${name}`, args)
-      return { name, status: answer.status, body: answer.body, expected }
-    }))
-    for (const { name, status, body, expected } of results)
-      expect({ name, status, body }).toEqual({ name, status: 200, body: expected })
+    await expectEveryFunctionAnswers(join(dist, 'servers'))
   })
 
   it('puts stubs in the client output and no server code, and the services beside it', () => {
