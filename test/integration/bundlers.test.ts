@@ -21,6 +21,7 @@ import femtoVite from '../../src/vite'
 import femtoWebpack from '../../src/webpack'
 import { APP_OPTIONS, CALLS, SERVER_ONLY, SERVICES } from '../fixtures/app/expected'
 import { editFile, post, readTree, startNode, viteBuild } from '../helpers'
+import { compile } from '../support/compile'
 
 const APP = join(import.meta.dirname, '../fixtures/app')
 const BAD_APP = join(import.meta.dirname, '../fixtures/bad-app')
@@ -61,24 +62,6 @@ function webpackConfig(root: string, outDir: string, typescript: object, plugin:
     module: { rules: [{ test: /\.ts$/, ...typescript }] },
     plugins: [plugin],
   }
-}
-
-interface Compiler {
-  run: (done: (error: Error | null, stats?: { hasErrors: () => boolean, toString: (o: object) => string }) => void) => void
-  close: (done: () => void) => void
-}
-
-function compile(compiler: Compiler | null): Promise<void> {
-  return new Promise((resolve, reject) => {
-    compiler!.run((error, stats) => {
-      compiler!.close(() => {
-        if (error || stats?.hasErrors())
-          reject(error ?? new Error(stats!.toString({ all: false, errors: true })))
-        else
-          resolve()
-      })
-    })
-  })
 }
 
 const running: RunningProcess[] = []

@@ -17,6 +17,7 @@ import femtoRspack from '../../src/rspack'
 import femtoWebpack from '../../src/webpack'
 import { esbuildBuildInfo, esbuildClientOnly, rollupBuildInfo, rollupClientOnly } from '../fixtures/host-plugins-app/plugins'
 import { post, startNode } from '../helpers'
+import { compile } from '../support/compile'
 
 const APP = join(import.meta.dirname, '../fixtures/host-plugins-app')
 const OPTIONS = { summary: false, types: false }
@@ -162,24 +163,6 @@ function webpackConfig(dist: string, typescript: object, plugins: unknown[]): an
     module: { rules: [{ test: /\.ts$/, ...typescript }] },
     plugins,
   }
-}
-
-interface Compiler {
-  run: (done: (error: Error | null, stats?: { hasErrors: () => boolean, toString: (o: object) => string }) => void) => void
-  close: (done: () => void) => void
-}
-
-function compile(compiler: Compiler | null): Promise<void> {
-  return new Promise((resolve, reject) => {
-    compiler!.run((error, stats) => {
-      compiler!.close(() => {
-        if (error || stats?.hasErrors())
-          reject(error ?? new Error(stats!.toString({ all: false, errors: true })))
-        else
-          resolve()
-      })
-    })
-  })
 }
 
 describe('webpack and Rspack: resolve.alias and DefinePlugin reach the services', () => {

@@ -25,6 +25,7 @@ import { hostPlugins } from './host-plugins'
 import { createManifest, MANIFEST_FILE } from './manifest'
 import { findNativePackages } from './native-detect' // femto:native
 import { shipNativePackages } from './native-ship' // femto:native
+import { generateOneFile, isThirdPartyNoise } from './one-file'
 import { openApiDocument } from './openapi'
 import { resolveRuntimeId } from './runtime-paths'
 import { printSummary } from './summary'
@@ -253,8 +254,7 @@ async function generate(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions
     transform: { define: { ...build.define, __FEMTO_SERVICE_BUNDLE__: 'true' } },
     logLevel: 'warn',
     onLog(level, log, handler) {
-      // Circular imports and `eval` in third-party code are not the user's to fix here.
-      if (log.code === 'CIRCULAR_DEPENDENCY' || log.code === 'EVAL')
+      if (isThirdPartyNoise(log))
         return
       // Rolldown keeps an import it could not resolve and only warns: the service would fail at load.
       if (log.code === 'UNRESOLVED_IMPORT') {
@@ -264,13 +264,5 @@ async function generate(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions
       handler(level, log)
     },
   })
-  try {
-    const { output } = await bundler.generate({ format: 'esm', codeSplitting: false, sourcemap: false, comments: { jsdoc: false, annotation: true, legal: true } })
-    if (unresolved)
-      throw unresolved
-    return Buffer.from(output[0].code)
-  }
-  finally {
-    await bundler.close()
-  }
+  return generateOneFile(bundler, () => unresolved)
 }

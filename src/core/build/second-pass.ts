@@ -1,6 +1,7 @@
 import type { Plugin as RolldownPlugin } from 'rolldown'
 import { posix } from 'node:path'
 import { rolldown } from 'rolldown'
+import { generateOneFile, isThirdPartyNoise } from './one-file'
 import { isDeclaredExternal, isNodeBuiltin, unresolvedImportError } from './unresolved'
 
 /** The files of Vite's build of every service, by file name, held in memory. */
@@ -60,19 +61,10 @@ export async function standalone(chunks: BuiltChunks, target: StandaloneTarget):
     transform: { define: { ...target.define, __FEMTO_SERVICE_BUNDLE__: 'true' } },
     logLevel: 'warn',
     onLog(level, log, handler) {
-      // Circular imports and `eval` in third-party code are not the user's to fix here.
-      if (log.code === 'CIRCULAR_DEPENDENCY' || log.code === 'EVAL')
+      if (isThirdPartyNoise(log))
         return
       handler(level, log)
     },
   })
-  try {
-    const { output } = await bundler.generate({ format: 'esm', codeSplitting: false, sourcemap: false, comments: { jsdoc: false, annotation: true, legal: true } })
-    if (unresolved)
-      throw unresolved
-    return Buffer.from(output[0].code)
-  }
-  finally {
-    await bundler.close()
-  }
+  return generateOneFile(bundler, () => unresolved)
 }
