@@ -214,7 +214,7 @@ describe('the docs page', () => {
   })
 
   it('is served by the femto up gateway too, which leaves the app\'s other /docs/ paths alone', async () => {
-    const gateway = createGateway({ staticDir: dist, hidden: ['servers'], basePath: '/femto', routes: new Map(), docsDir: join(dist, 'servers') })
+    const gateway = createGateway({ staticDir: join(dist, 'client'), hidden: [], basePath: '/femto', routes: new Map(), docsDir: join(dist, 'servers') })
     await new Promise<void>(resolve => gateway.listen(0, '127.0.0.1', resolve))
     try {
       const at = `http://127.0.0.1:${(gateway.address() as { port: number }).port}`
