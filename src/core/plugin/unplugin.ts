@@ -11,7 +11,6 @@ import { webpackAliases, webpackDefines } from '../build/host-plugins'
 import { resolveRuntimeId, RUNTIME_FILE } from '../build/runtime-paths'
 import { FEMTO_ENVIRONMENT, femtoEnvironment, madeByBuilder, ROUTER_RUNTIME, SERVICE_ENTRY } from '../build/vite-services'
 import { createContext } from '../registry/context'
-import { projectHasDirective } from '../registry/find-directive'
 import { isUsageError } from '../transform/errors'
 import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
 import { DEV_ENTRY, DEV_ENVIRONMENT, RESOLVED_DEV_ENTRY } from './dev-ids'
@@ -192,10 +191,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       sharedDuringBuild: true,
       async config(config, env) {
         viteRoot = resolve(config.root ?? '')
+        // Known before configResolved: the directive check below reads `include` from it.
+        ctx.setRoot(viteRoot)
         preview = env.isPreview === true
         // `vite build --watch` rebuilds each environment alone and never calls buildApp again: the
         // services then follow each client build, as under the JS `build()` API.
-        if (env.command === 'build' && !env.isPreview && !config.build?.ssr && !config.build?.watch && await projectHasDirective(viteRoot, ctx.options)) {
+        if (env.command === 'build' && !env.isPreview && !config.build?.ssr && !config.build?.watch && await ctx.hasDirective()) {
           return {
             // `vite build` calls buildApp only when the config has a builder.
             builder: {},

@@ -96,6 +96,7 @@ export function createContext(rawOptions: Options | undefined) {
     analyze: registry.analyze,
     isExcluded: registry.isExcluded,
     scan: registry.scan,
+    hasDirective: registry.hasDirective,
     /** Build start: find every function, then derive their types (stub transforms wait for both). */
     prepare: (): Promise<void> => types.prepare(registry.scan),
     deriveTypes: types.derive,

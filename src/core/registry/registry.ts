@@ -85,11 +85,14 @@ export function createRegistry(options: ResolvedOptions, root: () => string) {
     })
   }
 
+  async function includedFiles(): Promise<string[]> {
+    const { glob } = await import('tinyglobby')
+    return (await glob(options.include, { cwd: root(), ignore: options.exclude, absolute: true })).sort()
+  }
+
   /** Finds every femto function under `include`, whether or not any other code imports it. */
   async function scan(): Promise<void> {
-    const { glob } = await import('tinyglobby')
-    const files = await glob(options.include, { cwd: root(), ignore: options.exclude, absolute: true })
-    for (const file of files.sort()) {
+    for (const file of await includedFiles()) {
       // Synchronous on purpose: for many small files it is ~10x faster than fs.promises here.
       const code = readFileSync(file, 'utf8')
       if (mayHaveDirective(code))
@@ -97,5 +100,13 @@ export function createRegistry(options: ResolvedOptions, root: () => string) {
     }
   }
 
-  return { functions, display, isExcluded, analyze, scan }
+  /**
+   * Whether any module under `include` holds the directive, by its text alone: a build that has
+   * none must cost what a build without the plugin costs, so Vite's skips the services' environment.
+   */
+  async function hasDirective(): Promise<boolean> {
+    return (await includedFiles()).some(file => mayHaveDirective(readFileSync(file, 'utf8')))
+  }
+
+  return { functions, display, isExcluded, analyze, scan, hasDirective }
 }
