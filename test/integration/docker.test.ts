@@ -60,6 +60,8 @@ async function post(path: string, body: unknown) {
 describe('the Compose output on Docker', () => {
   it('publishes only the gateway, on the address asked for', () => {
     expect(gateway).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    const services = parse(readFileSync(join(dist, 'deploy/docker-compose.yml'), 'utf8')).services
+    expect(Object.keys(services).filter(name => services[name].ports)).toEqual(['femto-gateway'])
   })
 
   it('runs every service healthy, as the non-root user, from an image holding its bundle', async () => {

@@ -53,4 +53,12 @@ describe('options', () => {
     expect(parseSize('1.5mb', 'x')).toBe(1.5 * 1024 ** 2)
     expect(parseSize(100, 'x')).toBe(100)
   })
+
+  it('refuses an outDir that is the project root or outside it, and an external that is not a list', () => {
+    for (const outDir of ['', '.', './', '../elsewhere', 'a/../../b'])
+      expect(() => resolveOptions({ outDir }), outDir).toThrow(/outDir: .* is not a folder inside the project/)
+    expect(resolveOptions({ outDir: 'build' }).outDir).toBe('build')
+    expect(() => resolveOptions({ external: 'sharp' as never })).toThrow(/external: "sharp" is not a list/)
+    expect(resolveOptions({ external: ['sharp', 'sharp'] }).external).toEqual(['sharp'])
+  })
 })

@@ -76,7 +76,7 @@ export function viteServiceBundler(builder: ViteBuilder, plan: Plan, root: strin
     options.input = Object.fromEntries(targets.map(t => [t.name, SERVICE_ENTRY + t.name]))
     // What every target leaves out on purpose (native addons, native-detect.ts) stays out of the
     // shared build too. Express, which only router.js leaves out, is the plugin's resolveId's.
-    const shared = targets.map(t => t.external).reduce((all, ids) => all.filter(id => ids.includes(id)))
+    const shared = targets.map(t => t.external).reduce((all, ids) => all.filter(id => ids.includes(id)), targets[0]?.external ?? [])
     options.external = shared.length > 0 ? (id: string) => isDeclaredExternal(id, shared) : undefined
     // Vite stops at the first import nothing resolved and cannot say which service reaches it; the
     // second pass fails the bundles that still import it, naming their functions.

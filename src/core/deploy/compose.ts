@@ -41,7 +41,9 @@ function publishedPort({ gatewayHost, gatewayPort }: ResolvedDeployOptions): str
   const hostPort = gatewayPort === 0 ? '' : String(gatewayPort)
   if (gatewayHost === '')
     return hostPort === '' ? String(GATEWAY_PORT) : `${hostPort}:${GATEWAY_PORT}`
-  return `${gatewayHost}:${hostPort}:${GATEWAY_PORT}`
+  // An IPv6 address goes in brackets, or its colons would read as the port separators.
+  const host = gatewayHost.includes(':') && !gatewayHost.startsWith('[') ? `[${gatewayHost}]` : gatewayHost
+  return `${host}:${hostPort}:${GATEWAY_PORT}`
 }
 
 /**

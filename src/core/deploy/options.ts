@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 /** The `deploy` option: what `<outDir>/deploy/` is written with (docs/guide/deploying.md). */
 export interface DeployOptions {
   /**
@@ -102,7 +103,7 @@ export function resolveDeployOptions(deploy: boolean | DeployOptions | undefined
     bad('drainDelayMs', 'a whole number of milliseconds')
   if (!Number.isInteger(resolved.gatewayPort) || resolved.gatewayPort < 0 || resolved.gatewayPort > 65535)
     bad('gatewayPort', 'a port number (0: one the engine picks)')
-  if (resolved.gatewayHost !== '' && !/^[\d.]+$|^\[?[\da-f:]+\]?$/i.test(resolved.gatewayHost))
+  if (resolved.gatewayHost !== '' && isIP(resolved.gatewayHost.replace(/^\[(.*)\]$/, '$1')) === 0)
     bad('gatewayHost', 'an IP address of the host, e.g. \'127.0.0.1\'')
   return resolved
 }

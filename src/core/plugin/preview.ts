@@ -22,12 +22,22 @@ export interface PreviewServices {
 export async function serveBuiltServices(server: PreviewServer, dirs: OutputDirs): Promise<PreviewServices> {
   const logger = server.config.logger
   let manifest: Manifest
+  const file = join(dirs.servers, MANIFEST_FILE)
+  let text: string
   try {
-    manifest = JSON.parse(await readFile(join(dirs.servers, MANIFEST_FILE), 'utf8'))
+    text = await readFile(file, 'utf8')
   }
-  catch {
-    logger.warn(`[unplugin-femto] no ${relative(server.config.root, join(dirs.servers, MANIFEST_FILE))}: run \`vite build\` first; calls are not served`)
+  catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw error
+    logger.warn(`[unplugin-femto] no ${relative(server.config.root, file)}: run \`vite build\` first; calls are not served`)
     return { close: async () => {} }
+  }
+  try {
+    manifest = JSON.parse(text)
+  }
+  catch (error) {
+    throw new Error(`[unplugin-femto] ${relative(server.config.root, file)} is not valid JSON (${(error as Error).message}); run \`vite build\` again`)
   }
   // The services trust this preview server's calls, not whoever else can reach their ports.
   const token = process.env.FEMTO_TOKEN || randomBytes(24).toString('hex')

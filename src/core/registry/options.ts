@@ -199,7 +199,19 @@ function resolveOrigins(origins: string[]): string[] {
   })
 }
 
+/** A folder below the project root: femto empties its `servers/` and `deploy/` on every build. */
+function resolveOutDir(outDir: string | undefined): string | undefined {
+  if (outDir === undefined)
+    return undefined
+  const normal = typeof outDir === 'string' ? outDir.replace(/\\/g, '/').replace(/^(?:\.\/)+|\/+$/g, '') : ''
+  if (normal === '' || normal === '.' || normal.split('/').includes('..'))
+    throw new Error(`[unplugin-femto] outDir: ${JSON.stringify(outDir)} is not a folder inside the project; femto writes servers/ and deploy/ there and empties them on every build, e.g. 'dist'`)
+  return outDir
+}
+
 function resolveExternal(names: string[]): string[] {
+  if (!Array.isArray(names))
+    throw new Error(`[unplugin-femto] external: ${JSON.stringify(names)} is not a list; write package names in an array, e.g. ['better-sqlite3']`)
   for (const name of names) {
     if (typeof name !== 'string' || !/^(?:@[\w.-]+\/)?[\w.-]+$/.test(name) || name.startsWith('.'))
       throw new Error(`[unplugin-femto] external: ${JSON.stringify(name)} is not a package name; name packages as they are imported, e.g. 'better-sqlite3' or '@prisma/client'`)
@@ -252,7 +264,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     mode,
     groups: resolveGroups(options.groups ?? {}),
     serversDir: options.serversDir ?? 'servers',
-    outDir: options.outDir,
+    outDir: resolveOutDir(options.outDir),
     defaults,
     functions,
     summary: options.summary ?? true,

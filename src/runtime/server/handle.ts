@@ -147,7 +147,7 @@ function checkArguments(call: Call, body: unknown): void {
     (error) => {
       stopTimeout(call)
       if (isInstance(error, WireError))
-        return answer(call, failedOutcome(call, error))
+        return answer(call, errorOutcome(error.code, error.message))
       logThrown(`[femto] ${fn.name}: its argument validator failed (request ${call.requestId})`, error)
       answer(call, errorOutcome('INTERNAL_ERROR', `the argument validator of ${fn.name} failed; the service log has the details (request ${call.requestId})`))
     },
