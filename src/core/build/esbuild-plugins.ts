@@ -13,8 +13,12 @@ import { dirname, join } from 'node:path'
 // A module of a namespace other than `file` is `\0esbuild:<namespace>:<path>`: the `\0` keeps other plugins off it, as in Rollup.
 const PREFIX = '\0esbuild:'
 
+const withoutGlobal = (filter: RegExp): RegExp => new RegExp(filter.source, filter.flags.replace('g', ''))
+
 interface Callback<O, A, R> {
   options: O
+  /** `options.filter` without a `g` flag (whose lastIndex would carry over between tests), made once. */
+  matches: RegExp
   callback: (args: A) => R | null | undefined | Promise<R | null | undefined>
 }
 
@@ -98,8 +102,8 @@ export async function fromEsbuildPlugin(plugin: EsbuildPlugin, initialOptions: B
     // A copy: the host's build already ran with the original, and this plugin may change what it gets.
     initialOptions: { ...initialOptions },
     esbuild: await import('esbuild'),
-    onResolve: (options, callback) => void resolvers.push({ options, callback }),
-    onLoad: (options, callback) => void loaders.push({ options, callback }),
+    onResolve: (options, callback) => void resolvers.push({ options, matches: withoutGlobal(options.filter), callback }),
+    onLoad: (options, callback) => void loaders.push({ options, matches: withoutGlobal(options.filter), callback }),
     onStart: callback => void starts.push(callback),
     // The end of the services' build is not the end of the client's that these callbacks expect.
     onEnd: () => {},
@@ -132,8 +136,8 @@ export async function fromEsbuildPlugin(plugin: EsbuildPlugin, initialOptions: B
   for (const start of starts)
     await start()
 
-  const applies = (options: { filter: RegExp, namespace?: string }, path: string, namespace: string): boolean =>
-    (options.namespace === undefined || options.namespace === namespace) && new RegExp(options.filter.source, options.filter.flags.replace('g', '')).test(path)
+  const applies = ({ options, matches }: { options: { namespace?: string }, matches: RegExp }, path: string, namespace: string): boolean =>
+    (options.namespace === undefined || options.namespace === namespace) && matches.test(path)
 
   return {
     name: `esbuild:${plugin.name}`,
@@ -144,10 +148,10 @@ export async function fromEsbuildPlugin(plugin: EsbuildPlugin, initialOptions: B
       const namespace = from?.namespace ?? 'file'
       const resolveDir = !from ? cwd : from.namespace === 'file' ? dirname(from.path) : resolveDirs.get(importer!) ?? ''
       const args: OnResolveArgs = { path: source, importer: from?.path ?? '', namespace, resolveDir, kind: kindOf(extra), pluginData: importer ? loadedData.get(importer) : undefined, with: {} }
-      for (const { options, callback } of resolvers) {
-        if (!applies(options, source, namespace))
+      for (const resolver of resolvers) {
+        if (!applies(resolver, source, namespace))
           continue
-        const result = await current.run(this, () => callback(args))
+        const result = await current.run(this, () => resolver.callback(args))
         if (!result)
           continue
         report(this, result)
@@ -171,10 +175,10 @@ export async function fromEsbuildPlugin(plugin: EsbuildPlugin, initialOptions: B
       async handler(id) {
         const { namespace, path, suffix } = parseId(id)
         const args: OnLoadArgs = { path, namespace, suffix, pluginData: resolvedData.get(id), with: {} }
-        for (const { options, callback } of loaders) {
-          if (!applies(options, path, namespace))
+        for (const onLoad of loaders) {
+          if (!applies(onLoad, path, namespace))
             continue
-          const result = await current.run(this, () => callback(args))
+          const result = await current.run(this, () => onLoad.callback(args))
           if (!result)
             continue
           report(this, result)
