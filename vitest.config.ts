@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 180_000,
+    // A poll waits on a file watcher or a process: under a loaded CI machine 1 s (the default) is too short.
+    expect: { poll: { timeout: 10_000 } },
     // Each integration and e2e file builds fixtures and starts real processes; two cores, so keep files few at once.
     maxWorkers: 2,
     projects: [

@@ -101,8 +101,11 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
     if (error)
       show(error)
   })
+  // Edits are taken one at a time, in the order they were saved: a slow analysis of an earlier
+  // save (chokidar may report one save twice) must not finish last and undo a later fix.
+  let edits: Promise<void> = Promise.resolve()
   for (const event of ['add', 'change', 'unlink'])
-    server.watcher.on(event, (file: string) => void onEdit(file))
+    server.watcher.on(event, (file: string) => void (edits = edits.then(() => onEdit(file)).catch(show)))
 
   server.middlewares.use((req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => {
     const path = req.url?.split('?')[0]
@@ -110,6 +113,8 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
       return next()
     void (async () => {
       const environment = server.environments[DEV_ENVIRONMENT] as RunnableDevEnvironment
+      // A call made just after a save sees that save.
+      await edits
       const scanError = await scanned()
       if (scanError || broken)
         throw scanError ?? broken
