@@ -16,6 +16,7 @@ export default defineConfig({
     'runtime/router': 'src/runtime/router.ts',
     'runtime/context': 'src/runtime/context.ts',
     'runtime/dev': 'src/runtime/dev.ts',
+    'runtime/handler': 'src/runtime/handler.ts',
   },
   format: 'esm',
   platform: 'node',

@@ -27,9 +27,12 @@ startService({ service: ${JSON.stringify(unit.name)}, port: ${unit.port}, shutdo
 export function routerEntry(functions: RegisteredFunction[], options: ResolvedOptions, facts: EntryFacts): string {
   const { imports, table } = functionTable(functions, options, facts)
   const docs = options.docs ? `, docsDir: new URL('./docs/', import.meta.url)` : ''
+  // `functions` and `basePath` too: unplugin-femto/handler's in-process mode serves them (Request/Response, not Express's routes).
   return `import { createRouter } from 'unplugin-femto/runtime/router'
 ${imports}
-export default createRouter({ basePath: ${JSON.stringify(options.basePath)}, allowedOrigins: ${JSON.stringify(options.allowedOrigins)}, openapi: ${JSON.stringify(facts.openapi)}${docs}, functions: ${table} })
+export const basePath = ${JSON.stringify(options.basePath)}
+export const functions = ${table}
+export default createRouter({ basePath, allowedOrigins: ${JSON.stringify(options.allowedOrigins)}, openapi: ${JSON.stringify(facts.openapi)}${docs}, functions })
 `
 }
 
