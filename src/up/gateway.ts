@@ -10,10 +10,10 @@ import { NOT_REACHED_HEADER } from '../runtime/shared/protocol'
 import { createStaticHandler } from './static'
 
 export interface GatewayOptions {
-  /** Client build to serve. */
-  staticDir: string
+  /** Client build to serve; none: only the functions (and the docs page). */
+  staticDir?: string
   /** Folders of `staticDir` never served (the services' bundles). */
-  hidden: string[]
+  hidden?: string[]
   basePath: string
   /** Function route → origin of the service that hosts it. */
   routes: Map<string, string>
@@ -29,7 +29,7 @@ const isDocsAsset = (path: string): boolean => path.startsWith('/docs/') && Obje
 
 /** One origin for the browser: the client build, and `{basePath}/{name}` proxied to each service. */
 export function createGateway(options: GatewayOptions): Server {
-  const serveStatic = createStaticHandler(options.staticDir, options.hidden)
+  const serveStatic = options.staticDir === undefined ? undefined : createStaticHandler(options.staticDir, options.hidden ?? [])
   const token = options.token ?? (process.env.FEMTO_TOKEN || undefined)
   // Only a build that wrote the docs page has one (`docs: false` writes none): the app's own /docs then.
   const docsDir = options.docsDir && existsSync(join(options.docsDir, 'docs')) ? options.docsDir : undefined
@@ -48,6 +48,8 @@ export function createGateway(options: GatewayOptions): Server {
       return json(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'the gateway serves static files with GET' } })
     if (docsDir && (path === '/docs' || path === '/docs/' || path === '/openapi.json' || isDocsAsset(path)))
       return serveDocs(res, docsDir, path).catch(() => json(res, 500, { error: { code: 'INTERNAL_ERROR', message: `could not read ${path}` } }))
+    if (!serveStatic)
+      return json(res, 404, { error: { code: 'NOT_FOUND', message: `nothing at ${path}` } })
     serveStatic(req, res).catch(() => json(res, 500, { error: { code: 'INTERNAL_ERROR', message: 'could not read the file' } }))
   })
 }
