@@ -25,6 +25,7 @@ export default defineConfig([
       'runtime/router': 'src/runtime/router.ts',
       'runtime/context': 'src/runtime/context.ts',
       'runtime/dev': 'src/runtime/dev.ts',
+      'runtime/handler': 'src/runtime/handler.ts',
     },
     dts: true,
     clean: true,
