@@ -1,8 +1,10 @@
 import type { ServiceChanges } from '../deploy/changes'
 import type { ResolvedDeployOptions } from '../deploy/options'
+import type { ExposureReason, FunctionExposure } from '../registry/exposure'
 import type { ResolvedOptions } from '../registry/options'
 import type { Plan } from '../registry/plan'
 import type { JsonPolicy } from '../registry/policy'
+import type { CallGraph } from './call-graph'
 import type { EnvUse } from './env-scan'
 import { jsonPolicy } from '../registry/policy'
 
@@ -39,6 +41,16 @@ export interface ManifestFunction {
   hash: string
   /** Its run-time files (`files` option), paths from the project root and from the servers folder. */
   files: string[]
+  /**
+   * `public`: the gateways and the Ingress route it. `internal`: they do not, and its service
+   * answers only calls from other femto services ([Security](../guide/security.md#exposure)).
+   * Absent in a `femto.json` written before exposure existed: public.
+   */
+  exposure?: 'public' | 'internal'
+  /** Why: the `exposure` policy, whether the app's code imports it, or a build without a client. */
+  exposureReason?: ExposureReason
+  /** The services whose bundles call it (a stub of it survived their tree-shaking). */
+  callers?: string[]
 }
 
 export interface ManifestService {
@@ -68,6 +80,8 @@ export interface ManifestService {
    * folder (`node_modules/…`): the service is its bundle and these.
    */
   shipped: string[]
+  /** The services its bundle calls: the edges a NetworkPolicy allows (absent in an older `femto.json`). */
+  calls?: string[]
 }
 
 export interface Manifest {
@@ -92,9 +106,17 @@ export interface BuiltBundle {
   /** Packages it imports from the shipped `node_modules/`, and their files there (native-ship.ts). */
   native?: string[]
   shipped?: string[]
+  /** The femto functions it holds a stub of (call-graph.ts). */
+  stubs?: string[]
 }
 
-export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Map<string, BuiltBundle>, router: BuiltBundle, envOf: (service: string) => string, files: { byService: Map<string, { path: string }[]>, byFunction: Map<string, string[]> } = { byService: new Map(), byFunction: new Map() }): Manifest {
+/** Who may call what, computed by the build (registry/exposure.ts, call-graph.ts). */
+export interface Access {
+  exposure: ReadonlyMap<string, FunctionExposure>
+  graph: CallGraph
+}
+
+export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Map<string, BuiltBundle>, router: BuiltBundle, envOf: (service: string) => string, files: { byService: Map<string, { path: string }[]>, byFunction: Map<string, string[]> } = { byService: new Map(), byFunction: new Map() }, access?: Access): Manifest {
   return {
     version: 1,
     basePath: options.basePath,
@@ -113,6 +135,7 @@ export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Ma
         files: (files.byService.get(unit.name) ?? []).map(f => f.path),
         native: built.native ?? [],
         shipped: built.shipped ?? [],
+        calls: access?.graph.calls.get(unit.name) ?? [],
       }
     }),
     functions: plan.functions.map((fn) => {
@@ -131,9 +154,13 @@ export function createManifest(plan: Plan, options: ResolvedOptions, bundles: Ma
         reads: bundles.get(unit.name)!.reads,
         hash: bundles.get(unit.name)!.hash,
         files: files.byFunction.get(fn.name) ?? [],
+        exposure: access?.exposure.get(fn.name)?.exposure ?? 'public',
+        exposureReason: access?.exposure.get(fn.name)?.reason ?? 'no-client-build',
+        callers: access?.graph.callers.get(fn.name) ?? [],
       }
     }),
-    router,
+    // Its stubs are none: it hosts every function.
+    router: { ...router, stubs: undefined },
     ...(options.deploy ? { deploy: options.deploy } : {}),
   }
 }

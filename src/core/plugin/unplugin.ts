@@ -97,6 +97,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         return
       failed = false
       emitted.clear()
+      // A client build: what it imports is public, every other function internal (exposure.ts).
+      ctx.clientImports.begin()
       // The scan (and type derivation) runs beside the bundler's own work; stub transforms and
       // the services' build wait for it.
       scanned = ctx.prepare().then(() => undefined, (error: unknown) => error)
@@ -152,7 +154,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
             return await ctx.transformForServices(id, code, servicesBuild.plan)
           // Server-side code of the app itself (SSR) reaches the services over HTTP, as the browser does.
           return environment?.config.consumer === 'server'
-            ? await ctx.transformForServer(id, code, new Set(), ctx.plan())
+            ? await ctx.transformForAppServer(id, code)
             : await ctx.transformForClient(id, code)
         }
         catch (error) {

@@ -4,6 +4,7 @@ import type { Options, ResolvedOptions } from './options'
 import type { Plan } from './plan'
 import type { RegisteredAnalysis } from './registry'
 import { resolve } from 'node:path'
+import { createClientImports } from './exposure'
 import { resolveOptions } from './options'
 import { planServices } from './plan'
 import { createRegistry, loadEngine } from './registry'
@@ -27,6 +28,8 @@ export function createContext(rawOptions: Options | undefined) {
   const registry = createRegistry(options, () => root)
   const types = createTypesSchedule(registry.functions, { types: options.types, root: () => root, display: registry.display })
   const stubMeta = createStubMeta(options)
+  // What the app's own code imports: the public functions (exposure.ts).
+  const clientImports = createClientImports()
 
   /**
    * A stub's contract must be the one its service will have: functions this build had not seen
@@ -42,11 +45,22 @@ export function createContext(rawOptions: Options | undefined) {
   /** Browser side: every femto function becomes a `fetch` stub. */
   async function transformForClient(id: string, code: string): Promise<TransformResult | undefined> {
     const analysis = await analyzeWithTypes(id, code)
+    clientImports.record(id, analysis.functions.map(fn => fn.name))
     const { transformModule } = await loadEngine()
     return transformModule(code, analysis, {
       hosted: () => false,
       stub: { from: 'unplugin-femto/runtime', helper: 'callFemto', meta: stubMeta.forClient },
     })
+  }
+
+  /**
+   * The app's own server-side code (SSR): it reaches every function over HTTP, from outside the
+   * services, as the browser does; what it imports is public too.
+   */
+  async function transformForAppServer(id: string, code: string): Promise<TransformResult | undefined> {
+    const analysis = await analyzeWithTypes(id, code)
+    clientImports.record(id, analysis.functions.map(fn => fn.name))
+    return transformForServer(id, code, new Set(), planServices(registry.functions, options))
   }
 
   /**
@@ -104,7 +118,10 @@ export function createContext(rawOptions: Options | undefined) {
     forgetSchemas: types.reset,
     schemaOf: (name: string): FunctionSchema | undefined => types.schemaOf(name),
     plan: (): Plan => planServices(registry.functions, options),
+    /** Which functions the app's code imports (exposure.ts); a client build calls `begin` at its start. */
+    clientImports,
     transformForClient,
+    transformForAppServer,
     transformForServer,
     transformForServices,
   }

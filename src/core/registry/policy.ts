@@ -82,6 +82,17 @@ export interface FunctionPolicy {
    * @default 128
    */
   memoryMb?: number
+  /**
+   * Who may call the function. By default (`'auto'`) it is `'public'` when the app's client
+   * code (the browser bundle, or the app's own server-side rendering) imports its module, and
+   * `'internal'` otherwise. A public function is routed by the gateways and the Ingress; an
+   * internal one is not, and its service answers only calls from other femto services (they
+   * carry `FEMTO_TOKEN` and the mark of a call from inside). Set `'public'` for a function only
+   * other systems call (a webhook, a cron job outside the cluster), `'internal'` to keep one the
+   * page imports off the public surface. See [Security](../guide/security.md#exposure).
+   * @default 'auto'
+   */
+  exposure?: 'auto' | 'public' | 'internal'
 }
 
 export interface ResolvedPolicy {
@@ -99,6 +110,7 @@ export interface ResolvedPolicy {
   cpuTarget: number
   cpu: number
   memoryMb: number
+  exposure: 'auto' | 'public' | 'internal'
 }
 
 export const DEFAULT_POLICY: ResolvedPolicy = {
@@ -116,9 +128,10 @@ export const DEFAULT_POLICY: ResolvedPolicy = {
   cpuTarget: 70,
   cpu: 100,
   memoryMb: 128,
+  exposure: 'auto',
 }
 
-type Kind = 'size' | 'positive' | 'finite' | 'count' | 'whole' | 'integer' | 'percent' | 'boolean'
+type Kind = 'size' | 'positive' | 'finite' | 'count' | 'whole' | 'integer' | 'percent' | 'boolean' | 'exposure'
 /**
  * What each key accepts: `positive` > 0 (or Infinity), `finite` > 0 and finite, `whole` a
  * positive integer (or Infinity), `integer` a positive integer, `percent` an integer from 1 to
@@ -139,6 +152,7 @@ const KINDS: Record<keyof ResolvedPolicy, Kind> = {
   cpuTarget: 'percent',
   cpu: 'integer',
   memoryMb: 'integer',
+  exposure: 'exposure',
 }
 export const POLICY_KEYS = Object.keys(KINDS) as (keyof ResolvedPolicy)[]
 
@@ -154,7 +168,9 @@ export function parseSize(value: number | string, what: string): number {
   return Math.floor(Number(match[1]) * UNITS[(match[2] ?? 'b').toLowerCase()]!)
 }
 
-function checkValue(key: keyof ResolvedPolicy, value: unknown, where: string): number | boolean {
+const EXPOSURES = ['auto', 'public', 'internal'] as const
+
+function checkValue(key: keyof ResolvedPolicy, value: unknown, where: string): number | boolean | string {
   const kind = KINDS[key]
   const bad = (what: string): never => {
     throw new Error(`${where}.${key}: '${value}' is not ${what}`)
@@ -164,6 +180,8 @@ function checkValue(key: keyof ResolvedPolicy, value: unknown, where: string): n
       return parseSize(value as number | string, `${where}.${key}`)
     case 'boolean':
       return typeof value === 'boolean' ? value : bad('true or false')
+    case 'exposure':
+      return (EXPOSURES as readonly unknown[]).includes(value) ? value as string : bad(`'public', 'internal' or 'auto'`)
     case 'count':
       return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : bad('a whole number of 0 or more')
     case 'whole':

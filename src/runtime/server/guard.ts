@@ -140,6 +140,18 @@ export function checkToken(guard: Guard, req: IncomingMessage): Outcome | undefi
   return errorOutcome('UNAUTHORIZED', 'this service requires Authorization: Bearer <FEMTO_TOKEN>')
 }
 
+/**
+ * An internal function (`exposure`, docs/guide/security.md) answers only calls from other femto
+ * services: after `checkToken`, the mark of a call from inside, which a gateway strips from what
+ * it forwards. Without a token nothing tells one caller from another: a service started without
+ * one (outside production, or with FEMTO_ALLOW_NO_TOKEN=1) said so when it started.
+ */
+export function checkInternal(guard: Guard, req: IncomingMessage, name: string): Outcome | undefined {
+  if (guard.token === undefined || req.headers[INTERNAL_HEADER] !== undefined)
+    return undefined
+  return errorOutcome('FORBIDDEN', `${name} is internal (no client code imports it, or its policy says exposure=internal): only other femto services may call it`)
+}
+
 /** The browser's own `Authorization`, moved aside by the gateway to make room for the token. */
 export const FORWARDED_AUTHORIZATION = 'x-femto-authorization'
 

@@ -1,0 +1,67 @@
+import type { ResolvedOptions } from './options'
+import type { RegisteredFunction } from './registry'
+
+/** Who may call a function: anyone who reaches the gateway, or only other femto services. */
+export type Exposure = 'public' | 'internal'
+
+/**
+ * Why a function has its exposure, as `femto.json` and the build table say it:
+ * `policy` the `exposure` policy key; `imported` / `not-imported` whether the app's own code
+ * (client bundle, server-side rendering) imports its module; `no-client-build` a build of the
+ * services alone (the testing helper), where nothing tells, so it stays public.
+ */
+export type ExposureReason = 'policy' | 'imported' | 'not-imported' | 'no-client-build'
+
+export interface FunctionExposure {
+  exposure: Exposure
+  reason: ExposureReason
+}
+
+export type ClientImports = ReturnType<typeof createClientImports>
+
+/**
+ * The femto functions the app's own code reaches, by module, recorded as the client transform
+ * (and the app's server-side rendering) meets them. By module: tree-shaking is the bundler's, so
+ * a function is public when the app imports the module that declares it. Kept across rebuilds
+ * (watch mode does not transform an unchanged module again); a module transformed again replaces
+ * its own entry.
+ */
+export function createClientImports() {
+  const modules = new Map<string, string[]>()
+  let built = false
+  return {
+    /** A client build starts: from now on, a function no client module imports is internal. */
+    begin(): void {
+      built = true
+    },
+    record(id: string, names: string[]): void {
+      modules.set(id, names)
+    },
+    /** The functions imported so far; undefined when no client build ran in this process. */
+    names(): ReadonlySet<string> | undefined {
+      if (!built)
+        return undefined
+      return new Set([...modules.values()].flat())
+    },
+  }
+}
+
+/** Each function's exposure: the policy key when set, else whether the app imports it. */
+export function exposureOf(functions: RegisteredFunction[], options: Pick<ResolvedOptions, 'policyOf'>, imported: ReadonlySet<string> | undefined): Map<string, FunctionExposure> {
+  const result = new Map<string, FunctionExposure>()
+  for (const fn of functions) {
+    const policy = options.policyOf(fn.name, fn.policy).exposure
+    if (policy !== 'auto')
+      result.set(fn.name, { exposure: policy, reason: 'policy' })
+    else if (imported === undefined)
+      result.set(fn.name, { exposure: 'public', reason: 'no-client-build' })
+    else
+      result.set(fn.name, imported.has(fn.name) ? { exposure: 'public', reason: 'imported' } : { exposure: 'internal', reason: 'not-imported' })
+  }
+  return result
+}
+
+/** The names of the internal functions: what a service's entry marks so that it refuses calls from outside. */
+export function internalNames(exposure: ReadonlyMap<string, FunctionExposure>): Set<string> {
+  return new Set([...exposure].filter(([, e]) => e.exposure === 'internal').map(([name]) => name))
+}
