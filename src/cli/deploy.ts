@@ -2,12 +2,12 @@ import type { Manifest } from '../core/build/manifest'
 import { readFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
 import { MANIFEST_FILE } from '../core/build/manifest'
-import { describeChanges, toRoll } from '../core/deploy/changes'
 import { resolveDeployOptions } from '../core/deploy/options'
 import { writeDeploy } from '../core/deploy/write'
 
 export interface DeployCommandOptions {
   outDir: string
+  /** Deprecated, changes nothing (see below); accepted so that scripts written for it keep working. */
   changed?: boolean
   registry?: string
   namespace?: string
@@ -28,13 +28,14 @@ export async function deployCommand(options: DeployCommandOptions): Promise<void
   }
   const flags = Object.fromEntries(Object.entries({ registry: options.registry, namespace: options.namespace, host: options.host }).filter(([, v]) => v !== undefined))
   const deploy = resolveDeployOptions({ ...manifest.deploy, ...flags }, key => (Object.hasOwn(flags, key) ? `--${key}` : `${MANIFEST_FILE} deploy.${key}`))!
-  // Scaling policies, run-time files and changes came with deploy: an older manifest has none of them.
+  // Scaling policies and run-time files came with deploy: an older manifest has none of them (nor `changes`).
   if (!manifest.changes)
     throw new Error(`femto deploy: this build's ${MANIFEST_FILE} was written by an older unplugin-femto, without what a deploy needs (scaling policies, run-time files, changes); rebuild the app`)
-  const result = await writeDeploy({ outDir, serversDir: 'servers', manifest, options: deploy, changedOnly: options.changed })
-  if (options.changed) {
-    out.write(`${describeChanges(manifest.changes)}\n`)
-    out.write(toRoll(manifest.changes).length === 0 ? 'femto deploy: nothing to roll\n' : `femto deploy: to roll: ${result.services.join(', ')}\n`)
-  }
+  // --changed wrote only the changed services' files, measured against the previous build (not
+  // what was deployed), and Compose recreated every service it dropped a `build:` of. A full
+  // deploy already rolls only what changed: unchanged services' files come out byte for byte the same.
+  if (options.changed)
+    out.write('femto deploy: --changed is no longer needed and changes nothing: every deploy writes every file, an unchanged service\'s byte for byte as before, so docker-compose and kubectl replace only what changed\n')
+  const result = await writeDeploy({ outDir, serversDir: 'servers', manifest, options: deploy })
   out.write(`femto deploy: wrote ${result.files.length} file(s) in ${relative(process.cwd(), result.dir) || result.dir}\n${result.files.map(f => `  ${f}\n`).join('')}`)
 }

@@ -37,6 +37,13 @@ let manifest: Manifest
 const running: RunningProcess[] = []
 
 const read = (path: string): string => readFileSync(join(dist, 'deploy', path), 'utf8')
+/** Every file under `dir`, by its path from there, with its text. */
+function readTree(dir: string): Map<string, string> {
+  return new Map(readdirSync(dir, { recursive: true, withFileTypes: true }).filter(entry => entry.isFile()).map((entry) => {
+    const path = join(entry.parentPath, entry.name)
+    return [path.slice(dir.length + 1), readFileSync(path, 'utf8')]
+  }))
+}
 function k8sObjects(): any[] {
   const dir = join(dist, 'deploy/k8s')
   return readdirSync(dir).filter(f => f !== 'kustomization.yaml').flatMap(file => parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map(doc => doc.toJS()))
@@ -74,6 +81,25 @@ describe('deploy files of a vite build (`deploy` option)', () => {
     expect(manifest.services.find(s => s.name === 'add')!.files).toEqual([])
   })
 
+  it('writes the gateway\'s image: the Node base image, its one file, the routes and the client build, nothing installed', () => {
+    const lines = read('gateway/Dockerfile').split('\n').filter(l => l && !l.startsWith('#'))
+    expect(lines[0]).toBe('FROM node:20-alpine')
+    expect(lines.filter(l => /^(?:RUN|ADD) /.test(l))).toEqual([])
+    const copies = lines.filter(l => l.startsWith('COPY ')).map(l => JSON.parse(l.slice(5)) as [string, string])
+    expect(copies.slice(0, 2)).toEqual([['deploy/gateway/gateway.mjs', '/app/gateway.mjs'], ['deploy/gateway/femto.json', '/app/femto.json']])
+    expect(copies).toContainEqual(['client/index.html', '/app/client/index.html'])
+    for (const [from] of copies)
+      expect(existsSync(join(dist, from)), from).toBe(true)
+    expect(lines).toContain('USER node')
+    expect(lines.at(-1)).toBe('CMD ["node","gateway.mjs"]')
+    // One file: it imports nothing beside it.
+    expect(read('gateway/gateway.mjs')).not.toMatch(/(?:from|import)\s*(?:\(\s*)?["']\.\.?\//)
+    // The routes, and nothing that a function's body changes.
+    const routes = JSON.parse(read('gateway/femto.json'))
+    expect(routes.functions.map((f: any) => f.route)).toEqual(manifest.functions.map(f => f.route))
+    expect(JSON.stringify(routes)).not.toMatch(/"hash"|"bytes"|"contract"/)
+  })
+
   it('writes a docker-compose.yml that `docker-compose config` accepts, wiring URLs, secrets and healthchecks', async () => {
     // Fails, not skips, when docker-compose is missing (.ci/run installs it).
     const { stdout } = await run('docker-compose', ['-f', join(dist, 'deploy/docker-compose.yml'), 'config'], { env: { ...process.env, PAYMENT_API_KEY: 'pay-key-1', FEMTO_TOKEN: 'tok' } })
@@ -96,6 +122,10 @@ describe('deploy files of a vite build (`deploy` option)', () => {
     const gateway = config.services['femto-gateway']
     expect(gateway.ports.map((p: any) => `${p.published}:${p.target}`)).toEqual(['8080:8080'])
     expect(Object.keys(gateway.depends_on).sort()).toEqual(SERVICES)
+    // The gateway finds the services as they find each other.
+    for (const other of manifest.services)
+      expect(gateway.environment[other.env]).toBe(`http://${other.name}:${other.port}`)
+    expect(gateway.healthcheck.test.join(' ')).toContain('/healthz')
     // Longest timeout (3 s) + 1 s to answer + 1 s to flush.
     expect(config.services.quote.stop_grace_period).toBe('5s')
   })
@@ -132,6 +162,15 @@ describe('deploy files of a vite build (`deploy` option)', () => {
     expect(checkout.image).toBe(`registry.example.com/shop/femto-checkout:${manifest.services.find(s => s.name === 'checkout')!.hash}`)
     expect(checkout.envFrom).toEqual([{ configMapRef: { name: 'femto-urls' } }])
     expect(checkout.env).toContainEqual({ name: 'PAYMENT_API_KEY', valueFrom: { secretKeyRef: { name: 'checkout-secrets', key: 'PAYMENT_API_KEY', optional: true } } })
+    // A roll starts a new pod and stops an old one only once the new one is ready.
+    for (const deployment of objects.filter(o => o.kind === 'Deployment')) {
+      expect(deployment.spec.strategy, deployment.metadata.name).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } })
+      expect(deployment.spec.template.spec.containers[0].readinessProbe.httpGet.path).toBe(deployment.metadata.name === 'femto-gateway' ? '/healthz' : '/readyz')
+    }
+    const gatewayPod = byName('Deployment', 'femto-gateway').spec.template.spec
+    expect(gatewayPod.securityContext.runAsUser).toBe(1000)
+    expect(gatewayPod.containers[0].envFrom).toEqual([{ configMapRef: { name: 'femto-urls' } }])
+    expect(gatewayPod.containers[0].securityContext.readOnlyRootFilesystem).toBe(true)
     const ingress = byName('Ingress', 'femto').spec.rules[0]
     expect(ingress.host).toBe('shop.example.com')
     expect(ingress.http.paths.map((p: any) => `${p.path} ${p.backend.service.name}:${p.backend.service.port.number}`)).toEqual([
@@ -210,8 +249,10 @@ describe('deploy files of a vite build (`deploy` option)', () => {
     await expect(viteBuild(work, 'dist-missing', { files: { nobody: ['config/prices.json'] } })).rejects.toThrow(/files\.nobody: no femto function has this name/)
   })
 
-  it('reports exactly the edited function\'s service as changed on a rebuild, and `femto deploy --changed` writes only it', async () => {
+  it('after one function is edited and rebuilt, `femto deploy` changes only its service\'s files, byte for byte; --changed writes the same', async () => {
     const before = Object.fromEntries(manifest.services.map(s => [s.name, s.hash]))
+    execFileSync(process.execPath, [CLI, 'deploy', dist])
+    const deployed = readTree(join(dist, 'deploy'))
     writeFileSync(join(work, 'src/math.ts'), readFileSync(join(work, 'src/math.ts'), 'utf8').replace('return a + b', 'return b + a'))
     const log = vi.spyOn(console, 'log').mockImplementation(() => {})
     let printed: string
@@ -227,34 +268,23 @@ describe('deploy files of a vite build (`deploy` option)', () => {
     expect(printed).toContain('femto: since the previous build, changed: add (2 of 3 unchanged)')
     for (const service of after.services)
       expect(service.hash === before[service.name], service.name).toBe(service.name !== 'add')
-    // The image tag follows the hash.
-    expect(parse(read('docker-compose.yml')).services.add.image).toBe(`registry.example.com/shop/femto-add:${after.services[0]!.hash}`)
 
-    const { stdout } = await run(process.execPath, [CLI, 'deploy', dist, '--changed'])
-    expect(stdout).toContain('femto deploy: to roll: add\n')
-    expect(readdirSync(join(dist, 'deploy/docker'))).toEqual(['add.Dockerfile'])
-    // Compose still runs every service, but builds only from the Dockerfiles that are there.
-    const composed = parse(read('docker-compose.yml')).services
-    expect(Object.keys(composed).sort()).toEqual([...SERVICES, 'femto-gateway'].sort())
-    for (const id of SERVICES) {
-      const dockerfile = composed[id].build?.dockerfile
-      expect(dockerfile === undefined || existsSync(join(dist, dockerfile)), `${id}: ${dockerfile}`).toBe(true)
-      expect(composed[id].image, id).toBe(`registry.example.com/shop/femto-${id}:${after.services.find(s => s.name === id)!.hash}`)
-    }
-    expect(composed.add.build).toBeDefined()
-    const resources = parse(read('k8s/kustomization.yaml')).resources
-    expect(resources).toContain('add.yaml')
-    expect(resources).not.toContain('quote.yaml')
-    expect(existsSync(join(dist, 'deploy/k8s/quote.yaml'))).toBe(false)
-    // Options given to the build (registry, host) carry over to `femto deploy`.
+    const { stdout } = await run(process.execPath, [CLI, 'deploy', dist])
+    expect(stdout).toContain('femto deploy: wrote')
+    const redeployed = readTree(join(dist, 'deploy'))
+    expect([...redeployed.keys()].sort()).toEqual([...deployed.keys()].sort())
+    // Only add's Dockerfile and Kubernetes file moved (kubectl apply changes one Deployment), and
+    // in the Compose file only add's image tag: the gateway's files and image are untouched.
+    const moved = [...redeployed.keys()].filter(file => redeployed.get(file) !== deployed.get(file)).sort()
+    expect(moved).toEqual(['docker-compose.yml', 'docker/add.Dockerfile', 'k8s/add.yaml'])
+    const [composeBefore, composeAfter] = [deployed, redeployed].map(tree => parse(tree.get('docker-compose.yml')!).services)
+    for (const id of Object.keys(composeAfter))
+      expect(composeAfter[id], id).toEqual(id === 'add' ? { ...composeBefore[id], image: `registry.example.com/shop/femto-add:${after.services[0]!.hash}` } : composeBefore[id])
     expect(read('k8s/add.yaml')).toContain(`image: registry.example.com/shop/femto-add:${after.services[0]!.hash}`)
 
-    // Without --changed, everything again; a build with nothing edited rolls nothing.
-    execFileSync(process.execPath, [CLI, 'deploy', dist])
-    expect(readdirSync(join(dist, 'deploy/docker')).sort()).toEqual(SERVICES.map(s => `${s}.Dockerfile`))
-    await viteBuild(work, 'dist', OPTIONS)
-    const again: Manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
-    expect(again.changes).toMatchObject({ changed: [], added: [], unchanged: SERVICES })
-    expect((await run(process.execPath, [CLI, 'deploy', dist, '--changed'])).stdout).toContain('femto deploy: nothing to roll')
+    // --changed is kept for old scripts only: it says so, and writes exactly what a plain deploy does.
+    const changed = await run(process.execPath, [CLI, 'deploy', dist, '--changed'])
+    expect(changed.stdout).toContain('femto deploy: --changed is no longer needed and changes nothing')
+    expect(readTree(join(dist, 'deploy'))).toEqual(redeployed)
   })
 })

@@ -1,6 +1,7 @@
 // The deploy output on the real engine: images built from the generated Dockerfiles, the
 // generated Compose file run by docker-compose, and calls through the generated gateway.
 import type { Manifest } from '../../src/core/build/manifest'
+import type { ComposeProject } from '../support/docker'
 import { execFile } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,16 +10,15 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { viteBuild } from '../helpers'
-import { dockerAnswers, ensureStandinImages } from '../support/docker'
+import { composeProject, composeUp, dockerAnswers, ensureStandinImages } from '../support/docker'
 
 const FIXTURE = join(import.meta.dirname, '../fixtures/deploy-app')
 const run = promisify(execFile)
 
 let work: string
 let dist: string
-let project: string
+let project: ComposeProject | undefined
 let gateway: string
-const compose = (...args: string[]) => run('docker-compose', ['-p', project, '-f', join(dist, 'deploy/docker-compose.yml'), ...args], { env: { ...process.env, PAYMENT_API_KEY: 'pay-key-1' }, maxBuffer: 16 << 20 })
 
 beforeAll(async () => {
   // Fails, not skips, without a daemon: .ci/run starts one.
@@ -29,28 +29,18 @@ beforeAll(async () => {
   cpSync(FIXTURE, work, { recursive: true, filter: src => !/[\\/](?:dist|node_modules)$/.test(src) })
   dist = await viteBuild(work, 'dist', {
     files: { quote: ['config/prices.json'] },
-    deploy: { baseImage: images.node, gatewayImage: images.nginx, gatewayHost: '127.0.0.1', gatewayPort: 0 },
+    deploy: { baseImage: images.node, gatewayHost: '127.0.0.1', gatewayPort: 0 },
   })
-  project = `femto-test-${process.pid}`
-  await compose('up', '-d', '--build').catch(async (error) => {
-    const logs = await compose('logs', '--no-color', '--tail', '40').catch(e => e)
-    throw new Error(`${error.message}\n--- docker-compose logs ---\n${logs.stdout ?? ''}${logs.stderr ?? ''}`)
-  })
-  const { stdout } = await compose('port', 'femto-gateway', '8080')
-  gateway = `http://${stdout.trim()}`
+  project = composeProject(`femto-test-${process.pid}`, [join(dist, 'deploy/docker-compose.yml')], { PAYMENT_API_KEY: 'pay-key-1' })
+  await composeUp(project, '-d', '--build')
+  gateway = `http://${await project.gatewayAddress()}`
 }, 300_000)
 
 afterAll(async () => {
-  if (project)
-    await compose('down', '--volumes', '--rmi', 'all', '--remove-orphans', '-t', '5').catch(() => {})
+  await project?.down()
   if (work)
     rmSync(work, { recursive: true, force: true })
 }, 120_000)
-
-async function healthy(): Promise<Record<string, string>> {
-  const { stdout } = await run('docker', ['ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Label "com.docker.compose.service"}} {{.Status}}'])
-  return Object.fromEntries(stdout.trim().split('\n').map(line => [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)]))
-}
 
 async function post(path: string, body: unknown) {
   const res = await fetch(`${gateway}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
@@ -64,8 +54,9 @@ describe('the Compose output on Docker', () => {
     expect(Object.keys(services).filter(name => services[name].ports)).toEqual(['femto-gateway'])
   })
 
-  it('runs every service healthy, as the non-root user, from an image holding its bundle', async () => {
-    await expect.poll(async () => Object.values(await healthy()).every(s => s.includes('(healthy)')), { timeout: 60_000, interval: 500 }).toBe(true)
+  it('runs every service and the gateway healthy, as the non-root user, from an image holding its bundle', async () => {
+    await expect.poll(async () => Object.values(await project!.statuses()).every(s => s.includes('(healthy)')), { timeout: 60_000, interval: 500 }).toBe(true)
+    expect(Object.keys(await project!.statuses()).sort()).toEqual(['add', 'checkout', 'femto-gateway', 'quote'])
     const manifest: Manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
     const services = parse(readFileSync(join(dist, 'deploy/docker-compose.yml'), 'utf8')).services
     for (const service of manifest.services) {
@@ -75,6 +66,9 @@ describe('the Compose output on Docker', () => {
       expect(uid).toBe(1000)
       expect(files).toContain(service.file)
     }
+    // The gateway: the Node base image too, its one file, the routes and the client build.
+    const { stdout } = await run('docker', ['run', '--rm', '--entrypoint', 'node', services['femto-gateway'].image, '-e', 'console.log(JSON.stringify([process.getuid(), require("fs").readdirSync(".").sort()]))'])
+    expect(JSON.parse(stdout)).toEqual([1000, ['client', 'femto.json', 'gateway.mjs']])
   })
 
   it('answers a call that crosses two containers through the gateway, and a bad argument with 400', async () => {
@@ -83,5 +77,9 @@ describe('the Compose output on Docker', () => {
     const bad = await post('/femto/checkout', ['apple', 'three'])
     expect(bad.status).toBe(400)
     expect(bad.body.error.code).toBe('INVALID_ARGUMENT')
+    // The client build, from the same origin.
+    const page = await fetch(`${gateway}/`)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('<pre id="out"></pre>')
   })
 })

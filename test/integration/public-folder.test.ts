@@ -63,8 +63,8 @@ describe('vite build: the client folder holds nothing of the servers', () => {
     expect(secretsIn(join(dist, 'client'), SERVER_ONLY)).toEqual([])
     // The gateway image gets the client build, from its own folder.
     const gateway = readTree(join(dist, 'deploy/gateway')).get(join(dist, 'deploy/gateway/Dockerfile'))!
-    expect(gateway).toContain('COPY ["client/index.html","/usr/share/nginx/html/index.html"]')
-    expect(gateway).not.toMatch(/COPY \["servers|"\/usr\/share\/nginx\/html\/(?:client|servers|deploy)/)
+    expect(gateway).toContain('COPY ["client/index.html","/app/client/index.html"]')
+    expect(gateway).not.toMatch(/COPY \["servers|"\/app\/client\/(?:client|servers|deploy)/)
   })
 
   it('a client folder the user chose stays, and the services never go inside it', async () => {

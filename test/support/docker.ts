@@ -1,15 +1,15 @@
 // Real Docker for the deploy tests. No image registry is reachable from these machines, so the
-// base images the generated Dockerfiles name are replaced by local stand-ins built from this
-// machine's own binaries: `docker import` of a root filesystem holding node (for services) or
-// Debian's nginx with the official image's template step (for the gateway). The deploy output
-// keeps the real images' names as defaults; tests pass the stand-ins' names as deploy settings.
-import { execFileSync, spawnSync } from 'node:child_process'
+// base image the generated Dockerfiles name (services and gateway alike) is replaced by a local
+// stand-in built from this machine's own binaries: `docker import` of a root filesystem holding
+// node. The deploy output keeps the real image's name as default; tests pass the stand-in's name
+// as the `baseImage` deploy setting.
+import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { promisify } from 'node:util'
 
 export const NODE_STANDIN = 'femto-standin/node:20'
-export const NGINX_STANDIN = 'femto-standin/nginx-unprivileged:1.27'
 
 /** Whether a Docker daemon answers (CI starts one; see .ci/run). */
 export function dockerAnswers(): boolean {
@@ -76,77 +76,61 @@ function buildNodeStandin(name: string): void {
   }
 }
 
-// As nginxinc/nginx-unprivileged: runs as uid 101, pid and temp files in /tmp, conf.d included,
-// and the entrypoint's template step, which substitutes only the variables that are defined.
-const NGINX_CONF = `worker_processes 1;
-pid /tmp/nginx.pid;
-error_log /dev/stderr notice;
-events { worker_connections 1024; }
-http {
-  include /etc/nginx/mime.types;
-  default_type application/octet-stream;
-  access_log /dev/stdout;
-  client_body_temp_path /tmp/client_temp;
-  proxy_temp_path /tmp/proxy_temp;
-  fastcgi_temp_path /tmp/fastcgi_temp;
-  uwsgi_temp_path /tmp/uwsgi_temp;
-  scgi_temp_path /tmp/scgi_temp;
-  sendfile on;
-  keepalive_timeout 65;
-  include /etc/nginx/conf.d/*.conf;
-}
-`
-const NGINX_ENTRYPOINT = `#!/bin/sh
-set -e
-defined=$(env | cut -d= -f1 | sed 's/^/\${/; s/$/}/' | tr '\\n' ' ')
-for template in /etc/nginx/templates/*.template; do
-  [ -f "$template" ] || continue
-  out="/etc/nginx/conf.d/$(basename "$template" .template)"
-  envsubst "$defined" < "$template" > "$out"
-done
-exec "$@"
-`
-
-function buildNginxStandin(name: string): void {
-  const root = mkdtempSync(join(tmpdir(), 'femto-nginx-rootfs-'))
-  try {
-    copyBinaries(root, ['/usr/sbin/nginx', '/usr/bin/envsubst'])
-    addBusybox(root, ['wget', 'env', 'cut', 'sed', 'tr', 'basename', 'cat'])
-    mkdirSync(join(root, 'etc/nginx/conf.d'), { recursive: true })
-    mkdirSync(join(root, 'etc/nginx/templates'), { recursive: true })
-    copyFileSync('/etc/nginx/mime.types', join(root, 'etc/nginx/mime.types'))
-    writeFileSync(join(root, 'etc/nginx/nginx.conf'), NGINX_CONF)
-    writeFileSync(join(root, 'docker-entrypoint.sh'), NGINX_ENTRYPOINT)
-    chmodSync(join(root, 'docker-entrypoint.sh'), 0o755)
-    writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnginx:x:101:101:nginx:/nonexistent:/bin/false\n')
-    writeFileSync(join(root, 'etc/group'), 'root:x:0:\nnginx:x:101:\n')
-    // nginx wants its compiled-in prefix and log paths to exist, even when the config overrides them.
-    for (const dir of ['tmp', 'var/log/nginx', 'var/lib/nginx', 'usr/share/nginx/html', 'run'])
-      mkdirSync(join(root, dir), { recursive: true })
-    chmodSync(join(root, 'tmp'), 0o1777)
-    // The unprivileged image lets its user write the generated config and the html root.
-    for (const dir of ['etc/nginx/conf.d', 'usr/share/nginx/html', 'var/log/nginx', 'var/lib/nginx'])
-      chmodSync(join(root, dir), 0o777)
-    importRootfs(root, name, [
-      'ENV PATH=/usr/sbin:/usr/bin:/bin',
-      'USER 101',
-      'EXPOSE 8080',
-      'ENTRYPOINT ["/docker-entrypoint.sh"]',
-      'CMD ["nginx", "-g", "daemon off;"]',
-    ])
-  }
-  finally {
-    rmSync(root, { recursive: true, force: true })
-  }
-}
-
-/** Builds the stand-in base images once per machine (a later call finds them). */
-export function ensureStandinImages(): { node: string, nginx: string } {
-  if (!existsSync('/usr/sbin/nginx') || !existsSync('/usr/bin/busybox'))
-    throw new Error('the Docker tests need Debian\'s nginx and busybox-static on this machine (.ci/run installs them)')
+/** Builds the stand-in base image once per machine (a later call finds it). */
+export function ensureStandinImages(): { node: string } {
+  if (!existsSync('/usr/bin/busybox'))
+    throw new Error('the Docker tests need Debian\'s busybox-static on this machine (.ci/run installs it)')
   if (!imageExists(NODE_STANDIN))
     buildNodeStandin(NODE_STANDIN)
-  if (!imageExists(NGINX_STANDIN))
-    buildNginxStandin(NGINX_STANDIN)
-  return { node: NODE_STANDIN, nginx: NGINX_STANDIN }
+  return { node: NODE_STANDIN }
+}
+
+const run = promisify(execFile)
+
+export interface ComposeProject {
+  name: string
+  /** `docker-compose -p <name> -f <files…> <args>`, with `env` added to this process's environment. */
+  compose: (...args: string[]) => Promise<{ stdout: string, stderr: string }>
+  /** Container id of each running service of the project. */
+  containers: () => Promise<Record<string, string>>
+  /** Status of each service's container (`Up 3 seconds (healthy)`). */
+  statuses: () => Promise<Record<string, string>>
+  /** `host:port` the gateway's 8080 is published on. */
+  gatewayAddress: () => Promise<string>
+  /** Its containers, networks and volumes removed, and the images its current Compose file names. */
+  down: () => Promise<void>
+}
+
+/** A Compose project of its own name (tests run side by side), over the given Compose files. */
+export function composeProject(name: string, files: string[], env: Record<string, string> = {}): ComposeProject {
+  const compose = (...args: string[]) => run('docker-compose', ['-p', name, ...files.flatMap(f => ['-f', f]), ...args], { env: { ...process.env, ...env }, maxBuffer: 16 << 20 })
+  const byService = async (format: string): Promise<Record<string, string>> => {
+    const { stdout } = await run('docker', ['ps', '--no-trunc', '--filter', `label=com.docker.compose.project=${name}`, '--format', `{{.Label "com.docker.compose.service"}} ${format}`])
+    return Object.fromEntries(stdout.trim().split('\n').filter(Boolean).map(line => [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)]))
+  }
+  return {
+    name,
+    compose,
+    containers: () => byService('{{.ID}}'),
+    statuses: () => byService('{{.Status}}'),
+    gatewayAddress: async () => (await compose('port', 'femto-gateway', '8080')).stdout.trim(),
+    down: async () => {
+      // `--rmi local` would keep them: every image has a tag of its own (`image:`).
+      await compose('down', '--volumes', '--rmi', 'all', '--remove-orphans', '-t', '5').catch(() => {})
+    },
+  }
+}
+
+/** Runs `docker-compose up` with its logs in the error when it fails (a container that never got healthy). */
+export async function composeUp(project: ComposeProject, ...args: string[]): Promise<void> {
+  await project.compose('up', ...args).catch(async (error) => {
+    const logs = await project.compose('logs', '--no-color', '--tail', '40').catch(e => e)
+    throw new Error(`${error.message}\n--- docker-compose logs ---\n${logs.stdout ?? ''}${logs.stderr ?? ''}`)
+  })
+}
+
+/** Removes images by name (those of an earlier deploy that `down` no longer knows of); missing ones are fine. */
+export async function removeImages(names: string[]): Promise<void> {
+  if (names.length > 0)
+    await run('docker', ['image', 'rm', '-f', ...names]).catch(() => {})
 }

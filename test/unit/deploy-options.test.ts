@@ -11,8 +11,11 @@ describe('deploy settings', () => {
 
   it('turns deploy on with defaults, and refuses bad settings naming the key', () => {
     expect(resolveOptions({}).deploy).toBeUndefined()
-    expect(resolveOptions({ deploy: true }).deploy).toEqual({ registry: '', baseImage: 'node:20-alpine', namespace: '', host: '', ingressClass: '', drainDelayMs: 5000, gatewayPort: 8080, gatewayHost: '', gatewayImage: 'nginxinc/nginx-unprivileged:1.27-alpine' })
-    expect(() => resolveDeployOptions({ gatewayImage: 'nginx with spaces' })).toThrow(/deploy\.gatewayImage: 'nginx with spaces' is not an image name/)
+    expect(resolveOptions({ deploy: true }).deploy).toEqual({ registry: '', baseImage: 'node:20-alpine', namespace: '', host: '', ingressClass: '', drainDelayMs: 5000, gatewayPort: 8080, gatewayHost: '' })
+    expect(() => resolveDeployOptions({ baseImage: 'node with spaces' })).toThrow(/deploy\.baseImage: 'node with spaces' is not an image name/)
+    // The gateway is a Node service on baseImage: the nginx image older manifests record is dropped, any other is refused.
+    expect(resolveDeployOptions({ gatewayImage: 'nginxinc/nginx-unprivileged:1.27-alpine' } as never)).toEqual(resolveDeployOptions(true))
+    expect(() => resolveDeployOptions({ gatewayImage: 'my/nginx:1' } as never)).toThrow(/deploy\.gatewayImage: the gateway is a Node service now, built on baseImage/)
     expect(() => resolveDeployOptions({ gatewayHost: 'example.com' })).toThrow(/deploy\.gatewayHost: 'example\.com' is not an IP address/)
     for (const host of ['cafe', '999.1.1.1', '[::1'])
       expect(() => resolveDeployOptions({ gatewayHost: host }), host).toThrow(/deploy\.gatewayHost/)

@@ -56,9 +56,6 @@ export function diffServices(previous: Hashes | undefined, manifest: Manifest): 
   return changes
 }
 
-/** Names of the services a deploy has to roll: new or changed. */
-export const toRoll = (changes: ServiceChanges): string[] => [...changes.added, ...changes.changed].sort()
-
 export function describeChanges(changes: ServiceChanges): string {
   if (!changes.previous)
     return `femto: first build in this folder: every service is new (${changes.added.length})`

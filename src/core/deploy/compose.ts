@@ -1,6 +1,6 @@
 import type { DeployedService } from './model'
 import type { ResolvedDeployOptions } from './options'
-import { GATEWAY_HEALTHCHECK, GATEWAY_ID, GATEWAY_PORT, healthcheckCommand } from './model'
+import { GATEWAY_ID, GATEWAY_PORT, healthcheckCommand } from './model'
 
 /** The part of the Compose file format that the generated file uses. */
 export interface ComposeFile {
@@ -9,8 +9,7 @@ export interface ComposeFile {
 
 export interface ComposeService {
   image: string
-  /** Absent for a service whose Dockerfile was not written (`--changed`): its image is the one already built. */
-  build?: { context: string, dockerfile: string }
+  build: { context: string, dockerfile: string }
   /** `null`: passed through from the environment of whoever runs `docker-compose` (or `.env`). */
   environment: Record<string, string | null>
   ports?: string[]
@@ -24,11 +23,6 @@ export interface ComposeInput {
   services: DeployedService[]
   gatewayImage: string
   options: ResolvedDeployOptions
-  /**
-   * Names of the services whose Dockerfile is written beside (default: all). The others, left
-   * unchanged by the build (`femto deploy --changed`), run the image their hash already tags.
-   */
-  built?: Set<string>
 }
 
 /** Compose fills it from the environment of whoever runs it; unset is empty (no token). */
@@ -46,9 +40,13 @@ function publishedPort({ gatewayHost, gatewayPort }: ResolvedDeployOptions): str
   return `${host}:${hostPort}:${GATEWAY_PORT}`
 }
 
+/** How long the gateway lets the calls it carries finish after SIGTERM (its own bound is 10 s). */
+const GATEWAY_STOP_GRACE = '11s'
+
 /**
  * Every service (built from its Dockerfile, tagged with its hash, so `docker-compose up -d --build`
- * recreates only the containers whose hash moved), each told where the others are
+ * recreates only the containers whose hash moved: nothing else in a service's entry depends on
+ * another's code), each told where the others are
  * (`FEMTO_URL_*` by Compose service name), given only its own secrets, and a gateway published
  * on the host. The file sits in `<outDir>/deploy/`; the build context is the output folder.
  */
@@ -58,7 +56,7 @@ export function composeFile(input: ComposeInput): ComposeFile {
   for (const service of input.services) {
     services[service.id] = {
       image: service.image,
-      ...(!input.built || input.built.has(service.name) ? { build: { context: '..', dockerfile: `deploy/docker/${service.id}.Dockerfile` } } : {}),
+      build: { context: '..', dockerfile: `deploy/docker/${service.id}.Dockerfile` },
       environment: {
         ...urls,
         // Empty: no token. Set FEMTO_TOKEN where docker-compose runs to require it between services.
@@ -70,14 +68,17 @@ export function composeFile(input: ComposeInput): ComposeFile {
       restart: 'unless-stopped',
     }
   }
+  // The `femto up` gateway: it resolves a service's name on each new connection and retries a
+  // call that could not connect (the service being replaced) within the call's deadline, so it
+  // never needs restarting after a roll. Waiting for healthy services only spares the first calls.
   services[GATEWAY_ID] = {
     image: input.gatewayImage,
     build: { context: '..', dockerfile: 'deploy/gateway/Dockerfile' },
-    environment: { FEMTO_TOKEN: TOKEN },
+    environment: { ...urls, FEMTO_TOKEN: TOKEN },
     ports: [publishedPort(input.options)],
-    // nginx resolves the services' names when it starts.
     depends_on: Object.fromEntries(input.services.map(s => [s.id, { condition: 'service_healthy' as const }])),
-    healthcheck: health(['CMD', ...GATEWAY_HEALTHCHECK]),
+    healthcheck: health(['CMD', ...healthcheckCommand()]),
+    stop_grace_period: GATEWAY_STOP_GRACE,
     restart: 'unless-stopped',
   }
   return { services }

@@ -20,12 +20,14 @@ export interface Container {
   readinessProbe: HttpProbe
   securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: boolean, runAsNonRoot: true, capabilities: { drop: ['ALL'] } }
 }
+export interface RollingUpdate { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: number, maxSurge: number } }
 export interface Deployment {
   apiVersion: 'apps/v1'
   kind: 'Deployment'
   metadata: ObjectMeta
   spec: {
     selector: { matchLabels: Record<string, string> }
+    strategy: RollingUpdate
     template: { metadata: { labels: Record<string, string> }, spec: { terminationGracePeriodSeconds: number, securityContext: { runAsNonRoot: true, runAsUser: number }, containers: Container[] } }
   }
 }
@@ -77,7 +79,19 @@ export function gracePeriodSeconds(service: DeployedService, options: ResolvedDe
   return Math.ceil((options.drainDelayMs + service.shutdownMs + 1_000) / 1_000)
 }
 
-const probe = (path: string, failureThreshold: number): HttpProbe => ({ httpGet: { path, port: 'http' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold })
+const probe = (path: string, failureThreshold: number, periodSeconds = 10): HttpProbe => ({ httpGet: { path, port: 'http' }, periodSeconds, timeoutSeconds: 2, failureThreshold })
+/**
+ * Ready when `/readyz` answers 200, looked at every 2 s so that a new pod takes traffic soon after
+ * it listens, and a roll is not paced by the probe; `/readyz` answers 503 from SIGTERM on.
+ */
+const readiness = (path: string): HttpProbe => probe(path, 1, 2)
+
+/**
+ * A roll starts a new pod first and stops an old one only once the new one is ready, so the
+ * Service always has a ready pod, even at one replica. The old pod then drains (FEMTO_DRAIN_DELAY_MS:
+ * it keeps accepting while its address leaves the Service's endpoints, then finishes its calls).
+ */
+const ROLLING: RollingUpdate = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }
 
 /** A service's Deployment, Service and HorizontalPodAutoscaler. */
 export function serviceObjects(service: DeployedService, options: ResolvedDeployOptions): [Deployment, Service, HorizontalPodAutoscaler] {
@@ -98,6 +112,7 @@ export function serviceObjects(service: DeployedService, options: ResolvedDeploy
     metadata: { name: service.id, labels, annotations: { 'femto.dev/service': service.name } },
     spec: {
       selector: { matchLabels: selectorOf(service.id) },
+      strategy: ROLLING,
       template: {
         metadata: { labels },
         spec: {
@@ -112,7 +127,7 @@ export function serviceObjects(service: DeployedService, options: ResolvedDeploy
             envFrom,
             resources: { requests: { cpu: `${service.scaling.cpu}m`, memory: `${service.scaling.memoryMb}Mi` }, limits: { memory: `${service.scaling.memoryMb}Mi` } },
             livenessProbe: probe('/healthz', 3),
-            readinessProbe: probe('/readyz', 1),
+            readinessProbe: readiness('/readyz'),
             securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
           }],
         },
@@ -149,33 +164,38 @@ export function urlsConfigMap(services: DeployedService[]): ConfigMap {
   }
 }
 
-/** The gateway (nginx, the client build) as a Deployment and Service, the Ingress's default route. */
+/**
+ * The gateway (the `femto up` gateway on the Node base image, with the client build) as a
+ * Deployment and Service, the Ingress's default route. It reads the services' addresses from the
+ * same ConfigMap as they do, so a call that reaches it for a function is proxied too.
+ */
 export function gatewayObjects(image: string): [Deployment, Service] {
   const labels = { ...selectorOf(GATEWAY_ID), ...PART_OF }
-  const httpGet = (failureThreshold: number): HttpProbe => probe('/healthz', failureThreshold)
   return [{
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: GATEWAY_ID, labels },
     spec: {
       selector: { matchLabels: selectorOf(GATEWAY_ID) },
+      strategy: ROLLING,
       template: {
         metadata: { labels },
         spec: {
-          terminationGracePeriodSeconds: 10,
-          // The nginx user of nginx-unprivileged.
-          securityContext: { runAsNonRoot: true, runAsUser: 101 },
+          // The gateway lets calls under way finish for up to 10 s after SIGTERM.
+          terminationGracePeriodSeconds: 11,
+          // The `node` user of the official Node images, as for the services.
+          securityContext: { runAsNonRoot: true, runAsUser: 1000 },
           containers: [{
             name: GATEWAY_ID,
             image,
             ports: [{ name: 'http', containerPort: GATEWAY_PORT }],
-            // Calls reach the services through the Ingress; the gateway serves the client build.
+            // Calls reach the services straight from the Ingress: no token to add here.
             env: [{ name: 'FEMTO_TOKEN', value: '' }],
-            resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { memory: '64Mi' } },
-            livenessProbe: httpGet(3),
-            readinessProbe: httpGet(1),
-            // nginx writes its config from the template and keeps temporary files at start.
-            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+            envFrom: [{ configMapRef: { name: URLS_CONFIG_MAP } }],
+            resources: { requests: { cpu: '50m', memory: '48Mi' }, limits: { memory: '128Mi' } },
+            livenessProbe: probe('/healthz', 3),
+            readinessProbe: readiness('/healthz'),
+            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
           }],
         },
       },

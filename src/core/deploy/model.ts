@@ -95,10 +95,10 @@ function describe(manifest: Manifest, service: ManifestService, id: string, opti
   }
 }
 
-/** The gateway's healthcheck, in its image and in Compose: nginx's image has `wget`, not `node`. */
-export const GATEWAY_HEALTHCHECK = ['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${GATEWAY_PORT}/healthz`]
-
-/** The one healthcheck command of images and Compose: Node's own fetch, so any base image with `node` works. */
+/**
+ * The one healthcheck command of images and Compose, the gateway's too: Node's own fetch, so any
+ * base image with `node` works.
+ */
 export function healthcheckCommand(path = '/healthz'): string[] {
   return ['node', '-e', `fetch('http://127.0.0.1:'+process.env.PORT+'${path}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`]
 }

@@ -8,17 +8,11 @@ export interface DeployOptions {
    */
   registry?: string
   /**
-   * Base image of every service image (it needs `node` ≥ 20.19 and a non-root user `node`).
+   * Base image of every service image and of the gateway's (it needs `node` ≥ 20.19 and a
+   * non-root user `node`, uid 1000).
    * @default 'node:20-alpine'
    */
   baseImage?: string
-  /**
-   * Base image of the gateway (nginx, the client build and the calls' routes). Any nginx image
-   * that runs unprivileged on 8080 and fills `/etc/nginx/templates/*.template` from the
-   * environment at start, as the official images do.
-   * @default 'nginxinc/nginx-unprivileged:1.27-alpine'
-   */
-  gatewayImage?: string
   /**
    * Kubernetes namespace set by `kustomization.yaml`. Empty: the namespace of `kubectl`.
    * @default ''
@@ -59,7 +53,6 @@ export type ResolvedDeployOptions = Required<DeployOptions>
 export const DEPLOY_DEFAULTS: ResolvedDeployOptions = {
   registry: '',
   baseImage: 'node:20-alpine',
-  gatewayImage: 'nginxinc/nginx-unprivileged:1.27-alpine',
   namespace: '',
   host: '',
   ingressClass: '',
@@ -71,6 +64,21 @@ export const DEPLOY_DEFAULTS: ResolvedDeployOptions = {
 const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/
 const DNS_NAME = /^(?:\*\.)?[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)*$/
 
+/** What every `femto.json` written before the gateway became a Node service records, unless the user set another. */
+const RETIRED_GATEWAY_IMAGE = 'nginxinc/nginx-unprivileged:1.27-alpine'
+
+/**
+ * `gatewayImage` named the nginx image of the gateway, which is a Node service now, on
+ * `baseImage`. Older manifests record its default, which is dropped; any other value was the
+ * user's choice of an nginx image that can no longer run the gateway, so it is refused.
+ */
+function withoutRetiredGatewayImage(given: DeployOptions & { gatewayImage?: unknown }, label: (key: string) => string): DeployOptions {
+  const { gatewayImage, ...rest } = given
+  if (gatewayImage !== undefined && gatewayImage !== RETIRED_GATEWAY_IMAGE)
+    throw new Error(`${label('gatewayImage')}: the gateway is a Node service now, built on baseImage (docs/guide/deploying.md#the-gateway); remove gatewayImage`)
+  return rest
+}
+
 /**
  * `true` is every default; `false`/`undefined` is no deploy files. Bad values name the key as
  * the user wrote it: `deploy.<key>` in the plugin options, `--<key>` on the command line.
@@ -78,7 +86,7 @@ const DNS_NAME = /^(?:\*\.)?[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:
 export function resolveDeployOptions(deploy: boolean | DeployOptions | undefined, label: (key: string) => string = key => `[unplugin-femto] deploy.${key}`): ResolvedDeployOptions | undefined {
   if (!deploy)
     return undefined
-  const given = deploy === true ? {} : deploy
+  const given = withoutRetiredGatewayImage(deploy === true ? {} : deploy, label)
   for (const key of Object.keys(given)) {
     if (!Object.hasOwn(DEPLOY_DEFAULTS, key))
       throw new Error(`${label(key)}: unknown deploy option; they are ${Object.keys(DEPLOY_DEFAULTS).join(', ')}`)
@@ -91,8 +99,6 @@ export function resolveDeployOptions(deploy: boolean | DeployOptions | undefined
     bad('registry', 'an image name prefix in lowercase, as Docker wants, e.g. \'ghcr.io/acme/shop\'')
   if (!/^[\w.\-:/@]+$/.test(resolved.baseImage))
     bad('baseImage', 'an image name, e.g. \'node:20-alpine\'')
-  if (!/^[\w.\-:/@]+$/.test(resolved.gatewayImage))
-    bad('gatewayImage', 'an image name, e.g. \'nginxinc/nginx-unprivileged:1.27-alpine\'')
   if (resolved.namespace !== '' && !DNS_LABEL.test(resolved.namespace))
     bad('namespace', 'a Kubernetes namespace (lowercase letters, digits and -)')
   if (resolved.host !== '' && !DNS_NAME.test(resolved.host))
