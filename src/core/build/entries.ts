@@ -2,6 +2,7 @@ import type { ResolvedOptions } from '../registry/options'
 import type { ServiceUnit } from '../registry/plan'
 import type { RegisteredFunction } from '../registry/registry'
 import { jsonPolicy, shutdownBoundMs } from '../registry/policy'
+import { isPlainJsonResult } from '../schema/json-answer'
 import { importNameOf } from '../transform/transform'
 
 /** What the build derived from types, for the generated entries. */
@@ -12,6 +13,8 @@ export interface EntryFacts {
   openapi: Record<string, unknown>
   /** Absolute path of the module with the global auth hook (`auth` option). */
   authModule?: string
+  /** Functions no client code imports (registry/exposure.ts): a service refuses calls to them from outside. */
+  internal?: ReadonlySet<string>
 }
 
 /** Source of the generated module that starts one service. */
@@ -69,6 +72,8 @@ function functionTable(functions: RegisteredFunction[], options: ResolvedOptions
       concurrency: policy.concurrency,
       contract: contracts ? fn.contract : '',
       stream: fn.stream,
+      ...(facts.internal?.has(fn.name) ? { internal: true } : {}),
+      ...(plainResultOf(facts.openapi, fn.route) ? { plainResult: true } : {}),
     }
     // A declared Standard Schema replaces the checks derived from the types.
     const validate = fn.standardSchema ? `, standard: s${i}` : facts.validators.has(fn.name) ? `, validate: ${facts.validators.get(fn.name)}` : ''
@@ -76,4 +81,14 @@ function functionTable(functions: RegisteredFunction[], options: ResolvedOptions
     return `  { ...${JSON.stringify(spec)}${validate}${auth}, fn: f${i} }`
   })
   return { imports, table: `[\n${rows.join(',\n')}\n]` }
+}
+
+/** Whether the documented result of the function at `route` lets its service skip walking each answer (schema/json-answer.ts). */
+function plainResultOf(openapi: Record<string, any> | undefined, route: string): boolean {
+  const content = openapi?.paths?.[route]?.post?.responses?.['200']?.content
+  const schema = content?.['application/json']?.schema ?? content?.['application/x-ndjson']?.schema
+  if (schema === undefined)
+    return false
+  const prefix = '#/components/schemas/'
+  return isPlainJsonResult(schema, ref => (ref.startsWith(prefix) ? openapi?.components?.schemas?.[ref.slice(prefix.length)] : undefined))
 }

@@ -58,13 +58,18 @@ function requestSchema(schema: FunctionSchema): JsonSchema {
   const named: Record<string, unknown> = {}
   for (const param of schema.params)
     named[param.name] = param.description && typeof param.schema === 'object' ? { ...param.schema, description: param.description } : param.schema
-  const required = schema.params.filter(p => !p.optional && !p.rest).map(p => p.name)
+  // A rest parameter is required where its tuple needs elements (`...xy: [number, string]`).
+  const required = schema.params.filter(p => (p.rest ? minItemsOf(p.schema) > 0 : !p.optional)).map(p => p.name)
   return {
     oneOf: [
       { title: 'named arguments', type: 'object', properties: named, ...(required.length > 0 ? { required } : {}), additionalProperties: false },
       positionalSchema(schema),
     ],
   }
+}
+
+function minItemsOf(schema: JsonSchema): number {
+  return typeof schema === 'object' && typeof schema.minItems === 'number' ? schema.minItems : 0
 }
 
 /**

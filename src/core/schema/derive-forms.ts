@@ -1,12 +1,30 @@
 import ts from 'typescript'
+import { INT, ISO } from './validator/runtime-helpers'
 
 /** Schema pieces that do not depend on the checker. */
 export type Schema = Record<string, unknown>
 
 const NUMBER_PATTERN = '-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?'
 
+/** Longest digit string taken for a bigint (runtime-helpers.ts `isBig`). */
+export const MAX_BIGINT_DIGITS = 4096
+
+/**
+ * Its JSON form, a digit string; a safe integer is taken too (as `isBig` does), so the schema
+ * says both: each keyword applies only to its own type.
+ */
 export function bigintSchema(): Schema {
-  return { 'type': 'string', 'pattern': '^-?[0-9]+$', 'x-femto-type': 'bigint' }
+  return { 'type': ['string', 'integer'], 'pattern': INT.source, 'maxLength': MAX_BIGINT_DIGITS, 'minimum': Number.MIN_SAFE_INTEGER, 'maximum': Number.MAX_SAFE_INTEGER, 'x-femto-type': 'bigint' }
+}
+
+/**
+ * An ISO string (what `Date#toJSON` writes), or any RFC 3339 date-time or date the service takes:
+ * the same regular expression as `isDate`, which also checks the calendar, so any JSON Schema
+ * validator agrees with the service. No `format`: `date-time` refuses a plain date, and formats
+ * are checked differently by each validator.
+ */
+export function dateSchema(): Schema {
+  return { 'type': 'string', 'pattern': ISO.source, 'x-femto-type': 'Date' }
 }
 
 export function pseudoBigIntText(value: ts.PseudoBigInt): string {

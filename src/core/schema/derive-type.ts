@@ -3,7 +3,7 @@ import type { DefNames } from './derive-names'
 import type { JsonSchema, SchemaWarning } from './types'
 import { resolve } from 'node:path'
 import ts from 'typescript'
-import { bigintSchema, enumSchema, isBareType, isLiteral, pseudoBigIntText, templatePattern } from './derive-forms'
+import { bigintSchema, dateSchema, enumSchema, isBareType, isLiteral, pseudoBigIntText, templatePattern } from './derive-forms'
 import { skipParentheses, spelledArguments } from './ts-type-nodes'
 
 /** Where a type occurs. */
@@ -173,7 +173,7 @@ export class TypeSchemaWriter {
     }
     switch (name) {
       case 'Date':
-        return { 'type': 'string', 'format': 'date-time', 'x-femto-type': 'Date' }
+        return dateSchema()
       case 'URL':
         return { 'type': 'string', 'format': 'uri', 'x-femto-type': 'URL' }
       case 'Map':
@@ -183,7 +183,8 @@ export class TypeSchemaWriter {
       }
       case 'Set':
       case 'ReadonlySet':
-        return { 'type': 'array', 'items': this.schemaOf(...argumentSite(0)), 'uniqueItems': true, 'x-femto-type': 'Set' }
+        // No `uniqueItems`: a list with repeats is taken, and becomes a Set without them.
+        return { 'type': 'array', 'items': this.schemaOf(...argumentSite(0)), 'x-femto-type': 'Set' }
       case 'Promise':
       case 'PromiseLike':
         return this.warn(site, `a Promise cannot cross the network; pass the value it resolves to`)
@@ -376,7 +377,8 @@ export class TypeSchemaWriter {
       const schema = optional ? this.optionalSchemaOf(propertyType, propertySite) : this.schemaOf(propertyType, propertySite)
       const description = documentationOf(property, this.checker)
       properties.push([property.name, description ? { ...schema, description } : schema])
-      if (!optional)
+      // JSON has no undefined: a property that may hold it is left out of the JSON form, so it may be absent.
+      if (!optional && !isOrHasUndefined(propertyType))
         required.push(property.name)
     }
     const index = this.indexSignaturesOf(type, site)
@@ -500,6 +502,11 @@ export class TypeSchemaWriter {
 
 function isUndefined(type: ts.Type): boolean {
   return (type.flags & ts.TypeFlags.Undefined) !== 0
+}
+
+function isOrHasUndefined(type: ts.Type): boolean {
+  const undefinedLike = (member: ts.Type): boolean => (member.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Void)) !== 0
+  return undefinedLike(type) || (type.isUnion() && type.types.some(undefinedLike))
 }
 
 function withoutUndefined(type: ts.Type): ts.Type[] {

@@ -9,12 +9,14 @@
  *
  * | TypeScript   | schema                                                                                  |
  * | ------------ | --------------------------------------------------------------------------------------- |
- * | `Date`       | `{ type: 'string', format: 'date-time', 'x-femto-type': 'Date' }`                       |
- * | `bigint`     | `{ type: 'string', pattern: '^-?[0-9]+$', 'x-femto-type': 'bigint' }`                   |
+ * | `Date`       | `{ type: 'string', pattern: <RFC 3339 date-time or date, calendar-checked>, 'x-femto-type': 'Date' }` |
+ * | `bigint`     | `{ type: ['string', 'integer'], pattern: '^-?\\d+$', maxLength: 4096, minimum/maximum: ±(2⁵³−1), 'x-femto-type': 'bigint' }` |
  * | `Map<K, V>`  | `{ type: 'array', items: { type: 'array', prefixItems: [K, V], minItems: 2, maxItems: 2 }, 'x-femto-type': 'Map' }` |
- * | `Set<T>`     | `{ type: 'array', items: T, uniqueItems: true, 'x-femto-type': 'Set' }`                  |
+ * | `Set<T>`     | `{ type: 'array', items: T, 'x-femto-type': 'Set' }` (repeats are taken, and dropped)   |
  * | `URL`        | `{ type: 'string', format: 'uri', 'x-femto-type': 'URL' }`                               |
- * | `undefined`  | `{ 'x-femto-type': 'undefined' }` (only inside unions; optional properties are just not `required`) |
+ * | `undefined`  | `{ 'x-femto-type': 'undefined' }` (only inside unions; optional properties, and those whose type includes `undefined`, are just not `required`) |
+ *
+ * Each is also the form of a plain JSON answer (runtime/server/encode.ts `resultJson`).
  *
  * A type derivation cannot express becomes `{}` (anything) plus a {@link SchemaWarning}.
  * Named types (interfaces, aliases, enums) go into `defs` and are referenced as

@@ -1,11 +1,15 @@
 import { encodeRich } from '../shared/codec'
+import { WireError } from './outcome'
 
 /** A value as an answer's body: in the rich encoding, or JSON. Throws what cannot be encoded. */
 export function encodeValue(value: unknown, rich: boolean): string {
   return rich ? encodeRich(value) : toJson(value)
 }
 
-/** JSON as `JSON.stringify` makes it; a BigInt, which it refuses, becomes its decimal string. */
+/**
+ * JSON as `JSON.stringify` makes it, for error bodies: a BigInt, which it refuses, becomes its
+ * decimal string. Error bodies are documented as open objects, so nothing in them can break a promise.
+ */
 export function toJson(value: unknown): string {
   try {
     return JSON.stringify(value) ?? 'null'
@@ -15,4 +19,77 @@ export function toJson(value: unknown): string {
       throw error
     return JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'null'
   }
+}
+
+/**
+ * A function's result (or one yielded value) in the plain JSON form `openapi.json` documents
+ * (docs/reference/wire-protocol.md#plain-json-forms): a Map as its entries, a Set as its items,
+ * a bigint as its decimal string, a Date as its ISO string, `undefined` as `null` at the top and
+ * in arrays and left out of objects. What JSON cannot hold (NaN, ±Infinity, an invalid Date, a
+ * function, a symbol) throws a WireError instead of becoming a `null` the schema does not allow.
+ *
+ * `plain` is decided at build time from the result's schema (core/schema/json-answer.ts): no
+ * Map, Set or open part anywhere in it. Then `JSON.stringify` alone already writes the
+ * documented form, except where it wrote a `null` (NaN, ±Infinity and invalid Dates become
+ * one): only an answer with `null` in its text, or one that holds a bigint, is walked again.
+ * A plain object answer therefore costs one `JSON.stringify` and one substring search.
+ */
+export function resultJson(value: unknown, plain = false): string {
+  if (plain) {
+    let text: string | undefined
+    try {
+      text = JSON.stringify(value)
+    }
+    catch (error) {
+      if (!(error instanceof TypeError) || !String(error.message).includes('BigInt'))
+        throw error
+    }
+    if (text !== undefined && !text.includes('null'))
+      return text
+  }
+  return walkedJson(value)
+}
+
+function walkedJson(value: unknown): string {
+  if (value === undefined)
+    return 'null'
+  const text = JSON.stringify(value, jsonForm)
+  if (text === undefined)
+    throw notJson(value, '')
+  return text
+}
+
+/** The replacer: `this` holds `key`, `value` is what `toJSON` made of it (a Date's ISO string, or null when invalid). */
+function jsonForm(this: unknown, key: string, value: unknown): unknown {
+  switch (typeof value) {
+    case 'number':
+      if (!Number.isFinite(value))
+        throw notJson(value, key)
+      return value
+    case 'bigint':
+      return value.toString()
+    case 'object':
+      if (value === null) {
+        if (key !== '' && (this as Record<string, unknown>)[key] instanceof Date)
+          throw notJson((this as Record<string, unknown>)[key], key)
+        return value
+      }
+      if (value instanceof Map || value instanceof Set)
+        return Array.from(value)
+      return value
+    case 'function':
+    case 'symbol':
+      // Left out of objects by JSON.stringify; in an array it would be a null that says nothing.
+      if (Array.isArray(this) || key === '')
+        throw notJson(value, key)
+      return undefined
+    default:
+      return value
+  }
+}
+
+function notJson(value: unknown, key: string): WireError {
+  const what = value instanceof Date ? 'an invalid Date' : typeof value === 'number' ? String(value) : `a ${typeof value}`
+  const where = key === '' ? 'the value' : `the value at '${key}'`
+  return new WireError('INTERNAL_ERROR', `${where} is ${what}, which JSON cannot hold; a plain JSON answer would contradict openapi.json (the stubs' rich encoding carries it: accept: application/vnd.femto+devalue)`)
 }

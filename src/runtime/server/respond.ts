@@ -3,7 +3,7 @@ import type { Call } from './call-record'
 import type { Outcome } from './types'
 import { isPlainPrimitive, isRich, RICH_TYPE } from '../shared/codec'
 import { JSON_TYPE } from '../shared/protocol'
-import { encodeValue } from './encode'
+import { encodeValue, resultJson } from './encode'
 import { observe } from './observe'
 import { requestIdOf } from './request-id'
 import { stringField, text } from './thrown'
@@ -13,18 +13,22 @@ export function answer(call: Call, outcome: Outcome): void {
   const { res } = call
   const code = outcome.status >= 300 ? (outcome.value as { error?: { code?: string } } | undefined)?.error?.code : undefined
   observe(call, res.destroyed ? 499 : outcome.status, res.destroyed ? 'ABORTED' : code)
-  send(res, outcome, call.requestId, call.start, call.rich)
+  // A result (not an error) in plain JSON takes the form openapi.json documents for its type.
+  send(res, outcome, call.requestId, call.start, call.rich, outcome.status < 300 ? call.fn.plainResult ?? false : undefined)
 }
 
-/** Writes an outcome, once: an answer already sent (a timeout came first) or a caller gone is left alone. */
-export function send(res: ServerResponse, outcome: Outcome, requestId: string, start?: number, rich = false): void {
+/**
+ * Writes an outcome, once: an answer already sent (a timeout came first) or a caller gone is left alone.
+ * `plainResult` is set for a function's result: whether its schema lets `resultJson` skip the walk.
+ */
+export function send(res: ServerResponse, outcome: Outcome, requestId: string, start?: number, rich = false, plainResult?: boolean): void {
   if (res.headersSent || res.destroyed)
     return
   let body: string
   // A plain primitive is exact in JSON, so even a caller that asked for the rich encoding gets JSON.
   rich &&= !isPlainPrimitive(outcome.value)
   try {
-    body = encodeValue(outcome.value, rich)
+    body = plainResult === undefined || rich ? encodeValue(outcome.value, rich) : resultJson(outcome.value, plainResult)
   }
   catch (error) {
     // What the encoder threw is user data too (a toJSON, a getter): read it without throwing again.

@@ -1,7 +1,7 @@
 import type { ErrorPayload } from '../shared/protocol'
 import type { Call } from './call-record'
 import { encodeRich, NDJSON_TYPE, RICH_STREAM_TYPE } from '../shared/codec'
-import { toJson } from './encode'
+import { resultJson } from './encode'
 import { observe } from './observe'
 import { failedOutcome } from './outcome'
 import { logThrown } from './thrown'
@@ -40,7 +40,7 @@ export async function streamResult(call: Call, iterable: AsyncIterable<unknown>)
       }
       if (res.destroyed)
         break
-      const line = rich ? encodeRich([0, step.value]) : toJson(step.value)
+      const line = rich ? encodeRich([0, step.value]) : resultJson(step.value, fn.plainResult)
       if (!res.write(`${line}\n`)) {
         await new Promise((resolve) => {
           res.once('drain', resolve)

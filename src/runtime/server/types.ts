@@ -26,6 +26,11 @@ export interface ServedFunction {
    * time from the TypeScript types: the first problem as `$.path: expected …`, or undefined.
    */
   validate?: (args: unknown[]) => string | undefined
+  /**
+   * Set at build time when the result's schema holds no Map, Set or open part: its plain JSON
+   * answer is then `JSON.stringify`'s, checked rather than walked (encode.ts `resultJson`).
+   */
+  plainResult?: boolean
   /** A Standard Schema validator (zod, valibot, …) of the named-arguments object, used instead. */
   standard?: StandardSchema
   /** Decides whether a call from outside may run (`'femto auth=<binding>'`, or the `auth` option's module). */
