@@ -15,9 +15,11 @@ import { dirname, join } from 'node:path'
 import { rolldown } from 'rolldown'
 import { DOCS_ASSETS } from '../../runtime/server/docs'
 import { describeChanges, diffServices, readPreviousHashes, rememberHashes } from '../deploy/changes'
+import { exposureOf, internalNames } from '../registry/exposure'
 import { isUsableSchema } from '../schema/contract'
 import { upperSnake } from '../transform/names'
 import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
+import { callGraph, stubbedFunctions } from './call-graph'
 import { routerEntry, serviceEntry } from './entries'
 import { envVarsRead } from './env-scan'
 import { copyRunTimeFiles } from './files'
@@ -104,9 +106,13 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
 
   const { validators, documented } = await describeFunctions(ctx, plan)
   const { authModule } = ctx
+  // The client has been built by now: what it imported is public (registry/exposure.ts).
+  const exposure = exposureOf(plan.functions, options, ctx.clientImports.names())
+  const internal = internalNames(exposure)
   const facts = (functions: RegisteredFunction[], title: string): EntryFacts => ({
     validators,
     authModule,
+    internal,
     openapi: openApiDocument(documented.filter(d => functions.some(fn => fn.name === d.name)), { title }),
   })
   const document = openApiDocument(documented, { title: 'femto functions' })
@@ -141,7 +147,8 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
   const router = await bundle(produce, routerTarget, join(dir, 'router.js'))
   await shipNativePackages(native, ctx.root, dir, bundles) // femto:native
 
-  const manifest = createManifest(plan, options, bundles, router, name => `FEMTO_URL_${upperSnake(name)}`, files)
+  const graph = callGraph(plan, new Map(Array.from(bundles, ([name, built]) => [name, built.stubs ?? []])))
+  const manifest = createManifest(plan, options, bundles, router, name => `FEMTO_URL_${upperSnake(name)}`, files, { exposure, graph })
   manifest.changes = diffServices(previous, manifest)
   await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
   if (history)
@@ -204,11 +211,13 @@ async function bundle(produce: (target: ServiceTarget) => Promise<Buffer>, targe
   const hash = createHash('sha256').update(code)
   for (const extra of files)
     hash.update(`\0${extra.path}\0`).update(extra.content)
+  const text = code.toString()
   return {
     file: file.slice(file.lastIndexOf('/') + 1),
     bytes: code.length,
     hash: hash.digest('hex').slice(0, 16),
-    reads: envVarsRead(code.toString()),
+    reads: envVarsRead(text),
+    stubs: stubbedFunctions(text),
   }
 }
 

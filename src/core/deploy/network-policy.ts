@@ -1,5 +1,6 @@
 import type { Manifest } from '../build/manifest'
 import type { DeployedService } from './model'
+import { isPublic } from '../registry/exposure'
 import { GATEWAY_ID, GATEWAY_PORT } from './model'
 
 export interface PolicyPeer {
@@ -38,8 +39,8 @@ export interface Edge { from: string, to: string, port: number }
 
 /**
  * Who may reach whom, by Kubernetes name: each service from the services whose bundles call it
- * (`calls` in femto.json) and, when it hosts a public function, from the Ingress controller and
- * the gateway. Sorted, so that the policies written from it are the same on every build.
+ * (`calls` in femto.json) and, when it hosts a public function, from the gateway; the gateway
+ * from the Ingress controller. Sorted, so that the policies written from it are the same on every build.
  */
 export function allowedEdges(manifest: Pick<Manifest, 'services' | 'functions'>, services: DeployedService[]): Edge[] {
   const byName = new Map(services.map(s => [s.name, s]))
@@ -51,18 +52,17 @@ export function allowedEdges(manifest: Pick<Manifest, 'services' | 'functions'>,
       if (target)
         edges.push({ from: service.id, to: target.id, port: target.port })
     }
-    if (isPublic(manifest, service.name)) {
-      edges.push({ from: 'ingress-controller', to: service.id, port: service.port })
+    // Calls from outside come through the gateway, which adds the token (the Ingress sends it every path).
+    if (hostsPublic(manifest, service.name))
       edges.push({ from: GATEWAY_ID, to: service.id, port: service.port })
-    }
   }
   edges.push({ from: 'ingress-controller', to: GATEWAY_ID, port: GATEWAY_PORT })
   return edges.sort((a, b) => `${a.to}\0${a.from}`.localeCompare(`${b.to}\0${b.from}`))
 }
 
 /** A service hosting at least one public function (a manifest without exposure: all are). */
-function isPublic(manifest: Pick<Manifest, 'functions'>, service: string): boolean {
-  return manifest.functions.some(fn => fn.service === service && fn.exposure !== 'internal')
+function hostsPublic(manifest: Pick<Manifest, 'functions'>, service: string): boolean {
+  return manifest.functions.some(fn => fn.service === service && isPublic(fn))
 }
 
 const peerOf = (from: string): PolicyPeer => (from === 'ingress-controller' ? INGRESS_CONTROLLER : pods(from))

@@ -61,6 +61,9 @@ export function exposureOf(functions: RegisteredFunction[], options: Pick<Resolv
   return result
 }
 
+/** Routed by gateways and the Ingress: a function of a `femto.json` written before exposure existed is too. */
+export const isPublic = (fn: { exposure?: Exposure }): boolean => fn.exposure !== 'internal'
+
 /** The names of the internal functions: what a service's entry marks so that it refuses calls from outside. */
 export function internalNames(exposure: ReadonlyMap<string, FunctionExposure>): Set<string> {
   return new Set([...exposure].filter(([, e]) => e.exposure === 'internal').map(([name]) => name))
