@@ -253,3 +253,15 @@ describe('proxy mode', () => {
     expect((await res.json()).error.message).toMatch(/cannot read .*femto\.json.*build the app first/)
   })
 })
+
+describe('without a build (vite dev)', () => {
+  it('leaves every page to the framework, and answers calls with a JSON error that says what to do', async () => {
+    const handler = createFemtoHandler({ serversDir: join(tmpdir(), 'no-such-femto-build-2') })
+    expect(await handler(new Request('http://app.test/'))).toBeUndefined()
+    const res = (await handler(call('http://app.test/femto/add', [1, 2])))!
+    expect(res.status).toBe(500)
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+    expect((await res.json()).error.code).toBe('INTERNAL_ERROR')
+    expect(await handler(new Request('http://app.test/about'))).toBeUndefined()
+  })
+})

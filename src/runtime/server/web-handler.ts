@@ -55,23 +55,36 @@ export function createFemtoHandler(options: FemtoHandlerOptions = {}): FemtoHand
   let target: Target | Promise<Target> | undefined
   // The common case, a request that is not a call, costs a string comparison once the build is known.
   let prefix = options.basePath === undefined ? undefined : `${options.basePath}/`
+  // Until the build is read (`vite dev` has none), only this path is the handler's: pages still render.
+  const fallback = prefix ?? '/femto/'
+  let failed = false
   return async (request) => {
     const path = pathOfUrl(request.url)
-    if (prefix !== undefined && !path.startsWith(prefix) && path !== prefix.slice(0, -1))
+    if (prefix !== undefined && !under(path, prefix))
+      return undefined
+    if (failed && !under(path, fallback))
       return undefined
     try {
       target ??= load(options)
       const known = target instanceof Promise ? (target = await target) : target
+      failed = false
       prefix = `${known.basePath}/`
-      if (!path.startsWith(prefix) && path !== known.basePath)
+      if (!under(path, prefix))
         return undefined
       return await known.answer(request, path)
     }
     catch (error) {
+      // Read again at the next call: the build may be there by then.
       target = undefined
-      return wireError('INTERNAL_ERROR', `unplugin-femto/handler: ${(error as Error).message}`)
+      failed = true
+      return under(path, fallback) ? wireError('INTERNAL_ERROR', `unplugin-femto/handler: ${(error as Error).message}`) : undefined
     }
   }
+}
+
+/** `/femto/x` and `/femto` are under `/femto/`. */
+function under(path: string, prefix: string): boolean {
+  return path.startsWith(prefix) || path === prefix.slice(0, -1)
 }
 
 async function load(options: FemtoHandlerOptions): Promise<Target> {
@@ -207,8 +220,13 @@ function proxy(routes: RouteTable, token: string | undefined): Target['answer'] 
       const headers = cause?.code === 'ECONNREFUSED' ? { [NOT_REACHED_HEADER]: '1' } : undefined
       return wireError('UNAVAILABLE', `the service at ${route.origin} did not answer: ${cause?.message ?? (error as Error).message}`, headers)
     }
-    // Its own headers object: frameworks add theirs (cookies, security headers) to what a hook returns.
-    return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: upstream.headers })
+    // Its own headers object: frameworks add theirs (cookies, security headers) to what a hook returns;
+    // the upstream connection's own headers are not the caller's.
+    const headers = new Headers(upstream.headers)
+    headers.delete('connection')
+    headers.delete('keep-alive')
+    headers.delete('transfer-encoding')
+    return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers })
   }
 }
 
