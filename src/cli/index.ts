@@ -52,12 +52,22 @@ async function main(argv: string[]): Promise<void> {
   const port = values.port === undefined ? 3000 : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`--port: '${values.port}' is not a port number`)
-  const running = await up({ outDir, port, freePorts: values['free-ports'] })
-  const stop = (): void => {
-    void running.close().then(() => process.exit(0))
+  // Any signal that ends a terminal session or a supervisor's stop stops the services, from the
+  // first moment (one that comes while they start stops those started so far). A second signal
+  // exits at once: the services, already told to stop, finish their calls on their own (bounded).
+  const stopping = new AbortController()
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (stopping.signal.aborted)
+        process.exit(1)
+      stopping.abort(signal)
+    })
   }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  const running = await up({ outDir, port, freePorts: values['free-ports'], signal: stopping.signal })
+  const exit = (): void => void running.close().then(() => process.exit(0))
+  if (stopping.signal.aborted)
+    return exit()
+  stopping.signal.addEventListener('abort', exit, { once: true })
 }
 
 main(process.argv.slice(2)).catch((error: Error) => {

@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process'
 import type { ManifestService } from '../core/build/manifest'
-import type { ListeningMessage, PeersMessage } from '../runtime/server/listening'
+import type { CannotListenMessage, ListeningMessage, PeersMessage } from '../runtime/server/listening'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { LISTENING_MESSAGE, PEERS_MESSAGE, PEERS_SET_MESSAGE } from '../runtime/server/listening'
+import { CANNOT_LISTEN_MESSAGE, LISTENING_MESSAGE, PEERS_MESSAGE, PEERS_SET_MESSAGE } from '../runtime/server/listening'
 import { prefixLines } from './logs'
 
 /** One service of a build, running as `node <service>.js` on loopback. */
@@ -11,9 +11,21 @@ export interface ServiceProcess {
   name: string
   /** `http://127.0.0.1:<port>`; for a service started on port 0, known once `waitListening` resolves. */
   origin: string
+  /** The process running it now: `respawn` replaces it. */
   child: ChildProcess
-  /** What it wrote on stdout and stderr (the last MiB): for errors and `logs()`. */
+  /** What it wrote on stdout and stderr (the last MiB), across restarts: for errors and `logs()`. */
   output: () => string
+  /** What the current process said on its channel: the port it listens on, or why it cannot. */
+  said: { listening?: ListeningMessage, cannotListen?: CannotListenMessage }
+  /** Starts it again after it exited, on `port`, with `env` over the environment it was first given. */
+  respawn: (port: number, env: Record<string, string>) => void
+}
+
+/** A service that exited because its port is taken, not allowed, or no port. */
+export class CannotListenError extends Error {
+  constructor(message: string, readonly service: string, readonly port: number, readonly code: string) {
+    super(message)
+  }
 }
 
 export interface SpawnOptions {
@@ -38,42 +50,71 @@ const OUTPUT_LIMIT = 1 << 20
 export function spawnServices(options: SpawnOptions): ServiceProcess[] {
   const width = Math.max(7, ...options.services.map(s => s.name.length))
   return options.services.map((service, index) => {
-    const port = options.ports.get(service.name)!
-    const child = spawn(process.execPath, [join(options.dir, service.file)], {
-      cwd: options.cwd,
-      env: { FEMTO_LOG_FORMAT: 'pretty', ...process.env, ...options.env, PORT: String(port), HOST: '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    })
     let output = ''
     const keep = (chunk: Buffer): void => {
       output += chunk.toString()
       if (output.length > OUTPUT_LIMIT)
         output = output.slice(-OUTPUT_LIMIT)
     }
-    child.stdout!.on('data', keep)
-    child.stderr!.on('data', keep)
-    if (options.out) {
-      prefixLines(child.stdout!, service.name, index, width, options.out)
-      prefixLines(child.stderr!, service.name, index, width, options.out)
+    const port = options.ports.get(service.name)!
+    const running: ServiceProcess = {
+      name: service.name,
+      origin: port === 0 ? '' : `http://127.0.0.1:${port}`,
+      child: undefined as unknown as ChildProcess,
+      output: () => output,
+      said: {},
+      respawn: (again, env) => {
+        running.said = {}
+        running.child = start(again, { ...options.env, ...env })
+      },
     }
-    // The channel does not keep this process alive, as the pipes do not.
-    child.channel?.unref()
-    return { name: service.name, origin: port === 0 ? '' : `http://127.0.0.1:${port}`, child, output: () => output }
+    function start(port: number, env: Record<string, string | undefined>): ChildProcess {
+      const child = spawn(process.execPath, [join(options.dir, service.file)], {
+        cwd: options.cwd,
+        env: { FEMTO_LOG_FORMAT: 'pretty', ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      })
+      child.stdout!.on('data', keep)
+      child.stderr!.on('data', keep)
+      if (options.out) {
+        prefixLines(child.stdout!, service.name, index, width, options.out)
+        prefixLines(child.stderr!, service.name, index, width, options.out)
+      }
+      // Kept from the start: a message that comes before anyone waits for it is not lost.
+      child.on('message', (message: { type?: string }) => {
+        if (message?.type === LISTENING_MESSAGE)
+          running.said.listening = message as ListeningMessage
+        else if (message?.type === CANNOT_LISTEN_MESSAGE)
+          running.said.cannotListen = message as CannotListenMessage
+      })
+      // The channel does not keep this process alive, as the pipes do not.
+      child.channel?.unref()
+      return child
+    }
+    running.child = start(port, options.env)
+    return running
   })
 }
 
 /**
- * The first step of a service's start: resolves once it says which port it got (started on port 0; one with a port of its
- * own is known already), with its origin set; if it exits first or says nothing within
- * `timeoutMs`, the error carries its output.
+ * The first step of a service's start: resolves once it says which port it listens on, with its
+ * origin set. A service given a port says so too: only then is it known that the process on that
+ * port is this one, and not another that held the port already (this one then exits, and the
+ * error is a `CannotListenError`). If it exits first or says nothing within `timeoutMs`, the error
+ * carries its output.
  */
 export function waitListening(service: ServiceProcess, who: string, timeoutMs = 15_000): Promise<void> {
-  if (service.origin)
+  const heard = (message: ListeningMessage): void => {
+    service.origin = `http://127.0.0.1:${message.port}`
+  }
+  if (service.said.listening) {
+    heard(service.said.listening)
     return Promise.resolve()
+  }
   return untilMessage(service, who, timeoutMs, `did not report the port it listens on within ${timeoutMs} ms`, (message) => {
     if ((message as Partial<ListeningMessage>)?.type !== LISTENING_MESSAGE)
       return false
-    service.origin = `http://127.0.0.1:${(message as ListeningMessage).port}`
+    heard(message as ListeningMessage)
     return true
   })
 }
@@ -102,6 +143,9 @@ function untilMessage(service: ServiceProcess, who: string, timeoutMs: number, l
     }
     const timer = setTimeout(() => finish(failure(late)), timeoutMs)
     function failure(why: string): Error {
+      const refused = service.said.cannotListen
+      if (refused)
+        return new CannotListenError(`${who}: service '${service.name}' cannot listen on port ${refused.port}: ${refused.line}`, service.name, refused.port, refused.code)
       return new Error(`${who}: service '${service.name}' ${why}. Its output:\n${service.output()}`)
     }
     function finish(error?: Error): void {
@@ -138,13 +182,19 @@ export async function waitHealthy(service: ServiceProcess, who: string, timeoutM
       throw new Error(`${who}: service '${service.name}' exited (${ended.why}) before it was healthy. Its output:\n${service.output()}`)
     if (Date.now() > deadline)
       throw new Error(`${who}: service '${service.name}' did not answer ${service.origin}/healthz within ${timeoutMs} ms. Its output:\n${service.output()}`)
+    let answered: { ok: boolean, pid?: unknown } | undefined
     try {
       const res = await fetch(`${service.origin}/healthz`)
-      await res.body?.cancel()
-      if (res.ok)
-        return
+      answered = { ok: res.ok, pid: res.ok ? (await res.json() as { pid?: unknown })?.pid : (await res.body?.cancel(), undefined) }
     }
     catch {}
+    // A build from before /healthz carried the pid is taken on its word on the channel (waitListening).
+    if (answered?.ok && answered.pid !== undefined && answered.pid !== service.child.pid) {
+      const port = new URL(service.origin).port
+      throw new CannotListenError(`${who}: port ${port} of service '${service.name}' is answered by another process (pid ${String(answered.pid)}, not ${service.child.pid}, which ${who} started)`, service.name, Number(port), 'FOREIGN')
+    }
+    if (answered?.ok)
+      return
     await new Promise(resolve => setTimeout(resolve, 25))
   }
 }

@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { MANIFEST_FILE } from '../core/build/manifest'
 import { createGateway } from './gateway'
-import { spawnServices, stopService, tellPeers, waitHealthy, waitListening } from './processes'
+import { CannotListenError, spawnServices, stopService, tellPeers, waitHealthy, waitListening } from './processes'
+import { superviseRestarts } from './restart'
 import { clientFolder } from './static'
 
 export interface UpOptions {
@@ -16,7 +17,12 @@ export interface UpOptions {
   freePorts?: boolean
   serversDir?: string
   out?: NodeJS.WritableStream
+  /** Aborted (a signal came) while starting: every service started so far is stopped, and `up` rejects. */
+  signal?: AbortSignal
 }
+
+/** Port 0 cannot be connected to: the connection is refused, as for a service that is down. */
+const REFUSING_ORIGIN = 'http://127.0.0.1:0'
 
 export interface Running {
   url: string
@@ -50,25 +56,27 @@ export async function up(options: UpOptions): Promise<Running> {
   }
 
   const width = Math.max(7, ...manifest.services.map(s => s.name.length))
-  let closing = false
+  const log = (line: string): void => void out.write(`${'femto'.padEnd(width)} | ${line}\n`)
   const running = spawnServices({ dir, services: manifest.services, ports: wanted, env, out })
-  for (const service of running) {
-    service.child.on('exit', (code, signal) => {
-      if (!closing)
-        out.write(`${'femto'.padEnd(width)} | service ${service.name} exited (${signal ?? `code ${code}`})\n`)
-    })
-  }
+  const supervisors: Array<{ stop: () => void }> = []
 
   const routes = new Map<string, string>()
   const gateway = createGateway({ ...clientFolder(outDir, [serversDir, 'deploy']), basePath: manifest.basePath, routes, docsDir: join(outDir, serversDir), token })
-  const close = async (): Promise<void> => {
-    closing = true
+  let closing: Promise<void> | undefined
+  // Restarts end first: a service that exits while femto up stops is not started again.
+  const close = (): Promise<void> => closing ??= (async () => {
+    for (const supervisor of supervisors)
+      supervisor.stop()
     gateway.closeAllConnections()
     gateway.close()
     await Promise.all(running.map(service => stopService(service)))
-  }
+  })()
+  const stopped = (): void => void close()
+  options.signal?.addEventListener('abort', stopped, { once: true })
 
   try {
+    if (options.signal?.aborted)
+      throw new Error('femto up: stopped before it started')
     await Promise.all(running.map(service => waitListening(service, 'femto up')))
     if (options.freePorts) {
       const peers = Object.fromEntries(manifest.services.map((s, i) => [s.env, running[i]!.origin]))
@@ -79,17 +87,43 @@ export async function up(options: UpOptions): Promise<Running> {
     for (const fn of manifest.functions)
       routes.set(fn.route, origins.get(fn.service)!)
     await new Promise<void>((done, fail) => {
-      gateway.once('error', fail)
+      gateway.once('error', (error: NodeJS.ErrnoException) => fail(error.code === 'EADDRINUSE'
+        ? new Error(`femto up: the gateway cannot listen on 127.0.0.1:${options.port}: another process already listens on that port; use --port N (--port 0: any free one)`)
+        : error))
       gateway.listen(options.port, '127.0.0.1', () => done())
     })
   }
   catch (error) {
+    options.signal?.removeEventListener('abort', stopped)
     await close()
-    throw error
+    if (options.signal?.aborted)
+      throw new Error(`femto up: stopped (${String(options.signal.reason ?? 'aborted')}) while starting`)
+    throw error instanceof CannotListenError && (error.code === 'EADDRINUSE' || error.code === 'FOREIGN')
+      ? new Error(`femto up: port ${error.port} of service '${error.service}' is taken by another process; stop that process, or run femto up --free-ports to give every service a free port`)
+      : error
+  }
+
+  // From now on a service that exits is started again, on the port it had, with every peer's address.
+  const restartEnv = { ...env, ...Object.fromEntries(manifest.services.map((s, i) => [s.env, running[i]!.origin])) }
+  for (const service of running) {
+    const own = manifest.functions.filter(fn => fn.service === service.name).map(fn => fn.route)
+    supervisors.push(superviseRestarts(service, {
+      log,
+      env: restartEnv,
+      // Never a call to a process femto up did not start: its routes refuse until it is back.
+      onForeign: () => {
+        for (const route of own)
+          routes.set(route, REFUSING_ORIGIN)
+      },
+      onHealthy: () => {
+        for (const route of own)
+          routes.set(route, service.origin)
+      },
+    }))
   }
   const address = gateway.address()
   const url = `http://localhost:${typeof address === 'object' && address ? address.port : options.port}`
-  out.write(`${'femto'.padEnd(width)} | ${manifest.services.length} service(s) up; gateway at ${url}\n`)
+  log(`${manifest.services.length} service(s) up; gateway at ${url}`)
   const ports = new Map(running.map(service => [service.name, Number(new URL(service.origin).port)]))
   return { url, ports, close }
 }

@@ -3,13 +3,14 @@ import type { ServedFunction } from './types'
 import { createServer } from 'node:http'
 import { createFunctionTable, pathOf, serveRoute } from './function-table'
 import { checkToken } from './guard'
-import { reportListening } from './listening'
+import { exitCannotListen, reportListening, stopWithParent } from './listening'
 import { METRICS_CONTENT_TYPE } from './metrics'
 import { flushObservations, metrics } from './observe'
 import { errorOutcome } from './outcome'
+import { cannotListenLine, listenAddress } from './port'
 import { requestIdOf } from './request-id'
 import { send, sendError } from './respond'
-import { describeThrown } from './thrown'
+import { describeThrown, handleStrayErrors } from './thrown'
 
 export interface ServiceOptions {
   /** Service name: the function's, or a group's. */
@@ -59,7 +60,8 @@ export function startService(options: ServiceOptions): Server {
     }
     if ((path === '/healthz' || path === '/readyz') && (req.method === 'GET' || req.method === 'HEAD')) {
       const ready = path === '/healthz' || !draining
-      send(res, { status: ready ? 200 : 503, value: { status: ready ? 'ok' : 'draining', service: options.service } }, requestIdOf(req))
+      // The pid tells a process manager (femto up) that the process answering is the one it started.
+      send(res, { status: ready ? 200 : 503, value: { status: ready ? 'ok' : 'draining', service: options.service, pid: process.pid } }, requestIdOf(req))
       return
     }
     sendError(req, res, errorOutcome('NOT_FOUND', `no femto function at ${req.method} ${path}; this service serves ${table.listing}`))
@@ -67,31 +69,44 @@ export function startService(options: ServiceOptions): Server {
 
   // Slow clients are bounded: headers within 10 s, the whole request within 30 s (slow-loris).
   const server = createServer({ keepAliveTimeout: 5_000, headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 }, onRequest)
-  const port = process.env.PORT ? Number(process.env.PORT) : options.port
-  const host = process.env.HOST || '0.0.0.0'
-  server.listen(port, host, () => {
-    const address = server.address()
-    const actual = typeof address === 'object' && address ? address.port : port
-    console.log(`[femto] ${options.service} listening on http://${host}:${actual} (${table.listing})`)
+  let address: ReturnType<typeof listenAddress>
+  try {
+    address = listenAddress(options.service, options.port)
+  }
+  catch (error) {
+    exitCannotListen(options.port, 'ERR_SOCKET_BAD_PORT', (error as Error).message)
+    return server
+  }
+  let listening = false
+  // A listener that fails (port taken, not allowed, no such address) is a service that cannot do
+  // its job: one line saying which setting to change, and exit 1, never a log line and exit 0.
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (!listening)
+      return exitCannotListen(address.port, error.code ?? 'ERR_LISTEN', cannotListenLine(options.service, address, error))
+    logger.log('error', 'server error', { error: describeThrown(error) })
+  })
+  server.listen(address.port, address.host, () => {
+    listening = true
+    const bound = server.address()
+    const actual = typeof bound === 'object' && bound ? bound.port : address.port
+    console.log(`[femto] ${options.service} listening on http://${address.host}:${actual} (${table.listing})`)
     reportListening(actual)
   })
 
-  // A service stops for a signal and nothing else: stray async errors are logged, not fatal.
-  // Read through thrown.ts: a throwing Error.prepareStackTrace would otherwise make this handler throw and end the process.
-  process.on('uncaughtException', error => logger.log('error', 'uncaught exception', { error: describeThrown(error) }))
-  process.on('unhandledRejection', error => logger.log('error', 'unhandled rejection', { error: describeThrown(error) }))
+  // Read through thrown.ts: a throwing Error.prepareStackTrace would otherwise make a handler throw and end the process.
+  handleStrayErrors(options.service, logger, () => listening)
   process.on('exit', () => logger.flush())
 
   // SIGTERM: /readyz answers 503 at once; after FEMTO_DRAIN_DELAY_MS (default 0, for load
   // balancers that need time to notice) the listener closes, so new connections are refused,
   // and the process exits 0 once in-flight calls are answered, or after the longest timeout.
-  const shutdown = (signal: string): void => {
+  const shutdown = (why: string): void => {
     if (draining)
       return
     draining = true
     const delay = Math.max(0, Number(process.env.FEMTO_DRAIN_DELAY_MS) || 0)
     const limit = options.shutdownTimeoutMs ?? 10_000
-    console.log(`[femto] ${options.service} received ${signal}: /readyz answers 503${delay > 0 ? `, new connections refused in ${delay} ms` : ', new connections refused'}; finishing in-flight calls (at most ${limit} ms)`)
+    console.log(`[femto] ${options.service} ${why}: /readyz answers 503${delay > 0 ? `, new connections refused in ${delay} ms` : ', new connections refused'}; finishing in-flight calls (at most ${limit} ms)`)
     // Buffered logs and spans go out first, but a slow collector cannot hold the exit past a second.
     const exit = (): void => {
       void Promise.race([flushObservations(), new Promise(resolve => setTimeout(resolve, 1_000))]).finally(() => process.exit(0))
@@ -113,7 +128,9 @@ export function startService(options: ServiceOptions): Server {
       exit()
     }, delay + limit).unref()
   }
-  process.once('SIGTERM', () => shutdown('SIGTERM'))
-  process.once('SIGINT', () => shutdown('SIGINT'))
+  process.once('SIGTERM', () => shutdown('received SIGTERM'))
+  process.once('SIGINT', () => shutdown('received SIGINT'))
+  // Started by femto up (or the testing helper, vite preview) and that process is gone: drain and exit as for SIGTERM.
+  stopWithParent(() => shutdown('lost the process that started it'))
   return server
 }

@@ -9,8 +9,11 @@ import { femtoRuntimeEnv } from './env'
 export const LISTENING_MESSAGE = 'femto:listening'
 export const PEERS_MESSAGE = 'femto:peers'
 export const PEERS_SET_MESSAGE = 'femto:peers-set'
+export const CANNOT_LISTEN_MESSAGE = 'femto:cannot-listen'
 
-export interface ListeningMessage { type: typeof LISTENING_MESSAGE, port: number }
+export interface ListeningMessage { type: typeof LISTENING_MESSAGE, port: number, pid: number }
+/** Sent instead, just before the service exits 1: its port, the error's code, and its one line. */
+export interface CannotListenMessage { type: typeof CANNOT_LISTEN_MESSAGE, port: number, code: string, line: string }
 /** `FEMTO_URL_<NAME>` of the other services; what the parent was given for them already wins. */
 export interface PeersMessage { type: typeof PEERS_MESSAGE, env: Record<string, string> }
 
@@ -24,7 +27,34 @@ export function reportListening(port: number): void {
     Object.assign(femtoRuntimeEnv, message.env)
     send({ type: PEERS_SET_MESSAGE })
   })
-  send({ type: LISTENING_MESSAGE, port } satisfies ListeningMessage)
+  send({ type: LISTENING_MESSAGE, port, pid: process.pid } satisfies ListeningMessage)
   // The channel does not keep the service alive: its listener does, as without one.
   process.channel?.unref()
+}
+
+/**
+ * A service that cannot do its job ends with one line on stderr and exit code 1; its parent, if
+ * it has one, gets the reason on the channel first, so that it can say it in its own words.
+ */
+export function exitCannotListen(port: number, code: string, line: string): void {
+  console.error(line)
+  process.exitCode = 1
+  if (!process.send || !process.connected)
+    return void process.exit(1)
+  // The exit waits for the message to be written, but not for a parent that does not read it.
+  setTimeout(() => process.exit(1), 1_000).unref()
+  process.send({ type: CANNOT_LISTEN_MESSAGE, port, code, line } satisfies CannotListenMessage, () => process.exit(1))
+}
+
+/**
+ * A service started with a channel stops when its parent goes, however it went: the kernel closes
+ * the parent's end of the channel even on SIGKILL, so `disconnect` comes without any polling, and
+ * no service of a killed `femto up` keeps its port. (The parent never disconnects on purpose.)
+ */
+export function stopWithParent(stop: () => void): void {
+  if (!process.send)
+    return
+  if (!process.connected)
+    return stop()
+  process.once('disconnect', stop)
 }

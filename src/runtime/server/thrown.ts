@@ -5,6 +5,7 @@
  * behind (`bindings` does, when it fails). The request path reads thrown values only through
  * here, so that such a call still gets its 500 and the service keeps serving.
  */
+import type { Logger } from './log'
 
 /** `read()`, or `fallback` when reading throws. */
 export function attempt<T>(read: () => T, fallback: T): T {
@@ -57,4 +58,26 @@ export function logThrown(line: string, thrown: unknown): void {
 /** One line of text for a log record: the stack when it can be read, else the message or the value. */
 export function describeThrown(thrown: unknown): string {
   return stringField(thrown, 'stack') ?? stringField(thrown, 'message') ?? text(thrown)
+}
+
+/**
+ * Errors thrown outside any call (a stray timer, a promise nobody awaited). Until the service
+ * listens it cannot do its job: the error is printed and the process exits 1 (its manager restarts
+ * it, or shows why it failed). Once it listens, such an error does not stop it from serving, and
+ * which call scheduled it cannot be told without tracking every async step of every call: it is
+ * logged and the service serves on. Its exit code is 1 from then on, so that a process which then
+ * ends without a signal (nothing left to run) does not pass for one that stopped cleanly; a
+ * signal's drain still exits 0.
+ */
+export function handleStrayErrors(service: string, logger: Logger, listening: () => boolean): void {
+  const stray = (kind: string) => (error: unknown): void => {
+    if (!listening()) {
+      logThrown(`[femto] ${service} failed while starting (${kind}):`, error)
+      process.exit(1)
+    }
+    process.exitCode = 1
+    logger.log('error', kind, { error: describeThrown(error) })
+  }
+  process.on('uncaughtException', stray('uncaught exception'))
+  process.on('unhandledRejection', stray('unhandled rejection'))
 }

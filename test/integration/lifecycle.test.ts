@@ -1,0 +1,287 @@
+import type { ChildProcess } from 'node:child_process'
+import type { Server } from 'node:http'
+import type { Manifest } from '../../src/core/build/manifest'
+import type { StubMeta } from '../../src/runtime/shared/protocol'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { callFemto, configureFemto } from '../../src/runtime'
+import { post, viteBuild } from '../helpers'
+
+// The life of a service process, as `node dist/servers/<fn>.js` and under `femto up`: one that
+// cannot listen says why and exits non-zero; femto up calls only the processes it started, starts
+// a service again when it exits, and its services go when it goes; and while one is killed and
+// started again, calls through the femto up gateway all succeed, none twice.
+
+const APP = join(import.meta.dirname, '../fixtures/lifecycle-app')
+const CLI = join(import.meta.dirname, '../../dist/cli.js')
+// Away from the default range: other tests on this machine run services named like these.
+const BASE_PORT = 24_000
+
+let dist: string
+let manifest: Manifest
+const cleanup: Array<() => Promise<unknown> | unknown> = []
+
+beforeAll(async () => {
+  dist = await viteBuild(APP, 'dist', { basePort: BASE_PORT })
+  manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
+})
+
+afterEach(async () => {
+  await Promise.all(cleanup.splice(0).map(stop => stop()))
+})
+
+afterAll(async () => {
+  await Promise.all(cleanup.splice(0).map(stop => stop()))
+})
+
+interface Spawned {
+  proc: ChildProcess
+  output: () => string
+  exited: Promise<number | null>
+}
+
+/** A process of its own group, so that what it starts can be stopped with it; killed at the end of the test. */
+function start(args: string[], env: Record<string, string> = {}): Spawned {
+  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  let output = ''
+  proc.stdout!.on('data', (chunk) => {
+    output += chunk
+  })
+  proc.stderr!.on('data', (chunk) => {
+    output += chunk
+  })
+  const exited = new Promise<number | null>(resolve => proc.once('close', code => resolve(code)))
+  cleanup.push(async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      try {
+        process.kill(-proc.pid!, 'SIGKILL')
+      }
+      catch {}
+    }
+    await exited
+  })
+  return { proc, output: () => output, exited }
+}
+
+function waitFor(check: () => boolean, what: string, timeout = 15_000): Promise<void> {
+  return expect.poll(check, { timeout, interval: 10, message: `waiting for ${what}` }).toBe(true)
+}
+
+/** `femto up` on a free gateway port, resolved with its URL once it says it is up. */
+async function femtoUp(args: string[], env: Record<string, string> = {}): Promise<Spawned & { url: string }> {
+  const up = start([CLI, 'up', dist, '--port', '0', ...args], env)
+  await waitFor(() => /gateway at http:\/\/localhost:\d+/.test(up.output()) || up.proc.exitCode !== null, 'femto up to start', 30_000)
+  const url = /gateway at (http:\/\/localhost:\d+)/.exec(up.output())?.[1]
+  if (!url)
+    throw new Error(`femto up did not start:\n${up.output()}`)
+  return { ...up, url }
+}
+
+/** The port a service of femto up listens on, from its line in the merged log (the latest, after a restart). */
+function portOf(output: string, service: string): number {
+  const lines = [...output.matchAll(new RegExp(`\\[femto\\] ${service} listening on http://127\\.0\\.0\\.1:(\\d+)`, 'g'))]
+  if (lines.length === 0)
+    throw new Error(`no listening line of ${service} in:\n${output}`)
+  return Number(lines.at(-1)![1])
+}
+
+async function healthz(port: number): Promise<{ service: string, pid: number }> {
+  return (await fetch(`http://127.0.0.1:${port}/healthz`)).json() as Promise<{ service: string, pid: number }>
+}
+
+const refuses = (port: number): Promise<boolean> => fetch(`http://127.0.0.1:${port}/healthz`).then(res => res.body?.cancel().then(() => false) ?? false, () => true)
+
+/** Another process's server on a port, answering `/healthz` as a femto service would, and counting every other request. */
+async function foreignServer(port: number): Promise<{ server: Server, port: number, calls: string[] } | undefined> {
+  const calls: string[] = []
+  const server = createServer((req, res) => {
+    if (req.url === '/healthz')
+      return res.end(JSON.stringify({ status: 'ok', service: 'record', pid: process.pid }))
+    calls.push(`${req.method} ${req.url}`)
+    res.end('"not femto"')
+  })
+  const listening = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => resolve(true))
+  })
+  if (!listening)
+    return undefined
+  cleanup.push(() => new Promise(resolve => server.close(resolve)))
+  return { server, port: (server.address() as { port: number }).port, calls }
+}
+
+describe('a service that cannot listen', () => {
+  const record = (): string => join(dist, 'servers/record.js')
+
+  it('exits 1 with one line naming the port, where it came from and what to change (PORT)', async () => {
+    const held = (await foreignServer(0))!
+    const service = start([record()], { PORT: String(held.port), HOST: '127.0.0.1' })
+    expect(await service.exited).toBe(1)
+    expect(service.output()).toContain(`[femto] record cannot listen on 127.0.0.1:${held.port}: another process already listens on that port (EADDRINUSE). The port came from PORT=${held.port}; set PORT to another port (PORT=0: any free one).`)
+    expect(service.output()).not.toMatch(/uncaught exception/)
+  })
+
+  it('names femto.json when the port is the manifest\'s', async () => {
+    const port = manifest.services.find(s => s.name === 'record')!.port
+    // Held here, unless some other process holds it already: the service cannot listen either way.
+    await foreignServer(port)
+    const service = start([record()], { PORT: '', HOST: '127.0.0.1' })
+    expect(await service.exited).toBe(1)
+    expect(service.output()).toContain(`[femto] record cannot listen on 127.0.0.1:${port}: another process already listens on that port (EADDRINUSE). The port came from femto.json (record's port, from the basePort option and a hash of its name); set PORT to another port (PORT=0: any free one), or change basePort and rebuild.`)
+  })
+
+  it('exits 1 for a PORT that is no port, and for a HOST that is not this machine\'s', async () => {
+    const bad = start([record()], { PORT: 'eighty' })
+    expect(await bad.exited).toBe(1)
+    expect(bad.output()).toContain(`[femto] record cannot start: PORT='eighty' is not a port number (0-65535)`)
+    const elsewhere = start([record()], { PORT: '0', HOST: '192.0.2.1' })
+    expect(await elsewhere.exited).toBe(1)
+    expect(elsewhere.output()).toContain(`[femto] record cannot listen on 192.0.2.1:0: HOST=192.0.2.1 is not an address of this machine (EADDRNOTAVAIL)`)
+  })
+})
+
+describe('femto up and the processes it starts', () => {
+  it('fails with one line naming the port and the service when another process holds a manifest port, and never calls it', async () => {
+    const port = manifest.services.find(s => s.name === 'record')!.port
+    const foreign = await foreignServer(port)
+    const up = start([CLI, 'up', dist, '--port', '0'])
+    expect(await up.exited).toBe(1)
+    expect(up.output()).toContain(`femto: femto up: port ${port} of service 'record' is taken by another process; stop that process, or run femto up --free-ports to give every service a free port\n`)
+    expect(up.output()).not.toMatch(/service\(s\) up/)
+    expect(foreign?.calls ?? []).toEqual([])
+    // The service it did start is gone with it.
+    expect(await refuses(manifest.services.find(s => s.name === 'lookup')!.port)).toBe(true)
+  })
+
+  it('/healthz of each service names it and its pid, the process femto up started', async () => {
+    const up = await femtoUp(['--free-ports'])
+    for (const name of ['lookup', 'record'])
+      expect(await healthz(portOf(up.output(), name))).toMatchObject({ status: 'ok', service: name, pid: expect.any(Number) })
+    expect((await healthz(portOf(up.output(), 'lookup'))).pid).not.toBe((await healthz(portOf(up.output(), 'record'))).pid)
+  })
+
+  it.each(['SIGKILL', 'SIGTERM'] as const)('starts a service again after %s, on the port it had, and says so', async (signal) => {
+    const up = await femtoUp(['--free-ports'], { LEDGER_FILE: join(mkdtempSync(join(tmpdir(), 'femto-lifecycle-')), 'ledger.txt') })
+    const port = portOf(up.output(), 'record')
+    const before = (await healthz(port)).pid
+    process.kill(before, signal)
+    const exited = signal === 'SIGKILL' ? 'signal SIGKILL' : 'code 0'
+    await waitFor(() => new RegExp(`femto +\\| record exited with ${exited}; restarting in \\d+ ms`).test(up.output()), 'the restart line')
+    await waitFor(() => /femto +\| record is up again \(pid \d+\)/.test(up.output()), 'record up again')
+    const after = await healthz(port)
+    expect(after).toMatchObject({ service: 'record' })
+    expect(after.pid).not.toBe(before)
+    expect(up.output()).toContain(`record is up again (pid ${after.pid})`)
+    expect((await post(`${up.url}/femto/record`, [`after-${signal}`], { 'content-type': 'application/json' })).body).toBe(`record:after-${signal}`)
+  })
+
+  it.each(['SIGHUP', 'SIGINT'] as const)('stops every service on %s, and starts none again', async (signal) => {
+    const up = await femtoUp(['--free-ports'])
+    const ports = ['lookup', 'record'].map(name => portOf(up.output(), name))
+    up.proc.kill(signal)
+    expect(await up.exited).toBe(0)
+    for (const port of ports)
+      expect(await refuses(port)).toBe(true)
+    expect(up.output()).not.toMatch(/restarting in/)
+  })
+
+  it('its services stop by themselves when femto up is SIGKILLed', async () => {
+    const up = await femtoUp(['--free-ports'])
+    const ports = ['lookup', 'record'].map(name => portOf(up.output(), name))
+    const pids = await Promise.all(ports.map(async port => (await healthz(port)).pid))
+    // femto up alone, not its group: nothing stops the services but themselves.
+    up.proc.kill('SIGKILL')
+    await up.exited
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0)
+        return true
+      }
+      catch {
+        return false
+      }
+    }
+    await waitFor(() => pids.every(pid => !alive(pid)), 'the services to exit')
+  })
+})
+
+describe('calls through the femto up gateway while a service is killed and started again', () => {
+  it('all succeed, a non-idempotent call never runs twice (SIGTERM, then SIGKILL, of each service)', async () => {
+    const ledger = join(mkdtempSync(join(tmpdir(), 'femto-lifecycle-')), 'ledger.txt')
+    writeFileSync(ledger, '')
+    const up = await femtoUp(['--free-ports'], { LEDGER_FILE: ledger })
+    configureFemto({ baseUrl: up.url })
+    const meta = (name: string): StubMeta => {
+      const fn = manifest.functions.find(f => f.name === name)!
+      // As the generated stub has it: only what differs from the defaults (here, idempotent: false).
+      return { name, route: fn.route, contract: fn.contract, policy: fn.policies.idempotent ? {} : { idempotent: false } }
+    }
+
+    interface Done { id: string, fn: string, how: 'stub' | 'json', ms: number, error?: string }
+    const done: Done[] = []
+    const loop = { stop: false }
+    const MAX_CALLS = 1_500
+    const calling = (async () => {
+      for (let i = 0; i < MAX_CALLS && !loop.stop; i++) {
+        const fn = i % 2 === 0 ? 'record' : 'lookup'
+        const how = i % 4 < 2 ? 'stub' : 'json'
+        const id = `c${i}`
+        const started = performance.now()
+        let error: string | undefined
+        try {
+          const value = how === 'stub'
+            ? await (callFemto(meta(fn), [id]) as Promise<unknown>)
+            : await post(`${up.url}${meta(fn).route}`, [id]).then(answer => answer.status === 200 ? answer.body : `${answer.status} ${answer.text}`)
+          if (value !== `${fn}:${id}`)
+            error = `answered ${JSON.stringify(value)}`
+        }
+        catch (thrown) {
+          error = `${(thrown as Error).name}: ${(thrown as Error).message}`
+        }
+        done.push({ id, fn, how, ms: performance.now() - started, error })
+        // The steady rate of a client: a call about every 20 ms.
+        await new Promise(resolve => setTimeout(resolve, 20))
+      }
+    })()
+
+    const callsSoFar = done.length
+    const after = (n: number): Promise<void> => {
+      const from = done.length
+      return waitFor(() => done.length >= from + n, `${n} more calls`, 30_000)
+    }
+    await after(25)
+    const baseline = done.slice(callsSoFar)
+    let restarts = 0
+    for (const name of ['record', 'lookup']) {
+      for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+        const pid = (await healthz(portOf(up.output(), name))).pid
+        process.kill(pid, signal)
+        restarts++
+        await waitFor(() => up.output().split(/femto +\| \w+ is up again/).length > restarts, `${name} up again after ${signal}`)
+        await after(10)
+      }
+    }
+    loop.stop = true
+    await calling
+
+    const failures = done.filter(call => call.error)
+    const runs = new Map<string, number>()
+    for (const line of readFileSync(ledger, 'utf8').split('\n').filter(Boolean))
+      runs.set(line, (runs.get(line) ?? 0) + 1)
+    const duplicates = [...runs].filter(([line, count]) => line.startsWith('record ') && count > 1)
+    const typical = baseline.map(call => call.ms).sort((a, b) => a - b)[Math.floor(baseline.length / 2)]!
+    const longest = Math.max(...done.map(call => call.ms))
+    console.log(`[lifecycle] ${done.length} calls (${done.filter(c => c.how === 'stub').length} by the stub, ${done.filter(c => c.how === 'json').length} plain JSON) across ${restarts} restarts (SIGTERM and SIGKILL of record and lookup): ${failures.length} failed, ${duplicates.length} record call(s) ran twice, ${[...runs].filter(([line, count]) => line.startsWith('lookup ') && count > 1).length} lookup call(s) ran twice (idempotent); typical call ${typical.toFixed(1)} ms, longest ${longest.toFixed(1)} ms (${(longest - typical).toFixed(1)} ms added)`)
+    for (const failure of failures.slice(0, 10))
+      console.log(`[lifecycle] failed: ${failure.how} ${failure.fn}(${failure.id}) after ${failure.ms.toFixed(0)} ms: ${failure.error}`)
+    expect(failures).toEqual([])
+    expect(duplicates).toEqual([])
+    // Every answered record call ran exactly once.
+    for (const call of done.filter(c => c.fn === 'record'))
+      expect(runs.get(`record ${call.id}`), call.id).toBe(1)
+  }, 120_000)
+})
