@@ -47,7 +47,7 @@ export async function gatewayBundle(): Promise<string> {
 
 /**
  * `femto.json` as the gateway reads it (routes, services' names, ports and `FEMTO_URL_*`, the
- * functions' policies), without what a function's body changes (hashes, sizes, what the code
+ * functions' policies and exposure), without what a function's body changes (hashes, sizes, what the code
  * reads, types): the gateway's image, tagged by its content, then rolls only when the routes or
  * the client build do, and an edited function rolls its own service alone.
  */
@@ -57,6 +57,7 @@ export function gatewayManifest(manifest: Manifest): object {
     basePath: manifest.basePath,
     mode: manifest.mode,
     services: manifest.services.map(s => ({ name: s.name, port: s.port, env: s.env, functions: s.functions })),
-    functions: manifest.functions.map(f => ({ name: f.name, route: f.route, service: f.service, port: f.port, stream: f.stream, policies: f.policies })),
+    // `exposure`: a gateway routes public functions only (absent in an older femto.json: public).
+    functions: manifest.functions.map(f => ({ name: f.name, route: f.route, service: f.service, port: f.port, stream: f.stream, policies: f.policies, ...(f.exposure ? { exposure: f.exposure } : {}) })),
   }
 }
