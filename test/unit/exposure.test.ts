@@ -69,6 +69,11 @@ describe('exposure of a vite build: public by import, internal otherwise', () =>
     })
   })
 
+  it('the runtime\'s own start-up checks (the token) are not counted as what a function reads', () => {
+    for (const service of manifest.services)
+      expect(service.reads, service.name).toEqual({ names: [], dynamic: false })
+  })
+
   it('the generated service of an internal function marks it; a public one\'s does not', () => {
     const bundle = (name: string): string => readFileSync(join(work, 'dist/servers', `${name}.js`), 'utf8')
     expect(bundle('priceOf')).toMatch(/"internal":\s*true/)
