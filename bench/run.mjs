@@ -71,6 +71,19 @@ if (want('throughput')) {
   ])
 }
 
+if (want('handler')) {
+  const seconds = quick ? 1 : 10
+  const rounds = quick ? 1 : 5
+  log(`web-standard handler: ${rounds} round(s) of ${seconds} s each side`)
+  const quiet = { FEMTO_LOG_LEVEL: 'warn' }
+  const web = await throughput({ baseline: { file: join(BASE, 'express-router.mjs'), args: [router], env: quiet }, femto: { file: join(BASE, 'web-handler.mjs'), args: [router], env: quiet } }, { rounds, seconds })
+  section('Web-standard handler', `\`unplugin-femto/handler\` in-process (the functions of \`router.js\`) behind a framework-style node:http ↔ Request/Response adapter, against \`router.js\` in Express 5; the same wrk load as above, ${rounds} alternating round(s) of ${seconds} s. min / median / max.`)
+  table(['server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'ratio (median req/s)', 'p99 ratio', 'CPU/req ratio'], [
+    ['generated `router.js` in Express 5 (baseline)', triple(web.rps.baseline), triple(web.p50.baseline), triple(web.p99.baseline), triple(web.cpuUs.baseline, 1), '1×', '1×', '1×'],
+    ['`createFemtoHandler({ mode: \'in-process\' })`', triple(web.rps.femto), triple(web.p50.femto), triple(web.p99.femto), triple(web.cpuUs.femto, 1), `${fmt(web.rps.femto.median / web.rps.baseline.median)}×`, `${fmt(web.p99.femto.median / web.p99.baseline.median)}×`, `${fmt(web.cpuUs.femto.median / web.cpuUs.baseline.median)}×`],
+  ])
+}
+
 if (want('coldstart')) {
   const runs = quick ? 2 : 15
   log(`cold start: ${runs} runs each`)

@@ -14,7 +14,7 @@ export interface AppOptions {
   command: string
   /** The port the app is told to listen on (`PORT`); 0 picks a free one. */
   port: number
-  /** What the app needs to reach the services: `FEMTO_URL_*`, `FEMTO_TOKEN`, `FEMTO_SERVERS_DIR`. */
+  /** What the app needs to reach the services: `FEMTO_URL_*`, `FEMTO_TOKEN`, `FEMTO_MANIFEST`. */
   env: Record<string, string>
   out: NodeJS.WritableStream
   /** Width of the merged log's name column. */
@@ -28,9 +28,9 @@ export interface RunningApp {
   close: () => Promise<void>
 }
 
-/** The environment the app gets: where each service is, the token, the build's servers folder. */
-export function appEnv(manifest: Manifest, origins: Map<string, string>, token: string, serversDir: string): Record<string, string> {
-  const env: Record<string, string> = { FEMTO_TOKEN: token, FEMTO_SERVERS_DIR: serversDir }
+/** The environment the app gets: where each service is, the token, the build's femto.json. */
+export function appEnv(manifest: Manifest, origins: Map<string, string>, token: string, manifestFile: string): Record<string, string> {
+  const env: Record<string, string> = { FEMTO_TOKEN: token, FEMTO_MANIFEST: manifestFile }
   for (const service of manifest.services)
     env[service.env] = origins.get(service.name)!
   return env

@@ -13,7 +13,7 @@ it('npm run bench -- --quick measures every section and writes a report', async 
   const out = join(mkdtempSync(join(tmpdir(), 'femto-bench-')), 'RESULTS.md')
   await run(process.execPath, [join(import.meta.dirname, '../../bench/run.mjs'), '--quick', '--out', out], { timeout: 280_000 })
   const report = readFileSync(out, 'utf8')
-  for (const heading of ['## Goals', '## Throughput and latency', '## Cold start', '## Memory', '## Bundle bytes', '## Stub cost', '## Types', '## Observability', '## Fuzz', '## Build', '## Before / after'])
+  for (const heading of ['## Goals', '## Throughput and latency', '## Cold start', '## Memory', '## Bundle bytes', '## Web-standard handler', '## Stub cost', '## Types', '## Observability', '## Fuzz', '## Build', '## Before / after'])
     expect(report).toContain(heading)
   for (const row of ['generated service `add.js`', 'with a JSON log line per request', 'generated `router.js` in Express 5', 'service-to-service stub', 'browser stub', 'prom-client', 'Vite with unplugin-femto'])
     expect(report).toContain(row)

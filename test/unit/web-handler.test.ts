@@ -238,7 +238,7 @@ describe('proxy mode', () => {
       functions: [{ route: '/femto/add', service: 'math' }, { route: '/api/x', service: 'gone' }],
     }))
     vi.stubEnv('FEMTO_URL_MATH', origin)
-    const handler = createFemtoHandler({ serversDir: dir, token: TOKEN })
+    const handler = createFemtoHandler({ manifest: join(dir, 'femto.json'), token: TOKEN })
     // The build's basePath (/api): /femto is not the handler's.
     expect(await handler(call('http://app.test/femto/add', [1, 2]))).toBeUndefined()
     const unset = (await handler(call('http://app.test/api/x', [])))!
@@ -247,7 +247,7 @@ describe('proxy mode', () => {
   })
 
   it('without a build: a JSON 500 that says what to do', async () => {
-    const handler = createFemtoHandler({ serversDir: join(tmpdir(), 'no-such-femto-build') })
+    const handler = createFemtoHandler({ manifest: join(tmpdir(), 'no-such-femto-build/femto.json') })
     const res = (await handler(call('http://app.test/femto/add', [1, 2])))!
     expect(res.status).toBe(500)
     expect((await res.json()).error.message).toMatch(/cannot read .*femto\.json.*build the app first/)
@@ -256,7 +256,7 @@ describe('proxy mode', () => {
 
 describe('without a build (vite dev)', () => {
   it('leaves every page to the framework, and answers calls with a JSON error that says what to do', async () => {
-    const handler = createFemtoHandler({ serversDir: join(tmpdir(), 'no-such-femto-build-2') })
+    const handler = createFemtoHandler({ manifest: join(tmpdir(), 'no-such-femto-build-2/femto.json') })
     expect(await handler(new Request('http://app.test/'))).toBeUndefined()
     const res = (await handler(call('http://app.test/femto/add', [1, 2])))!
     expect(res.status).toBe(500)

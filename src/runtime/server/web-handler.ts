@@ -4,7 +4,7 @@ import type { FunctionTable } from './function-table'
 import type { ServedFunction } from './types'
 import { EventEmitter } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { isAbsolute, join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import { ERROR_STATUS, JSON_TYPE, NOT_REACHED_HEADER } from '../shared/protocol'
@@ -24,10 +24,10 @@ export interface FemtoHandlerOptions {
    */
   mode?: 'proxy' | 'in-process'
   /**
-   * The build's servers folder (`femto.json`, `router.js`), read once, at the first call. Default:
-   * `FEMTO_SERVERS_DIR`, else `dist/servers`, from the working directory.
+   * The build's `femto.json` (`router.js` is beside it), read once, at the first call. Default:
+   * `FEMTO_MANIFEST`, else `dist/servers/femto.json`, from the working directory.
    */
-  serversDir?: string
+  manifest?: string
   /** Default: the build's (`femto.json`), else `/femto`. */
   basePath?: string
   /** proxy: the services' token, added to every call. Default: `FEMTO_TOKEN`. */
@@ -88,13 +88,14 @@ function under(path: string, prefix: string): boolean {
 }
 
 async function load(options: FemtoHandlerOptions): Promise<Target> {
-  const dir = resolve(options.serversDir ?? (process.env.FEMTO_SERVERS_DIR || 'dist/servers'))
+  const file = resolve(options.manifest ?? (process.env.FEMTO_MANIFEST || 'dist/servers/femto.json'))
+  const dir = dirname(file)
   if (options.mode === 'in-process') {
     const functions = options.functions ?? await routerFunctions(dir)
-    const basePath = options.basePath ?? manifestOf(dir, !options.functions)?.basePath ?? '/femto'
+    const basePath = options.basePath ?? manifestOf(file, !options.functions)?.basePath ?? '/femto'
     return { basePath, answer: inProcess(functions, basePath, options.allowedOrigins) }
   }
-  const manifest = options.routes ? undefined : manifestOf(dir, true)
+  const manifest = options.routes ? undefined : manifestOf(file, true)
   const basePath = options.basePath ?? manifest?.basePath ?? '/femto'
   const token = options.token ?? (process.env.FEMTO_TOKEN || undefined)
   return { basePath, answer: proxy(options.routes ? fixedRoutes(options.routes) : envRoutes(manifest!), token) }
@@ -106,20 +107,19 @@ interface BuildManifest {
   functions: { route: string, service: string }[]
 }
 
-function manifestOf(dir: string, required: boolean): BuildManifest | undefined {
-  const file = join(dir, 'femto.json')
+function manifestOf(file: string, required: boolean): BuildManifest | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8'))
   }
   catch (error) {
     if (!required)
       return undefined
-    throw new Error(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): build the app first, or give serversDir (FEMTO_SERVERS_DIR)`)
+    throw new Error(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): build the app first, or give its path (the manifest option, FEMTO_MANIFEST)`)
   }
 }
 
 async function routerFunctions(dir: string): Promise<ServedFunction[]> {
-  const file = isAbsolute(dir) ? join(dir, 'router.js') : resolve(dir, 'router.js')
+  const file = join(dir, 'router.js')
   const module = await import(/* @vite-ignore */ pathToFileURL(file).href) as { functions?: ServedFunction[] }
   if (!Array.isArray(module.functions))
     throw new Error(`${file} exports no functions: rebuild the app with this version of unplugin-femto`)
@@ -367,7 +367,6 @@ class BridgedResponse extends EventEmitter {
     }
     else {
       this.headersSent = true
-      this.headers.delete('content-length')
       const bodyless = this.statusCode === 204 || this.statusCode === 304
       this.resolve(new Response(bodyless ? null : (chunk as BodyInit | undefined ?? null), { status: this.statusCode, headers: this.headers }))
     }
