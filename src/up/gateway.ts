@@ -1,13 +1,14 @@
-import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Server, ServerResponse } from 'node:http'
+import type { HoldOptions } from './proxy'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import http from 'node:http'
 import { join } from 'node:path'
-import { pipeline } from 'node:stream'
 import { DOCS_ASSETS, docsPage, sendDocsAsset } from '../runtime/server/docs'
-import { carriesToken, FORWARDED_AUTHORIZATION, INTERNAL_HEADER } from '../runtime/server/guard'
-import { NOT_REACHED_HEADER } from '../runtime/shared/protocol'
+import { json, proxy } from './proxy'
 import { createStaticHandler } from './static'
+
+export { proxy }
 
 export interface GatewayOptions {
   /** Client build to serve; none: only the functions (and the docs page). */
@@ -21,9 +22,10 @@ export interface GatewayOptions {
   token?: string
   /** The build's servers folder: `openapi.json` and `docs/` are served from it at `/openapi.json` and `/docs`. */
   docsDir?: string
+  /** How a call is held while its service restarts ([calls that never reached the function](../../docs/guide/calling-and-errors.md)). */
+  hold?: HoldOptions
 }
 
-const agent = new http.Agent({ keepAlive: true })
 /** The docs page's own files; any other `/docs/…` path is the app's. */
 const isDocsAsset = (path: string): boolean => path.startsWith('/docs/') && Object.hasOwn(DOCS_ASSETS, path.slice('/docs/'.length))
 
@@ -42,7 +44,7 @@ export function createGateway(options: GatewayOptions): Server {
       const origin = options.routes.get(path)
       if (!origin)
         return json(res, 404, { error: { code: 'NOT_FOUND', message: `no femto function at ${path}` } })
-      return proxy(req, res, origin, token)
+      return proxy(req, res, origin, token, options.hold)
     }
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return json(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'the gateway serves static files with GET' } })
@@ -52,65 +54,6 @@ export function createGateway(options: GatewayOptions): Server {
       return json(res, 404, { error: { code: 'NOT_FOUND', message: `nothing at ${path}` } })
     serveStatic(req, res).catch(() => json(res, 500, { error: { code: 'INTERNAL_ERROR', message: 'could not read the file' } }))
   })
-}
-
-/**
- * What a service is told about a call: the host the browser addressed (for its origin check),
- * and, with FEMTO_TOKEN, the token, the browser's own `Authorization` moved aside for its `auth`
- * hook. A call from outside never passes as one from inside (`x-femto-internal`); a service
- * calling another through the gateway (FEMTO_GATEWAY) holds the token and goes through as it is.
- */
-function forwardedHeaders(req: IncomingMessage, target: URL, token: string | undefined): IncomingHttpHeaders {
-  const headers: IncomingHttpHeaders = { ...req.headers, host: target.host }
-  if (req.headers.host !== undefined)
-    headers['x-forwarded-host'] = req.headers.host
-  if (token && carriesToken(req.headers.authorization, token))
-    return headers
-  delete headers[INTERNAL_HEADER]
-  delete headers[FORWARDED_AUTHORIZATION]
-  if (token) {
-    if (req.headers.authorization !== undefined)
-      headers[FORWARDED_AUTHORIZATION] = req.headers.authorization
-    headers.authorization = `Bearer ${token}`
-  }
-  return headers
-}
-
-/** Forwards one call to the service at `origin`, as the gateway does (`femto up`, `vite preview`). */
-export function proxy(req: IncomingMessage, res: ServerResponse, origin: string, token: string | undefined): void {
-  const target = new URL(req.url ?? '/', origin)
-  let upstream: http.ClientRequest
-  try {
-    upstream = http.request(target, { method: req.method, headers: forwardedHeaders(req, target, token), agent }, answered)
-  }
-  catch (error) {
-    // Headers Node refuses to send on (it accepted them from the client): answer, never crash.
-    return json(res, 400, { error: { code: 'INVALID_ARGUMENT', message: `the request cannot be forwarded: ${(error as Error).message}` } })
-  }
-  function answered(answer: IncomingMessage): void {
-    res.writeHead(answer.statusCode ?? 502, answer.headers)
-    // Streams (no content-length) go through as they come, not when Node's buffers fill.
-    if (answer.headers['content-length'] === undefined)
-      res.flushHeaders()
-    // If the service dies mid-answer, the caller's response ends too instead of hanging.
-    pipeline(answer, res, () => {})
-  }
-  upstream.on('error', (error) => {
-    // A refused connection never reached the function: the stub may retry even a call that must not run twice.
-    if (!res.headersSent && (error as NodeJS.ErrnoException).code === 'ECONNREFUSED')
-      res.setHeader(NOT_REACHED_HEADER, '1')
-    if (!res.headersSent)
-      json(res, 502, { error: { code: 'UNAVAILABLE', message: `the service at ${origin} did not answer: ${error.message}` } })
-    else
-      res.destroy()
-  })
-  // A caller that goes away (abort, timeout, a stream it stopped reading) takes the upstream
-  // request with it, so that the service sees its request aborted too.
-  res.once('close', () => {
-    if (!res.writableFinished)
-      upstream.destroy()
-  })
-  req.pipe(upstream)
 }
 
 /** The docs page, its assets and the OpenAPI document, as the build wrote them. */
@@ -130,10 +73,4 @@ async function serveDocs(res: ServerResponse, dir: string, path: string): Promis
     return void res.end(page)
   }
   await sendDocsAsset(res, join(dir, 'docs'), path.slice('/docs/'.length))
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
-  res.end(text)
 }

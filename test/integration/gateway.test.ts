@@ -1,10 +1,14 @@
+import type { Server } from 'node:http'
 import type { Manifest } from '../../src/core/build/manifest'
 import type { RunningProcess } from '../helpers'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { callFemto, configureFemto } from '../../src/runtime'
+import { createGateway } from '../../src/up/gateway'
 import { post, startNode, viteBuild } from '../helpers'
 
 // The standalone gateway (dist/gateway.js, what a Compose deploy runs) and the hold of a call
@@ -28,6 +32,29 @@ const service = (name: string): string => join(dist, 'servers', `${name}.js`)
 /** `FEMTO_URL_*` of every service, each pointing at `origins[name]` or at a port nobody listens on. */
 function serviceUrls(origins: Record<string, string>): Record<string, string> {
   return Object.fromEntries(manifest.services.map(s => [s.env, origins[s.name] ?? 'http://127.0.0.1:9']))
+}
+
+/** How often the ledger says a call ran. */
+const runs = (line: string): number => readFileSync(ledger, 'utf8').split('\n').filter(l => l === line).length
+
+/** A port nothing listens on (yet): connections to it are refused. */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise(resolve => server.close(resolve))
+  return port
+}
+
+function waitFor(check: () => boolean, what: string): Promise<void> {
+  return expect.poll(check, { timeout: 10_000, interval: 10, message: `waiting for ${what}` }).toBe(true)
+}
+
+/** The gateway in this process, for what the standalone one needs no process to show. */
+async function inProcessGateway(routes: Record<string, string>, hold: Parameters<typeof createGateway>[0]['hold']): Promise<{ url: string, server: Server }> {
+  const server = createGateway({ basePath: '/femto', routes: new Map(Object.entries(routes)), hold })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server }
 }
 
 /** Runs dist/gateway.js to its exit, for the configurations it must refuse. */
@@ -79,5 +106,79 @@ describe('the standalone gateway (node dist/gateway.js)', () => {
     expect(await page.text()).toMatch(/<title>restart<\/title>/)
     expect(await fetch(`${gateway.url}/openapi.json`).then(r => r.status)).toBe(200)
     expect(await gateway.stop('SIGTERM')).toBe(0)
+  })
+})
+
+describe('a call whose service is restarting', () => {
+  it('is held by the gateway: a plain POST (curl) waits while its service is down and gets the answer once it is back', async () => {
+    const port = await freePort()
+    const gateway = await start(GATEWAY, { FEMTO_MANIFEST: join(dist, 'servers/femto.json'), FEMTO_STATIC_DIR: '', ...serviceUrls({ echo: `http://127.0.0.1:${port}` }) })
+    const answer = post(`${gateway.url}/femto/echo`, ['held'])
+    await waitFor(() => /\[femto\] gateway: \/femto\/echo not reached at http:\/\/127\.0\.0\.1:\d+ \(connect ECONNREFUSED [^)]*\); holding it for up to 10000 ms/.test(gateway.output()), 'the held call')
+    await start(service('echo'), { LEDGER_FILE: ledger, PORT: String(port) })
+    expect(await answer).toMatchObject({ status: 200, body: 'echo:held' })
+    expect(runs('echo held')).toBe(1)
+  })
+
+  it('is answered 502 marked not reached when its service is not back within the hold, refused or not resolving', async () => {
+    const lines: string[] = []
+    const { url, server } = await inProcessGateway({ '/femto/echo': `http://127.0.0.1:${await freePort()}`, '/femto/note': 'http://no-such-service.invalid:3000' }, { holdMs: 300, log: line => lines.push(line) })
+    try {
+      const refused = await post(`${url}/femto/echo`, ['late'])
+      expect(refused.status).toBe(502)
+      expect(refused.headers.get('x-femto-not-reached')).toBe('1')
+      expect(refused.body.error).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/^the service at http:\/\/127\.0\.0\.1:\d+ did not answer: connect ECONNREFUSED .* \(not reached for \d+ ms\)$/) })
+      const unresolved = await post(`${url}/femto/note`, ['late'])
+      expect(unresolved.status).toBe(502)
+      expect(unresolved.headers.get('x-femto-not-reached')).toBe('1')
+      expect(unresolved.body.error.message).toMatch(/getaddrinfo (ENOTFOUND|EAI_AGAIN) no-such-service\.invalid/)
+      expect(lines).toHaveLength(2)
+    }
+    finally {
+      server.close()
+    }
+  })
+
+  it('is not held when its body is over the bound the gateway keeps, but still marked not reached', async () => {
+    const lines: string[] = []
+    const { url, server } = await inProcessGateway({ '/femto/echo': `http://127.0.0.1:${await freePort()}` }, { bodyLimit: 1024, log: line => lines.push(line) })
+    try {
+      const big = JSON.stringify(['x'.repeat(5_000)])
+      // With a content-length over the bound, and streamed (chunked) past it.
+      const chunked = new ReadableStream({ start(controller) {
+        controller.enqueue(new TextEncoder().encode(big))
+        controller.close()
+      } })
+      for (const init of [{ body: big }, { body: chunked, duplex: 'half' }]) {
+        const answer = await fetch(`${url}/femto/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, ...init } as RequestInit)
+        expect(answer.status).toBe(502)
+        expect(answer.headers.get('x-femto-not-reached')).toBe('1')
+        expect((await answer.json()).error.message).not.toMatch(/not reached for/)
+      }
+      expect(lines).toEqual([])
+    }
+    finally {
+      server.close()
+    }
+  })
+
+  it('a non-idempotent call whose service dies after it was sent: 502 not marked, and a stub does not run it again', async () => {
+    const note = await start(service('note'), { LEDGER_FILE: ledger })
+    const { url, server } = await inProcessGateway({ '/femto/note': note.url }, {})
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      configureFemto({ baseUrl: url })
+      const call = (callFemto({ name: 'note', route: '/femto/note', policy: { retries: 3, idempotent: false } }, ['through', 60_000]) as Promise<unknown>).then(() => 'answered', (error: unknown) => error)
+      await waitFor(() => runs('note through') === 1, 'the call to run')
+      await note.stop('SIGKILL')
+      expect(await call).toMatchObject({ code: 'UNAVAILABLE', status: 502, message: expect.not.stringMatching(/not reached/) })
+      expect(runs('note through')).toBe(1)
+      expect(warn.mock.calls.filter(([line]) => /retry \d+ of|not reached/.test(String(line)))).toEqual([])
+    }
+    finally {
+      warn.mockRestore()
+      configureFemto({ baseUrl: '' })
+      server.close()
+    }
   })
 })

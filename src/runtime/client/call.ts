@@ -3,6 +3,7 @@ import type { CallOptions } from './options'
 import { decodeRich, encodeArgs, isRich, RICH_STREAM_TYPE, RICH_TYPE } from '../shared/codec'
 import { errorFromResponse, FemtoError } from '../shared/errors'
 import { NOT_REACHED_HEADER } from '../shared/protocol'
+import { neverReached } from './not-reached'
 import { takeCallOptions } from './options'
 import { callWithPolicy, deadlineError, parseRetryAfter, withFacts } from './resilience'
 
@@ -55,11 +56,13 @@ export function transportError(meta: StubMeta, error: unknown, options: CallOpti
     return abortedError(meta, signal.reason, options)
   if (deadline?.signal.aborted)
     return deadlineError(meta, deadline.ms)
-  const code = (error as any)?.code ?? (error as any)?.cause?.code
+  // fetch's own message is only "fetch failed": the reason is its cause.
+  const cause = (error as Error)?.cause as Error | undefined
+  const why = cause?.message ? `${(error as Error).message}: ${cause.message}` : (error as Error)?.message ?? String(error)
   return withFacts(
-    new FemtoError(503, { code: 'UNAVAILABLE', message: `could not reach femto function '${meta.name}'${where}: ${(error as Error)?.message ?? error}` }),
-    // Refused means no request was sent: safe to retry even for a function that must not run twice.
-    { notReached: code === 'ECONNREFUSED' },
+    new FemtoError(503, { code: 'UNAVAILABLE', message: `could not reach femto function '${meta.name}'${where}: ${why}` }),
+    // No connection means no request was sent: safe to try again even for a function that must not run twice.
+    { notReached: neverReached(error) },
   )
 }
 

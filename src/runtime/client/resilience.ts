@@ -1,6 +1,7 @@
 import type { StubMeta, StubPolicy } from '../shared/protocol'
 import { FemtoError } from '../shared/errors'
 import { STUB_DEFAULTS } from '../shared/protocol'
+import { NOT_REACHED_DEADLINE_MS, notReachedWait } from './not-reached'
 
 /**
  * Past the service's own `timeoutMs`, a stub waits this much longer before giving up on an
@@ -12,7 +13,7 @@ export const DEADLINE_GRACE_MS = 250
 interface FailureFacts {
   /** From the answer's `Retry-After`. */
   retryAfterMs?: number
-  /** The request surely never reached the function (connection refused). */
+  /** The request surely never reached the function (no connection, or a gateway's `x-femto-not-reached`). */
   notReached?: boolean
 }
 const facts = new WeakMap<object, FailureFacts>()
@@ -151,6 +152,11 @@ export type Attempt<T> = (deadlineMs: number | undefined) => Promise<T>
  * per attempt, and retries with backoff for the failures SPEC §7 lists. `signal` is the caller's
  * (its abort or `withOptions` timeout ends everything, retries included); `onAbort` turns its
  * reason into the error to throw.
+ *
+ * A call that surely did not reach the function (a service restarting) is tried again apart
+ * from all that, until the call's deadline: such tries cannot run it twice, so they need no
+ * `retries` and no idempotency, and a restart is not a failing service, so they leave the
+ * breaker alone. Only a call still not reached at its deadline counts, once, as a failure.
  */
 export async function callWithPolicy<T>(meta: StubMeta, signal: AbortSignal | undefined, onAbort: (reason: unknown) => FemtoError, attempt: Attempt<T>): Promise<T> {
   const policy = meta.policy ? { ...STUB_DEFAULTS, ...meta.policy } : STUB_DEFAULTS
@@ -162,40 +168,66 @@ export async function callWithPolicy<T>(meta: StubMeta, signal: AbortSignal | un
       breakers.set(key, breaker = { failures: 0, openUntil: 0, probeSince: 0 })
   }
   const deadlineMs = policy.timeoutMs == null ? undefined : policy.timeoutMs + DEADLINE_GRACE_MS
+  const started = Date.now()
+  const holdMs = policy.timeoutMs ?? NOT_REACHED_DEADLINE_MS
+  let held = 0
+  // Admitted once per counted attempt: tries of a call held while not reached keep their role.
+  let role: Role | undefined
   for (let retry = 1; ; retry++) {
-    const role = breaker ? admit(breaker, meta, key, policy) : 'closed'
-    try {
-      const result = await attempt(deadlineMs)
-      if (breaker && (breaker.failures !== 0 || role === 'probe'))
-        record(breaker, role, policy, key, 'ok')
-      return result
-    }
-    catch (error) {
-      const verdict = signal?.aborted ? FINAL : judge(error)
-      if (breaker)
-        record(breaker, role, policy, key, signal?.aborted ? 'aborted' : verdict.trips ? 'tripped' : 'ok')
-      const retryAfter = facts.get(error as object)?.retryAfterMs
-      const stop = !verdict.retry || retry > policy.retries || !(policy.idempotent || verdict.safe)
-        ? ''
-        : breaker && breaker.openUntil !== 0
-          ? `; the circuit breaker for '${key}' opened`
-          : retryAfter !== undefined && retryAfter > Math.max(policy.backoffMaxMs, 1_000)
-            ? `; the service asked to wait ${retryAfter} ms (Retry-After), more than backoffMaxMs`
-            : undefined
-      if (stop !== undefined) {
-        if (error instanceof Error && (retry > 1 || stop))
-          error.message += ` (gave up after ${retry} attempt${retry === 1 ? '' : 's'}${stop})`
-        throw error
+    role ??= breaker ? admit(breaker, meta, key, policy) : 'closed'
+    let error: unknown
+    // Tries that did not reach the function: nothing recorded, nothing counted.
+    for (;;) {
+      try {
+        const result = await attempt(deadlineMs)
+        if (breaker && (breaker.failures !== 0 || role === 'probe'))
+          record(breaker, role, policy, key, 'ok')
+        return result
       }
-      // Retry-After as sent, plus a little jitter so that the callers it turned away do not all come back at once.
-      const wait = retryAfter !== undefined ? Math.round(retryAfter + Math.random() * policy.backoffMs) : backoff(policy, retry)
-      console.warn(`[femto] ${meta.name}: ${(error as FemtoError).code} (${(error as FemtoError).status}); retry ${retry} of ${policy.retries} in ${wait} ms`)
+      catch (thrown) {
+        error = thrown
+      }
+      if (signal?.aborted || facts.get(error as object)?.notReached !== true)
+        break
+      const wait = notReachedWait(++held)
+      if (Date.now() + wait - started >= holdMs) {
+        (error as Error).message += ` (not reached for ${Date.now() - started} ms)`
+        break
+      }
+      if (held === 1)
+        console.warn(`[femto] ${meta.name}: not reached (${(error as Error).message}); trying again for up to ${holdMs} ms`)
       try {
         await sleep(wait, signal)
       }
       catch (reason) {
         throw onAbort(reason)
       }
+    }
+    const verdict = signal?.aborted ? FINAL : judge(error)
+    if (breaker)
+      record(breaker, role, policy, key, signal?.aborted ? 'aborted' : verdict.trips ? 'tripped' : 'ok')
+    role = undefined
+    const retryAfter = facts.get(error as object)?.retryAfterMs
+    const stop = !verdict.retry || retry > policy.retries || !(policy.idempotent || verdict.safe)
+      ? ''
+      : breaker && breaker.openUntil !== 0
+        ? `; the circuit breaker for '${key}' opened`
+        : retryAfter !== undefined && retryAfter > Math.max(policy.backoffMaxMs, 1_000)
+          ? `; the service asked to wait ${retryAfter} ms (Retry-After), more than backoffMaxMs`
+          : undefined
+    if (stop !== undefined) {
+      if (error instanceof Error && (retry > 1 || stop))
+        error.message += ` (gave up after ${retry} attempt${retry === 1 ? '' : 's'}${stop})`
+      throw error
+    }
+    // Retry-After as sent, plus a little jitter so that the callers it turned away do not all come back at once.
+    const wait = retryAfter !== undefined ? Math.round(retryAfter + Math.random() * policy.backoffMs) : backoff(policy, retry)
+    console.warn(`[femto] ${meta.name}: ${(error as FemtoError).code} (${(error as FemtoError).status}); retry ${retry} of ${policy.retries} in ${wait} ms`)
+    try {
+      await sleep(wait, signal)
+    }
+    catch (reason) {
+      throw onAbort(reason)
     }
   }
 }

@@ -4,6 +4,7 @@ import type { FemtoError } from '../shared/errors'
 import type { StubMeta } from '../shared/protocol'
 import http from 'node:http'
 import { abortedError, callSignal, failedResponse, parseResult, streamCall, stubHeaders, transportError } from '../client/call'
+import { watchConnect } from '../client/not-reached'
 import { takeCallOptions } from '../client/options'
 import { callWithPolicy, deadlineError } from '../client/resilience'
 import { encodeArgs, isRich } from '../shared/codec'
@@ -131,6 +132,7 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Cal
         req.destroy()
       }, deadlineMs)
     }
+    req.once('socket', watchConnect)
     req.on('error', fail)
     req.end(body)
   }))

@@ -1,0 +1,66 @@
+/**
+ * Failures that surely happened before the call reached the function: the connection was never
+ * made, so no byte of the request left. Retrying such a call cannot run the function twice.
+ */
+
+/** The error code of a connect timeout of our own (see CONNECT_TIMEOUT_MS). */
+export const CONNECT_TIMEOUT_CODE = 'FEMTO_CONNECT_TIMEOUT'
+
+/**
+ * How long a new connection may take to open before the attempt is given up as not reached.
+ * Short, because giving up costs nothing: the call is tried again on a new connection, and the
+ * next DNS lookup may find the replacement of a container whose old address no longer answers.
+ */
+export const CONNECT_TIMEOUT_MS = 1_000
+
+const CONNECT_FAILURES = new Set([
+  'ECONNREFUSED',
+  // The service's name does not resolve (yet): Compose's DNS while it recreates the container.
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  // undici's (Node's fetch) connect timeout, and ours.
+  'UND_ERR_CONNECT_TIMEOUT',
+  CONNECT_TIMEOUT_CODE,
+])
+
+/** Node's error of a connection that never opened, also when wrapped (`fetch`'s TypeError has it as `cause`). */
+export function neverReached(error: unknown): boolean {
+  for (let e = error as { code?: unknown, syscall?: unknown, cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (CONNECT_FAILURES.has(e.code as string) || e.syscall === 'connect' || e.syscall === 'getaddrinfo')
+      return true
+  }
+  return false
+}
+
+/**
+ * Given a request's socket: a new connection that does not open within CONNECT_TIMEOUT_MS fails
+ * the request as not reached, to be tried again on a new connection (the system's own connect
+ * timeout is minutes, and a replaced container's old address may never answer). A kept-alive
+ * connection is open already: nothing to watch, nothing added to the call.
+ */
+export function watchConnect(socket: { connecting: boolean, destroy: (error: Error) => void, once: (event: 'connect' | 'close', listener: () => void) => unknown }): void {
+  if (!socket.connecting)
+    return
+  const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`the connection did not open within ${CONNECT_TIMEOUT_MS} ms`), { code: CONNECT_TIMEOUT_CODE })), CONNECT_TIMEOUT_MS)
+  const done = (): void => clearTimeout(timer)
+  socket.once('connect', done)
+  socket.once('close', done)
+}
+
+/** First wait before a call that did not reach its function is tried again; each wait grows by half, up to NOT_REACHED_MAX_MS. */
+export const NOT_REACHED_FIRST_MS = 50
+export const NOT_REACHED_MAX_MS = 500
+
+/** How long a call that keeps not reaching its function is held when the function has no `timeoutMs`. */
+export const NOT_REACHED_DEADLINE_MS = 10_000
+
+/**
+ * The wait before transparent try `n` (1-based): 50 ms growing by half to 500 ms, jittered
+ * between half and all of it, so callers held by one restart spread out without waiting long.
+ */
+export function notReachedWait(n: number): number {
+  const bound = Math.min(NOT_REACHED_MAX_MS, NOT_REACHED_FIRST_MS * 1.5 ** (n - 1))
+  return Math.round(bound / 2 + Math.random() * bound / 2)
+}

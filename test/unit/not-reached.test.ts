@@ -1,0 +1,122 @@
+import type { StubMeta } from '../../src/runtime/shared/protocol'
+import { describe, expect, it, vi } from 'vitest'
+import { CONNECT_TIMEOUT_CODE, neverReached, notReachedWait } from '../../src/runtime/client/not-reached'
+import { callWithPolicy, withFacts } from '../../src/runtime/client/resilience'
+import { FemtoError } from '../../src/runtime/shared/errors'
+
+// Calls that surely never reached the function: which failures are such, and how the stub's
+// policy holds them (not counted as retries, not opening the breaker). Against real processes:
+// test/integration/not-reached.test.ts.
+
+let names = 0
+const meta = (policy: StubMeta['policy']): StubMeta => ({ name: `held${++names}`, route: '/femto/x', policy })
+const notReached = (): FemtoError => withFacts(new FemtoError(503, { code: 'UNAVAILABLE', message: 'connect ECONNREFUSED' }), { notReached: true })
+const mayHaveRun = (): FemtoError => new FemtoError(503, { code: 'UNAVAILABLE', message: 'socket hang up' })
+const onAbort = (): FemtoError => new FemtoError(499, { code: 'ABORTED', message: 'aborted' })
+const errno = (code: string, syscall?: string): Error => Object.assign(new Error(`${syscall ?? ''} ${code}`), { code, syscall })
+
+/** A call whose attempts fail with `errors` in turn, then succeed. */
+async function run(m: StubMeta, errors: FemtoError[] | (() => FemtoError), signal?: AbortSignal): Promise<{ attempts: number, result?: unknown, error?: FemtoError }> {
+  let attempts = 0
+  try {
+    const result = await callWithPolicy(m, signal, onAbort, async () => {
+      const error = typeof errors === 'function' ? errors() : errors[attempts]
+      attempts++
+      if (error)
+        throw error
+      return 'ok'
+    })
+    return { attempts, result }
+  }
+  catch (error) {
+    return { attempts, error: error as FemtoError }
+  }
+}
+
+describe('which failures never reached the function', () => {
+  it('a connection that never opened: refused, a name that does not resolve, a connect timeout', () => {
+    for (const error of [
+      errno('ECONNREFUSED', 'connect'),
+      errno('ENOTFOUND', 'getaddrinfo'),
+      errno('EAI_AGAIN', 'getaddrinfo'),
+      errno('EHOSTUNREACH', 'connect'),
+      errno('ETIMEDOUT', 'connect'),
+      errno(CONNECT_TIMEOUT_CODE),
+      // fetch (undici) wraps the reason as `cause`; Node's happy eyeballs as an AggregateError with the code.
+      new TypeError('fetch failed', { cause: errno('ECONNREFUSED', 'connect') }),
+      new TypeError('fetch failed', { cause: Object.assign(new Error('Connect Timeout Error'), { code: 'UND_ERR_CONNECT_TIMEOUT' }) }),
+      Object.assign(new AggregateError([errno('ECONNREFUSED', 'connect')], 'connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    ])
+      expect(neverReached(error), String(error)).toBe(true)
+  })
+
+  it('not a connection that broke after the request may have been sent, nor anything else', () => {
+    for (const error of [
+      errno('ECONNRESET', 'read'),
+      Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+      errno('EPIPE', 'write'),
+      errno('ETIMEDOUT', 'read'),
+      new TypeError('fetch failed', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) }),
+      new TypeError('Failed to fetch'),
+      new Error('boom'),
+      undefined,
+    ])
+      expect(neverReached(error), String(error)).toBe(false)
+  })
+
+  it('waits 25–50 ms at first, growing to 250–500 ms', () => {
+    for (let i = 0; i < 50; i++) {
+      expect(notReachedWait(1)).toBeGreaterThanOrEqual(25)
+      expect(notReachedWait(1)).toBeLessThanOrEqual(50)
+      expect(notReachedWait(30)).toBeGreaterThanOrEqual(250)
+      expect(notReachedWait(30)).toBeLessThanOrEqual(500)
+    }
+  })
+})
+
+describe('a call that did not reach its function', () => {
+  const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+
+  it('is tried again without retries, even when not idempotent, and says so once', async () => {
+    warn.mockClear()
+    const m = meta({ retries: 0, idempotent: false })
+    expect(await run(m, [notReached(), notReached(), notReached()])).toEqual({ attempts: 4, result: 'ok' })
+    const lines = warn.mock.calls.map(([line]) => String(line))
+    expect(lines).toEqual([expect.stringMatching(new RegExp(`^\\[femto\\] ${m.name}: not reached \\(connect ECONNREFUSED\\); trying again for up to 10000 ms$`))])
+  })
+
+  it('does not open the breaker, however many times it is refused within its deadline', async () => {
+    const m = meta({ breakerFailures: 2, breakerResetMs: 60_000 })
+    expect(await run(m, Array.from({ length: 8 }, notReached))).toEqual({ attempts: 9, result: 'ok' })
+    // One failure that may have reached the function is still one short of opening it.
+    expect((await run(m, [mayHaveRun()])).attempts).toBe(1)
+    expect(await run(m, [])).toEqual({ attempts: 1, result: 'ok' })
+  })
+
+  it('keeps its retries for failures that may have run the function', async () => {
+    const m = meta({ retries: 1, backoffMs: 1 })
+    expect(await run(m, [notReached(), notReached(), mayHaveRun(), notReached()])).toEqual({ attempts: 5, result: 'ok' })
+    expect((await run(m, [notReached(), mayHaveRun(), notReached(), mayHaveRun()])).error?.message).toMatch(/gave up after 2 attempts/)
+  })
+
+  it('a non-idempotent call that may have run is not tried again', async () => {
+    expect((await run(meta({ retries: 3, idempotent: false }), [notReached(), mayHaveRun()])).attempts).toBe(2)
+  })
+
+  it('gives up at the function\'s timeoutMs, and that counts once for the breaker', async () => {
+    const m = meta({ timeoutMs: 200, breakerFailures: 1, breakerResetMs: 60_000 })
+    const given = await run(m, notReached)
+    expect(given.attempts).toBeGreaterThan(1)
+    expect(given.error).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/^connect ECONNREFUSED \(not reached for \d+ ms\)$/) })
+    expect((await run(m, [])).error?.message).toMatch(/the circuit breaker for service 'held\d+' is open after 1 failures in a row/)
+  })
+
+  it('ends when its caller aborts while it is held', async () => {
+    warn.mockClear()
+    const controller = new AbortController()
+    const held = run(meta({}), notReached, controller.signal)
+    await vi.waitFor(() => expect(warn.mock.calls.some(([line]) => /not reached/.test(String(line)))).toBe(true))
+    controller.abort()
+    expect((await held).error?.code).toBe('ABORTED')
+  })
+})
