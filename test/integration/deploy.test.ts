@@ -13,6 +13,7 @@ import { ConfigMap, Service as CoreService } from 'kubernetes-models/v1'
 import { createServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { parse, parseAllDocuments } from 'yaml'
+import { gatewayBundle } from '../../src/core/deploy/gateway-bundle'
 import femto from '../../src/vite'
 import { post, startNode, viteBuild } from '../helpers'
 
@@ -98,6 +99,18 @@ describe('deploy files of a vite build (`deploy` option)', () => {
     const routes = JSON.parse(read('gateway/femto.json'))
     expect(routes.functions.map((f: any) => f.route)).toEqual(manifest.functions.map(f => f.route))
     expect(JSON.stringify(routes)).not.toMatch(/"hash"|"bytes"|"contract"/)
+  })
+
+  it('joins the gateway into one file should a build of the package split it into chunks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'femto-gateway-chunks-'))
+    writeFileSync(join(dir, 'chunk.js'), 'export const answer = () => 42\n')
+    writeFileSync(join(dir, 'gateway.js'), 'import { answer } from \'./chunk.js\'\nconst { later } = await import(\'./later.js\')\nconsole.log(answer() + later)\n')
+    writeFileSync(join(dir, 'later.js'), 'export const later = 1\n')
+    const code = await gatewayBundle(join(dir, 'gateway.js'))
+    expect(code).not.toMatch(/\.\/(?:chunk|later)\.js/)
+    const alone = join(mkdtempSync(join(tmpdir(), 'femto-gateway-one-')), 'gateway.mjs')
+    writeFileSync(alone, code)
+    expect((await run(process.execPath, [alone])).stdout.trim()).toBe('43')
   })
 
   it('writes a docker-compose.yml that `docker-compose config` accepts, wiring URLs, secrets and healthchecks', async () => {

@@ -23,8 +23,7 @@ const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']\.\.?\//
  * image copies: the package's `dist/gateway.js`, which its build emits whole. Should a build of
  * the package ever split it into chunks, rolldown (the services' bundler) joins them here.
  */
-export async function gatewayBundle(): Promise<string> {
-  const file = join(packageRoot(), 'dist/gateway.js')
+export async function gatewayBundle(file = join(packageRoot(), 'dist/gateway.js')): Promise<string> {
   let code: string
   try {
     code = await readFile(file, 'utf8')
