@@ -137,3 +137,47 @@ export function mutate(value: unknown, m: Mutation): unknown {
   }
   return copy
 }
+
+/**
+ * One small valid value of a schema, the same every time: what a person trying an API would
+ * send (numbers are 2, so that no `ms` or `from` argument makes a call slow or endless).
+ */
+export function exampleOf(schema: JsonSchema, resolve: Resolve, depth = 0): unknown {
+  if (schema === true || schema === false)
+    return 'x'
+  const node = schema as Node
+  if (typeof node.$ref === 'string')
+    return exampleOf(resolve(node.$ref) ?? true, resolve, depth + 1)
+  if ('const' in node)
+    return node.const
+  if (Array.isArray(node.enum))
+    return node.enum[0]
+  for (const keyword of ['anyOf', 'oneOf']) {
+    const branches = node[keyword] as JsonSchema[] | undefined
+    if (Array.isArray(branches))
+      return exampleOf(branches.find(b => typeof b !== 'object' || b.type !== 'null') ?? branches[0]!, resolve, depth + 1)
+  }
+  switch (node['x-femto-type']) {
+    case 'Date': return '2026-01-02T03:04:05.000Z'
+    case 'bigint': return '42'
+    case 'URL': return 'https://example.com/'
+  }
+  const type = Array.isArray(node.type) ? (node.type as string[]).find(t => t !== 'null') ?? 'null' : node.type as string | undefined
+  switch (type) {
+    case 'string': return typeof node.pattern === 'string' ? fc.sample(fc.stringMatching(new RegExp(node.pattern, 'u')), { seed: 1, numRuns: 1 })[0] : 'ada'
+    case 'number':
+    case 'integer': return 2
+    case 'boolean': return true
+    case 'null': return null
+    case 'array': {
+      const prefix = ((node.prefixItems ?? []) as JsonSchema[]).map(item => exampleOf(item, resolve, depth + 1))
+      const wanted = typeof node.minItems === 'number' ? node.minItems : 0
+      const items = node.items === false || node.items === undefined ? [] : Array.from({ length: Math.max(depth > 3 ? 0 : 1, wanted - prefix.length) }, () => exampleOf(node.items as JsonSchema, resolve, depth + 1))
+      return [...prefix, ...items]
+    }
+    case 'object':
+      return Object.fromEntries(Object.entries((node.properties ?? {}) as Record<string, JsonSchema>).map(([key, value]) => [key, exampleOf(value, resolve, depth + 1)]))
+    default:
+      return 'x'
+  }
+}

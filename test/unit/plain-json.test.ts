@@ -1,6 +1,7 @@
 import type { JsonSchema } from '../../src/core/schema/types'
 import { describe, expect, it } from 'vitest'
 import { isPlainJsonResult } from '../../src/core/schema/json-answer'
+import { decodeJsonBody } from '../../src/runtime/server/decode'
 import { resultJson } from '../../src/runtime/server/encode'
 
 // A plain JSON answer is the form openapi.json documents for the result's type (the table in
@@ -35,7 +36,7 @@ describe('resultJson', () => {
       it.each([
         ['NaN', { nan: Number.NaN }, /the value at 'nan' is NaN, which JSON cannot hold/],
         ['Infinity in an array', [1, Infinity], /the value at '1' is Infinity/],
-        ['-Infinity at the top', -Infinity, /the value is -Infinity/],
+        ['-Infinity at the top', -Infinity, /the result is -Infinity/],
         ['an invalid Date', { at: new Date(Number.NaN) }, /the value at 'at' is an invalid Date/],
         ['a function in an array', [() => 1], /is a function/],
       ])('refuses %s rather than writing a null the schema does not allow', (_, value, message) => {
@@ -44,7 +45,7 @@ describe('resultJson', () => {
           resultJson(value, plain)
         }
         catch (error) {
-          expect((error as { code: string }).code).toBe('INTERNAL_ERROR')
+          expect((error as { code: string }).code).toBe('NOT_ACCEPTABLE')
         }
       })
 
@@ -83,5 +84,13 @@ describe('isPlainJsonResult', () => {
     expect(plain({ type: 'array' })).toBe(false)
     expect(plain({ type: 'object', properties: { x: {} }, additionalProperties: false })).toBe(false)
     expect(plain({ $ref: '#/$defs/Missing' })).toBe(false)
+  })
+})
+
+describe('decodeJsonBody', () => {
+  it('refuses a number too large for a double, which JSON.parse would make Infinity', () => {
+    for (const raw of ['[1e309]', '{"a":-1e400,"b":1}', `[${'9'.repeat(400)}]`])
+      expect(() => decodeJsonBody(raw, 'application/json'), raw).toThrow(/is too large for a double/)
+    expect(decodeJsonBody('[1e308, 4.9e-324, "1e999", 123]', 'application/json')).toEqual([1e308, 4.9e-324, '1e999', 123])
   })
 })

@@ -11,6 +11,7 @@ export interface DocumentedFunction {
 const ERRORS: [status: string, name: string, description: string][] = [
   ['400', 'BadRequest', 'Bad input: INVALID_JSON, INVALID_ENCODING or INVALID_ARGUMENT (the message names the first bad field, e.g. `$.lines[0].qty: expected number`).'],
   ['403', 'Forbidden', 'FORBIDDEN: a browser call from another site.'],
+  ['406', 'NotAcceptable', 'NOT_ACCEPTABLE: the function ran, but its result has no plain JSON form (NaN, ±Infinity, an invalid Date); `accept: application/vnd.femto+devalue` gets it.'],
   ['409', 'StaleClient', 'STALE_CLIENT: the caller was built against another contract of the function.'],
   ['413', 'PayloadTooLarge', 'PAYLOAD_TOO_LARGE: the body is over the function\'s bodyLimit.'],
   ['415', 'UnsupportedMediaType', 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON (or the stubs\' own encoding).'],

@@ -1,6 +1,7 @@
 import { decodeRich, isRich, RICH_TYPE } from '../shared/codec'
 import { WireError } from './outcome'
 
+const MAY_OVERFLOW = /e\+?\d{3}|\d{309}/i
 const JSON_CONTENT_TYPE = /^application\/json\s*(?:;|$)/i
 // Clients send the same content-type on every call: remember the last one that passed.
 let lastJsonType = 'application/json'
@@ -31,12 +32,24 @@ export function decodeJsonBody(raw: string, contentType: string | undefined): un
     }
     lastJsonType = contentType
   }
+  let value: unknown
   try {
-    return JSON.parse(raw)
+    value = JSON.parse(raw)
   }
   catch (error) {
     if (raw.trim().length === 0)
       return []
     throw new WireError('INVALID_JSON', `the body is not valid JSON: ${(error as Error).message}`)
   }
+  // `1e309` parses to Infinity, which no JSON form of a number allows (openapi.json's `type: number`
+  // is finite, as in any JSON Schema validator). Only a body with a long exponent or digit run can hold one.
+  if (MAY_OVERFLOW.test(raw))
+    JSON.parse(raw, refuseInfinity)
+  return value
+}
+
+function refuseInfinity(key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value))
+    throw new WireError('INVALID_JSON', `the body is not valid JSON: a number${key === '' ? '' : ` at '${key}'`} is too large for a double (it would be ${value})`)
+  return value
 }

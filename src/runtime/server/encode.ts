@@ -1,4 +1,4 @@
-import { encodeRich } from '../shared/codec'
+import { encodeRich, RICH_TYPE } from '../shared/codec'
 import { WireError } from './outcome'
 
 /** A value as an answer's body: in the rich encoding, or JSON. Throws what cannot be encoded. */
@@ -26,7 +26,8 @@ export function toJson(value: unknown): string {
  * (docs/reference/wire-protocol.md#plain-json-forms): a Map as its entries, a Set as its items,
  * a bigint as its decimal string, a Date as its ISO string, `undefined` as `null` at the top and
  * in arrays and left out of objects. What JSON cannot hold (NaN, ±Infinity, an invalid Date, a
- * function, a symbol) throws a WireError instead of becoming a `null` the schema does not allow.
+ * function, a symbol) throws a 406 NOT_ACCEPTABLE instead of becoming a `null` the schema does
+ * not allow: the value exists, only not in the encoding the caller accepts.
  *
  * `plain` is decided at build time from the result's schema (core/schema/json-answer.ts): no
  * Map, Set or open part anywhere in it. Then `JSON.stringify` alone already writes the
@@ -90,6 +91,6 @@ function jsonForm(this: unknown, key: string, value: unknown): unknown {
 
 function notJson(value: unknown, key: string): WireError {
   const what = value instanceof Date ? 'an invalid Date' : typeof value === 'number' ? String(value) : `a ${typeof value}`
-  const where = key === '' ? 'the value' : `the value at '${key}'`
-  return new WireError('INTERNAL_ERROR', `${where} is ${what}, which JSON cannot hold; a plain JSON answer would contradict openapi.json (the stubs' rich encoding carries it: accept: application/vnd.femto+devalue)`)
+  const where = key === '' ? 'the result' : `the value at '${key}'`
+  return new WireError('NOT_ACCEPTABLE', `the result has no JSON form: ${where} is ${what}, which JSON cannot hold (the function ran); ask for ${RICH_TYPE} in accept, which carries it, as the stubs do`)
 }

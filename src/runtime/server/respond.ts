@@ -2,40 +2,60 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Call } from './call-record'
 import type { Outcome } from './types'
 import { isPlainPrimitive, isRich, RICH_TYPE } from '../shared/codec'
-import { JSON_TYPE } from '../shared/protocol'
+import { ERROR_STATUS, JSON_TYPE } from '../shared/protocol'
 import { encodeValue, resultJson } from './encode'
 import { observe } from './observe'
+import { WireError } from './outcome'
 import { requestIdOf } from './request-id'
-import { stringField, text } from './thrown'
+import { isInstance, stringField, text } from './thrown'
 
-/** Every answer to a call goes through here: observed once (metrics, log line, span), then sent. */
+/** Every answer to a call goes through here: encoded, observed once (metrics, log line, span) as it goes out, then sent. */
 export function answer(call: Call, outcome: Outcome): void {
   const { res } = call
-  const code = outcome.status >= 300 ? (outcome.value as { error?: { code?: string } } | undefined)?.error?.code : undefined
-  observe(call, res.destroyed ? 499 : outcome.status, res.destroyed ? 'ABORTED' : code)
   // A result (not an error) in plain JSON takes the form openapi.json documents for its type.
-  send(res, outcome, call.requestId, call.start, call.rich, outcome.status < 300 ? call.fn.plainResult ?? false : undefined)
+  const encoded = res.headersSent || res.destroyed ? undefined : encode(outcome, call.requestId, call.rich, outcome.status < 300 ? call.fn.plainResult ?? false : undefined)
+  // What is observed is what goes out: a result with no JSON form leaves as a 406.
+  const sent = encoded?.outcome ?? outcome
+  const code = sent.status >= 300 ? (sent.value as { error?: { code?: string } } | undefined)?.error?.code : undefined
+  observe(call, res.destroyed ? 499 : sent.status, res.destroyed ? 'ABORTED' : code)
+  if (encoded)
+    write(res, encoded, call.requestId, call.start)
 }
 
-/**
- * Writes an outcome, once: an answer already sent (a timeout came first) or a caller gone is left alone.
- * `plainResult` is set for a function's result: whether its schema lets `resultJson` skip the walk.
- */
-export function send(res: ServerResponse, outcome: Outcome, requestId: string, start?: number, rich = false, plainResult?: boolean): void {
+/** Writes an outcome, once: an answer already sent (a timeout came first) or a caller gone is left alone. */
+export function send(res: ServerResponse, outcome: Outcome, requestId: string, start?: number, rich = false): void {
   if (res.headersSent || res.destroyed)
     return
-  let body: string
+  write(res, encode(outcome, requestId, rich, undefined), requestId, start)
+}
+
+interface Encoded { outcome: Outcome, body: string, rich: boolean }
+
+/**
+ * The body of an outcome. `plainResult` is set for a function's result: whether its schema lets
+ * `resultJson` skip the walk. What cannot be encoded becomes the error that says why.
+ */
+function encode(outcome: Outcome, requestId: string, rich: boolean, plainResult: boolean | undefined): Encoded {
   // A plain primitive is exact in JSON, so even a caller that asked for the rich encoding gets JSON.
   rich &&= !isPlainPrimitive(outcome.value)
   try {
-    body = plainResult === undefined || rich ? encodeValue(outcome.value, rich) : resultJson(outcome.value, plainResult)
+    return { outcome, rich, body: plainResult === undefined || rich ? encodeValue(outcome.value, rich) : resultJson(outcome.value, plainResult) }
   }
   catch (error) {
-    // What the encoder threw is user data too (a toJSON, a getter): read it without throwing again.
-    const why = stringField(error, 'message') ?? text(error)
-    outcome = { status: 500, value: { error: { code: 'INTERNAL_ERROR', message: `the answer cannot be encoded: ${why}`, requestId } } }
-    body = encodeValue(outcome.value, rich)
+    if (isInstance(error, WireError)) {
+      // A value with no JSON form (resultJson): the caller may ask again in the rich encoding.
+      outcome = { status: ERROR_STATUS[error.code], value: { error: { code: error.code, message: error.message, requestId } } }
+    }
+    else {
+      // What the encoder threw is user data too (a toJSON, a getter): read it without throwing again.
+      const why = stringField(error, 'message') ?? text(error)
+      outcome = { status: 500, value: { error: { code: 'INTERNAL_ERROR', message: `the answer cannot be encoded: ${why}`, requestId } } }
+    }
+    return { outcome, rich, body: encodeValue(outcome.value, rich) }
   }
+}
+
+function write(res: ServerResponse, { outcome, body, rich }: Encoded, requestId: string, start: number | undefined): void {
   // A flat array: Node takes it as is, without walking an object's keys.
   const headers: (string | number)[] = [
     'content-type',

@@ -17,6 +17,8 @@ export const ERROR_STATUS = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  /** The result has no plain JSON form (NaN, ±Infinity, an invalid Date): the rich encoding carries it. */
+  NOT_ACCEPTABLE: 406,
   PAYLOAD_TOO_LARGE: 413,
   /** The caller was built against another contract of the function: reload. */
   STALE_CLIENT: 409,
