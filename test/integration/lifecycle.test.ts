@@ -221,9 +221,9 @@ describe('calls through the femto up gateway while a service is killed and start
       return { name, route: fn.route, contract: fn.contract, policy: fn.policies.idempotent ? {} : { idempotent: false } }
     }
 
-    interface Done { id: string, fn: string, how: 'stub' | 'json', ms: number, error?: string }
+    interface Done { id: string, fn: string, how: 'stub' | 'json', phase: string, ms: number, error?: string }
     const done: Done[] = []
-    const loop = { stop: false }
+    const loop = { stop: false, phase: 'steady' }
     const MAX_CALLS = 1_500
     const calling = (async () => {
       for (let i = 0; i < MAX_CALLS && !loop.stop; i++) {
@@ -242,7 +242,7 @@ describe('calls through the femto up gateway while a service is killed and start
         catch (thrown) {
           error = `${(thrown as Error).name}: ${(thrown as Error).message}`
         }
-        done.push({ id, fn, how, ms: performance.now() - started, error })
+        done.push({ id, fn, how, phase: loop.phase, ms: performance.now() - started, error })
         // The steady rate of a client: a call about every 20 ms.
         await new Promise(resolve => setTimeout(resolve, 20))
       }
@@ -259,6 +259,7 @@ describe('calls through the femto up gateway while a service is killed and start
     for (const name of ['record', 'lookup']) {
       for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
         const pid = (await healthz(portOf(up.output(), name))).pid
+        loop.phase = `${signal} of ${name}`
         process.kill(pid, signal)
         restarts++
         await waitFor(() => up.output().split(/femto +\| \w+ is up again/).length > restarts, `${name} up again after ${signal}`)
@@ -277,7 +278,7 @@ describe('calls through the femto up gateway while a service is killed and start
     const longest = Math.max(...done.map(call => call.ms))
     console.log(`[lifecycle] ${done.length} calls (${done.filter(c => c.how === 'stub').length} by the stub, ${done.filter(c => c.how === 'json').length} plain JSON) across ${restarts} restarts (SIGTERM and SIGKILL of record and lookup): ${failures.length} failed, ${duplicates.length} record call(s) ran twice, ${[...runs].filter(([line, count]) => line.startsWith('lookup ') && count > 1).length} lookup call(s) ran twice (idempotent); typical call ${typical.toFixed(1)} ms, longest ${longest.toFixed(1)} ms (${(longest - typical).toFixed(1)} ms added)`)
     for (const failure of failures.slice(0, 10))
-      console.log(`[lifecycle] failed: ${failure.how} ${failure.fn}(${failure.id}) after ${failure.ms.toFixed(0)} ms: ${failure.error}`)
+      console.log(`[lifecycle] failed (${failure.phase}): ${failure.how} ${failure.fn}(${failure.id}) after ${failure.ms.toFixed(0)} ms: ${failure.error}`)
     expect(failures).toEqual([])
     expect(duplicates).toEqual([])
     // Every answered record call ran exactly once.
