@@ -82,9 +82,10 @@ export function gracePeriodSeconds(service: DeployedService, options: ResolvedDe
 const probe = (path: string, failureThreshold: number, periodSeconds = 10): HttpProbe => ({ httpGet: { path, port: 'http' }, periodSeconds, timeoutSeconds: 2, failureThreshold })
 /**
  * Ready when `/readyz` answers 200, looked at every 2 s so that a new pod takes traffic soon after
- * it listens, and a roll is not paced by the probe; `/readyz` answers 503 from SIGTERM on.
+ * it listens, and a roll is not paced by the probe. Two misses in a row take it out, so one slow
+ * answer on a busy node does not (a stopping pod leaves the endpoints when it is deleted anyway).
  */
-const readiness = (path: string): HttpProbe => probe(path, 1, 2)
+const readiness = (path: string): HttpProbe => probe(path, 2, 2)
 
 /**
  * A roll starts a new pod first and stops an old one only once the new one is ready, so the
