@@ -5,7 +5,6 @@ import type { ServedFunction } from './types'
 import { EventEmitter } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import { ERROR_STATUS, JSON_TYPE, NOT_REACHED_HEADER } from '../shared/protocol'
 import { createFunctionTable, serveRoute } from './function-table'
@@ -260,20 +259,61 @@ function inProcess(functions: ServedFunction[], basePath: string, allowedOrigins
   }
 }
 
-const EMPTY = Buffer.alloc(0)
-
-/** An IncomingMessage as far as the request path reads one: method, url, headers, the body as a stream. */
+/**
+ * An IncomingMessage as far as the request path reads one: method, url, headers, and the body as
+ * `data` and `end` events, read from the Request only once someone listens for them (a call
+ * refused before its body is read never reads it).
+ */
 function bridgeRequest(request: Request, path: string): IncomingMessage {
-  const body = request.body
-  const req = (body ? Readable.fromWeb(body as import('node:stream/web').ReadableStream) : Readable.from([EMPTY])) as unknown as IncomingMessage
   const headers: Record<string, string> = {}
   request.headers.forEach((value, name) => {
     headers[name] = value
   })
-  req.method = request.method
-  req.url = path + queryOf(request.url)
-  req.headers = headers
-  return req
+  return new BridgedRequest(request, path + queryOf(request.url), headers) as unknown as IncomingMessage
+}
+
+class BridgedRequest extends EventEmitter {
+  readableEnded = false
+  private reading = false
+
+  constructor(private readonly request: Request, readonly url: string, readonly headers: Record<string, string>) {
+    super()
+  }
+
+  get method(): string {
+    return this.request.method
+  }
+
+  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+    super.on(event, listener)
+    if (event === 'data' && !this.reading) {
+      this.reading = true
+      void this.read()
+    }
+    return this
+  }
+
+  /** Nothing to drain: a body no one listens to is never read. */
+  resume(): this {
+    return this
+  }
+
+  private async read(): Promise<void> {
+    const body = this.request.body
+    try {
+      if (body) {
+        const reader = body.getReader()
+        for (let step = await reader.read(); !step.done; step = await reader.read())
+          this.emit('data', Buffer.from(step.value.buffer, step.value.byteOffset, step.value.byteLength))
+      }
+      this.readableEnded = true
+      this.emit('end')
+    }
+    catch (error) {
+      this.emit('error', error)
+    }
+    this.emit('close')
+  }
 }
 
 /**
