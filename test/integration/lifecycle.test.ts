@@ -223,7 +223,7 @@ describe('calls through the femto up gateway while a service is killed and start
 
     interface Done { id: string, fn: string, how: 'stub' | 'json', phase: string, ms: number, error?: string }
     const done: Done[] = []
-    const loop = { stop: false, phase: 'steady' }
+    const loop: { stop: boolean, phase: string, inGap?: () => void } = { stop: false, phase: 'steady' }
     const MAX_CALLS = 1_500
     const calling = (async () => {
       for (let i = 0; i < MAX_CALLS && !loop.stop; i++) {
@@ -243,6 +243,7 @@ describe('calls through the femto up gateway while a service is killed and start
           error = `${(thrown as Error).name}: ${(thrown as Error).message}`
         }
         done.push({ id, fn, how, phase: loop.phase, ms: performance.now() - started, error })
+        loop.inGap?.()
         // The steady rate of a client: a call about every 20 ms.
         await new Promise(resolve => setTimeout(resolve, 20))
       }
@@ -259,8 +260,25 @@ describe('calls through the femto up gateway while a service is killed and start
     for (const name of ['record', 'lookup']) {
       for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
         const pid = (await healthz(portOf(up.output(), name))).pid
-        loop.phase = `${signal} of ${name}`
-        process.kill(pid, signal)
+        const kill = (): void => {
+          loop.phase = `${signal} of ${name}`
+          process.kill(pid, signal)
+        }
+        // A SIGTERM drains: any moment will do. A SIGKILL in the middle of a call of record, which
+        // must not run twice, leaves that call unanswerable (it may have run): record is killed
+        // between two calls, lookup (idempotent: the gateway sends a broken call once more) at any moment.
+        if (signal === 'SIGKILL' && name === 'record') {
+          await new Promise<void>((resolve) => {
+            loop.inGap = () => {
+              loop.inGap = undefined
+              kill()
+              resolve()
+            }
+          })
+        }
+        else {
+          kill()
+        }
         restarts++
         await waitFor(() => up.output().split(/femto +\| \w+ is up again/).length > restarts, `${name} up again after ${signal}`)
         await after(10)
