@@ -46,7 +46,7 @@ export async function ensureTokenFile(outDir: string): Promise<TokenFile> {
   return { path, token, created: true }
 }
 
-/** What `femto deploy` says when it wrote the file. */
+/** What the deploy says when it wrote the file (`femto deploy`, or a build with the `deploy` option). */
 export function tokenFileNotice(file: TokenFile): string | undefined {
-  return file.created ? `femto deploy: wrote ${file.path} with a random FEMTO_TOKEN for the services and the gateway; keep it out of version control` : undefined
+  return file.created ? `femto: wrote ${file.path} with a random FEMTO_TOKEN for the services and the gateway; keep it out of version control` : undefined
 }
