@@ -32,7 +32,8 @@ export function toJson(value: unknown): string {
  * `plain` is decided at build time from the result's schema (core/schema/json-answer.ts): no
  * Map, Set or open part anywhere in it. Then `JSON.stringify` alone already writes the
  * documented form, except where it wrote a `null` (NaN, ±Infinity and invalid Dates become
- * one): only an answer with `null` in its text, or one that holds a bigint, is walked again.
+ * one): only an answer with `null` in its text is looked through (`holdsNonJson`, which builds
+ * nothing), and only one that holds a bigint or what JSON cannot hold is walked with the replacer.
  * A plain object answer therefore costs one `JSON.stringify` and one substring search.
  */
 export function resultJson(value: unknown, plain = false): string {
@@ -45,10 +46,40 @@ export function resultJson(value: unknown, plain = false): string {
       if (!(error instanceof TypeError) || !String(error.message).includes('BigInt'))
         throw error
     }
-    if (text !== undefined && !text.includes('null'))
+    if (text !== undefined && (!text.includes('null') || !holdsNonJson(value)))
       return text
   }
   return walkedJson(value)
+}
+
+/**
+ * Whether a value `JSON.stringify` took holds what it silently wrote as `null`: a number JSON
+ * cannot hold or an invalid Date. It reads and builds nothing else, so a result with a real
+ * `null` in it costs a fraction of a second `JSON.stringify`. An object with its own `toJSON`
+ * is not looked into: the walk asks it.
+ */
+function holdsNonJson(value: unknown): boolean {
+  if (typeof value === 'number')
+    return !Number.isFinite(value)
+  if (value === null || typeof value !== 'object')
+    return false
+  if (value instanceof Date)
+    return Number.isNaN(value.getTime())
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    return true
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i]
+      if (typeof item === 'function' || typeof item === 'symbol' || holdsNonJson(item))
+        return true
+    }
+    return false
+  }
+  for (const key in value) {
+    if (holdsNonJson((value as Record<string, unknown>)[key]))
+      return true
+  }
+  return false
 }
 
 function walkedJson(value: unknown): string {
