@@ -7,6 +7,7 @@ import { join, relative } from 'node:path'
 import { proxy } from '../../up/gateway'
 import { spawnServices, stopService, tellPeers, waitHealthy, waitListening } from '../../up/processes'
 import { MANIFEST_FILE } from '../build/manifest'
+import { isPublic } from '../registry/exposure'
 
 export interface PreviewServices {
   /** Stops every service (the preview server's `closePreviewServer`). */
@@ -64,7 +65,8 @@ export async function serveBuiltServices(server: PreviewServer, dirs: OutputDirs
     throw error
   }
   const origins = new Map(running.map(service => [service.name, service.origin]))
-  for (const fn of manifest.functions)
+  // As every gateway: only public functions; an internal one is for the services alone.
+  for (const fn of manifest.functions.filter(isPublic))
     routes.set(fn.route, origins.get(fn.service)!)
 
   const prefix = `${manifest.basePath}/`
