@@ -42,6 +42,7 @@ export function gatewayConfig(env: NodeJS.ProcessEnv, cwd: string): GatewayConfi
     origins.set(service.name, origin.replace(/\/$/, ''))
   }
   const routes = new Map(manifest.functions.map(fn => [fn.route, origins.get(fn.service)!]))
+  const idempotent = new Set(manifest.functions.filter(fn => fn.policies?.idempotent !== false).map(fn => fn.route))
 
   const port = Number(env.PORT || 8080)
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -60,7 +61,7 @@ export function gatewayConfig(env: NodeJS.ProcessEnv, cwd: string): GatewayConfi
   }
   const docsDir = dirname(manifestPath)
   return {
-    gateway: { staticDir, basePath: manifest.basePath, routes, token: env.FEMTO_TOKEN || undefined, docsDir: existsSync(resolve(docsDir, 'docs')) ? docsDir : undefined },
+    gateway: { staticDir, basePath: manifest.basePath, routes, idempotent, token: env.FEMTO_TOKEN || undefined, docsDir: existsSync(resolve(docsDir, 'docs')) ? docsDir : undefined },
     port,
     host: env.HOST || '0.0.0.0',
   }

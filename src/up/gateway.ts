@@ -22,6 +22,11 @@ export interface GatewayOptions {
   token?: string
   /** The build's servers folder: `openapi.json` and `docs/` are served from it at `/openapi.json` and `/docs`. */
   docsDir?: string
+  /**
+   * Routes of functions that may run twice (their policy's `idempotent`): a call whose connection
+   * broke before any answer is sent once more. Default: none.
+   */
+  idempotent?: Set<string>
   /** How a call is held while its service restarts ([calls that never reached the function](../../docs/guide/calling-and-errors.md)). */
   hold?: HoldOptions
 }
@@ -44,7 +49,7 @@ export function createGateway(options: GatewayOptions): Server {
       const origin = options.routes.get(path)
       if (!origin)
         return json(res, 404, { error: { code: 'NOT_FOUND', message: `no femto function at ${path}` } })
-      return proxy(req, res, origin, token, options.hold)
+      return proxy(req, res, origin, token, options.hold, options.idempotent?.has(path))
     }
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return json(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'the gateway serves static files with GET' } })

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import http from 'node:http'
 import { pipeline } from 'node:stream'
-import { neverReached, notReachedWait, watchConnect } from '../runtime/client/not-reached'
+import { isBrokenConnection, neverReached, notReachedWait, watchConnect } from '../runtime/client/not-reached'
 import { carriesToken, FORWARDED_AUTHORIZATION, INTERNAL_HEADER } from '../runtime/server/guard'
 import { NOT_REACHED_HEADER } from '../runtime/shared/protocol'
 
@@ -52,13 +52,17 @@ function forwardedHeaders(req: IncomingMessage, target: URL, token: string | und
  * connection, with a new DNS lookup, until `holdMs`: clients that never retry (curl) ride out a
  * restart too. For that the body is read whole first, up to `bodyLimit`; a larger one streams
  * through and is not held. Given up, the answer is 502 marked `x-femto-not-reached: 1`.
+ * `idempotent`: the function may run twice, so a call whose connection broke before any answer
+ * (the service killed mid-call, or closing a kept-alive connection as the call went out) is sent
+ * once more, on a new connection.
  */
-export function proxy(req: IncomingMessage, res: ServerResponse, origin: string, token: string | undefined, hold: HoldOptions = {}): void {
+export function proxy(req: IncomingMessage, res: ServerResponse, origin: string, token: string | undefined, hold: HoldOptions = {}, idempotent = false): void {
   const target = new URL(req.url ?? '/', origin)
   const headers = forwardedHeaders(req, target, token)
   const holdMs = hold.holdMs ?? HOLD_MS
   const started = Date.now()
   let tries = 0
+  let resent = false
   let upstream: http.ClientRequest | undefined
   let retry: ReturnType<typeof setTimeout> | undefined
 
@@ -83,7 +87,8 @@ export function proxy(req: IncomingMessage, res: ServerResponse, origin: string,
   /** One attempt. `body`: the whole body, kept to be sent again; else `head` is what was read of it, and the rest streams. */
   function send(body: Buffer | undefined, head: Buffer[] = []): void {
     try {
-      upstream = http.request(target, { method: req.method, headers, agent }, answered)
+      // Sent again after a broken connection: on a new one, not on another kept-alive connection that died with it.
+      upstream = http.request(target, { method: req.method, headers, agent: resent ? false : agent }, answered)
     }
     catch (error) {
       // Headers Node refuses to send on (it accepted them from the client): answer, never crash.
@@ -94,6 +99,10 @@ export function proxy(req: IncomingMessage, res: ServerResponse, origin: string,
       if (res.headersSent)
         return void res.destroy()
       const notReached = neverReached(error)
+      if (idempotent && !resent && body && !res.destroyed && isBrokenConnection(error)) {
+        resent = true
+        return send(body)
+      }
       if (notReached && body && !res.destroyed) {
         const wait = notReachedWait(++tries)
         if (Date.now() + wait - started < holdMs) {

@@ -162,6 +162,20 @@ describe('a call whose service is restarting', () => {
     }
   })
 
+  it('an idempotent call whose service is killed mid-call is sent once more, and held until the service is back', async () => {
+    let slow = await start(service('slowEcho'), { LEDGER_FILE: ledger })
+    const port = new URL(slow.url).port
+    const gateway = await start(GATEWAY, { FEMTO_MANIFEST: join(dist, 'servers/femto.json'), FEMTO_STATIC_DIR: '', ...serviceUrls({ slowEcho: slow.url }) })
+    const answer = post(`${gateway.url}/femto/slowEcho`, ['killed', 60_000])
+    await waitFor(() => runs('slow killed') === 1, 'the call to run')
+    await slow.stop('SIGKILL')
+    await waitFor(() => /\/femto\/slowEcho not reached/.test(gateway.output()), 'the call sent again and held')
+    slow = await start(service('slowEcho'), { LEDGER_FILE: ledger, PORT: port, SLOW_MS: '0' })
+    expect(await answer).toMatchObject({ status: 200, body: 'slow:killed' })
+    // It ran twice, as idempotent allows: once killed, once answered.
+    expect(runs('slow killed')).toBe(2)
+  })
+
   it('a non-idempotent call whose service dies after it was sent: 502 not marked, and a stub does not run it again', async () => {
     const note = await start(service('note'), { LEDGER_FILE: ledger })
     const { url, server } = await inProcessGateway({ '/femto/note': note.url }, {})

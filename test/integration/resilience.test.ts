@@ -302,7 +302,7 @@ describe('graceful shutdown under load', () => {
     await logged(steady, /steady received SIGTERM: \/readyz answers 503, new connections refused in 1500 ms/)
     const ready = await fetch(`${steady.url}/readyz`)
     expect(ready.status).toBe(503)
-    expect(await ready.json()).toEqual({ status: 'draining', service: 'steady' })
+    expect(await ready.json()).toEqual({ status: 'draining', service: 'steady', pid: steady.proc.pid })
     expect((await fetch(`${steady.url}/healthz`)).status).toBe(200)
     for (const answer of await answers)
       expect(answer.body).toBe('steady:500')

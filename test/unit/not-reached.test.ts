@@ -1,6 +1,6 @@
 import type { StubMeta } from '../../src/runtime/shared/protocol'
 import { describe, expect, it, vi } from 'vitest'
-import { CONNECT_TIMEOUT_CODE, neverReached, notReachedWait } from '../../src/runtime/client/not-reached'
+import { CONNECT_TIMEOUT_CODE, isBrokenConnection, neverReached, notReachedWait } from '../../src/runtime/client/not-reached'
 import { callWithPolicy, withFacts } from '../../src/runtime/client/resilience'
 import { FemtoError } from '../../src/runtime/shared/errors'
 
@@ -11,7 +11,8 @@ import { FemtoError } from '../../src/runtime/shared/errors'
 let names = 0
 const meta = (policy: StubMeta['policy']): StubMeta => ({ name: `held${++names}`, route: '/femto/x', policy })
 const notReached = (): FemtoError => withFacts(new FemtoError(503, { code: 'UNAVAILABLE', message: 'connect ECONNREFUSED' }), { notReached: true })
-const mayHaveRun = (): FemtoError => new FemtoError(503, { code: 'UNAVAILABLE', message: 'socket hang up' })
+const mayHaveRun = (): FemtoError => new FemtoError(503, { code: 'UNAVAILABLE', message: 'a 503 from a proxy' })
+const broken = (): FemtoError => withFacts(new FemtoError(503, { code: 'UNAVAILABLE', message: 'read ECONNRESET' }), { brokenConnection: true })
 const onAbort = (): FemtoError => new FemtoError(499, { code: 'ABORTED', message: 'aborted' })
 const errno = (code: string, syscall?: string): Error => Object.assign(new Error(`${syscall ?? ''} ${code}`), { code, syscall })
 
@@ -64,6 +65,13 @@ describe('which failures never reached the function', () => {
       expect(neverReached(error), String(error)).toBe(false)
   })
 
+  it('a connection that broke under the request may have reached it', () => {
+    for (const error of [errno('ECONNRESET', 'read'), Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), errno('EPIPE', 'write'), new TypeError('fetch failed', { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) })])
+      expect(isBrokenConnection(error), String(error)).toBe(true)
+    for (const error of [errno('ECONNREFUSED', 'connect'), new TypeError('Failed to fetch'), undefined])
+      expect(isBrokenConnection(error), String(error)).toBe(false)
+  })
+
   it('waits 25–50 ms at first, growing to 250–500 ms', () => {
     for (let i = 0; i < 50; i++) {
       expect(notReachedWait(1)).toBeGreaterThanOrEqual(25)
@@ -101,6 +109,14 @@ describe('a call that did not reach its function', () => {
 
   it('a non-idempotent call that may have run is not tried again', async () => {
     expect((await run(meta({ retries: 3, idempotent: false }), [notReached(), mayHaveRun()])).attempts).toBe(2)
+  })
+
+  it('an idempotent call whose connection broke before its answer is sent once more, without retries; a non-idempotent one never', async () => {
+    expect(await run(meta({ retries: 0 }), [broken()])).toEqual({ attempts: 2, result: 'ok' })
+    expect((await run(meta({ retries: 0 }), [broken(), broken()])).attempts).toBe(2)
+    // Once per call: then retries apply as to any network error.
+    expect(await run(meta({ retries: 1, backoffMs: 1 }), [broken(), broken()])).toEqual({ attempts: 3, result: 'ok' })
+    expect((await run(meta({ retries: 3, idempotent: false }), [broken()])).attempts).toBe(1)
   })
 
   it('gives up at the function\'s timeoutMs, and that counts once for the breaker', async () => {

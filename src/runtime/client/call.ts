@@ -3,7 +3,7 @@ import type { CallOptions } from './options'
 import { decodeRich, encodeArgs, isRich, RICH_STREAM_TYPE, RICH_TYPE } from '../shared/codec'
 import { errorFromResponse, FemtoError } from '../shared/errors'
 import { NOT_REACHED_HEADER } from '../shared/protocol'
-import { neverReached } from './not-reached'
+import { isBrokenConnection, neverReached } from './not-reached'
 import { takeCallOptions } from './options'
 import { callWithPolicy, deadlineError, parseRetryAfter, withFacts } from './resilience'
 
@@ -62,7 +62,7 @@ export function transportError(meta: StubMeta, error: unknown, options: CallOpti
   return withFacts(
     new FemtoError(503, { code: 'UNAVAILABLE', message: `could not reach femto function '${meta.name}'${where}: ${why}` }),
     // No connection means no request was sent: safe to try again even for a function that must not run twice.
-    { notReached: neverReached(error) },
+    { notReached: neverReached(error), brokenConnection: isBrokenConnection(error) },
   )
 }
 

@@ -34,6 +34,20 @@ export function neverReached(error: unknown): boolean {
   return false
 }
 
+const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'])
+
+/**
+ * A connection that broke before the answer was complete (reset, closed under the request): the
+ * request may or may not have reached the function. Also when wrapped, as by `fetch`.
+ */
+export function isBrokenConnection(error: unknown): boolean {
+  for (let e = error as { code?: unknown, cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (BROKEN.has(e.code as string))
+      return true
+  }
+  return false
+}
+
 /**
  * Given a request's socket: a new connection that does not open within CONNECT_TIMEOUT_MS fails
  * the request as not reached, to be tried again on a new connection (the system's own connect

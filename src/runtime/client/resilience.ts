@@ -15,11 +15,17 @@ interface FailureFacts {
   retryAfterMs?: number
   /** The request surely never reached the function (no connection, or a gateway's `x-femto-not-reached`). */
   notReached?: boolean
+  /**
+   * The connection broke before the answer was complete: the service was killed or restarted
+   * mid-call, or closed a kept-alive connection just as the request went out (HTTP/1.1's
+   * keep-alive race). It may have run, so only an idempotent call is sent again, once.
+   */
+  brokenConnection?: boolean
 }
 const facts = new WeakMap<object, FailureFacts>()
 
 export function withFacts(error: FemtoError, more: FailureFacts): FemtoError {
-  facts.set(error, more)
+  facts.set(error, { ...facts.get(error), ...more })
   return error
 }
 
@@ -156,7 +162,9 @@ export type Attempt<T> = (deadlineMs: number | undefined) => Promise<T>
  * A call that surely did not reach the function (a service restarting) is tried again apart
  * from all that, until the call's deadline: such tries cannot run it twice, so they need no
  * `retries` and no idempotency, and a restart is not a failing service, so they leave the
- * breaker alone. Only a call still not reached at its deadline counts, once, as a failure.
+ * breaker alone. Only a call still not reached at its deadline counts, once, as a failure. An
+ * idempotent call whose connection broke before its answer is sent once more, likewise: it may
+ * run twice, which is what idempotent allows, and a service killed mid-call then loses nothing.
  */
 export async function callWithPolicy<T>(meta: StubMeta, signal: AbortSignal | undefined, onAbort: (reason: unknown) => FemtoError, attempt: Attempt<T>): Promise<T> {
   const policy = meta.policy ? { ...STUB_DEFAULTS, ...meta.policy } : STUB_DEFAULTS
@@ -171,6 +179,7 @@ export async function callWithPolicy<T>(meta: StubMeta, signal: AbortSignal | un
   const started = Date.now()
   const holdMs = policy.timeoutMs ?? NOT_REACHED_DEADLINE_MS
   let held = 0
+  let resent = false
   // Admitted once per counted attempt: tries of a call held while not reached keep their role.
   let role: Role | undefined
   for (let retry = 1; ; retry++) {
@@ -187,7 +196,18 @@ export async function callWithPolicy<T>(meta: StubMeta, signal: AbortSignal | un
       catch (thrown) {
         error = thrown
       }
-      if (signal?.aborted || facts.get(error as object)?.notReached !== true)
+      if (signal?.aborted)
+        break
+      const known = facts.get(error as object)
+      if (known?.brokenConnection && policy.idempotent && !resent) {
+        resent = true
+        // A moment for the other kept-alive connections that died with this one to be dropped from the pool.
+        await sleep(notReachedWait(1), signal).catch((reason) => {
+          throw onAbort(reason)
+        })
+        continue
+      }
+      if (known?.notReached !== true)
         break
       const wait = notReachedWait(++held)
       if (Date.now() + wait - started >= holdMs) {
