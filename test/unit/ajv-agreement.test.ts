@@ -52,13 +52,23 @@ function locate(file: string): Located[] {
 }
 
 const counts: { app: string, fn: string, accepted: number, refused: number }[] = []
-const apps = readdirSync(FIXTURES).filter(name => name === 'app' || name.endsWith('-app')).filter(name => statSync(join(FIXTURES, name, 'src'), { throwIfNoEntry: false })?.isDirectory())
+const apps = [
+  ...readdirSync(FIXTURES).filter(name => name === 'app' || name.endsWith('-app')).filter(name => statSync(join(FIXTURES, name, 'src'), { throwIfNoEntry: false })?.isDirectory()),
+  // The schema derivation's own fixtures: every type form it knows.
+  'schema',
+]
+/**
+ * The forms documented as not held to their schema (docs/guide/types-and-validation.md): a URL is
+ * checked with `URL.canParse` (Ajv's `format: uri` reads it otherwise), a template literal's
+ * pattern is documented but not checked (a pattern a caller can make backtrack must not stall a service).
+ */
+const NOT_HELD: Record<string, string> = { 'schema/builtins': 'URL', 'schema/templates': 'template literal pattern' }
 
 describe.each(apps)('the argument checks of %s agree with Ajv', (app) => {
   const root = join(FIXTURES, app)
-  const functions = sourcesOf(join(root, 'src')).flatMap(locate)
+  const functions = sourcesOf(app === 'schema' ? root : join(root, 'src')).flatMap(locate)
   const schemas = deriveSchemas({ files: functions.map(fn => fn.file), functions, root })
-  const checked = functions.filter(fn => !fn.standard && isUsableSchema(schemas.get(fn.name), fn.params.length))
+  const checked = functions.filter(fn => !fn.standard && isUsableSchema(schemas.get(fn.name), fn.params.length) && !NOT_HELD[`${app}/${fn.name}`])
   const document = openApiDocument(checked.map(fn => ({ name: fn.name, route: `/femto/${fn.name}`, stream: false, schema: schemas.get(fn.name)! })), { title: app }) as any
   const ajv = jsonSchema2020()
 
