@@ -265,3 +265,16 @@ describe('without a build (vite dev)', () => {
     expect(await handler(new Request('http://app.test/about'))).toBeUndefined()
   })
 })
+
+describe('fEMTO_HANDLER_MODE', () => {
+  it('chooses the mode when the code does not: one build runs either way', async () => {
+    vi.stubEnv('FEMTO_HANDLER_MODE', 'in-process')
+    const handler = createFemtoHandler({ functions: FUNCTIONS, basePath: '/femto' })
+    expect(await (await handler(call('http://app.test/femto/add', [4, 5])))!.json()).toBe(9)
+    vi.stubEnv('FEMTO_HANDLER_MODE', 'monolith')
+    const wrong = (await createFemtoHandler({ functions: FUNCTIONS, basePath: '/femto' })(call('http://app.test/femto/add', [4, 5])))!
+    expect(wrong.status).toBe(500)
+    expect((await wrong.json()).error.message).toMatch(/FEMTO_HANDLER_MODE is 'monolith': it takes proxy or in-process/)
+    vi.unstubAllEnvs()
+  })
+})

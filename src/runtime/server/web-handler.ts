@@ -17,9 +17,10 @@ export type FemtoHandler = (request: Request) => Promise<Response | undefined>
 
 export interface FemtoHandlerOptions {
   /**
-   * `proxy` (default): each call goes to the service that hosts its function, at `FEMTO_URL_<SERVICE>`,
+   * `proxy`: each call goes to the service that hosts its function, at `FEMTO_URL_<SERVICE>`,
    * as the `femto up` gateway forwards it. `in-process`: the functions run in this process, from the
-   * build's `router.js` (or `functions`), as the Express router runs them.
+   * build's `router.js` (or `functions`), as the Express router runs them. Default:
+   * `FEMTO_HANDLER_MODE`, else `proxy`, so that one build runs either way.
    */
   mode?: 'proxy' | 'in-process'
   /**
@@ -89,7 +90,10 @@ function under(path: string, prefix: string): boolean {
 async function load(options: FemtoHandlerOptions): Promise<Target> {
   const file = resolve(options.manifest ?? (process.env.FEMTO_MANIFEST || 'dist/servers/femto.json'))
   const dir = dirname(file)
-  if (options.mode === 'in-process') {
+  const mode = options.mode ?? (process.env.FEMTO_HANDLER_MODE || 'proxy')
+  if (mode !== 'proxy' && mode !== 'in-process')
+    throw new Error(`FEMTO_HANDLER_MODE is '${mode}': it takes proxy or in-process`)
+  if (mode === 'in-process') {
     const functions = options.functions ?? await routerFunctions(dir)
     const basePath = options.basePath ?? manifestOf(file, !options.functions)?.basePath ?? '/femto'
     return { basePath, answer: inProcess(functions, basePath, options.allowedOrigins) }
