@@ -1,9 +1,10 @@
 import type { RunningProcess } from '../helpers'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import createClient from 'openapi-fetch'
 import openapiTS, { astToString } from 'openapi-typescript'
+import ts from 'typescript'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNode, viteBuild } from '../helpers'
 import { jsonSchema2020 } from '../support/ajv'
@@ -97,12 +98,6 @@ describe('the forms a generated client sees', () => {
     })
   })
 
-  it('types them so in the generated .d.ts', () => {
-    const { types } = built.get('plain-json-app')!
-    expect(types).toMatch(/tags: string\[\];/)
-    expect(types).toMatch(/prices: \[\s*string,\s*string \| number\s*\]\[\];/)
-  })
-
   it('gets an honest error for a number JSON cannot hold', async () => {
     for (const kind of ['nan', 'infinite']) {
       const { status, error } = await call('unitsOf', [kind])
@@ -117,6 +112,33 @@ describe('the forms a generated client sees', () => {
     expect((await call('nothing', [])).data).toBeNull()
     expect((await call('optionalParts', [false])).data).toEqual({ when: null })
     expect((await call('optionalParts', [true])).data).toEqual({ note: 'hi', when: '1970-01-01T00:00:00.000Z', ids: [1, 2] })
+  })
+})
+
+describe('the generated types', () => {
+  it('types them so in the generated .d.ts, which a typed openapi-fetch client compiles against', () => {
+    const { types } = built.get('plain-json-app')!
+    expect(types).toMatch(/tags: string\[\];/)
+    expect(types).toMatch(/prices: \[\s*string,\s*string \| number\s*\]\[\];/)
+    // A user's client module: it reads the answer as the generated types say it is.
+    const folder = join(FIXTURES, 'plain-json-app/dist-openapi/client')
+    mkdirSync(folder, { recursive: true })
+    writeFileSync(join(folder, 'schema.d.ts'), types)
+    writeFileSync(join(folder, 'client.ts'), `import type { paths } from './schema'
+import createClient from 'openapi-fetch'
+const client = createClient<paths>({ baseUrl: 'http://127.0.0.1' })
+export async function tags(): Promise<string[]> {
+  const { data } = await client.POST('/femto/collections', { body: [] })
+  return [...data!.tags, ...data!.prices.map(([sku]) => String(sku)), data!.at]
+}
+export async function order(): Promise<number> {
+  const { data } = await client.POST('/femto/plainOrder', { body: { sku: 'mug', qty: 2 } })
+  return data!.lines.length
+}
+`)
+    const program = ts.createProgram([join(folder, 'client.ts')], { strict: true, noEmit: true, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, target: ts.ScriptTarget.ES2022, skipLibCheck: true })
+    const problems = ts.getPreEmitDiagnostics(program).map(d => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
+    expect(problems).toEqual([])
   })
 })
 
