@@ -61,7 +61,9 @@ export async function up(options: UpOptions): Promise<Running> {
   const supervisors: Array<{ stop: () => void }> = []
 
   const routes = new Map<string, string>()
-  const gateway = createGateway({ ...clientFolder(outDir, [serversDir, 'deploy']), basePath: manifest.basePath, routes, docsDir: join(outDir, serversDir), token })
+  // A call of an idempotent function whose connection breaks mid-way (its service killed) is sent once more.
+  const idempotent = new Set(manifest.functions.filter(fn => fn.policies.idempotent).map(fn => fn.route))
+  const gateway = createGateway({ ...clientFolder(outDir, [serversDir, 'deploy']), basePath: manifest.basePath, routes, docsDir: join(outDir, serversDir), token, idempotent })
   let closing: Promise<void> | undefined
   // Restarts end first: a service that exits while femto up stops is not started again.
   const close = (): Promise<void> => closing ??= (async () => {

@@ -223,7 +223,7 @@ describe('calls through the femto up gateway while a service is killed and start
 
     interface Done { id: string, fn: string, how: 'stub' | 'json', phase: string, ms: number, error?: string }
     const done: Done[] = []
-    const loop: { stop: boolean, phase: string, inGap?: () => void } = { stop: false, phase: 'steady' }
+    const loop: { stop: boolean, phase: string, inGap?: () => Promise<void> } = { stop: false, phase: 'steady' }
     const MAX_CALLS = 1_500
     const calling = (async () => {
       for (let i = 0; i < MAX_CALLS && !loop.stop; i++) {
@@ -243,7 +243,7 @@ describe('calls through the femto up gateway while a service is killed and start
           error = `${(thrown as Error).name}: ${(thrown as Error).message}`
         }
         done.push({ id, fn, how, phase: loop.phase, ms: performance.now() - started, error })
-        loop.inGap?.()
+        await loop.inGap?.()
         // The steady rate of a client: a call about every 20 ms.
         await new Promise(resolve => setTimeout(resolve, 20))
       }
@@ -265,13 +265,16 @@ describe('calls through the femto up gateway while a service is killed and start
           process.kill(pid, signal)
         }
         // A SIGTERM drains: any moment will do. A SIGKILL in the middle of a call of record, which
-        // must not run twice, leaves that call unanswerable (it may have run): record is killed
-        // between two calls, lookup (idempotent: the gateway sends a broken call once more) at any moment.
+        // must not run twice, leaves that call unanswerable (it may have run), and so does a call
+        // sent on a kept-alive connection the moment before the process is gone: record is killed
+        // between two calls, and the next waits until femto up has seen it exit (a crash between
+        // calls). lookup (idempotent: the gateway sends a broken call once more) is killed at any moment.
         if (signal === 'SIGKILL' && name === 'record') {
           await new Promise<void>((resolve) => {
-            loop.inGap = () => {
+            loop.inGap = async () => {
               loop.inGap = undefined
               kill()
+              await waitFor(() => /femto +\| record exited with signal SIGKILL/.test(up.output()), 'record to exit')
               resolve()
             }
           })
