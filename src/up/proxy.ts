@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import http from 'node:http'
 import { pipeline } from 'node:stream'
-import { isBrokenConnection, neverReached, notReachedWait, watchConnect } from '../runtime/client/not-reached'
+import { isBrokenConnection, neverReached, notReachedWait, withConnectTimeout } from '../runtime/client/not-reached'
 import { carriesToken, FORWARDED_AUTHORIZATION, INTERNAL_HEADER } from '../runtime/server/guard'
 import { NOT_REACHED_HEADER } from '../runtime/shared/protocol'
 
@@ -20,7 +20,9 @@ export const HOLD_MS = 10_000
 /** The services' default `bodyLimit`: a larger call would be refused by its service anyway. */
 export const HOLD_BODY_LIMIT = 1024 * 1024
 
-const agent = new http.Agent({ keepAlive: true })
+const agent = withConnectTimeout(new http.Agent({ keepAlive: true }))
+/** For a call sent again after its connection broke: a new connection, not one that died with it. */
+const fresh = withConnectTimeout(new http.Agent({ keepAlive: false }))
 const EMPTY = Buffer.alloc(0)
 
 /**
@@ -88,20 +90,21 @@ export function proxy(req: IncomingMessage, res: ServerResponse, origin: string,
   function send(body: Buffer | undefined, head: Buffer[] = []): void {
     try {
       // Sent again after a broken connection: on a new one, not on another kept-alive connection that died with it.
-      upstream = http.request(target, { method: req.method, headers, agent: resent ? false : agent }, answered)
+      upstream = http.request(target, { method: req.method, headers, agent: resent ? fresh : agent }, answered)
     }
     catch (error) {
       // Headers Node refuses to send on (it accepted them from the client): answer, never crash.
       return json(res, 400, { error: { code: 'INVALID_ARGUMENT', message: `the request cannot be forwarded: ${(error as Error).message}` } })
     }
-    upstream.once('socket', watchConnect)
     upstream.on('error', (error) => {
       if (res.headersSent)
         return void res.destroy()
       const notReached = neverReached(error)
       if (idempotent && !resent && body && !res.destroyed && isBrokenConnection(error)) {
         resent = true
-        return send(body)
+        // After a moment: a killed service's listener may still take a connection while it goes.
+        retry = setTimeout(send, notReachedWait(1), body)
+        return
       }
       if (notReached && body && !res.destroyed) {
         const wait = notReachedWait(++tries)

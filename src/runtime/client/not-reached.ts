@@ -48,19 +48,32 @@ export function isBrokenConnection(error: unknown): boolean {
   return false
 }
 
+interface Connecting { connecting: boolean, destroy: (error: Error) => void, once: (event: 'connect' | 'close', listener: () => void) => unknown }
+
 /**
- * Given a request's socket: a new connection that does not open within CONNECT_TIMEOUT_MS fails
- * the request as not reached, to be tried again on a new connection (the system's own connect
- * timeout is minutes, and a replaced container's old address may never answer). A kept-alive
- * connection is open already: nothing to watch, nothing added to the call.
+ * A new connection that does not open within CONNECT_TIMEOUT_MS fails its request as not
+ * reached, to be tried again on a new connection (the system's own connect timeout is minutes,
+ * and a replaced container's old address may never answer).
  */
-export function watchConnect(socket: { connecting: boolean, destroy: (error: Error) => void, once: (event: 'connect' | 'close', listener: () => void) => unknown }): void {
-  if (!socket.connecting)
-    return
+function watchConnect(socket: Connecting): void {
   const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`the connection did not open within ${CONNECT_TIMEOUT_MS} ms`), { code: CONNECT_TIMEOUT_CODE })), CONNECT_TIMEOUT_MS)
   const done = (): void => clearTimeout(timer)
   socket.once('connect', done)
   socket.once('close', done)
+}
+
+/**
+ * A `node:http(s)` agent whose new connections time out (see watchConnect): the watch costs
+ * nothing per request, only per connection the agent opens.
+ */
+export function withConnectTimeout<A extends { createConnection: (...args: any[]) => unknown }>(agent: A): A {
+  const create = agent.createConnection
+  agent.createConnection = function (this: A, ...args: any[]) {
+    const socket = create.apply(this, args) as Connecting
+    watchConnect(socket)
+    return socket
+  } as A['createConnection']
+  return agent
 }
 
 /** First wait before a call that did not reach its function is tried again; each wait grows by half, up to NOT_REACHED_MAX_MS. */

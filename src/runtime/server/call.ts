@@ -4,7 +4,7 @@ import type { FemtoError } from '../shared/errors'
 import type { StubMeta } from '../shared/protocol'
 import http from 'node:http'
 import { abortedError, callSignal, failedResponse, parseResult, streamCall, stubHeaders, transportError } from '../client/call'
-import { watchConnect } from '../client/not-reached'
+import { withConnectTimeout } from '../client/not-reached'
 import { takeCallOptions } from '../client/options'
 import { callWithPolicy, deadlineError } from '../client/resilience'
 import { encodeArgs, isRich } from '../shared/codec'
@@ -88,10 +88,10 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Cal
   let agent: Agent
   if (url.protocol === 'https:') {
     client = await (https ??= import('node:https'))
-    agent = httpsAgent ??= new client.Agent({ keepAlive: true })
+    agent = httpsAgent ??= withConnectTimeout(new client.Agent({ keepAlive: true }))
   }
   else {
-    agent = httpAgent ??= new http.Agent({ keepAlive: true })
+    agent = httpAgent ??= withConnectTimeout(new http.Agent({ keepAlive: true }))
   }
   const { body, type } = encodeArgs(args)
   const headers: Record<string, string> = { ...stubHeaders(meta, options, type), 'content-length': String(Buffer.byteLength(body)) }
@@ -132,7 +132,6 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Cal
         req.destroy()
       }, deadlineMs)
     }
-    req.once('socket', watchConnect)
     req.on('error', fail)
     req.end(body)
   }))
