@@ -2,6 +2,7 @@ import type { Manifest } from '../core/build/manifest'
 import type { GatewayOptions } from './gateway'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
+import { isPublic } from '../core/registry/exposure'
 
 /** What the standalone gateway (`node gateway.js`) runs with, read from its environment. */
 export interface GatewayConfig {
@@ -41,8 +42,10 @@ export function gatewayConfig(env: NodeJS.ProcessEnv, cwd: string): GatewayConfi
       throw new GatewayConfigError(`femto gateway: ${service.env}=${origin} is not an http(s) URL; e.g. ${example}`)
     origins.set(service.name, origin.replace(/\/$/, ''))
   }
-  const routes = new Map(manifest.functions.map(fn => [fn.route, origins.get(fn.service)!]))
-  const idempotent = new Set(manifest.functions.filter(fn => fn.policies?.idempotent !== false).map(fn => fn.route))
+  // As every gateway: only public functions; an internal one is for the services alone.
+  const routed = manifest.functions.filter(isPublic)
+  const routes = new Map(routed.map(fn => [fn.route, origins.get(fn.service)!]))
+  const idempotent = new Set(routed.filter(fn => fn.policies?.idempotent !== false).map(fn => fn.route))
 
   const port = Number(env.PORT || 8080)
   if (!Number.isInteger(port) || port < 0 || port > 65535)

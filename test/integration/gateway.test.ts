@@ -101,6 +101,8 @@ describe('the standalone gateway (node dist/gateway.js)', () => {
     const echo = await start(service('echo'), { LEDGER_FILE: ledger })
     const gateway = await start(GATEWAY, { FEMTO_MANIFEST: join(dist, 'servers/femto.json'), FEMTO_STATIC_DIR: join(dist, 'client'), ...serviceUrls({ echo: echo.url }) })
     expect(await post(`${gateway.url}/femto/echo`, ['main'])).toMatchObject({ status: 200, body: 'echo:main' })
+    // An internal function (no page imports it) is not routed, as by every gateway.
+    expect(await post(`${gateway.url}/femto/hidden`, [])).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } })
     const page = await fetch(`${gateway.url}/`)
     expect(page.status).toBe(200)
     expect(await page.text()).toMatch(/<title>restart<\/title>/)
