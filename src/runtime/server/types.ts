@@ -33,6 +33,8 @@ export interface ServedFunction {
   plainResult?: boolean
   /** A Standard Schema validator (zod, valibot, …) of the named-arguments object, used instead. */
   standard?: StandardSchema
+  /** No client code imports it (or its `exposure` policy says so): only other femto services may call it (guard.ts `checkInternal`). */
+  internal?: boolean
   /** Decides whether a call from outside may run (`'femto auth=<binding>'`, or the `auth` option's module). */
   auth?: AuthHook
   fn: (...args: any[]) => unknown
