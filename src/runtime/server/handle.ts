@@ -9,7 +9,7 @@ import { contextOf } from './call-context'
 import { createCall } from './call-record'
 import { REQUEST_CONTEXT_KEY as CONTEXT } from './context-key'
 import { decodeBody } from './decode'
-import { authorize, checkOrigin, checkToken, settleHeaders } from './guard'
+import { authorize, checkInternal, checkOrigin, checkToken, settleHeaders } from './guard'
 import { errorOutcome, failedOutcome, WireError } from './outcome'
 import { answer } from './respond'
 import { standardArgs } from './standard-schema'
@@ -48,7 +48,7 @@ export function handleCall(entry: FunctionEntry, req: IncomingMessage, res: Serv
 /** Who is calling, before anything of theirs is read: its origin, its token, the contract its stub was built against. */
 function checkCaller(call: Call): Outcome | undefined {
   const { fn, req, entry } = call
-  const refused = checkOrigin(entry.guard, req, call.res) ?? checkToken(entry.guard, req)
+  const refused = checkOrigin(entry.guard, req, call.res) ?? checkToken(entry.guard, req) ?? (fn.internal ? checkInternal(entry.guard, req, fn.name) : undefined)
   if (refused)
     return refused
   const contract = req.headers['x-femto-contract']
