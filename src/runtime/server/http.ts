@@ -11,6 +11,7 @@ import { cannotListenLine, listenAddress } from './port'
 import { requestIdOf } from './request-id'
 import { send, sendError } from './respond'
 import { describeThrown, handleStrayErrors } from './thrown'
+import { requireToken } from './token-required'
 
 export interface ServiceOptions {
   /** Service name: the function's, or a group's. */
@@ -31,6 +32,8 @@ export interface ServiceOptions {
  * benchmarks measure, so routing is one map lookup and nothing else is in the way.
  */
 export function startService(options: ServiceOptions): Server {
+  // Production without FEMTO_TOKEN: exit 1 saying why, unless FEMTO_ALLOW_NO_TOKEN=1 (token-required.ts).
+  requireToken(options.service)
   const table = createFunctionTable(options)
   const { guard, logger } = table
   // A service of one function answers its calls at `/` too.
