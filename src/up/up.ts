@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { MANIFEST_FILE } from '../core/build/manifest'
+import { isPublic } from '../core/registry/exposure'
 import { createGateway } from './gateway'
 import { CannotListenError, spawnServices, stopService, tellPeers, waitHealthy, waitListening } from './processes'
 import { superviseRestarts } from './restart'
@@ -86,7 +87,8 @@ export async function up(options: UpOptions): Promise<Running> {
     }
     await Promise.all(running.map(service => waitHealthy(service, 'femto up')))
     const origins = new Map(running.map(service => [service.name, service.origin]))
-    for (const fn of manifest.functions)
+    // Only public functions: an internal one is for the services alone (registry/exposure.ts).
+    for (const fn of manifest.functions.filter(isPublic))
       routes.set(fn.route, origins.get(fn.service)!)
     await new Promise<void>((done, fail) => {
       gateway.once('error', (error: NodeJS.ErrnoException) => fail(error.code === 'EADDRINUSE'
@@ -108,7 +110,7 @@ export async function up(options: UpOptions): Promise<Running> {
   // From now on a service that exits is started again, on the port it had, with every peer's address.
   const restartEnv = { ...env, ...Object.fromEntries(manifest.services.map((s, i) => [s.env, running[i]!.origin])) }
   for (const service of running) {
-    const own = manifest.functions.filter(fn => fn.service === service.name).map(fn => fn.route)
+    const own = manifest.functions.filter(fn => fn.service === service.name && isPublic(fn)).map(fn => fn.route)
     supervisors.push(superviseRestarts(service, {
       log,
       env: restartEnv,
