@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path'
 import { buildServers } from './core/build/build-servers'
 import { MANIFEST_FILE } from './core/build/manifest'
 import { createContext } from './core/registry/context'
+import { isPublic } from './core/registry/exposure'
 import { stubPolicyOf } from './core/registry/policy'
 import { callFemtoAt } from './runtime/client/call'
 import { createGateway } from './up/gateway'
@@ -184,7 +185,7 @@ export async function startFemto(options: StartFemtoOptions): Promise<RunningFem
     const peers = Object.fromEntries(services.filter(s => options.env?.[s.env] === undefined).map(s => [s.env, origins.get(s.name)!]))
     await Promise.all(running.map(service => tellPeers(service, peers, 'startFemto', options.startTimeoutMs)))
     await Promise.all(running.map(service => waitHealthy(service, 'startFemto', options.startTimeoutMs)))
-    for (const fn of manifest.functions) {
+    for (const fn of manifest.functions.filter(isPublic)) {
       const origin = origins.get(fn.service)
       if (origin !== undefined)
         routes.set(fn.route, origin)
