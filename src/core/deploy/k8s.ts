@@ -1,5 +1,7 @@
 import type { DeployedService } from './model'
+import type { NetworkPolicy } from './network-policy'
 import type { ResolvedDeployOptions } from './options'
+import type { Secret } from './secrets'
 import { GATEWAY_ID, GATEWAY_PORT, URLS_CONFIG_MAP } from './model'
 
 // The parts of the Kubernetes API objects the generated manifests use (tests validate every
@@ -63,7 +65,7 @@ export interface Kustomization {
   labels: { pairs: Record<string, string>, includeSelectors: false }[]
   resources: string[]
 }
-export type K8sObject = Deployment | Service | HorizontalPodAutoscaler | ConfigMap | Ingress
+export type K8sObject = Deployment | Service | HorizontalPodAutoscaler | ConfigMap | Ingress | NetworkPolicy | Secret
 
 const PART_OF = { 'app.kubernetes.io/part-of': 'femto' }
 const selectorOf = (id: string): Record<string, string> => ({ 'app.kubernetes.io/name': id })
