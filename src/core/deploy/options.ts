@@ -46,6 +46,15 @@ export interface DeployOptions {
    * @default ''
    */
   gatewayHost?: string
+  /**
+   * Kubernetes only: the name of a Secret of yours that holds `FEMTO_TOKEN` (under that key),
+   * e.g. one your secrets manager syncs. Every service and the gateway read the token from it.
+   * Empty: `femto deploy` writes the Secret `femto-token` (`k8s/femto-token.yaml`) from
+   * `<outDir>/femto.env`, which it creates once with a random token
+   * ([a token by default](../guide/security.md#a-token-by-default)).
+   * @default ''
+   */
+  tokenSecret?: string
 }
 
 export type ResolvedDeployOptions = Required<DeployOptions>
@@ -59,6 +68,7 @@ export const DEPLOY_DEFAULTS: ResolvedDeployOptions = {
   drainDelayMs: 5_000,
   gatewayPort: 8080,
   gatewayHost: '',
+  tokenSecret: '',
 }
 
 const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/
@@ -111,5 +121,7 @@ export function resolveDeployOptions(deploy: boolean | DeployOptions | undefined
     bad('gatewayPort', 'a port number (0: one the engine picks)')
   if (resolved.gatewayHost !== '' && isIP(resolved.gatewayHost.replace(/^\[(.*)\]$/, '$1')) === 0)
     bad('gatewayHost', 'an IP address of the host, e.g. \'127.0.0.1\'')
+  if (resolved.tokenSecret !== '' && !/^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/.test(resolved.tokenSecret))
+    bad('tokenSecret', 'a Kubernetes Secret name (lowercase letters, digits, - and .)')
   return resolved
 }
