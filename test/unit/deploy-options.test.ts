@@ -11,7 +11,7 @@ describe('deploy settings', () => {
 
   it('turns deploy on with defaults, and refuses bad settings naming the key', () => {
     expect(resolveOptions({}).deploy).toBeUndefined()
-    expect(resolveOptions({ deploy: true }).deploy).toEqual({ registry: '', baseImage: 'node:20-alpine', namespace: '', host: '', ingressClass: '', drainDelayMs: 5000, gatewayPort: 8080, gatewayHost: '' })
+    expect(resolveOptions({ deploy: true }).deploy).toEqual({ registry: '', baseImage: 'node:20-alpine', namespace: '', host: '', ingressClass: '', drainDelayMs: 5000, gatewayPort: 8080, gatewayHost: '', tokenSecret: '' })
     expect(() => resolveDeployOptions({ baseImage: 'node with spaces' })).toThrow(/deploy\.baseImage: 'node with spaces' is not an image name/)
     // The gateway is a Node service on baseImage: the nginx image older manifests record is dropped, any other is refused.
     expect(resolveDeployOptions({ gatewayImage: 'nginxinc/nginx-unprivileged:1.27-alpine' } as never)).toEqual(resolveDeployOptions(true))
