@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
 import { MANIFEST_FILE } from '../core/build/manifest'
 import { resolveDeployOptions } from '../core/deploy/options'
+import { tokenFileNotice } from '../core/deploy/token-file'
 import { writeDeploy } from '../core/deploy/write'
 
 export interface DeployCommandOptions {
@@ -37,5 +38,8 @@ export async function deployCommand(options: DeployCommandOptions): Promise<void
   if (options.changed)
     out.write('femto deploy: --changed is no longer needed and changes nothing: every deploy writes every file, an unchanged service\'s byte for byte as before, so docker-compose and kubectl replace only what changed\n')
   const result = await writeDeploy({ outDir, serversDir: 'servers', manifest, options: deploy })
+  const notice = tokenFileNotice(result.tokenFile)
+  if (notice)
+    out.write(`${notice}\n`)
   out.write(`femto deploy: wrote ${result.files.length} file(s) in ${relative(process.cwd(), result.dir) || result.dir}\n${result.files.map(f => `  ${f}\n`).join('')}`)
 }
