@@ -159,7 +159,10 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
   }
   if (options.deploy) {
     const { writeDeploy } = await import('../deploy/write')
-    await writeDeploy({ outDir: build.outDir, serversDir: options.serversDir, manifest, options: options.deploy })
+    const { tokenFileNotice } = await import('../deploy/token-file')
+    const notice = tokenFileNotice((await writeDeploy({ outDir: build.outDir, serversDir: options.serversDir, manifest, options: options.deploy })).tokenFile)
+    if (notice)
+      (build.log ?? console.log)(notice)
   }
   return manifest
 }
