@@ -8,8 +8,8 @@ import process from 'node:process'
 import { promisify } from 'node:util'
 import { Deployment } from 'kubernetes-models/apps/v1'
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2'
-import { Ingress } from 'kubernetes-models/networking.k8s.io/v1'
-import { ConfigMap, Service as CoreService } from 'kubernetes-models/v1'
+import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1'
+import { ConfigMap, Service as CoreService, Secret } from 'kubernetes-models/v1'
 import { createServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { parse, parseAllDocuments } from 'yaml'
@@ -30,6 +30,8 @@ const MODELS: Record<string, new (data: any) => { validate: () => void }> = {
   'v1/ConfigMap': ConfigMap,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'networking.k8s.io/v1/Ingress': Ingress,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'v1/Secret': Secret,
 }
 
 let work: string
@@ -124,7 +126,8 @@ describe('deploy files of a vite build (`deploy` option)', () => {
       expect(composed.build.context).toBe(dist)
       for (const other of manifest.services)
         expect(composed.environment[other.env]).toBe(`http://${other.name}:${other.port}`)
-      expect(composed.environment.FEMTO_TOKEN).toBe('tok')
+      // From femto.env, which the deploy wrote: a FEMTO_TOKEN exported where docker-compose runs changes nothing.
+      expect(composed.environment.FEMTO_TOKEN).toBe(/^FEMTO_TOKEN=(\w+)$/m.exec(readFileSync(join(dist, 'femto.env'), 'utf8'))![1])
       expect(composed.healthcheck.test.join(' ')).toContain('/healthz')
     }
     // Each service gets only the variables its own code reads.
@@ -186,8 +189,9 @@ describe('deploy files of a vite build (`deploy` option)', () => {
     expect(gatewayPod.containers[0].securityContext.readOnlyRootFilesystem).toBe(true)
     const ingress = byName('Ingress', 'femto').spec.rules[0]
     expect(ingress.host).toBe('shop.example.com')
+    // Every function of deploy-app is public (its page imports them all); calls go through the gateway, which adds the token.
     expect(ingress.http.paths.map((p: any) => `${p.path} ${p.backend.service.name}:${p.backend.service.port.number}`)).toEqual([
-      ...manifest.functions.map(f => `${f.route} ${f.service}:${f.port}`),
+      ...manifest.functions.map(f => `${f.route} femto-gateway:8080`),
       '/ femto-gateway:8080',
     ])
   })
