@@ -160,9 +160,11 @@ describe.each(Object.keys(BUILDS))('%s build of the fixture app', (bundler) => {
 
   it('prints the table of services after the build', () => {
     expect(printed).toContain(`femto: ${SERVICES.length} service(s) in`)
-    expect(printed).toMatch(/service +routes +port +size +gzip +body limit +timeout +concurrency +retries/)
+    expect(printed).toMatch(/service +routes +port +exposure +called by +size +gzip +body limit +timeout +concurrency +retries/)
     const add = manifest.services.find(s => s.name === 'add')!
-    expect(printed).toMatch(new RegExp(`add\\.js +POST /femto/add +${add.port} +[\\d.]+ kB +[\\d.]+ kB +1 MiB +10000 ms +- +0`))
+    // The page imports add (public), and placeOrder's service calls it; no page imports jobs.ts.
+    expect(printed).toMatch(new RegExp(`add\\.js +POST /femto/add +${add.port} +public +placeOrder +[\\d.]+ kB +[\\d.]+ kB +1 MiB +10000 ms +- +0`))
+    expect(printed).toMatch(/nightlyReport\.js +POST \/femto\/nightlyReport +\d+ +internal +- /)
     expect(printed).toMatch(/echoSize\.js .* 2\.0 kB/)
   })
 
