@@ -145,7 +145,8 @@ describe('vite build of a multi-file app', () => {
   })
 
   it('sends a thrown error as 500 with its name, message, code and props, and a stack only in development', async () => {
-    const prod = await start(isolated('checkStock'), { NODE_ENV: 'production' })
+    // Production without a token needs the explicit opt-out (this test is about error answers, not the token).
+    const prod = await start(isolated('checkStock'), { NODE_ENV: 'production', FEMTO_ALLOW_NO_TOKEN: '1' })
     const dev = await start(isolated('checkStock'), { NODE_ENV: 'development' })
     const fromProd = await post(`${prod.url}/femto/checkStock`, ['boom'])
     expect(fromProd.status).toBe(500)
