@@ -2,6 +2,7 @@
 export { callFemto, configureFemto } from './client/call'
 export type { CallOptions } from './client/options'
 export { withOptions } from './client/options'
+export type { StaleClientHook } from './client/stale'
 /** @deprecated Node only: import it from `unplugin-femto/runtime/server`; this re-export goes in the next major. */
 export { femtoFile } from './server/files'
 export type { AuthHook, AuthRequest } from './server/guard'

@@ -1,22 +1,27 @@
 import type { StubMeta } from '../shared/protocol'
 import type { CallOptions } from './options'
+import type { StaleClientHook } from './stale'
 import { decodeRich, encodeArgs, isRich, RICH_STREAM_TYPE, RICH_TYPE } from '../shared/codec'
 import { errorFromResponse, FemtoError } from '../shared/errors'
 import { NOT_REACHED_HEADER } from '../shared/protocol'
 import { isBrokenConnection, neverReached } from './not-reached'
 import { takeCallOptions } from './options'
 import { callWithPolicy, deadlineError, parseRetryAfter, withFacts } from './resilience'
+import { noticeStale, setStaleClientHook } from './stale'
 
 const config = { baseUrl: '' }
 
 /**
- * Sets the origin browser stubs call (default: the page's own origin, through relative
- * URLs). Needed only when the services live on another origin, or when stubs run outside a
- * browser page without a service-side runtime.
+ * Browser stubs' settings. `baseUrl`: the origin they call (default: the page's own origin,
+ * through relative URLs), needed only when the services live on another origin, or when stubs
+ * run outside a browser page without a service-side runtime. `onStaleClient`: what a page does
+ * when a call answers `STALE_CLIENT` (default: reload once, see stale.ts; `null`: nothing).
  */
-export function configureFemto(options: { baseUrl?: string }): void {
+export function configureFemto(options: { baseUrl?: string, onStaleClient?: StaleClientHook | null }): void {
   if (options.baseUrl !== undefined)
     config.baseUrl = options.baseUrl.replace(/\/$/, '')
+  if (options.onStaleClient !== undefined)
+    setStaleClientHook(options.onStaleClient)
 }
 
 /** Services on another origin (`baseUrl`) get the page's cookies too, for their `auth` hooks. */
@@ -101,7 +106,11 @@ export function callFemtoAt(baseUrl: string, meta: StubMeta, args: unknown[], he
   if (headers)
     options = { ...options, headers: { ...headers, ...options?.headers } }
   const url = baseUrl + meta.route
-  return meta.stream ? streamCall(url, meta, args, options) : unaryCall(url, meta, args, options)
+  if (meta.stream)
+    return streamCall(url, meta, args, options)
+  return unaryCall(url, meta, args, options).catch((error: unknown) => {
+    throw error instanceof FemtoError ? noticeStale(meta, error) : error
+  })
 }
 
 async function unaryCall(url: string, meta: StubMeta, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
@@ -178,7 +187,7 @@ export function streamCall(url: string, meta: StubMeta, args: unknown[], options
         }
         if (!response.ok || !response.body) {
           const text = await response.text()
-          throw failedResponse(response.status, text, response.headers.get('x-request-id'), isRich(response.headers.get('content-type')), response.headers.get('retry-after'), response.headers.get(NOT_REACHED_HEADER))
+          throw noticeStale(meta, failedResponse(response.status, text, response.headers.get('x-request-id'), isRich(response.headers.get('content-type')), response.headers.get('retry-after'), response.headers.get(NOT_REACHED_HEADER)))
         }
         reader = response.body.getReader()
       })
