@@ -44,6 +44,7 @@ export default defineConfig({
           { text: 'Security', link: '/guide/security' },
           { text: 'Observability', link: '/guide/observability' },
           { text: 'Deploying', link: '/guide/deploying' },
+          { text: 'Version skew', link: '/guide/version-skew' },
           { text: 'Frameworks', link: '/guide/frameworks' },
           { text: 'Native dependencies', link: '/guide/native-dependencies' },
           { text: 'Testing your functions', link: '/guide/testing' },
