@@ -26,7 +26,7 @@ export function createContext(rawOptions: Options | undefined) {
   const options: ResolvedOptions = resolveOptions(rawOptions)
   let root = resolve(options.root ?? process.cwd())
   const registry = createRegistry(options, () => root)
-  const types = createTypesSchedule(registry.functions, { types: options.types, root: () => root, display: registry.display })
+  const types = createTypesSchedule(registry.functions, { types: options.types, cache: options.cache, root: () => root, display: registry.display })
   const stubMeta = createStubMeta(options)
   // What the app's own code imports: the public functions (exposure.ts).
   const clientImports = createClientImports()

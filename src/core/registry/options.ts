@@ -84,6 +84,16 @@ export interface Options {
    */
   types?: boolean
   /**
+   * Keep derived schemas between builds and dev-server starts, in
+   * `node_modules/.cache/unplugin-femto/schemas-*.json`. An entry is used only while every file
+   * its functions' types were derived from (their modules, what those import, declaration files,
+   * `package.json` files, the tsconfig and what it `extends`) has the same content, no file
+   * appeared where module resolution looked, and TypeScript and the plugin are the same
+   * versions; then no TypeScript program is created. `false` derives on every build.
+   * @default true
+   */
+  cache?: boolean
+  /**
    * Copy the docs page (Swagger UI, ~1.5 MB) into `<serversDir>/docs/`, served at `GET /docs`
    * by the router and by `femto up`.
    * @default true
@@ -150,6 +160,7 @@ export interface ResolvedOptions {
   functions: Record<string, FunctionPolicy>
   summary: boolean
   types: boolean
+  cache: boolean
   docs: boolean
   allowedOrigins: string[]
   /** As given (resolved against the root by the build). */
@@ -269,6 +280,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     functions,
     summary: options.summary ?? true,
     types: options.types ?? true,
+    cache: options.cache ?? true,
     docs: options.docs ?? true,
     allowedOrigins: resolveOrigins(options.allowedOrigins ?? []),
     auth: options.auth,

@@ -1,3 +1,4 @@
+import type { SchemaRequest } from '../schema/derive'
 import type { FunctionSchema } from '../schema/types'
 import type { RegisteredFunction } from './registry'
 import { assertInternal } from '../transform/errors'
@@ -7,6 +8,8 @@ const MAX_WARNINGS = 5
 interface ScheduleOptions {
   /** The `types` option: derive schemas at all. */
   types: boolean
+  /** The `cache` option: keep derived schemas under `node_modules/.cache/unplugin-femto` between builds. */
+  cache: boolean
   root: () => string
   display: (file: string) => string
 }
@@ -33,9 +36,8 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
     const missing = options.types ? [...functions.values()].filter(fn => !schemas.has(fn)) : []
     if (missing.length === 0)
       return
-    const { deriveSchemas } = await import('../schema/derive')
     const { isUsableSchema, schemaContract } = await import('../schema/contract')
-    const derived = deriveSchemas({
+    const derived = await schemasOf({
       files: [...new Set(missing.map(fn => fn.id))],
       functions: missing.map(fn => ({ name: fn.name, file: fn.id, line: fn.line, column: fn.column })),
       root: options.root(),
@@ -52,6 +54,27 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
       if (isUsableSchema(schema, fn.params.length))
         fn.contract = schemaContract(fn.name, fn.stream, schema)
     }
+  }
+
+  /**
+   * From the schema cache when nothing they depend on changed (TypeScript is then not even
+   * loaded), else from a new program, whose result the cache keeps for the next build.
+   */
+  async function schemasOf(request: SchemaRequest): Promise<Map<string, FunctionSchema>> {
+    if (!options.cache) {
+      const { deriveSchemas } = await import('../schema/derive')
+      return deriveSchemas(request)
+    }
+    const cache = await import('../schema/cache')
+    const root = options.root()
+    const cached = cache.readCachedSchemas(root, request)
+    if (cached)
+      return cached.schemas
+    cache.ensureCacheFolder(root)
+    const { deriveSchemasWithDependencies } = await import('../schema/derive')
+    const { schemas, dependencies } = deriveSchemasWithDependencies(request)
+    cache.writeCachedSchemas(root, request, schemas, dependencies)
+    return schemas
   }
 
   /** Every schema is derived again when next needed, from the types as they are now. */

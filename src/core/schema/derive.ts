@@ -1,5 +1,7 @@
 import type ts from 'typescript'
+import type { Dependencies } from './dependencies'
 import type { FunctionSchema } from './types'
+import { DependencyRecorder } from './dependencies'
 import { deriveFunctionSchema } from './derive-function'
 import { DefNames } from './derive-names'
 import { TypeSchemaWriter } from './derive-type'
@@ -31,8 +33,18 @@ export interface SchemaRequest {
  * cannot be expressed gives `{}` and a warning; nothing here throws because of user code.
  */
 export function deriveSchemas(request: SchemaRequest): Map<string, FunctionSchema> {
-  const files = [...new Set([...request.files, ...request.functions.map(fn => fn.file)])]
-  return deriveSchemasFromProgram(createSchemaProgram(files, request.root), request.functions)
+  return deriveSchemasFromProgram(createSchemaProgram(rootsOf(request), request.root), request.functions)
+}
+
+/** {@link deriveSchemas}, and what the result depends on on the disk (for the schema cache). */
+export function deriveSchemasWithDependencies(request: SchemaRequest): { schemas: Map<string, FunctionSchema>, dependencies: Dependencies } {
+  const recorder = new DependencyRecorder()
+  const schemas = deriveSchemasFromProgram(createSchemaProgram(rootsOf(request), request.root, recorder), request.functions)
+  return { schemas, dependencies: recorder.result() }
+}
+
+function rootsOf(request: SchemaRequest): string[] {
+  return [...new Set([...request.files, ...request.functions.map(fn => fn.file)])]
 }
 
 export function deriveSchemasFromProgram(program: ts.Program, functions: FunctionLocation[]): Map<string, FunctionSchema> {

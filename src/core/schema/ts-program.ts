@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
+import type { DependencyRecorder } from './dependencies'
 import ts from 'typescript'
 
 /**
@@ -22,13 +23,60 @@ const DEFAULT_OPTIONS = {
  * most of the cost, and it is paid once. Its roots are only the modules holding femto functions;
  * whatever they import is loaded on demand, the rest of the project never is.
  */
-export function createSchemaProgram(files: string[], root?: string): ts.Program {
-  const options = compilerOptionsFor(root ?? dirname(files[0] ?? process.cwd()), files)
-  return ts.createProgram({ rootNames: files, options, host: schemaCompilerHost(options) })
+export function createSchemaProgram(files: string[], root?: string, recorder?: DependencyRecorder): ts.Program {
+  const options = compilerOptionsFor(root ?? dirname(files[0] ?? process.cwd()), files, recorder)
+  const host = schemaCompilerHost(options)
+  const program = ts.createProgram({ rootNames: files, options, host: recorder ? recordingHost(host, options, recorder) : host })
+  if (recorder) {
+    // Declaration files parsed by an earlier program of this process were not read again.
+    const libDirectory = dirname(host.getDefaultLibFileName(options))
+    for (const file of program.getSourceFiles()) {
+      if (!file.fileName.startsWith(libDirectory))
+        recorder.read(file.fileName, file.text)
+    }
+  }
+  return program
 }
 
-export function compilerOptionsFor(searchFrom: string, files: string[]): ts.CompilerOptions {
-  const options = projectOptions(searchFrom, files) ?? ts.convertCompilerOptionsFromJson(DEFAULT_OPTIONS, searchFrom).options
+/**
+ * Notes every answer the disk gives the program: files read, and files and folders looked for
+ * and missing (a module created where resolution looked would be found next time). TypeScript's
+ * own libs are left out: they change only with its version, which the cache key holds.
+ */
+function recordingHost(host: ts.CompilerHost, options: ts.CompilerOptions, recorder: DependencyRecorder): ts.CompilerHost {
+  const libDirectory = dirname(host.getDefaultLibFileName(options))
+  const own = (path: string): boolean => !path.startsWith(libDirectory)
+  const { readFile, fileExists, directoryExists, getDirectories } = host
+  host.readFile = (path) => {
+    const text = readFile.call(host, path)
+    if (own(path))
+      recorder.read(path, text)
+    return text
+  }
+  host.fileExists = (path) => {
+    const found = fileExists.call(host, path)
+    if (own(path))
+      recorder.exists(path, found)
+    return found
+  }
+  if (directoryExists) {
+    host.directoryExists = (path) => {
+      const found = directoryExists.call(host, path)
+      recorder.exists(path, found)
+      return found
+    }
+  }
+  if (getDirectories) {
+    host.getDirectories = (path) => {
+      recorder.listed(path)
+      return getDirectories.call(host, path)
+    }
+  }
+  return host
+}
+
+export function compilerOptionsFor(searchFrom: string, files: string[], recorder?: DependencyRecorder): ts.CompilerOptions {
+  const options = projectOptions(searchFrom, files, recorder) ?? ts.convertCompilerOptionsFromJson(DEFAULT_OPTIONS, searchFrom).options
   return {
     ...options,
     // Only the checker is used: nothing is emitted and no diagnostics are asked for.
@@ -46,16 +94,27 @@ export function compilerOptionsFor(searchFrom: string, files: string[]): ts.Comp
   }
 }
 
-function projectOptions(searchFrom: string, files: string[]): ts.CompilerOptions | undefined {
-  const configPath = ts.findConfigFile(searchFrom, ts.sys.fileExists, 'tsconfig.json')
-  const config = configPath && parseConfig(configPath, false)
+function projectOptions(searchFrom: string, files: string[], recorder?: DependencyRecorder): ts.CompilerOptions | undefined {
+  const fileExists = (path: string): boolean => {
+    const found = ts.sys.fileExists(path)
+    recorder?.exists(path, found)
+    return found
+  }
+  const readFile = (path: string): string | undefined => {
+    const text = ts.sys.readFile(path)
+    recorder?.read(path, text)
+    return text
+  }
+  // A tsconfig.json created nearer the root later would be found: the search is recorded too.
+  const configPath = ts.findConfigFile(searchFrom, fileExists, 'tsconfig.json')
+  const config = configPath && parseConfig(configPath, false, fileExists, readFile)
   if (!config)
     return undefined
   // A solution-style tsconfig.json (as in Vite's templates) holds only references: the options
   // that apply are those of the referenced project that includes the femto modules.
   const wanted = new Set(files.map(file => resolve(file)))
   for (const reference of config.projectReferences ?? []) {
-    const referenced = parseConfig(ts.resolveProjectReferencePath(reference), true)
+    const referenced = parseConfig(ts.resolveProjectReferencePath(reference), true, fileExists, readFile)
     if (referenced?.fileNames.some(file => wanted.has(resolve(file))))
       return referenced.options
   }
@@ -63,14 +122,16 @@ function projectOptions(searchFrom: string, files: string[]): ts.CompilerOptions
 }
 
 /** Without `listFiles`, the config's globs are not expanded: the roots are the femto modules anyway. */
-function parseConfig(configPath: string, listFiles: boolean): ts.ParsedCommandLine | undefined {
-  const { config, error } = ts.readConfigFile(configPath, ts.sys.readFile)
+function parseConfig(configPath: string, listFiles: boolean, fileExists: (path: string) => boolean, readFile: (path: string) => string | undefined): ts.ParsedCommandLine | undefined {
+  const { config, error } = ts.readConfigFile(configPath, readFile)
   if (error)
     return undefined
   const host: ts.ParseConfigHost = {
     useCaseSensitiveFileNames: ts.sys.useCaseSensitiveFileNames,
-    fileExists: ts.sys.fileExists,
-    readFile: ts.sys.readFile,
+    fileExists,
+    readFile,
+    // Which files a referenced project includes decides whose options apply; a file added to
+    // it later is a new root anyway, so a new cache key.
     readDirectory: listFiles ? ts.sys.readDirectory : () => [],
   }
   return ts.parseJsonConfigFileContent(config, host, dirname(configPath), undefined, configPath)

@@ -1,0 +1,130 @@
+import type { Dependencies } from './dependencies'
+import type { FunctionLocation, SchemaRequest } from './derive'
+import type { FunctionSchema } from './types'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { staleDependency } from './dependencies'
+
+/**
+ * The schema cache: derived schemas kept between builds and dev-server starts, under
+ * `node_modules/.cache/unplugin-femto` like the plugin's other state. An entry holds the schemas
+ * of one set of functions and everything they were derived from: the text of each file the
+ * TypeScript program read (the functions' modules, what their types import, declaration files,
+ * package.json files, the tsconfig and its `extends` chain), each path module resolution looked
+ * at in vain, the TypeScript version and this plugin's code. When all of these still hold, the
+ * schemas are those a new program would derive, and none is created (nor TypeScript loaded).
+ */
+
+/** Bumped when an entry's shape changes. */
+const FORMAT = 1
+
+export interface CachedSchemas {
+  schemas: Map<string, FunctionSchema>
+}
+
+interface Entry {
+  key: string
+  dependencies: Dependencies
+  schemas: Record<string, FunctionSchema>
+}
+
+export function cacheFolder(root: string): string {
+  return join(root, 'node_modules/.cache/unplugin-femto')
+}
+
+/**
+ * One entry per set of modules, so that the entry a dev-server edit replaces is overwritten
+ * rather than left behind.
+ */
+function entryFile(root: string, request: SchemaRequest): string {
+  const modules = [...new Set(request.functions.map(fn => fn.file))].sort()
+  const id = createHash('sha256').update(JSON.stringify([root, modules])).digest('hex').slice(0, 16)
+  return join(cacheFolder(root), `schemas-${id}.json`)
+}
+
+/** Everything besides the disk an entry depends on: the format, this plugin, TypeScript, the functions asked for. */
+function keyOf(request: SchemaRequest): string {
+  const functions = [...request.functions]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((fn: FunctionLocation) => [fn.name, fn.file, fn.line, fn.column])
+  return JSON.stringify({ format: FORMAT, plugin: pluginIdentity(), typescript: typescriptIdentity(), root: request.root ?? null, files: [...request.files].sort(), functions })
+}
+
+let plugin: string | undefined
+
+/**
+ * This plugin's derivation code: its version, and the size and time of each file beside this
+ * module (the package's `dist/` chunks, named by content hash; or `src/core/schema` when run
+ * from source), so that a rebuilt plugin with the same version number does not reuse schemas.
+ */
+function pluginIdentity(): string {
+  if (plugin === undefined) {
+    const here = dirname(fileURLToPath(import.meta.url))
+    const files = readdirSync(here).sort().map((name) => {
+      const stat = statSync(join(here, name), { throwIfNoEntry: false })
+      return `${name}:${stat?.size}:${stat?.mtimeMs}`
+    })
+    plugin = createHash('sha256').update(`${packageVersion(here)}\n${files.join('\n')}`).digest('base64url')
+  }
+  return plugin
+}
+
+function packageVersion(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+      if (manifest.name === 'unplugin-femto')
+        return String(manifest.version)
+    }
+    catch {}
+  }
+  return 'unknown'
+}
+
+/** The TypeScript the plugin would load, without loading it: its path and version. */
+function typescriptIdentity(): string {
+  const manifest = createRequire(import.meta.url).resolve('typescript/package.json')
+  return `${manifest}@${JSON.parse(readFileSync(manifest, 'utf8')).version}`
+}
+
+/** The schemas of `request` as a derivation now would give them, if the cache holds them. */
+export function readCachedSchemas(root: string, request: SchemaRequest): CachedSchemas | undefined {
+  let entry: Entry
+  try {
+    entry = JSON.parse(readFileSync(entryFile(root, request), 'utf8'))
+  }
+  catch {
+    return undefined
+  }
+  if (entry.key !== keyOf(request) || staleDependency(entry.dependencies) !== undefined)
+    return undefined
+  const schemas = new Map(Object.entries(entry.schemas))
+  if (!request.functions.every(fn => schemas.has(fn.name)))
+    return undefined
+  return { schemas }
+}
+
+/** Makes the cache folder exist before a derivation looks for modules, so that its creation is not taken for a change. */
+export function ensureCacheFolder(root: string): void {
+  try {
+    mkdirSync(cacheFolder(root), { recursive: true })
+  }
+  catch {}
+}
+
+/** Best effort: a read-only `node_modules` only means the next build derives again. */
+export function writeCachedSchemas(root: string, request: SchemaRequest, schemas: Map<string, FunctionSchema>, dependencies: Dependencies): void {
+  const file = entryFile(root, request)
+  const entry: Entry = { key: keyOf(request), dependencies, schemas: Object.fromEntries(schemas) }
+  try {
+    mkdirSync(dirname(file), { recursive: true })
+    // Written whole, then renamed: a build reading it meanwhile sees the old entry or the new one.
+    const temporary = `${file}.${process.pid}.tmp`
+    writeFileSync(temporary, JSON.stringify(entry))
+    renameSync(temporary, file)
+  }
+  catch {}
+}
