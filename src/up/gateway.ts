@@ -18,6 +18,11 @@ export interface GatewayOptions {
   basePath: string
   /** Function route → origin of the service that hosts it. */
   routes: Map<string, string>
+  /**
+   * Function route → contract → origin of a previous version still served: a call carrying that
+   * contract in `x-femto-contract` goes there ([Version skew](../../docs/guide/version-skew.md)).
+   */
+  previous?: Map<string, Map<string, string>>
   /** The services' FEMTO_TOKEN, added to the calls it forwards. Default: `FEMTO_TOKEN` of this process. */
   token?: string
   /** The build's servers folder: `openapi.json` and `docs/` are served from it at `/openapi.json` and `/docs`. */
@@ -29,6 +34,12 @@ export interface GatewayOptions {
   idempotent?: Set<string>
   /** How a call is held while its service restarts ([calls that never reached the function](../../docs/guide/calling-and-errors.md)). */
   hold?: HoldOptions
+}
+
+/** The current version's origin, unless the call carries a previous contract still served. */
+export function routeByContract(options: Pick<GatewayOptions, 'routes' | 'previous'>, path: string, contract: string | string[] | undefined): string | undefined {
+  const previous = typeof contract === 'string' ? options.previous?.get(path)?.get(contract) : undefined
+  return previous ?? options.routes.get(path)
 }
 
 /** The docs page's own files; any other `/docs/…` path is the app's. */
@@ -46,7 +57,7 @@ export function createGateway(options: GatewayOptions): Server {
     if (path === '/healthz')
       return json(res, 200, { status: 'ok', service: 'gateway' })
     if (path.startsWith(prefix)) {
-      const origin = options.routes.get(path)
+      const origin = routeByContract(options, path, req.headers['x-femto-contract'])
       if (!origin)
         return json(res, 404, { error: { code: 'NOT_FOUND', message: `no femto function at ${path}` } })
       return proxy(req, res, origin, token, options.hold, options.idempotent?.has(path))

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path'
 import { MANIFEST_FILE } from '../core/build/manifest'
 import { isPublic } from '../core/registry/exposure'
 import { createGateway } from './gateway'
+import { asSpawned, previousServices, routePrevious } from './previous'
 import { CannotListenError, spawnServices, stopService, tellPeers, waitHealthy, waitListening } from './processes'
 import { superviseRestarts } from './restart'
 import { clientFolder } from './static'
@@ -59,12 +60,16 @@ export async function up(options: UpOptions): Promise<Running> {
   const width = Math.max(7, ...manifest.services.map(s => s.name.length))
   const log = (line: string): void => void out.write(`${'femto'.padEnd(width)} | ${line}\n`)
   const running = spawnServices({ dir, services: manifest.services, ports: wanted, env, out })
+  // Version skew: previous versions still in their window, on free ports, with the current build's run-time files.
+  const older = previousServices(manifest)
+  const runningOlder = spawnServices({ dir, services: older.map(asSpawned), ports: new Map(older.map(o => [o.name, 0])), env: { ...env, FEMTO_FILES_DIR: dir }, out })
+  const previous = new Map<string, Map<string, string>>()
   const supervisors: Array<{ stop: () => void }> = []
 
   const routes = new Map<string, string>()
   // A call of an idempotent function whose connection breaks mid-way (its service killed) is sent once more.
   const idempotent = new Set(manifest.functions.filter(fn => fn.policies.idempotent).map(fn => fn.route))
-  const gateway = createGateway({ ...clientFolder(outDir, [serversDir, 'deploy']), basePath: manifest.basePath, routes, docsDir: join(outDir, serversDir), token, idempotent })
+  const gateway = createGateway({ ...clientFolder(outDir, [serversDir, 'deploy']), basePath: manifest.basePath, routes, previous, docsDir: join(outDir, serversDir), token, idempotent })
   let closing: Promise<void> | undefined
   // Restarts end first: a service that exits while femto up stops is not started again.
   const close = (): Promise<void> => closing ??= (async () => {
@@ -72,7 +77,7 @@ export async function up(options: UpOptions): Promise<Running> {
       supervisor.stop()
     gateway.closeAllConnections()
     gateway.close()
-    await Promise.all(running.map(service => stopService(service)))
+    await Promise.all([...running, ...runningOlder].map(service => stopService(service)))
   })()
   const stopped = (): void => void close()
   options.signal?.addEventListener('abort', stopped, { once: true })
@@ -80,12 +85,13 @@ export async function up(options: UpOptions): Promise<Running> {
   try {
     if (options.signal?.aborted)
       throw new Error('femto up: stopped before it started')
-    await Promise.all(running.map(service => waitListening(service, 'femto up')))
+    await Promise.all([...running, ...runningOlder].map(service => waitListening(service, 'femto up')))
     if (options.freePorts) {
       const peers = Object.fromEntries(manifest.services.map((s, i) => [s.env, running[i]!.origin]))
-      await Promise.all(running.map(service => tellPeers(service, peers, 'femto up')))
+      await Promise.all([...running, ...runningOlder].map(service => tellPeers(service, peers, 'femto up')))
     }
-    await Promise.all(running.map(service => waitHealthy(service, 'femto up')))
+    await Promise.all([...running, ...runningOlder].map(service => waitHealthy(service, 'femto up')))
+    older.forEach((service, i) => routePrevious(previous, service, runningOlder[i]!.origin))
     const origins = new Map(running.map(service => [service.name, service.origin]))
     // Only public functions: an internal one is for the services alone (registry/exposure.ts).
     for (const fn of manifest.functions.filter(isPublic))
@@ -125,6 +131,14 @@ export async function up(options: UpOptions): Promise<Running> {
       },
     }))
   }
+  older.forEach((service, i) => supervisors.push(superviseRestarts(runningOlder[i]!, {
+    log,
+    env: { ...restartEnv, FEMTO_FILES_DIR: dir },
+    onForeign: () => routePrevious(previous, service, undefined),
+    onHealthy: process => routePrevious(previous, service, process.origin),
+  })))
+  if (older.length > 0)
+    log(`previous versions still served: ${older.map(o => `${o.name} (${[...o.serves.keys()].join(', ')})`).join('; ')}`)
   const address = gateway.address()
   const url = `http://localhost:${typeof address === 'object' && address ? address.port : options.port}`
   log(`${manifest.services.length} service(s) up; gateway at ${url}`)

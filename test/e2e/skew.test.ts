@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import type { Running } from '../../src/up/up'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import type { Manifest } from '../../src/core/build/manifest'
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,6 +18,9 @@ const FIXTURE = join(import.meta.dirname, '../fixtures/skew-app')
 let work: string
 let v1: string
 let v2: string
+let rolling: string
+/** Long enough for the test to use the previous version, short enough to see it retired. */
+const SKEW = { skewWindow: '15s' }
 let browser: Browser
 const quiet = new Writable({ write: (_chunk, _encoding, done) => done() })
 
@@ -24,6 +28,8 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'femto-skew-app-'))
   cpSync(FIXTURE, work, { recursive: true, filter: src => !/[\\/](?:dist[^\\/]*|node_modules)$/.test(src) })
   v1 = await viteBuild(work, 'dist-v1')
+  // The folder `femto up` runs across a rebuild: version 1 first.
+  rolling = await viteBuild(work, 'dist', SKEW)
   editFile(join(work, 'src/quote.ts'), 'quote(amount: number) {\n  \'use femto\'\n  return `v1:', 'quote(amount: number | string) {\n  \'use femto\'\n  return `v2:')
   v2 = await viteBuild(work, 'dist-v2')
   // A build whose pages are always stale: version 1's client in front of version 2's services.
@@ -124,4 +130,46 @@ describe('a retired contract: STALE_CLIENT and the onStaleClient hook', () => {
       await running.close()
     }
   })
+})
+
+describe('femto up across a rebuild that changes a contract', () => {
+  it('serves an old page version 1 and a fresh page version 2, until the window ends; then the old page reloads onto version 2', async () => {
+    const port = await freePort()
+    let running: Running = await up({ outDir: rolling, port, freePorts: true, out: quiet })
+    try {
+      const old = await openPage(running.url)
+      expect(await click(old.page)).toEqual({ result: 'v1:7' })
+
+      // Rebuild in the same folder, with quote's parameter type changed, and femto up again.
+      await viteBuild(work, 'dist', SKEW)
+      const manifest = JSON.parse(readFileSync(join(rolling, 'servers/femto.json'), 'utf8')) as Manifest
+      const quote = manifest.functions.find(fn => fn.name === 'quote')!
+      expect(quote.previous).toHaveLength(1)
+      expect(quote.previous![0]!.contract).not.toBe(quote.contract)
+      await running.close()
+      running = await up({ outDir: rolling, port, freePorts: true, out: quiet })
+
+      expect(await click(old.page)).toEqual({ result: 'v1:7' })
+      const fresh = await openPage(running.url)
+      expect(await click(fresh.page)).toEqual({ result: 'v2:7' })
+      expect(old.loads()).toBe(1)
+
+      // After the window, one more build drops version 1: the old page meets STALE_CLIENT and reloads onto version 2.
+      const until = Date.parse(quote.previous![0]!.until)
+      await expect.poll(() => Date.now() > until, { timeout: 30_000, interval: 500 }).toBe(true)
+      await viteBuild(work, 'dist', SKEW)
+      const after = JSON.parse(readFileSync(join(rolling, 'servers/femto.json'), 'utf8')) as Manifest
+      expect(after.functions.find(fn => fn.name === 'quote')!.previous).toBeUndefined()
+      await running.close()
+      running = await up({ outDir: rolling, port, freePorts: true, out: quiet })
+      await old.page.click('#go')
+      await expect.poll(old.loads).toBe(2)
+      expect(await click(old.page)).toEqual({ result: 'v2:7' })
+      await old.page.close()
+      await fresh.page.close()
+    }
+    finally {
+      await running.close()
+    }
+  }, 120_000)
 })

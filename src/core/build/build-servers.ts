@@ -30,6 +30,7 @@ import { shipNativePackages } from './native-ship' // femto:native
 import { generateOneFile, isThirdPartyNoise } from './one-file'
 import { openApiDocument } from './openapi'
 import { resolveRuntimeId } from './runtime-paths'
+import { describeSkew, keepLastBuild, keepPreviousVersions, readPreviousBuild, writePreviousVersions } from './skew'
 import { printSummary } from './summary'
 import { functionsLabel, unresolvedImportError } from './unresolved'
 
@@ -99,8 +100,12 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
   // Read before the folder is emptied: a rebuild reports which services changed since.
   const history = build.history !== false
   const previous = history ? await readPreviousHashes(ctx.root, dir) : undefined
+  // Version skew: the previous build's services of functions whose contract changes stay served.
+  const kept = history ? await keepPreviousVersions(await readPreviousBuild(ctx.root, dir), plan.functions, options.skewWindowMs) : undefined
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true })
+  if (kept)
+    await writePreviousVersions(dir, kept)
   const reserved = [MANIFEST_FILE, OPENAPI_FILE, 'router.js', 'docs', ...plan.services.map(s => s.file)]
   const files = await copyRunTimeFiles(ctx.root, plan, options.files, dir, reserved)
 
@@ -150,12 +155,20 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
   const graph = callGraph(plan, new Map(Array.from(bundles, ([name, built]) => [name, built.stubs ?? []])))
   const manifest = createManifest(plan, options, bundles, router, name => `FEMTO_URL_${upperSnake(name)}`, files, { exposure, graph })
   manifest.changes = diffServices(previous, manifest)
+  for (const fn of manifest.functions) {
+    const versions = kept?.byFunction.get(fn.name)
+    if (versions)
+      fn.previous = versions
+  }
   await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
-  if (history)
+  if (history) {
     await rememberHashes(ctx.root, dir, manifest)
+    await keepLastBuild(ctx.root, dir, manifest)
+  }
   if (options.summary) {
     await printSummary(manifest, dir, build.log ?? console.log)
-    ;(build.log ?? console.log)(`${describeChanges(manifest.changes)}\n`)
+    const skew = describeSkew(manifest)
+    ;(build.log ?? console.log)(`${describeChanges(manifest.changes)}\n${skew ? `${skew}\n` : ''}`)
   }
   if (options.deploy) {
     const { writeDeploy } = await import('../deploy/write')

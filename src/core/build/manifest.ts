@@ -51,6 +51,23 @@ export interface ManifestFunction {
   exposureReason?: ExposureReason
   /** The services whose bundles call it (a stub of it survived their tree-shaking). */
   callers?: string[]
+  /**
+   * Previous contracts still served, for pages loaded before the build that changed it: a call
+   * carrying one of them in `x-femto-contract` goes to that version ([Version skew](../guide/version-skew.md)).
+   */
+  previous?: PreviousVersion[]
+}
+
+/** A previous version of a function, served until the skew window after the build that replaced it ends. */
+export interface PreviousVersion {
+  contract: string
+  /** The service that served it, and that service's hash then. */
+  service: string
+  hash: string
+  /** Its bundle in the servers folder: `previous/<service>@<hash>.js`. */
+  file: string
+  /** ISO time: a build after it drops this version. */
+  until: string
 }
 
 export interface ManifestService {

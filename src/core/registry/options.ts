@@ -1,5 +1,6 @@
 import type { DeployOptions, ResolvedDeployOptions } from '../deploy/options'
 import type { FunctionPolicy, ResolvedPolicy } from './policy'
+import { resolveSkewWindow } from '../build/skew'
 import { resolveDeployOptions } from '../deploy/options'
 import { isValidServiceName } from '../transform/names'
 import { DEFAULT_POLICY, resolvePolicy } from './policy'
@@ -119,6 +120,16 @@ export interface Options {
    */
   summary?: boolean
   /**
+   * How long a function's previous version stays served after a build changes its contract
+   * (its parameter or result types): a page loaded before the deploy keeps calling the version
+   * it was built against, and a fresh page the new one. A number of ms or `'30s'`, `'90m'`,
+   * `'24h'`, `'7d'`; `0` keeps none (old pages get `STALE_CLIENT` at once). The default covers a
+   * tab left open over a working day and a night, and daily deploys, at the cost of one more
+   * process per changed contract; see [Version skew](../guide/version-skew.md).
+   * @default '24h'
+   */
+  skewWindow?: number | string
+  /**
    * Files a function needs at run time (configuration, data), per function name: paths or globs
    * from the project root, e.g. `{ quote: ['config/prices.json', 'data/*.csv'] }`. Each is copied
    * to `<serversDir>/<same path>`, next to the bundles, and into the image of the function's
@@ -159,6 +170,8 @@ export interface ResolvedOptions {
   defaults: ResolvedPolicy
   functions: Record<string, FunctionPolicy>
   summary: boolean
+  /** `skewWindow`, in ms. */
+  skewWindowMs: number
   types: boolean
   cache: boolean
   docs: boolean
@@ -279,6 +292,7 @@ export function resolveOptions(options: Options = {}): ResolvedOptions {
     defaults,
     functions,
     summary: options.summary ?? true,
+    skewWindowMs: resolveSkewWindow(options.skewWindow),
     types: options.types ?? true,
     cache: options.cache ?? true,
     docs: options.docs ?? true,
