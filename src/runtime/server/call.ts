@@ -23,11 +23,15 @@ let https: Promise<typeof import('node:https')> | undefined
 let httpsAgent: Agent | undefined
 const targets = new Map<string, URL>()
 
-/** Where a callee lives: `FEMTO_URL_<NAME>`, else `FEMTO_GATEWAY`, else the manifest port on loopback. */
+/**
+ * Where a callee lives: `FEMTO_URL_<NAME>__<contract>` (a previous version of the callee that
+ * serves the contract this stub was built against: version skew), else `FEMTO_URL_<NAME>`, else
+ * `FEMTO_GATEWAY`, else the manifest port on loopback.
+ */
 export function targetOf(meta: StubMeta): URL {
   let url = targets.get(meta.name)
   if (!url) {
-    const origin = (meta.env && femtoRuntimeEnv[meta.env]) || femtoRuntimeEnv.FEMTO_GATEWAY || `http://127.0.0.1:${meta.port}`
+    const origin = (meta.env && meta.contract && femtoRuntimeEnv[`${meta.env}__${meta.contract}`]) || (meta.env && femtoRuntimeEnv[meta.env]) || femtoRuntimeEnv.FEMTO_GATEWAY || `http://127.0.0.1:${meta.port}`
     url = new URL(origin.replace(/\/$/, '') + meta.route)
     targets.set(meta.name, url)
   }
