@@ -18,6 +18,11 @@ export interface StandaloneTarget {
   /** `__FEMTO_HOSTED_<fn>__` for every function: true for its own, false for the others. */
   define: Record<string, string>
   external: readonly string[]
+  /**
+   * Files of modules this service does not load: what only other services' bodies import
+   * (service-graph.ts). Their load-time code is dropped unless the service uses their exports.
+   */
+  sideEffectFree: ReadonlySet<string>
   /** Whose bundle this is, for errors. */
   who: string
 }
@@ -41,7 +46,7 @@ export async function standalone(chunks: BuiltChunks, target: StandaloneTarget):
       if (id.startsWith('.') && importer?.startsWith(PREFIX)) {
         const file = posix.join(posix.dirname(importer.slice(PREFIX.length)), id)
         if (chunks.code.has(file))
-          return PREFIX + file
+          return target.sideEffectFree.has(file) ? { id: PREFIX + file, moduleSideEffects: false } : PREFIX + file
       }
       if (isNodeBuiltin(id) || isDeclaredExternal(id, target.external))
         return { id, external: true }

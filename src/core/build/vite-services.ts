@@ -3,6 +3,7 @@ import type { EnvironmentOptions, ViteBuilder } from 'vite'
 import type { Plan } from '../registry/plan'
 import type { ServiceBundler } from './build-servers'
 import { hostedFlag } from '../registry/context'
+import { graphPlugin, ServiceGraph } from './service-graph'
 import { isDeclaredExternal } from './unresolved'
 
 /** The Vite environment that builds every service (and router.js) in one build. */
@@ -31,6 +32,8 @@ export interface ServicesBuild {
   entries: Map<string, string>
   /** One plan for every module's stubs (their facts are cached by plan). */
   plan: Plan
+  /** Takes each directive module's transform: which services load what it imports. */
+  graph: ServiceGraph
 }
 
 /**
@@ -53,10 +56,16 @@ export function femtoEnvironment(): EnvironmentOptions {
         builders.add(config.inlineConfig)
         return new (await import('vite')).BuildEnvironment(name, config)
       },
-      // The real inputs are known only after the scan (viteServiceBundler).
+      // The real inputs are known only after the scan (viteServiceBundler). One file per module,
+      // so that a service's pass can leave out whole modules it does not load (service-graph.ts).
       rolldownOptions: {
         input: {},
-        output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
+        plugins: [graphPlugin()],
+        output: {
+          preserveModules: true,
+          entryFileNames: chunk => (chunk.facadeModuleId?.startsWith(SERVICE_ENTRY) ? '[name].js' : 'modules/[name].js'),
+          chunkFileNames: 'chunks/[name]-[hash].js',
+        },
       },
     },
   }
@@ -89,7 +98,8 @@ export function viteServiceBundler(builder: ViteBuilder, plan: Plan, root: strin
       }
       handler(level, log)
     }
-    during({ entries: new Map(targets.map(t => [SERVICE_ENTRY + t.name, t.entry])), plan })
+    const graph = new ServiceGraph(environment)
+    during({ entries: new Map(targets.map(t => [SERVICE_ENTRY + t.name, t.entry])), plan, graph })
     let output: RolldownOutput | RolldownOutput[]
     try {
       output = await builder.build(environment) as RolldownOutput | RolldownOutput[]
@@ -107,11 +117,15 @@ export function viteServiceBundler(builder: ViteBuilder, plan: Plan, root: strin
     const chunks = { code, importerOf, root }
     const { standalone } = await import('./second-pass')
     const names = plan.functions.map(fn => fn.name)
-    return target => standalone(chunks, {
-      file: `${target.name}.js`,
-      define: Object.fromEntries(names.map(name => [hostedFlag(name), String(target.hosted.has(name))])),
-      external: target.external,
-      who: target.label,
-    })
+    return (target) => {
+      const hosted = new Set(Array.from(target.hosted, hostedFlag))
+      return standalone(chunks, {
+        file: `${target.name}.js`,
+        define: Object.fromEntries(names.map(name => [hostedFlag(name), String(target.hosted.has(name))])),
+        sideEffectFree: graph.unreachedFiles(SERVICE_ENTRY + target.name, flag => hosted.has(flag)),
+        external: target.external,
+        who: target.label,
+      })
+    }
   }
 }

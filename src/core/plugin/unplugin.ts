@@ -152,7 +152,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
             return await ctx.transformForServer(id, code, { has: name => ctx.registry.has(name) }, ctx.plan())
           // Every service in one build: each function's body and stub behind its flag, chosen per service after.
           if (servicesBuild && environment?.name === FEMTO_ENVIRONMENT)
-            return await ctx.transformForServices(id, code, servicesBuild.plan)
+            return await servicesBuild.graph.record(id, await ctx.transformForServices(id, code, servicesBuild.plan), source => (this as any).resolve(source, id))
           // Server-side code of the app itself (SSR) reaches the services over HTTP, as the browser does.
           return environment?.config.consumer === 'server'
             ? await ctx.transformForAppServer(id, code)

@@ -87,6 +87,12 @@ export interface ModuleAnalysis<F extends FemtoFunction = FemtoFunction> {
    * function), which in a file-level module also owns what it refers to (`top:<start>`).
    */
   topLevel: { range: Range, keepWhenStubbed: boolean, runs: boolean }[]
+  /**
+   * Every value import statement, in order: what it imports from, and the units of its
+   * specifiers (none for `import './x'`). Vite's one build of every service needs them to say
+   * which services load the imported module (ConditionalImport).
+   */
+  imports: { source: string, units: string[] }[]
 }
 
 const PARSER_PLUGINS_TS = ['typescript', 'decorators-legacy', 'importAttributes', 'explicitResourceManagement'] as const
@@ -143,6 +149,7 @@ export function analyzeModule(id: string, code: string, options: AnalyzeOptions 
     owners: new Map(),
     statements: new Map(),
     topLevel: [],
+    imports: [],
   }
   if (functions.length > 0 || fileLevel)
     collectUnits(programPath, code, result)

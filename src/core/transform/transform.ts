@@ -6,6 +6,20 @@ import { assertInternal } from './errors'
 export interface TransformResult {
   code: string
   map: SourceMap | null
+  /** With `flag` only: each import of the module and which services load what it imports. */
+  imports?: ServiceImport[]
+}
+
+/**
+ * An import in Vite's one build of every service. `when`: the flags of the functions whose
+ * services load the imported module (where any is true), as the per-service transform keeps the
+ * import exactly where one of them is hosted; undefined, every service that loads this module.
+ * The flags fold the bodies away, but not the load of a module imported for its own code.
+ */
+export interface ServiceImport {
+  /** As written. */
+  source: string
+  when: string[] | undefined
 }
 
 export interface StubSpec<F extends FemtoFunction = FemtoFunction> {
@@ -157,7 +171,7 @@ function withFlags<F extends FemtoFunction>(s: MagicString, code: string, analys
     else if (fn.exportNames.length === 0)
       appended.push(`export { ${localBinding(fn)} as __femto$${fn.name} };`)
   }
-  guardServerOnly(s, code, analysis, options.flag)
+  const usedBy = guardServerOnly(s, code, analysis, options.flag)
   if (analysis.functions.length > 0)
     s.appendLeft(analysis.importAt, `${analysis.importAt > 0 ? '\n' : ''}import { ${options.stub.helper} as ${HELPER_LOCAL} } from ${JSON.stringify(options.stub.from)};\n`)
   if (appended.length > 0)
@@ -165,7 +179,34 @@ function withFlags<F extends FemtoFunction>(s: MagicString, code: string, analys
   return {
     code: s.toString(),
     map: options.sourcemap === false ? null : s.generateMap({ hires: 'boundary', source: analysis.id, includeContent: true }),
+    imports: serviceImports(analysis, usedBy, options.flag),
   }
+}
+
+/**
+ * Where the per-service transform keeps each import: a statement goes where none of its
+ * specifiers is left (each is used only by femto functions, to a fixed point, and none of them is
+ * hosted), and in a file-level module every statement but the stubs goes where none of its
+ * functions is hosted, `import './setup'` included. In a module with function-level directives,
+ * `import './setup'` is the module's own load-time code: wherever the module loads.
+ */
+function serviceImports<F extends FemtoFunction>(analysis: ModuleAnalysis<F>, usedBy: Map<string, Set<string>>, flag: (fn: F) => string): ServiceImport[] {
+  const byKey = new Map(analysis.functions.map(fn => [`fn:${fn.name}`, fn]))
+  const everyFn = [...byKey.keys()]
+  return analysis.imports.map(({ source, units }) => {
+    let users: Set<string> | undefined = units.length > 0 ? new Set() : undefined
+    for (const unit of units) {
+      const fns = usedBy.get(unit)
+      if (!fns || fns.size === 0) {
+        users = undefined
+        break
+      }
+      fns.forEach(fn => users!.add(fn))
+    }
+    if (!users && analysis.fileLevel)
+      users = new Set(everyFn)
+    return { source, when: users && [...users].sort().map(key => flag(byKey.get(key)!)) }
+  })
 }
 
 /**
@@ -176,12 +217,14 @@ function withFlags<F extends FemtoFunction>(s: MagicString, code: string, analys
  * tree-shaking drops it, and then the imports only it used. In a file-level module, code run at
  * the top (and a declarator nobody uses) is server code of every function of the module: it
  * runs behind any of their flags. A class becomes `let <name> = (<flags>) ? class <name> … : undefined`
- * (a static initializer is code that runs). Imports need nothing (an unused binding goes), nor do
- * function declarations (hoisted, they run nothing).
+ * (a static initializer is code that runs). Function declarations need nothing (hoisted, they
+ * run nothing), nor do import statements here: an unused binding goes, and whether the module
+ * it imports loads is the services' build's to decide (`serviceImports`, build/service-graph.ts).
+ * Returns, for each unit only femto functions use, which of them (`fn:<name>`) use it.
  */
-function guardServerOnly<F extends FemtoFunction>(s: MagicString, code: string, analysis: ModuleAnalysis<F>, flag: (fn: F) => string): void {
+function guardServerOnly<F extends FemtoFunction>(s: MagicString, code: string, analysis: ModuleAnalysis<F>, flag: (fn: F) => string): Map<string, Set<string>> {
   if (analysis.functions.length === 0)
-    return
+    return new Map()
   const everyFn = analysis.functions.map(fn => `fn:${fn.name}`)
   // Who a key stands for: its femto functions, once known; a unit not (yet) known to be server-only is absent.
   const usedBy = new Map<string, Set<string>>(everyFn.map(key => [key, new Set([key])]))
@@ -256,6 +299,7 @@ function guardServerOnly<F extends FemtoFunction>(s: MagicString, code: string, 
       s.appendLeft(stmt.range.end, ` }`)
     }
   }
+  return usedBy
 }
 
 function stubText<F extends FemtoFunction>(fn: F, stub: StubSpec<F>): string {

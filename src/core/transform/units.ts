@@ -27,6 +27,8 @@ export function collectUnits(programPath: NodePath<t.Program>, code: string, res
     })
     if (result.fileLevel && !holdsFemto && RUNS.has(stmt.type))
       running.push({ key: `top:${statement.start}`, ...statement })
+    if (stmt.type === 'ImportDeclaration' && stmt.importKind !== 'type')
+      result.imports.push({ source: stmt.source.value, units: stmt.specifiers.map(s => `u:${s.start}`) })
     if (stmt.type === 'ImportDeclaration' && stmt.importKind !== 'type' && stmt.specifiers.length > 0) {
       const parts = stmt.specifiers.map(s => ({ key: `u:${s.start}`, ...rangeOf(s) }))
       result.statements.set(statement.start, {
