@@ -2,8 +2,10 @@ import type { ResolvedOptions } from '../registry/options'
 import type { ServiceUnit } from '../registry/plan'
 import type { RegisteredFunction } from '../registry/registry'
 import { jsonPolicy, shutdownBoundMs } from '../registry/policy'
+import type { FieldKind } from '../../runtime/server/types'
 import { isPlainJsonResult } from '../schema/json-answer'
 import { importNameOf } from '../transform/transform'
+import { formFieldsOf } from './form-fields'
 
 /** What the build derived from types, for the generated entries. */
 export interface EntryFacts {
@@ -74,6 +76,7 @@ function functionTable(functions: RegisteredFunction[], options: ResolvedOptions
       stream: fn.stream,
       ...(facts.internal?.has(fn.name) ? { internal: true } : {}),
       ...(plainResultOf(facts.openapi, fn.route) ? { plainResult: true } : {}),
+      ...formSpecOf(facts.openapi, fn, policy),
     }
     // A declared Standard Schema replaces the checks derived from the types.
     const validate = fn.standardSchema ? `, standard: s${i}` : facts.validators.has(fn.name) ? `, validate: ${facts.validators.get(fn.name)}` : ''
@@ -81,6 +84,15 @@ function functionTable(functions: RegisteredFunction[], options: ResolvedOptions
     return `  { ...${JSON.stringify(spec)}${validate}${auth}, fn: f${i} }`
   })
   return { imports, table: `[\n${rows.join(',\n')}\n]` }
+}
+
+/** How form fields become its arguments (form-fields.ts), and its per-file limit: only where they differ from the defaults. */
+function formSpecOf(openapi: Record<string, any> | undefined, fn: RegisteredFunction, policy: { fileLimit?: number | null }): { fields?: FieldKind[], fileLimit?: number } {
+  const fields = formFieldsOf(openapi, fn.route, fn.params)
+  return {
+    ...(fields && fields.some(kind => kind !== 'json') ? { fields } : {}),
+    ...(typeof policy.fileLimit === 'number' ? { fileLimit: policy.fileLimit } : {}),
+  }
 }
 
 /** Whether the documented result of the function at `route` lets its service skip walking each answer (schema/json-answer.ts). */

@@ -9,6 +9,14 @@ export interface FunctionPolicy {
    */
   bodyLimit?: number | string
   /**
+   * Largest file in a multipart body (a `File`, `Blob`, `Uint8Array` or stream argument): bytes
+   * or a size string; over it, 413 `PAYLOAD_TOO_LARGE` as soon as that many bytes of the file
+   * arrived. Every file is within `bodyLimit` too, so set `bodyLimit` for large uploads
+   * (`bodyLimit: '300mb', fileLimit: '200mb'`). See [files and forms](../guide/files-and-forms.md).
+   * @default Infinity (only `bodyLimit`)
+   */
+  fileLimit?: number | string
+  /**
    * The service answers 504 `TIMEOUT` when a call runs longer, and the call's request
    * signal (`getRequestContext().signal`) aborts. The stub gives up on an attempt 250 ms
    * after it. `Infinity` for none.
@@ -97,6 +105,7 @@ export interface FunctionPolicy {
 
 export interface ResolvedPolicy {
   bodyLimit: number
+  fileLimit: number
   timeoutMs: number
   concurrency: number
   retries: number
@@ -115,6 +124,7 @@ export interface ResolvedPolicy {
 
 export const DEFAULT_POLICY: ResolvedPolicy = {
   bodyLimit: 1024 ** 2,
+  fileLimit: Infinity,
   timeoutMs: STUB_DEFAULTS.timeoutMs!,
   concurrency: Infinity,
   retries: STUB_DEFAULTS.retries,
@@ -139,6 +149,7 @@ type Kind = 'size' | 'positive' | 'finite' | 'count' | 'whole' | 'integer' | 'pe
  */
 const KINDS: Record<keyof ResolvedPolicy, Kind> = {
   bodyLimit: 'size',
+  fileLimit: 'size',
   timeoutMs: 'positive',
   concurrency: 'whole',
   retries: 'count',
@@ -261,10 +272,10 @@ export function shutdownBoundMs(timeoutsMs: number[]): number {
   return Number.isFinite(longest) ? longest + 1_000 : 30_000
 }
 
-export type JsonPolicy = Omit<ResolvedPolicy, 'timeoutMs' | 'concurrency' | 'breakerFailures'> & { timeoutMs: number | null, concurrency: number | null, breakerFailures: number | null }
+export type JsonPolicy = Omit<ResolvedPolicy, 'fileLimit' | 'timeoutMs' | 'concurrency' | 'breakerFailures'> & { fileLimit: number | null, timeoutMs: number | null, concurrency: number | null, breakerFailures: number | null }
 
 export function jsonPolicy(policy: ResolvedPolicy): JsonPolicy {
-  return { ...policy, timeoutMs: nullIfInfinite(policy.timeoutMs), concurrency: nullIfInfinite(policy.concurrency), breakerFailures: nullIfInfinite(policy.breakerFailures) }
+  return { ...policy, fileLimit: nullIfInfinite(policy.fileLimit), timeoutMs: nullIfInfinite(policy.timeoutMs), concurrency: nullIfInfinite(policy.concurrency), breakerFailures: nullIfInfinite(policy.breakerFailures) }
 }
 
 /** The caller's part of a policy, only what differs from the stub's built-in defaults, so stubs stay small. */

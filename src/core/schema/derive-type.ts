@@ -176,6 +176,12 @@ export class TypeSchemaWriter {
         return dateSchema()
       case 'URL':
         return { 'type': 'string', 'format': 'uri', 'x-femto-type': 'URL' }
+      case 'File':
+      case 'Blob':
+      case 'Uint8Array':
+      case 'ReadableStream':
+        // Bytes: sent as a part of a multipart body (docs/guide/files-and-forms.md), never as JSON text.
+        return binarySchema(name)
       case 'Map':
       case 'ReadonlyMap': {
         const entry = { type: 'array', prefixItems: [this.schemaOf(...argumentSite(0)), this.schemaOf(...argumentSite(1))], minItems: 2, maxItems: 2 }
@@ -529,4 +535,9 @@ function crossesTheNetwork(property: ts.Symbol): boolean {
 
 function documentationOf(symbol: ts.Symbol, checker: ts.TypeChecker): string | undefined {
   return ts.displayPartsToString(symbol.getDocumentationComment(checker)).trim() || undefined
+}
+
+/** The schema of a value that travels as bytes: a multipart part in a request, the body of an answer. */
+export function binarySchema(name: 'File' | 'Blob' | 'Uint8Array' | 'ReadableStream'): Schema {
+  return { 'type': 'string', 'contentMediaType': 'application/octet-stream', 'x-femto-type': name }
 }

@@ -1,6 +1,7 @@
 import type { StubMeta } from '../shared/protocol'
 import type { CallOptions } from './options'
 import type { StaleClientHook } from './stale'
+import { BYTES_HEADER, bytesOfResponse, formOfArgs, hasBytes } from '../shared/bytes'
 import { decodeRich, encodeArgs, isRich, RICH_STREAM_TYPE, RICH_TYPE } from '../shared/codec'
 import { errorFromResponse, FemtoError } from '../shared/errors'
 import { NOT_REACHED_HEADER } from '../shared/protocol'
@@ -115,14 +116,21 @@ export function callFemtoAt(baseUrl: string, meta: StubMeta, args: unknown[], he
 
 async function unaryCall(url: string, meta: StubMeta, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
   const signal = callSignal(options)
-  const { body, type } = encodeArgs(args)
+  // Bytes go as a multipart body, never inflated into text (shared/bytes.ts).
+  const bytes = hasBytes(args)
+  const { body, type } = bytes ? { body: await formOfArgs(args), type: '' } : encodeArgs(args)
   const headers = stubHeaders(meta, options, type)
+  if (bytes)
+    delete headers['content-type']
   return callWithPolicy(meta, signal, reason => abortedError(meta, reason, options), async (deadlineMs) => {
     const attempt = attemptSignal(signal, deadlineMs)
     let response: Response
     let text: string
     try {
       response = await fetch(url, { method: 'POST', headers, body, signal: attempt.signal, credentials: credentials() })
+      const kind = response.ok ? response.headers.get(BYTES_HEADER) : null
+      if (kind)
+        return await bytesOfResponse(response, kind)
       text = await response.text()
     }
     catch (error) {

@@ -10,8 +10,6 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit: numbe
   if (declared !== undefined && Number(declared) > limit) {
     // Drain so the client can read the 413 instead of a reset connection, then close the
     // connection rather than keep reading whatever else it sends.
-    res.shouldKeepAlive = false
-    req.resume()
     return done(tooLarge(limit), '')
   }
   let first: Buffer | undefined
@@ -53,6 +51,38 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit: numbe
   req.on('close', gone)
 }
 
-function tooLarge(limit: number): WireError {
+/** Past the body's limit, how much more is read (and dropped) while the 413 goes out, and for how long. */
+const LINGER_BYTES = 256 * 1024
+const LINGER_MS = 2000
+
+/**
+ * After a 413: the answer goes out with `Connection: close`, and the connection stays open a
+ * moment, reading (and dropping) at most LINGER_BYTES more, so that the client reads the 413
+ * rather than a reset (closing a socket with unread data resets it, and a reset may discard the
+ * answer the client has not read yet). Then it is closed, whatever the client still sends.
+ * Call before answering.
+ */
+export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  res.shouldKeepAlive = false
+  const socket = req.socket
+  let extra = 0
+  const close = (): void => {
+    clearTimeout(timer)
+    socket.destroy()
+  }
+  const timer = setTimeout(close, LINGER_MS)
+  timer.unref()
+  req.on('data', (chunk: Buffer) => {
+    extra += chunk.length
+    if (extra > LINGER_BYTES)
+      close()
+  })
+  req.once('end', close)
+  // Node closes a `Connection: close` socket as soon as the answer is written: held open instead, until `close`.
+  res.once('finish', () => socket.removeListener('finish', socket.destroy))
+  req.resume()
+}
+
+export function tooLarge(limit: number): WireError {
   return new WireError('PAYLOAD_TOO_LARGE', `request body is larger than the limit of ${limit} bytes`)
 }

@@ -3,7 +3,8 @@ import type { CallOptions } from '../client/options'
 import type { FemtoError } from '../shared/errors'
 import type { StubMeta } from '../shared/protocol'
 import http from 'node:http'
-import { abortedError, callSignal, failedResponse, parseResult, streamCall, stubHeaders, transportError } from '../client/call'
+import { abortedError, callFemtoAt, callSignal, failedResponse, parseResult, streamCall, stubHeaders, transportError } from '../client/call'
+import { hasBytes } from '../shared/bytes'
 import { withConnectTimeout } from '../client/not-reached'
 import { takeCallOptions } from '../client/options'
 import { callWithPolicy, deadlineError } from '../client/resilience'
@@ -44,6 +45,9 @@ export function callService(meta: StubMeta, args: unknown[]): Promise<unknown> |
   const url = targetOf(meta)
   if (meta.stream)
     return streamCall(url.href, meta, args, options)
+  // Bytes go as a multipart body, which fetch writes (the browser stub's path, with these headers).
+  if (hasBytes(args))
+    return callFemtoAt('', { ...meta, route: url.href }, args, options.headers) as Promise<unknown>
   const target = meta.service ?? meta.name
   let attempts = 0
   return unaryCall(url, meta, args, options, () => attempts++).then(

@@ -4,11 +4,12 @@ import type { FunctionEntry } from './function-table'
 import type { AuthHook } from './guard'
 import type { Outcome } from './types'
 import { argsFromBody } from './args'
-import { readBody } from './body'
+import { closeAfterAnswer, readBody } from './body'
 import { contextOf } from './call-context'
 import { createCall } from './call-record'
 import { REQUEST_CONTEXT_KEY as CONTEXT } from './context-key'
 import { decodeBody } from './decode'
+import { isFormType, readForm } from './form'
 import { authorize, checkInternal, checkOrigin, checkToken, settleHeaders } from './guard'
 import { errorOutcome, failedOutcome, WireError } from './outcome'
 import { answer } from './respond'
@@ -106,9 +107,11 @@ function admit(call: Call): void {
 
 function readArguments(call: Call): void {
   const { req } = call
+  if (isFormType(req.headers['content-type']))
+    return readFormArguments(call)
   readBody(req, call.res, call.fn.bodyLimit, (error, raw) => {
     if (error)
-      return answer(call, errorOutcome(error.code, error.message))
+      return refuseBody(call, error)
     let body: unknown
     try {
       body = decodeBody(raw, req.headers['content-type'])
@@ -117,6 +120,25 @@ function readArguments(call: Call): void {
       return answer(call, failedOutcome(call, failure))
     }
     checkArguments(call, body)
+  })
+}
+
+/** A body that cannot be read: one over the limit is answered without reading the rest of it. */
+function refuseBody(call: Call, error: WireError): void {
+  if (error.code === 'PAYLOAD_TOO_LARGE')
+    closeAfterAnswer(call.req, call.res)
+  answer(call, errorOutcome(error.code, error.message))
+}
+
+/** A form (multipart or urlencoded): its fields, converted per parameter, as named arguments (form.ts). */
+function readFormArguments(call: Call): void {
+  readForm(call.fn, call.req, call.res, (error, form) => {
+    if (error) {
+      if (!isInstance(error, WireError))
+        return answer(call, failedOutcome(call, error))
+      return refuseBody(call, error)
+    }
+    checkArguments(call, form!.named)
   })
 }
 

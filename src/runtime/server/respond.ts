@@ -3,6 +3,7 @@ import type { Call } from './call-record'
 import type { Outcome } from './types'
 import { isPlainPrimitive, isRich, RICH_TYPE } from '../shared/codec'
 import { ERROR_STATUS, JSON_TYPE } from '../shared/protocol'
+import { isBytes, sendBytes } from './bytes'
 import { encodeValue, resultJson } from './encode'
 import { observe } from './observe'
 import { WireError } from './outcome'
@@ -12,6 +13,8 @@ import { isInstance, stringField, text } from './thrown'
 /** Every answer to a call goes through here: encoded, observed once (metrics, log line, span) as it goes out, then sent. */
 export function answer(call: Call, outcome: Outcome): void {
   const { res } = call
+  if (outcome.status === 200 && typeof outcome.value === 'object' && isBytes(outcome.value) && !res.headersSent && !res.destroyed)
+    return sendBytes(call, outcome.value)
   // A result (not an error) in plain JSON takes the form openapi.json documents for its type.
   const encoded = res.headersSent || res.destroyed ? undefined : encode(outcome, call.requestId, call.rich, outcome.status < 300 ? call.fn.plainResult ?? false : undefined)
   // What is observed is what goes out: a result with no JSON form leaves as a 406.

@@ -6,6 +6,13 @@ export interface ParamSpec {
   rest: boolean
 }
 
+/**
+ * How a form field's text or file becomes an argument: as it is (`string`), a number, a boolean, a
+ * text form the checks convert (`text`: Date, bigint, URL), JSON (`json`: anything else), or bytes;
+ * `[]` before one: an array of such, one per repeated field.
+ */
+export type FieldKind = 'string' | 'number' | 'boolean' | 'text' | 'json' | 'File' | 'Blob' | 'Uint8Array' | 'ReadableStream' | `[]${'string' | 'number' | 'boolean' | 'text' | 'json' | 'File' | 'Blob' | 'Uint8Array'}`
+
 /** One femto function as a generated entry hands it to the server runtime. */
 export interface ServedFunction {
   name: string
@@ -13,6 +20,10 @@ export interface ServedFunction {
   params: ParamSpec[]
   /** Largest request body accepted, in bytes. */
   bodyLimit: number
+  /** Largest file in a multipart body, in bytes; default: `bodyLimit`. */
+  fileLimit?: number
+  /** How a form field becomes each parameter's argument (form.ts), decided from its type at build time; absent: JSON text. */
+  fields?: FieldKind[]
   /** A call running longer is answered 504 TIMEOUT, and its request signal aborts; null: none. */
   timeoutMs?: number | null
   /** Calls of it at once in this process before 503 OVERLOADED; null: no limit. */

@@ -18,6 +18,10 @@ const MARKER_KINDS: Record<string, Kind[]> = {
   Map: ['Map', 'array'],
   Set: ['Set', 'array'],
   undefined: ['undefined'],
+  File: ['object'],
+  Blob: ['object'],
+  Uint8Array: ['object'],
+  ReadableStream: ['object'],
 }
 
 export function kindsOf(schema: JsonSchema, defs: Definitions, seen = new Set<string>()): Set<Kind> {

@@ -57,6 +57,13 @@ export function emitMarker(compiler: Compiler, marker: string, schema: SchemaObj
     case 'undefined':
       scope.emit(`if (${value} !== undefined) return ${wrong}`)
       return
+    case 'File':
+    case 'Blob':
+    case 'Uint8Array':
+    case 'ReadableStream':
+      // Bytes have no JSON form: they arrive as multipart parts, which the service makes into these (runtime/server/form.ts).
+      scope.emit(`if (!(${value} instanceof ${marker})) return ${wrong}`)
+      return
     case 'Map':
     case 'Set':
       emitCollection(compiler, marker, schema.items === undefined ? true : schema.items as JsonSchema, c)

@@ -1,0 +1,401 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { WriteStream } from 'node:fs'
+import type { PartHead, PartSink } from './multipart'
+import type { FieldKind, ServedFunction } from './types'
+import { createWriteStream, mkdtempSync, openAsBlob, rmSync, unlink } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { decodeRich, isRich } from '../shared/codec'
+import { tooLarge } from './body'
+import { boundaryOf, multipartParser } from './multipart'
+import { WireError } from './outcome'
+
+/**
+ * A call whose arguments come as a form: `multipart/form-data` (files, from a browser's form, a
+ * stub or `curl -F`) or `application/x-www-form-urlencoded` (a plain form). Each field is the
+ * argument of the parameter of its name (or its position, `0`, `1`, …, as the stubs send them),
+ * converted per the parameter's type (`fields`, decided at build time): text to a number, a
+ * boolean or JSON; repeated fields to an array; a file to a `File` or `Blob` read from disk (it
+ * was written there as it arrived), or bytes (`Uint8Array`); a `ReadableStream` parameter gets the
+ * part's bytes while they arrive, and the function runs before the body has ended.
+ * `bodyLimit` and `fileLimit` are enforced as bytes arrive.
+ */
+export const FORM_TYPES = /^(?:multipart\/form-data|application\/x-www-form-urlencoded)\s*(?:;|$)/i
+
+export function isFormType(contentType: string | undefined): boolean {
+  return contentType !== undefined && FORM_TYPES.test(contentType)
+}
+
+export interface FormArguments {
+  /** Named arguments, as a JSON body's object would give them. */
+  named: Record<string, unknown>
+}
+
+/** Where uploads are written while they arrive; made on the first upload, removed at exit. */
+let spoolDir: string | undefined
+function spoolPath(): string {
+  if (!spoolDir) {
+    spoolDir = mkdtempSync(join(process.env.FEMTO_UPLOAD_DIR || tmpdir(), 'femto-upload-'))
+    const dir = spoolDir
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  }
+  return join(spoolDir, `${process.pid}-${++spooled}`)
+}
+let spooled = 0
+
+/**
+ * Reads a form body. `done` is called once: with the named arguments when they are all there
+ * (for a stream parameter: when its part begins), or with the error that ends the call. The
+ * files written for the call are removed when its response closes.
+ */
+export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerResponse, done: (error: WireError | undefined, args?: FormArguments) => void): void {
+  const contentType = req.headers['content-type'] ?? ''
+  const limit = fn.bodyLimit
+  const fileLimit = fn.fileLimit ?? limit
+  const declared = req.headers['content-length']
+  if (declared !== undefined && Number(declared) > limit)
+    return done(tooLarge(limit))
+  if (/^application\/x-www-form-urlencoded/i.test(contentType))
+    return readUrlencoded(fn, req, limit, done)
+  const boundary = boundaryOf(contentType)
+  if (!boundary)
+    return done(new WireError('UNSUPPORTED_MEDIA_TYPE', 'a multipart/form-data body needs a boundary in its content-type'))
+
+  const fields = new Map<string, unknown[]>()
+  const files: string[] = []
+  let settled = false
+  let waiting = 0
+  let parsed = false
+  let size = 0
+  let stream: ReadableStreamDefaultController<Uint8Array> | undefined
+
+  res.once('close', () => {
+    for (const path of files)
+      unlink(path, () => {})
+  })
+  const settle = (error?: WireError): void => {
+    if (settled) {
+      // The function already has its stream: the failure ends that stream.
+      if (error && stream)
+        stream.error(error)
+      stream = undefined
+      return
+    }
+    settled = true
+    if (error)
+      return done(error)
+    try {
+      done(undefined, { named: namedArguments(fn, fields) })
+    }
+    catch (failure) {
+      done(failure as WireError)
+    }
+  }
+  const fail = (error: WireError): void => {
+    req.removeListener('data', onData)
+    settle(error)
+  }
+  const maybeDone = (): void => {
+    if (parsed && waiting === 0)
+      settle()
+  }
+  const add = (name: string, value: unknown): void => {
+    const values = fields.get(name)
+    if (values)
+      values.push(value)
+    else
+      fields.set(name, [value])
+  }
+
+  const parser = multipartParser(boundary, {
+    part(head: PartHead): PartSink {
+      const param = paramOf(fn, head.name)
+      const kind = param === undefined ? 'json' : fn.fields?.[param] ?? 'json'
+      // The stubs send each argument that is not bytes as a part in the rich encoding (or JSON).
+      const encoded = head.type !== undefined && (isRich(head.type) || /^application\/json/i.test(head.type)) && !BYTE_KINDS.has(kind)
+      if (head.filename === undefined || encoded)
+        return textPart(head, kind, value => add(head.name, value))
+      if (settled)
+        return failPart(fail, `the part '${head.name}' comes after the stream part; a stream parameter's part must be the last`)
+      if (kind === 'ReadableStream')
+        return streamPart(head, fileLimit, (controllerAndStream) => {
+          stream = controllerAndStream.controller
+          add(head.name, controllerAndStream.stream)
+          settle()
+        }, fail, () => req.resume(), () => req.pause())
+      if (kind === 'Uint8Array')
+        return bytesPart(head, fileLimit, bytes => add(head.name, bytes), fail)
+      if (kind === 'File' || kind === 'Blob' || kind === 'json') {
+        waiting++
+        const path = spoolPath()
+        files.push(path)
+        return filePart(head, path, fileLimit, (file) => {
+          waiting--
+          add(head.name, file)
+          maybeDone()
+        }, fail, req)
+      }
+      return failPart(fail, `'${head.name}' is a ${kind}, not a file`)
+    },
+    done() {
+      parsed = true
+      if (stream) {
+        stream.close()
+        stream = undefined
+      }
+      maybeDone()
+    },
+    error(message: string) {
+      fail(new WireError('INVALID_ARGUMENT', `the multipart body is malformed: ${message}`))
+    },
+  })
+
+  function onData(chunk: Buffer): void {
+    size += chunk.length
+    if (size > limit)
+      return fail(tooLarge(limit))
+    if (!parser.write(chunk))
+      req.pause()
+  }
+  req.on('data', onData)
+  req.on('end', () => parser.end())
+  req.on('error', () => fail(new WireError('ABORTED', 'the caller went away before sending its whole body')))
+  req.on('close', () => {
+    if (!req.complete)
+      fail(new WireError('ABORTED', 'the caller went away before sending its whole body'))
+  })
+}
+
+const BYTE_KINDS = new Set<FieldKind>(['File', 'Blob', 'Uint8Array', 'ReadableStream'])
+
+/** The index of the parameter a field names: its name, or its position as the stubs send it. */
+function paramOf(fn: ServedFunction, field: string): number | undefined {
+  const index = fn.params.findIndex(p => p.name === field)
+  if (index >= 0)
+    return index
+  return /^\d{1,4}$/.test(field) && Number(field) < fn.params.length ? Number(field) : undefined
+}
+
+function textPart(head: PartHead, kind: FieldKind, add: (value: unknown) => void): PartSink {
+  const chunks: Buffer[] = []
+  return {
+    data: (chunk) => {
+      chunks.push(Buffer.from(chunk))
+    },
+    end: () => {
+      const text = Buffer.concat(chunks).toString('utf8')
+      add(head.type && isRich(head.type) ? new Rich(text) : head.type && /^application\/json/i.test(head.type) ? new Rich(text, true) : text)
+    },
+  }
+}
+
+/** A part the stubs sent in an encoding (the rich one or JSON): decoded as a whole value, not converted from text. */
+class Rich {
+  constructor(readonly text: string, readonly json = false) {}
+}
+
+function failPart(fail: (error: WireError) => void, message: string): PartSink {
+  fail(new WireError('INVALID_ARGUMENT', message))
+  return { data: () => {}, end: () => {} }
+}
+
+function bytesPart(head: PartHead, limit: number, add: (bytes: Uint8Array) => void, fail: (error: WireError) => void): PartSink {
+  const chunks: Buffer[] = []
+  let size = 0
+  return {
+    data: (chunk) => {
+      size += chunk.length
+      if (size > limit)
+        return fail(fileTooLarge(head, limit))
+      chunks.push(Buffer.from(chunk))
+    },
+    end: () => {
+      const all = Buffer.concat(chunks)
+      add(new Uint8Array(all.buffer, all.byteOffset, all.length))
+    },
+  }
+}
+
+function filePart(head: PartHead, path: string, limit: number, add: (file: File) => void, fail: (error: WireError) => void, req: IncomingMessage): PartSink {
+  const out: WriteStream = createWriteStream(path)
+  let size = 0
+  let failed = false
+  out.on('drain', () => req.resume())
+  out.on('error', (error) => {
+    failed = true
+    fail(new WireError('INTERNAL_ERROR', `the upload '${head.name}' could not be written to disk: ${error.message}`))
+  })
+  return {
+    data: (chunk) => {
+      size += chunk.length
+      if (size > limit) {
+        failed = true
+        out.destroy()
+        fail(fileTooLarge(head, limit))
+        return
+      }
+      return out.write(chunk)
+    },
+    end: () => {
+      out.end(() => {
+        if (failed)
+          return
+        const type = head.type ?? 'application/octet-stream'
+        // A Blob backed by the file on disk: its bytes are read only when the function reads them.
+        openAsBlob(path, { type }).then(
+          blob => add(new File([blob], head.filename!, { type })),
+          error => fail(new WireError('INTERNAL_ERROR', `the upload '${head.name}' could not be read back: ${(error as Error).message}`)),
+        )
+      })
+    },
+  }
+}
+
+function streamPart(head: PartHead, limit: number, start: (handed: { stream: ReadableStream<Uint8Array>, controller: ReadableStreamDefaultController<Uint8Array> }) => void, fail: (error: WireError) => void, resume: () => void, pause: () => void): PartSink {
+  let controller!: ReadableStreamDefaultController<Uint8Array>
+  // Up to 1 MB waits for the function to read it; past that the request is paused.
+  const stream = new ReadableStream<Uint8Array>({
+    start: (c) => {
+      controller = c
+    },
+    pull: () => resume(),
+    cancel: () => resume(),
+  }, { highWaterMark: 1024 * 1024, size: chunk => chunk.byteLength })
+  start({ stream, controller })
+  let size = 0
+  return {
+    data: (chunk) => {
+      size += chunk.length
+      if (size > limit) {
+        fail(fileTooLarge(head, limit))
+        return
+      }
+      try {
+        controller.enqueue(chunk)
+      }
+      catch {
+        // The function cancelled the stream: the rest is read and dropped.
+        return
+      }
+      if ((controller.desiredSize ?? 1) <= 0) {
+        pause()
+        return false
+      }
+    },
+    end: () => {},
+  }
+}
+
+function fileTooLarge(head: PartHead, limit: number): WireError {
+  return new WireError('PAYLOAD_TOO_LARGE', `the file '${head.filename || head.name}' is larger than the limit of ${limit} bytes per file`)
+}
+
+function readUrlencoded(fn: ServedFunction, req: IncomingMessage, limit: number, done: (error: WireError | undefined, args?: FormArguments) => void): void {
+  const chunks: Buffer[] = []
+  let size = 0
+  let settled = false
+  req.on('data', (chunk: Buffer) => {
+    if (settled)
+      return
+    size += chunk.length
+    if (size > limit) {
+      settled = true
+      return done(tooLarge(limit))
+    }
+    chunks.push(chunk)
+  })
+  req.on('end', () => {
+    if (settled)
+      return
+    settled = true
+    const fields = new Map<string, unknown[]>()
+    for (const [name, value] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) {
+      const values = fields.get(name)
+      if (values)
+        values.push(value)
+      else
+        fields.set(name, [value])
+    }
+    try {
+      done(undefined, { named: namedArguments(fn, fields) })
+    }
+    catch (error) {
+      done(error as WireError)
+    }
+  })
+}
+
+/** The fields as named arguments, each converted per its parameter's kind. */
+function namedArguments(fn: ServedFunction, fields: Map<string, unknown[]>): Record<string, unknown> {
+  const named: Record<string, unknown> = {}
+  for (const [field, values] of fields) {
+    const index = paramOf(fn, field)
+    if (index === undefined) {
+      // A submit button's own name, or a CSRF field of the page's: a form carries more than arguments.
+      if (values.every(v => typeof v === 'string'))
+        continue
+      throw new WireError('INVALID_ARGUMENT', `${fn.name} has no parameter '${field}'; it takes (${fn.params.map(p => p.name).join(', ')})`)
+    }
+    const param = fn.params[index]!
+    const kind = fn.fields?.[index] ?? 'json'
+    const converted = values.map(value => convert(value, kind, field))
+    if (param.rest || kind.startsWith('[]') || converted.length > 1) {
+      named[param.name] = converted.filter(v => v !== undefined)
+    }
+    else if (converted[0] !== undefined) {
+      named[param.name] = converted[0]
+    }
+  }
+  return named
+}
+
+/** One field's value, from its text, per the kind of its parameter; `undefined` is "left empty". */
+function convert(value: unknown, kind: FieldKind, field: string): unknown {
+  if (value instanceof Rich) {
+    try {
+      return value.json ? JSON.parse(value.text) : decodeRich(value.text)
+    }
+    catch (error) {
+      throw new WireError('INVALID_ENCODING', `the field '${field}' does not decode: ${(error as Error).message}`)
+    }
+  }
+  if (typeof value !== 'string') {
+    // A file input left empty sends a nameless, empty file: no argument.
+    if (value instanceof File && value.name === '' && value.size === 0)
+      return undefined
+    return value
+  }
+  const item = kind.startsWith('[]') ? kind.slice(2) as FieldKind : kind
+  switch (item) {
+    case 'string':
+      return value
+    case 'number': {
+      if (value.trim() === '')
+        return undefined
+      const number = Number(value)
+      if (!Number.isFinite(number))
+        throw new WireError('INVALID_ARGUMENT', `the field '${field}' must be a number, got '${value.slice(0, 40)}'`)
+      return number
+    }
+    case 'boolean':
+      // A checkbox sends `on` when checked and nothing when not (the parameter is then absent).
+      if (/^(?:on|true|1|yes)$/i.test(value))
+        return true
+      if (/^(?:off|false|0|no|)$/i.test(value))
+        return false
+      throw new WireError('INVALID_ARGUMENT', `the field '${field}' must be a boolean (on, true, false), got '${value.slice(0, 40)}'`)
+    case 'text':
+      // Date, bigint, URL: the checks convert their text forms.
+      return value === '' ? undefined : value
+    default:
+      // Objects, unions: JSON text, else the text itself (a union of strings).
+      if (value === '')
+        return undefined
+      try {
+        return JSON.parse(value)
+      }
+      catch {
+        return value
+      }
+  }
+}

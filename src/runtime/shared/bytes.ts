@@ -1,0 +1,59 @@
+/**
+ * Bytes on the wire (docs/guide/files-and-forms.md): arguments that are `Blob`, `File`,
+ * `Uint8Array` or `ReadableStream` go as parts of a `multipart/form-data` body, one per argument,
+ * named by position; the other arguments go beside them as parts in the rich encoding. A bytes
+ * result comes back as the body itself, with `x-femto-bytes` saying which kind it was.
+ */
+import { encodeRich, RICH_TYPE } from './codec'
+
+export const BYTES_HEADER = 'x-femto-bytes'
+
+export function isBytesValue(value: unknown): value is Blob | Uint8Array | ReadableStream<Uint8Array> {
+  return typeof value === 'object' && value !== null && (value instanceof Blob || value instanceof Uint8Array || (typeof ReadableStream !== 'undefined' && value instanceof ReadableStream))
+}
+
+/** Whether a call's arguments need the multipart body: one of them is bytes. */
+export function hasBytes(args: unknown[]): boolean {
+  for (const arg of args) {
+    if (isBytesValue(arg))
+      return true
+  }
+  return false
+}
+
+/**
+ * The multipart body of a call with bytes. A stream is read whole first: browsers stream a
+ * request body only over HTTP/2, and a form's parts need their ends; curl and other raw clients
+ * can stream one to the service as it is produced.
+ */
+export async function formOfArgs(args: unknown[]): Promise<FormData> {
+  const form = new FormData()
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]
+    if (arg instanceof File)
+      form.append(String(i), arg, arg.name)
+    else if (arg instanceof Blob)
+      form.append(String(i), arg, 'blob')
+    else if (arg instanceof Uint8Array)
+      form.append(String(i), new Blob([arg as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), 'bytes')
+    else if (isBytesValue(arg))
+      form.append(String(i), await new Response(arg as ReadableStream<Uint8Array>).blob(), 'stream')
+    else
+      form.append(String(i), new Blob([encodeRich(arg)], { type: RICH_TYPE }), 'value')
+  }
+  return form
+}
+
+/** A bytes answer as the kind of value the function returned. */
+export async function bytesOfResponse(response: Response, kind: string): Promise<unknown> {
+  if (kind === 'ReadableStream')
+    return response.body
+  if (kind === 'Uint8Array')
+    return new Uint8Array(await response.arrayBuffer())
+  const blob = await response.blob()
+  if (kind !== 'File')
+    return blob
+  const disposition = response.headers.get('content-disposition') ?? ''
+  const name = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1]
+  return new File([blob], name ? decodeURIComponent(name) : 'download', { type: blob.type })
+}
