@@ -4,10 +4,12 @@ import { parseArgs } from 'node:util'
 import { up } from '../up/up'
 
 const USAGE = `Usage:
-  femto up [outDir] [--port N] [--free-ports]
+  femto up [outDir] [--port N] [--free-ports] [--app "<command>"]
       Run every service of a build (default outDir: dist) and a gateway on --port (default 3000)
       that serves the client build and routes {basePath}/{name} to each service.
       --free-ports gives each service a free port instead of its manifest port.
+      --app runs a framework's server (e.g. "node build/index.js") with PORT, FEMTO_URL_* and
+      FEMTO_TOKEN set, in the gateway's place.
   femto deploy [outDir] [--changed] [--registry R] [--namespace N] [--host H]
       Write <outDir>/deploy/ from the build's femto.json: a Dockerfile per service, the gateway,
       docker-compose.yml and Kubernetes manifests (k8s/, apply with kubectl apply -k).
@@ -17,7 +19,7 @@ const USAGE = `Usage:
 
 /** The flags each command takes; parseArgs knows only the union. */
 const FLAGS: Record<string, string[]> = {
-  up: ['port', 'free-ports'],
+  up: ['port', 'free-ports', 'app'],
   deploy: ['changed', 'registry', 'namespace', 'host'],
 }
 
@@ -28,6 +30,7 @@ async function main(argv: string[]): Promise<void> {
     options: {
       'port': { type: 'string', short: 'p' },
       'free-ports': { type: 'boolean' },
+      'app': { type: 'string' },
       'changed': { type: 'boolean' },
       'registry': { type: 'string' },
       'namespace': { type: 'string' },
@@ -63,7 +66,7 @@ async function main(argv: string[]): Promise<void> {
       stopping.abort(signal)
     })
   }
-  const running = await up({ outDir, port, freePorts: values['free-ports'], signal: stopping.signal })
+  const running = await up({ outDir, port, freePorts: values['free-ports'], app: values.app, signal: stopping.signal })
   const exit = (): void => void running.close().then(() => process.exit(0))
   if (stopping.signal.aborted)
     return exit()

@@ -6,6 +6,7 @@ import { MANIFEST_FILE } from '../core/build/manifest'
 import { isPublic } from '../core/registry/exposure'
 import { createGateway } from './gateway'
 import { asSpawned, previousServices, routePrevious } from './previous'
+import { appEnv, startApp } from './app'
 import { CannotListenError, spawnServices, stopService, tellPeers, waitHealthy, waitListening } from './processes'
 import { superviseRestarts } from './restart'
 import { clientFolder } from './static'
@@ -21,6 +22,8 @@ export interface UpOptions {
   out?: NodeJS.WritableStream
   /** Aborted (a signal came) while starting: every service started so far is stopped, and `up` rejects. */
   signal?: AbortSignal
+  /** A framework's server to run in the gateway's place (`--app`, src/up/app.ts): no gateway starts then. */
+  app?: string
 }
 
 /** Port 0 cannot be connected to: the connection is refused, as for a service that is down. */
@@ -70,6 +73,7 @@ export async function up(options: UpOptions): Promise<Running> {
   // A call of an idempotent function whose connection breaks mid-way (its service killed) is sent once more.
   const idempotent = new Set(manifest.functions.filter(fn => fn.policies.idempotent).map(fn => fn.route))
   const gateway = createGateway({ ...clientFolder(outDir, [serversDir, 'deploy']), basePath: manifest.basePath, routes, previous, docsDir: join(outDir, serversDir), token, idempotent })
+  let app: Awaited<ReturnType<typeof startApp>> | undefined
   let closing: Promise<void> | undefined
   // Restarts end first: a service that exits while femto up stops is not started again.
   const close = (): Promise<void> => closing ??= (async () => {
@@ -77,6 +81,7 @@ export async function up(options: UpOptions): Promise<Running> {
       supervisor.stop()
     gateway.closeAllConnections()
     gateway.close()
+    await app?.close()
     await Promise.all([...running, ...runningOlder].map(service => stopService(service)))
   })()
   const stopped = (): void => void close()
@@ -96,12 +101,18 @@ export async function up(options: UpOptions): Promise<Running> {
     // Only public functions: an internal one is for the services alone (registry/exposure.ts).
     for (const fn of manifest.functions.filter(isPublic))
       routes.set(fn.route, origins.get(fn.service)!)
-    await new Promise<void>((done, fail) => {
-      gateway.once('error', (error: NodeJS.ErrnoException) => fail(error.code === 'EADDRINUSE'
-        ? new Error(`femto up: the gateway cannot listen on 127.0.0.1:${options.port}: another process already listens on that port; use --port N (--port 0: any free one)`)
-        : error))
-      gateway.listen(options.port, '127.0.0.1', () => done())
-    })
+    // The app serves the pages and, through unplugin-femto/handler, the calls: it takes the gateway's place.
+    if (options.app) {
+      app = await startApp({ command: options.app, port: options.port, env: appEnv(manifest, origins, token, join(dir, MANIFEST_FILE)), out, width, onExit: code => void close().then(() => void (process.exitCode = code)) })
+    }
+    else {
+      await new Promise<void>((done, fail) => {
+        gateway.once('error', (error: NodeJS.ErrnoException) => fail(error.code === 'EADDRINUSE'
+          ? new Error(`femto up: the gateway cannot listen on 127.0.0.1:${options.port}: another process already listens on that port; use --port N (--port 0: any free one)`)
+          : error))
+        gateway.listen(options.port, '127.0.0.1', () => done())
+      })
+    }
   }
   catch (error) {
     options.signal?.removeEventListener('abort', stopped)
@@ -140,8 +151,8 @@ export async function up(options: UpOptions): Promise<Running> {
   if (older.length > 0)
     log(`previous versions still served: ${older.map(o => `${o.name} (${[...o.serves.keys()].join(', ')})`).join('; ')}`)
   const address = gateway.address()
-  const url = `http://localhost:${typeof address === 'object' && address ? address.port : options.port}`
-  log(`${manifest.services.length} service(s) up; gateway at ${url}`)
+  const url = app?.url ?? `http://localhost:${typeof address === 'object' && address ? address.port : options.port}`
+  log(`${manifest.services.length} service(s) up; ${app ? 'the app' : 'gateway'} at ${url}`)
   const ports = new Map(running.map(service => [service.name, Number(new URL(service.origin).port)]))
   return { url, ports, close }
 }
