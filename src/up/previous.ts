@@ -1,5 +1,6 @@
 import type { Manifest, ManifestService, PreviousVersion } from '../core/build/manifest'
 import { isPublic } from '../core/registry/exposure'
+import { upperSnake } from '../core/transform/names'
 
 // Version skew under `femto up`: the previous versions a build keeps serving (femto.json
 // `functions[].previous`, bundles in `servers/previous/`) run beside the current services, and
@@ -12,6 +13,8 @@ export interface PreviousService {
   file: string
   /** Route → the contract this version serves for it. */
   serves: Map<string, string>
+  /** `FEMTO_URL_<SERVICE>__<contract>` of each contract it serves: where service stubs built against it call. */
+  envs: string[]
 }
 
 const nameOf = (version: PreviousVersion): string => `${version.service}@${version.hash.slice(0, 8)}`
@@ -19,14 +22,17 @@ const nameOf = (version: PreviousVersion): string => `${version.service}@${versi
 /** The previous versions whose window has not ended, one process per bundle. */
 export function previousServices(manifest: Manifest, now = Date.now()): PreviousService[] {
   const byFile = new Map<string, PreviousService>()
-  for (const fn of manifest.functions.filter(isPublic)) {
+  for (const fn of manifest.functions) {
     for (const version of fn.previous ?? []) {
       if (Date.parse(version.until) <= now)
         continue
       let service = byFile.get(version.file)
       if (!service)
-        byFile.set(version.file, service = { name: nameOf(version), file: version.file, serves: new Map() })
-      service.serves.set(fn.route, version.contract)
+        byFile.set(version.file, service = { name: nameOf(version), file: version.file, serves: new Map(), envs: [] })
+      // The gateway routes public functions only; every one is reachable from other services.
+      if (isPublic(fn))
+        service.serves.set(fn.route, version.contract)
+      service.envs.push(`FEMTO_URL_${upperSnake(version.service)}__${version.contract}`)
     }
   }
   return [...byFile.values()]
@@ -47,4 +53,9 @@ export function routePrevious(table: Map<string, Map<string, string>>, service: 
     else
       contracts.delete(contract)
   }
+}
+
+/** The env that sends service stubs built against a previous contract to its version. */
+export function previousPeers(services: PreviousService[], origins: string[]): Record<string, string> {
+  return Object.fromEntries(services.flatMap((service, i) => service.envs.map(name => [name, origins[i]!])))
 }

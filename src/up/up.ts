@@ -6,7 +6,7 @@ import { MANIFEST_FILE } from '../core/build/manifest'
 import { isPublic } from '../core/registry/exposure'
 import { appEnv, startApp } from './app'
 import { createGateway } from './gateway'
-import { asSpawned, previousServices, routePrevious } from './previous'
+import { asSpawned, previousPeers, previousServices, routePrevious } from './previous'
 import { CannotListenError, spawnServices, stopService, tellPeers, waitHealthy, waitListening } from './processes'
 import { superviseRestarts } from './restart'
 import { clientFolder } from './static'
@@ -91,8 +91,10 @@ export async function up(options: UpOptions): Promise<Running> {
     if (options.signal?.aborted)
       throw new Error('femto up: stopped before it started')
     await Promise.all([...running, ...runningOlder].map(service => waitListening(service, 'femto up')))
-    if (options.freePorts) {
-      const peers = Object.fromEntries(manifest.services.map((s, i) => [s.env, running[i]!.origin]))
+    // Every process is told where the others are: the free ports, and the previous versions (on free ports always).
+    const skewPeers = previousPeers(older, runningOlder.map(service => service.origin))
+    if (options.freePorts || older.length > 0) {
+      const peers = { ...(options.freePorts ? Object.fromEntries(manifest.services.map((s, i) => [s.env, running[i]!.origin])) : {}), ...skewPeers }
       await Promise.all([...running, ...runningOlder].map(service => tellPeers(service, peers, 'femto up')))
     }
     await Promise.all([...running, ...runningOlder].map(service => waitHealthy(service, 'femto up')))
@@ -125,7 +127,7 @@ export async function up(options: UpOptions): Promise<Running> {
   }
 
   // From now on a service that exits is started again, on the port it had, with every peer's address.
-  const restartEnv = { ...env, ...Object.fromEntries(manifest.services.map((s, i) => [s.env, running[i]!.origin])) }
+  const restartEnv = { ...env, ...Object.fromEntries(manifest.services.map((s, i) => [s.env, running[i]!.origin])), ...previousPeers(older, runningOlder.map(service => service.origin)) }
   for (const service of running) {
     const own = manifest.functions.filter(fn => fn.service === service.name && isPublic(fn)).map(fn => fn.route)
     supervisors.push(superviseRestarts(service, {

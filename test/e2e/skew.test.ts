@@ -21,6 +21,9 @@ let v2: string
 let rolling: string
 /** Long enough for the test to use the previous version, short enough to see it retired. */
 const SKEW = { skewWindow: '15s' }
+/** What the page's click gets: quote's result, and checkout's, which calls quote from its own service. */
+const V1 = ['v1:7', 'checkout v1:7']
+const V2 = ['v2:7', 'checkout v2:7']
 let browser: Browser
 const quiet = new Writable({ write: (_chunk, _encoding, done) => done() })
 
@@ -31,6 +34,7 @@ beforeAll(async () => {
   // The folder `femto up` runs across a rebuild: version 1 first.
   rolling = await viteBuild(work, 'dist', SKEW)
   editFile(join(work, 'src/quote.ts'), 'quote(amount: number) {\n  \'use femto\'\n  return `v1:', 'quote(amount: number | string) {\n  \'use femto\'\n  return `v2:')
+  editFile(join(work, 'src/checkout.ts'), 'checkout(amount: number)', 'checkout(amount: number | string)')
   v2 = await viteBuild(work, 'dist-v2')
   // A build whose pages are always stale: version 1's client in front of version 2's services.
   cpSync(join(v1, 'client'), join(work, 'dist-mixed/client'), { recursive: true })
@@ -79,14 +83,14 @@ describe('a retired contract: STALE_CLIENT and the onStaleClient hook', () => {
     let running: Running = await up({ outDir: v1, port, freePorts: true, out: quiet })
     try {
       const { page, loads } = await openPage(running.url)
-      expect(await click(page)).toEqual({ result: 'v1:7' })
+      expect(await click(page)).toEqual({ result: V1 })
       // The deploy: version 2 replaces version 1 on the same origin; the open page is version 1's.
       await running.close()
       running = await up({ outDir: v2, port, freePorts: true, out: quiet })
       await page.click('#go')
       // STALE_CLIENT, then the default hook's one reload: the page is version 2's now.
       await expect.poll(loads).toBe(2)
-      expect(await click(page)).toEqual({ result: 'v2:7' })
+      expect(await click(page)).toEqual({ result: V2 })
       expect(loads()).toBe(2)
       await page.close()
     }
@@ -138,7 +142,7 @@ describe('femto up across a rebuild that changes a contract', () => {
     let running: Running = await up({ outDir: rolling, port, freePorts: true, out: quiet })
     try {
       const old = await openPage(running.url)
-      expect(await click(old.page)).toEqual({ result: 'v1:7' })
+      expect(await click(old.page)).toEqual({ result: V1 })
 
       // Rebuild in the same folder, with quote's parameter type changed, and femto up again.
       await viteBuild(work, 'dist', SKEW)
@@ -146,12 +150,13 @@ describe('femto up across a rebuild that changes a contract', () => {
       const quote = manifest.functions.find(fn => fn.name === 'quote')!
       expect(quote.previous).toHaveLength(1)
       expect(quote.previous![0]!.contract).not.toBe(quote.contract)
+      expect(manifest.functions.find(fn => fn.name === 'checkout')!.previous).toHaveLength(1)
       await running.close()
       running = await up({ outDir: rolling, port, freePorts: true, out: quiet })
 
-      expect(await click(old.page)).toEqual({ result: 'v1:7' })
+      expect(await click(old.page)).toEqual({ result: V1 })
       const fresh = await openPage(running.url)
-      expect(await click(fresh.page)).toEqual({ result: 'v2:7' })
+      expect(await click(fresh.page)).toEqual({ result: V2 })
       expect(old.loads()).toBe(1)
 
       // After the window, one more build drops version 1: the old page meets STALE_CLIENT and reloads onto version 2.
@@ -164,7 +169,7 @@ describe('femto up across a rebuild that changes a contract', () => {
       running = await up({ outDir: rolling, port, freePorts: true, out: quiet })
       await old.page.click('#go')
       await expect.poll(old.loads).toBe(2)
-      expect(await click(old.page)).toEqual({ result: 'v2:7' })
+      expect(await click(old.page)).toEqual({ result: V2 })
       await old.page.close()
       await fresh.page.close()
     }
