@@ -54,8 +54,15 @@ function toComponents(schema: unknown): any {
   return out
 }
 
+const BYTES_TYPES = new Set(['File', 'Blob', 'Uint8Array', 'ReadableStream'])
+
+/** A value that travels as bytes (derive-type.ts `binarySchema`): a multipart part, or the body of an answer. */
+function isBytesSchema(schema: JsonSchema): boolean {
+  return typeof schema === 'object' && BYTES_TYPES.has(schema['x-femto-type'] as string)
+}
+
 /** The request body: named arguments (what curl users write), or the positional array. */
-function requestSchema(schema: FunctionSchema): JsonSchema {
+function requestSchema(schema: FunctionSchema): { oneOf: JsonSchema[] } {
   const named: Record<string, unknown> = {}
   for (const param of schema.params)
     named[param.name] = param.description && typeof param.schema === 'object' ? { ...param.schema, description: param.description } : param.schema
@@ -112,14 +119,21 @@ function operation(fn: DocumentedFunction): Record<string, unknown> {
   const summary = schema.description?.split('\n')[0]
   const result = fn.stream
     ? { 'application/x-ndjson': { schema: schema.result } }
-    : { 'application/json': { schema: schema.result } }
+    : isBytesSchema(schema.result)
+      ? { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } }
+      : { 'application/json': { schema: schema.result } }
+  const body = requestSchema(schema)
   return {
     operationId: fn.name,
     ...(summary ? { summary } : {}),
     ...(schema.description ? { description: schema.description } : {}),
     requestBody: {
       required: schema.params.some(p => !p.optional && !p.rest),
-      content: { 'application/json': { schema: requestSchema(schema) } },
+      content: {
+        'application/json': { schema: body },
+        // Bytes arguments come as the parts of a form, one per parameter (docs/guide/files-and-forms.md).
+        ...(schema.params.some(p => isBytesSchema(p.schema)) ? { 'multipart/form-data': { schema: (body.oneOf as JsonSchema[])[0] } } : {}),
+      },
     },
     responses: {
       200: { description: fn.stream ? 'The values the function yields, one JSON value per line as each is yielded (the schema is that of one value).' : 'What the function returned (`undefined` is `null`).', content: result },

@@ -62,7 +62,22 @@ export function multipartParser(boundary: string, events: MultipartEvents): Mult
   const write = (chunk: Buffer): boolean => {
     if (stopped())
       return true
-    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk])
+    if (chunk.length >= delimiter.length && buffered.length > 0 && state === 'body' && buffered.length < delimiter.length) {
+      // The usual case mid-file: a few bytes kept back in case they began a delimiter. When the
+      // new chunk does not complete one, they are the part's, and the chunk is read without copying it.
+      const joint = Buffer.concat([buffered, chunk.subarray(0, delimiter.length)])
+      const at = joint.indexOf(delimiter)
+      if (at < 0 || at >= buffered.length) {
+        const kept = buffered
+        buffered = chunk
+        if (sink!.data(kept) === false) {
+          write(Buffer.alloc(0))
+          return false
+        }
+        return write(Buffer.alloc(0))
+      }
+    }
+    buffered = buffered.length === 0 ? chunk : chunk.length === 0 ? buffered : Buffer.concat([buffered, chunk])
     let goOn = true
     for (;;) {
       if (state === 'preamble') {

@@ -28,6 +28,11 @@ export function hasBytes(args: unknown[]): boolean {
  */
 export async function formOfArgs(args: unknown[]): Promise<FormData> {
   const form = new FormData()
+  // Values first: the service calls a function with a stream parameter when its part begins.
+  for (let i = 0; i < args.length; i++) {
+    if (!isBytesValue(args[i]))
+      form.append(String(i), new Blob([encodeRich(args[i])], { type: RICH_TYPE }), 'value')
+  }
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]
     if (arg instanceof File)
@@ -38,8 +43,6 @@ export async function formOfArgs(args: unknown[]): Promise<FormData> {
       form.append(String(i), new Blob([arg as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), 'bytes')
     else if (isBytesValue(arg))
       form.append(String(i), await new Response(arg as ReadableStream<Uint8Array>).blob(), 'stream')
-    else
-      form.append(String(i), new Blob([encodeRich(arg)], { type: RICH_TYPE }), 'value')
   }
   return form
 }

@@ -80,6 +80,11 @@ export class ValueConditions {
         return or([instanceOf(value, 'URL'), call(`isUrl(${value})`)])
       case 'undefined':
         return equals(value, 'undefined')
+      case 'File':
+      case 'Blob':
+      case 'Uint8Array':
+      case 'ReadableStream':
+        return instanceOf(value, marker)
       case 'Map':
       case 'Set':
         return undefined

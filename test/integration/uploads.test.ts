@@ -1,0 +1,183 @@
+import type { Manifest } from '../../src/core/build/manifest'
+import type { StubMeta } from '../../src/runtime'
+import type { RunningProcess } from '../helpers'
+import { execFile } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { callFemto, configureFemto } from '../../src/runtime'
+import { startNode, viteBuild } from '../helpers'
+
+const APP = join(import.meta.dirname, '../fixtures/uploads-app')
+const run = promisify(execFile)
+const MB = 1024 * 1024
+
+let dist: string
+let manifest: Manifest
+let work: string
+const services = new Map<string, RunningProcess>()
+
+async function service(name: string): Promise<RunningProcess> {
+  const fn = manifest.functions.find(f => f.name === name)!
+  let running = services.get(fn.service)
+  if (!running) {
+    running = await startNode(join(dist, 'servers', `${fn.service}.js`))
+    services.set(fn.service, running)
+  }
+  return running
+}
+
+function stub(name: string): (...args: unknown[]) => any {
+  const fn = manifest.functions.find(f => f.name === name)!
+  const meta: StubMeta = { name, route: fn.route, contract: fn.contract }
+  return (...args: unknown[]) => callFemto(meta, args)
+}
+
+/** A file of random bytes in the test's folder, and its SHA-256. */
+function randomFile(name: string, size: number): { path: string, sha256: string } {
+  const path = join(work, name)
+  const hash = createHash('sha256')
+  const chunk = 4 * MB
+  writeFileSync(path, '')
+  for (let written = 0; written < size; written += chunk) {
+    const bytes = randomBytes(Math.min(chunk, size - written))
+    hash.update(bytes)
+    writeFileSync(path, bytes, { flag: 'a' })
+  }
+  return { path, sha256: hash.digest('hex') }
+}
+
+/** Bytes the process has read through system calls so far (sockets included): Linux's /proc/<pid>/io. */
+function bytesRead(pid: number): number {
+  return Number(/rchar:\s*(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))![1])
+}
+function rssOf(pid: number): number {
+  return Number(/VmRSS:\s*(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024
+}
+
+async function curl(args: string[]): Promise<{ status: number, body: string }> {
+  const { stdout } = await run('curl', ['-sS', '-w', '\n%{http_code}', ...args], { maxBuffer: 64 * MB })
+  const at = stdout.lastIndexOf('\n')
+  return { status: Number(stdout.slice(at + 1)), body: stdout.slice(0, at) }
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'femto-uploads-'))
+  dist = await viteBuild(APP, 'dist')
+  manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
+}, 120_000)
+
+afterAll(async () => {
+  for (const running of services.values())
+    await running.stop()
+  configureFemto({ baseUrl: '' })
+  rmSync(work, { recursive: true, force: true })
+})
+
+describe('files into a service', () => {
+  it('takes a file from curl -F with its name, type, size and bytes, and a text field beside it', async () => {
+    const { url } = await service('describeFile')
+    const file = randomFile('photo.png', 5 * MB)
+    const answer = await curl(['-F', `file=@${file.path};type=image/png`, '-F', 'label=holiday', `${url}/femto/describeFile`])
+    expect(answer.status).toBe(200)
+    expect(JSON.parse(answer.body)).toEqual({ name: 'photo.png', type: 'image/png', size: 5 * MB, sha256: file.sha256, label: 'holiday' })
+  })
+
+  it('answers 413 to a 50 MB upload against a 1 MB limit after reading little more than the limit, and the client reads the 413', async () => {
+    const running = await service('smallUpload')
+    const file = randomFile('big.bin', 50 * MB)
+    for (const chunked of [false, true]) {
+      const before = bytesRead(running.proc.pid!)
+      const answer = await curl(['-F', `file=@${file.path}`, ...(chunked ? ['-H', 'transfer-encoding: chunked'] : []), `${running.url}/femto/smallUpload`])
+      const read = bytesRead(running.proc.pid!) - before
+      console.log(`[uploads] 50 MB against 1 MB (${chunked ? 'chunked' : 'content-length'}): 413 after the service read ${(read / MB).toFixed(2)} MB`)
+      expect(answer.status).toBe(413)
+      expect(JSON.parse(answer.body).error.code).toBe('PAYLOAD_TOO_LARGE')
+      expect(read).toBeLessThan(2 * MB)
+    }
+  })
+
+  it('holds a file to fileLimit as it arrives', async () => {
+    const { url } = await service('smallUpload')
+    const file = randomFile('medium.bin', 700 * 1024)
+    const answer = await curl(['-F', `file=@${file.path}`, `${url}/femto/smallUpload`])
+    expect(answer.status).toBe(413)
+    expect(JSON.parse(answer.body).error.message).toMatch(/medium\.bin' is larger than the limit of 524288 bytes per file/)
+    const small = randomFile('small.bin', 1000)
+    expect(await curl(['-F', `file=@${small.path}`, `${url}/femto/smallUpload`])).toMatchObject({ status: 200, body: '1000' })
+  })
+
+  it('writes a 200 MB upload to disk with the service\'s memory raised by less than ~20 MB', async () => {
+    const running = await service('saveUpload')
+    const pid = running.proc.pid!
+    const file = randomFile('huge.bin', 200 * MB)
+    // Warm: the first call loads what the path needs once.
+    await curl(['-F', `file=@${join(work, 'small.bin')}`, `${running.url}/femto/saveUpload`])
+    const baseline = rssOf(pid)
+    let peak = baseline
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssOf(pid))
+    }, 20)
+    const answer = await curl(['-F', `file=@${file.path}`, `${running.url}/femto/saveUpload`]).finally(() => clearInterval(sampler))
+    peak = Math.max(peak, rssOf(pid))
+    expect(answer.status).toBe(200)
+    expect(JSON.parse(answer.body).size).toBe(200 * MB)
+    console.log(`[uploads] 200 MB upload written to disk: RSS ${(baseline / MB).toFixed(1)} MB before, peak ${(peak / MB).toFixed(1)} MB (+${((peak - baseline) / MB).toFixed(1)} MB)`)
+    expect(peak - baseline).toBeLessThan(20 * MB)
+  }, 120_000)
+
+  it('converts the fields of a plain urlencoded form per parameter type', async () => {
+    const { url } = await service('signUp')
+    const answer = await curl(['-d', 'name=Ada&age=36&subscribe=on&tags=a&tags=b&when=2026-12-02', `${url}/femto/signUp`])
+    expect(answer.status).toBe(200)
+    expect(JSON.parse(answer.body)).toEqual({ name: 'Ada', age: 36, subscribe: true, tags: ['a', 'b'], when: '2026-12-02T00:00:00.000Z' })
+    const bad = await curl(['-d', 'name=Ada&age=old&subscribe=on', `${url}/femto/signUp`])
+    expect(bad.status).toBe(400)
+    expect(JSON.parse(bad.body).error.message).toMatch(/'age' must be a number/)
+  })
+})
+
+describe('stubs with bytes', () => {
+  it('sends File, Uint8Array and ReadableStream arguments as multipart, and gets Blob and Uint8Array results back as bytes', async () => {
+    for (const name of ['describeFile', 'byteSum', 'countStream', 'report', 'rawBytes'])
+      await service(name)
+    // One origin per service here: each call goes to its own.
+    const call = async (name: string, ...args: unknown[]): Promise<any> => {
+      configureFemto({ baseUrl: (await service(name)).url })
+      return stub(name)(...args)
+    }
+    const bytes = randomBytes(3 * MB)
+    const facts = await call('describeFile', new File([bytes], 'notes.txt', { type: 'text/plain' }), 'from a stub')
+    expect(facts).toEqual({ name: 'notes.txt', type: 'text/plain', size: 3 * MB, sha256: createHash('sha256').update(bytes).digest('hex'), label: 'from a stub' })
+    expect(await call('byteSum', new Uint8Array([1, 2, 3, 250]))).toBe(256)
+    const stream = new Blob([bytes]).stream()
+    expect(await call('countStream', stream, 'streamed')).toEqual({ bytes: 3 * MB, label: 'streamed' })
+    const blob = await call('report', 'Q4') as Blob
+    expect(blob).toBeInstanceOf(Blob)
+    expect(blob.type).toBe('text/markdown')
+    expect(await blob.text()).toBe('# Q4\n')
+    const raw = await call('rawBytes', 300) as Uint8Array
+    expect(raw).toBeInstanceOf(Uint8Array)
+    expect([raw.length, raw[0], raw[299]]).toEqual([300, 0, 43])
+  })
+
+  it('streams a raw client\'s upload to a ReadableStream parameter while it arrives', async () => {
+    const { url } = await service('countStream')
+    const file = randomFile('stream.bin', 20 * MB)
+    const answer = await curl(['-F', 'label=raw', '-F', `body=@${file.path}`, '-H', 'transfer-encoding: chunked', `${url}/femto/countStream`])
+    expect(answer).toMatchObject({ status: 200 })
+    expect(JSON.parse(answer.body)).toEqual({ bytes: 20 * MB, label: 'raw' })
+  })
+
+  it('documents multipart request bodies and binary answers in openapi.json', async () => {
+    const { url } = await service('describeFile')
+    const doc = await (await fetch(`${url}/openapi.json`)).json() as any
+    const operation = doc.paths['/femto/describeFile'].post
+    expect(operation.requestBody.content['multipart/form-data'].schema.properties.file).toMatchObject({ type: 'string', contentMediaType: 'application/octet-stream' })
+    const download = (await (await fetch(`${(await service('report')).url}/openapi.json`)).json() as any).paths['/femto/report'].post
+    expect(Object.keys(download.responses['200'].content)).toEqual(['application/octet-stream'])
+  })
+})
