@@ -40,6 +40,7 @@ export default defineConfig({
           { text: 'Dev server', link: '/guide/dev-server' },
           { text: 'What a build writes', link: '/guide/build-output' },
           { text: 'Calling and errors', link: '/guide/calling-and-errors' },
+          { text: 'Files and forms', link: '/guide/files-and-forms' },
           { text: 'Policies', link: '/guide/policies' },
           { text: 'Security', link: '/guide/security' },
           { text: 'Observability', link: '/guide/observability' },
