@@ -142,7 +142,7 @@ describe('files into a service', () => {
 })
 
 describe('stubs with bytes', () => {
-  it('sends File, Uint8Array and ReadableStream arguments as multipart, and gets Blob and Uint8Array results back as bytes', async () => {
+  it('sends File and ReadableStream arguments as multipart (a Uint8Array in the rich encoding), and gets Blob and Uint8Array results back', async () => {
     for (const name of ['describeFile', 'byteSum', 'countStream', 'report', 'rawBytes'])
       await service(name)
     // One origin per service here: each call goes to its own.

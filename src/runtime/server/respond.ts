@@ -13,7 +13,7 @@ import { isInstance, stringField, text } from './thrown'
 /** Every answer to a call goes through here: encoded, observed once (metrics, log line, span) as it goes out, then sent. */
 export function answer(call: Call, outcome: Outcome): void {
   const { res } = call
-  if (outcome.status === 200 && typeof outcome.value === 'object' && isBytes(outcome.value) && !res.headersSent && !res.destroyed)
+  if (outcome.status === 200 && typeof outcome.value === 'object' && isBytes(outcome.value) && !(call.rich && outcome.value instanceof Uint8Array) && !res.headersSent && !res.destroyed)
     return sendBytes(call, outcome.value)
   // A result (not an error) in plain JSON takes the form openapi.json documents for its type.
   const encoded = res.headersSent || res.destroyed ? undefined : encode(outcome, call.requestId, call.rich, outcome.status < 300 ? call.fn.plainResult ?? false : undefined)

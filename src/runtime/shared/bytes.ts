@@ -15,7 +15,8 @@ export function isBytesValue(value: unknown): value is Blob | Uint8Array | Reada
 /** Whether a call's arguments need the multipart body: one of them is bytes. */
 export function hasBytes(args: unknown[]): boolean {
   for (const arg of args) {
-    if (isBytesValue(arg))
+    // A Uint8Array stays in the rich encoding, which carries typed arrays exactly wherever they are.
+    if (isBytesValue(arg) && !(arg instanceof Uint8Array))
       return true
   }
   return false
