@@ -7,6 +7,8 @@ import { isDeclaredExternal, isNodeBuiltin, unresolvedImportError } from './unre
 /** The files of Vite's build of every service, by file name, held in memory. */
 export interface BuiltChunks {
   code: Map<string, string>
+  /** A file that names hosted flags, cut at each: text, flag, text, … (`flagged`). */
+  cut?: Map<string, string[]>
   /** For an import Vite's build could not resolve: the project file that imports it. */
   importerOf: Map<string, string>
   root: string
@@ -15,14 +17,15 @@ export interface BuiltChunks {
 export interface StandaloneTarget {
   /** Its entry chunk's file name (`<service>.js`). */
   file: string
-  /** `__FEMTO_HOSTED_<fn>__` for every function: true for its own, false for the others. */
-  define: Record<string, string>
+  /** Whether `__FEMTO_HOSTED_<fn>__` is this service's own (true) or another's (false). */
+  hosts: (flag: string) => boolean
   external: readonly string[]
   /**
-   * Files of modules this service does not load: what only other services' bodies import
-   * (service-graph.ts). Their load-time code is dropped unless the service uses their exports.
+   * The files of the modules this service loads (service-graph.ts). Every other file is what
+   * only other services' bodies import: its load-time code is dropped, and the file with it
+   * unless the service uses its exports.
    */
-  sideEffectFree: ReadonlySet<string>
+  loads: ReadonlySet<string> | undefined
   /** Whose bundle this is, for errors. */
   who: string
 }
@@ -46,7 +49,7 @@ export async function standalone(chunks: BuiltChunks, target: StandaloneTarget):
       if (id.startsWith('.') && importer?.startsWith(PREFIX)) {
         const file = posix.join(posix.dirname(importer.slice(PREFIX.length)), id)
         if (chunks.code.has(file))
-          return target.sideEffectFree.has(file) ? { id: PREFIX + file, moduleSideEffects: false } : PREFIX + file
+          return !target.loads || target.loads.has(file) ? PREFIX + file : { id: PREFIX + file, moduleSideEffects: false }
       }
       if (isNodeBuiltin(id) || isDeclaredExternal(id, target.external))
         return { id, external: true }
@@ -55,7 +58,7 @@ export async function standalone(chunks: BuiltChunks, target: StandaloneTarget):
       return { id, external: true }
     },
     load(id) {
-      return id.startsWith(PREFIX) ? chunks.code.get(id.slice(PREFIX.length)) : undefined
+      return id.startsWith(PREFIX) ? flagged(chunks, id.slice(PREFIX.length), target.hosts) : undefined
     },
   }
   const bundler = await rolldown({
@@ -63,7 +66,7 @@ export async function standalone(chunks: BuiltChunks, target: StandaloneTarget):
     platform: 'node',
     plugins: [fromMemory],
     // femtoFile() finds run-time files next to the bundle (runtime/files.ts).
-    transform: { define: { ...target.define, __FEMTO_SERVICE_BUNDLE__: 'true' } },
+    transform: { define: { __FEMTO_SERVICE_BUNDLE__: 'true' } },
     logLevel: 'warn',
     onLog(level, log, handler) {
       if (isThirdPartyNoise(log))
@@ -72,4 +75,28 @@ export async function standalone(chunks: BuiltChunks, target: StandaloneTarget):
     },
   })
   return generateOneFile(bundler, () => unresolved)
+}
+
+const FLAG = /\b(__FEMTO_HOSTED_[\w$]+__)\b/
+
+/**
+ * A file with each hosted flag written as `true` or `false` for this service, which is what a
+ * define of every flag would do, without a define of every function for every service (a
+ * thousand functions: a million entries, most of the pass's own time). Only the transform writes
+ * these names, and only as identifiers. Each file is cut at its flags once, for every service.
+ */
+function flagged(chunks: BuiltChunks, file: string, hosts: (flag: string) => boolean): string | undefined {
+  const code = chunks.code.get(file)
+  if (code === undefined || !code.includes('__FEMTO_HOSTED_'))
+    return code
+  chunks.cut ??= new Map()
+  let parts = chunks.cut.get(file)
+  if (!parts) {
+    parts = code.split(FLAG)
+    chunks.cut.set(file, parts)
+  }
+  let out = parts[0]!
+  for (let i = 1; i < parts.length; i += 2)
+    out += (hosts(parts[i]!) ? 'true' : 'false') + parts[i + 1]!
+  return out
 }

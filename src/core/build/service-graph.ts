@@ -71,11 +71,14 @@ export class ServiceGraph {
   }
 
   /**
-   * The files a service loads nothing of: those of the modules it does not reach from its entry
-   * through the imports its functions need (`hosted` says which flags are its own). A dynamic
-   * import is followed: where its body is gone, so is the import.
+   * The files of the modules a service reaches from its entry through the imports its functions
+   * need (`hosted` says which flags are its own): every other file, it loads nothing of. A
+   * dynamic import is followed: where its body is gone, so is the import. Undefined when the
+   * build's graph is unknown (then every file loads, as it would without this).
    */
-  unreachedFiles(entry: string, hosted: (flag: string) => boolean): Set<string> {
+  filesLoaded(entry: string, hosted: (flag: string) => boolean): Set<string> | undefined {
+    if (this.fileOf.size === 0)
+      return undefined
     const reached = new Set<string>([entry])
     const queue = [entry]
     while (queue.length > 0) {
@@ -91,18 +94,13 @@ export class ServiceGraph {
         queue.push(next)
       }
     }
-    const unreached = new Set<string>()
-    for (const [id, file] of this.fileOf) {
-      if (!reached.has(id))
-        unreached.add(file)
-    }
-    // A file holding a reached module (one per file, but not for every module) loads.
+    const files = new Set<string>()
     for (const id of reached) {
       const file = this.fileOf.get(id)
       if (file)
-        unreached.delete(file)
+        files.add(file)
     }
-    return unreached
+    return files
   }
 }
 

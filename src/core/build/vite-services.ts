@@ -116,13 +116,12 @@ export function viteServiceBundler(builder: ViteBuilder, plan: Plan, root: strin
     }
     const chunks = { code, importerOf, root }
     const { standalone } = await import('./second-pass')
-    const names = plan.functions.map(fn => fn.name)
     return (target) => {
       const hosted = new Set(Array.from(target.hosted, hostedFlag))
       return standalone(chunks, {
         file: `${target.name}.js`,
-        define: Object.fromEntries(names.map(name => [hostedFlag(name), String(target.hosted.has(name))])),
-        sideEffectFree: graph.unreachedFiles(SERVICE_ENTRY + target.name, flag => hosted.has(flag)),
+        hosts: flag => hosted.has(flag),
+        loads: graph.filesLoaded(SERVICE_ENTRY + target.name, flag => hosted.has(flag)),
         external: target.external,
         who: target.label,
       })
