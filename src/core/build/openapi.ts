@@ -62,7 +62,10 @@ function isBytesSchema(schema: JsonSchema): boolean {
 }
 
 /** The request body: named arguments (what curl users write), or the positional array. */
-function requestSchema(schema: FunctionSchema): { oneOf: JsonSchema[] } {
+function requestSchema(schema: FunctionSchema, bytes: 'json' | 'multipart' = 'json'): { oneOf: JsonSchema[] } {
+  // Bytes have no JSON form: in a JSON body such a parameter cannot be given (`false`); a form carries it as a part.
+  if (bytes === 'json' && schema.params.some(p => isBytesSchema(p.schema)))
+    schema = { ...schema, params: schema.params.map(p => (isBytesSchema(p.schema) ? { ...p, schema: false } : p)) }
   const named: Record<string, unknown> = {}
   for (const param of schema.params)
     named[param.name] = param.description && typeof param.schema === 'object' ? { ...param.schema, description: param.description } : param.schema
@@ -132,7 +135,7 @@ function operation(fn: DocumentedFunction): Record<string, unknown> {
       content: {
         'application/json': { schema: body },
         // Bytes arguments come as the parts of a form, one per parameter (docs/guide/files-and-forms.md).
-        ...(schema.params.some(p => isBytesSchema(p.schema)) ? { 'multipart/form-data': { schema: (body.oneOf as JsonSchema[])[0] } } : {}),
+        ...(schema.params.some(p => isBytesSchema(p.schema)) ? { 'multipart/form-data': { schema: requestSchema(schema, 'multipart').oneOf[0] } } : {}),
       },
     },
     responses: {
