@@ -47,6 +47,9 @@ function versionOf(pkg) {
 
 log(`building the bench fixture with vite ${versionOf('vite')}`)
 rmSync(join(FIXTURE, 'dist'), { recursive: true, force: true })
+// Only caches live there; while it exists, Vite bundles vite.config.ts into node_modules/.vite-temp,
+// from where the package's self-reference (`unplugin-femto/vite`) does not resolve.
+rmSync(join(FIXTURE, 'node_modules'), { recursive: true, force: true })
 viteBuildTime(VITE, FIXTURE)
 const service = join(FIXTURE, 'dist/servers/add.js')
 const router = join(FIXTURE, 'dist/servers/router.js')
@@ -334,6 +337,61 @@ if (want('build')) {
     ['plain Vite (baseline)', triple(wo, 0), '1×'],
     ['Vite with unplugin-femto', triple(w, 0), goal('project without the directive, with vs without the plugin', w.median / wo.median, 1.02, false)],
   ])
+}
+
+if (want('shop')) {
+  // Issue 19: a shop of five typed functions, plain Vite against the plugin, every round back to back.
+  const { clearSchemaCache, measuredBuild, measuredDev, writeShop } = await import('./lib/shop.mjs')
+  const rounds = quick ? 1 : 5
+  log(`shop: ${rounds} round(s) of builds and dev servers`)
+  const shop = join(import.meta.dirname, '.work/shop')
+  rmSync(shop, { recursive: true, force: true })
+  const plain = writeShop(join(shop, 'plain'))
+  const femto = writeShop(join(shop, 'femto'), {})
+  const untyped = writeShop(join(shop, 'untyped'), { types: false })
+  const runs = { plain: [], cold: [], rebuild: [], untyped: [] }
+  measuredBuild(VITE, femto)
+  for (let round = 0; round < rounds; round++) {
+    runs.plain.push(measuredBuild(VITE, plain))
+    clearSchemaCache(femto)
+    runs.cold.push(measuredBuild(VITE, femto))
+    runs.rebuild.push(measuredBuild(VITE, femto))
+    runs.untyped.push(measuredBuild(VITE, untyped))
+  }
+  const ms = key => summarize(runs[key].map(r => r.ms))
+  const mb = key => summarize(runs[key].map(r => r.mb))
+  const base = { ms: ms('plain'), mb: mb('plain') }
+  section('Build and dev server: a shop of five functions', `A shop-like app (five typed femto functions in three modules, their types imported from a fourth, a tsconfig as Vite's template writes it), a whole \`vite build\` process each, ${rounds} round(s), every round running the four builds back to back; time in ms and peak resident memory (\`/usr/bin/time\`'s maximum RSS) in MB, min / median / max. Cold: no schema cache (\`node_modules/.cache/unplugin-femto\` removed); rebuild: nothing changed since the previous build, so the schemas come from the cache.`)
+  const row = (label, key, timeGoal, memoryGoal) => [
+    label,
+    triple(ms(key), 0),
+    triple(mb(key), 0),
+    timeGoal ? goal(`shop: ${label} vs plain Vite, time`, ms(key).median / base.ms.median, timeGoal, false) : `${fmt(ms(key).median / base.ms.median)}×`,
+    memoryGoal ? goal(`shop: ${label} vs plain Vite, peak memory`, mb(key).median / base.mb.median, memoryGoal, false) : `${fmt(mb(key).median / base.mb.median)}×`,
+  ]
+  table(['build', 'ms', 'peak MB', 'time ratio (median)', 'memory ratio (median)'], [
+    ['plain Vite (baseline)', triple(base.ms, 0), triple(base.mb, 0), '1×', '1×'],
+    row('cold with types', 'cold', 2, 2),
+    row('rebuild, no type changed', 'rebuild', 1.25, undefined),
+    row('`types: false`', 'untyped', undefined, undefined),
+  ])
+  const dev = { cold: [], warm: [] }
+  for (let round = 0; round < Math.min(rounds, 3); round++) {
+    clearSchemaCache(femto)
+    dev.cold.push(await measuredDev(VITE, femto))
+    dev.warm.push(await measuredDev(VITE, femto))
+  }
+  const devLine = (label, values, limit) => [label, triple(summarize(values), 0), `≤ ${limit} ms`, summarize(values).median <= limit ? 'met' : '**missed**']
+  const devRows = [
+    devLine('first call after ready, warm schema cache', dev.warm.map(d => d.firstMs), 300),
+    devLine('first call after ready, cold (no schema cache)', dev.cold.map(d => d.firstMs), 1000),
+    devLine('call after an edit of a function (save → first answer showing it), warm start', dev.warm.map(d => d.editMs), 200),
+    devLine('call after an edit, cold start', dev.cold.map(d => d.editMs), 200),
+  ]
+  for (const [what, measured, target, met] of devRows)
+    goals.push([`shop dev: ${what}`, `${measured.split(' / ')[1]} ms`, target, met])
+  rows.push(`\n\`vite dev\` of the same app, ${Math.min(rounds, 3)} round(s), each a cold start (no schema cache) then a warm one; ms from the line saying the server is ready to the answer of the first call of \`tax\`, and from saving an edit of \`tax\`'s body to the first answer that shows it (calls repeated until then). min / median / max.\n\n`)
+  table(['dev server', 'ms', 'goal', ''], devRows)
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown'

@@ -19,7 +19,7 @@ import { staleDependency } from './dependencies'
  */
 
 /** Bumped when an entry's shape changes. */
-const FORMAT = 1
+const FORMAT = 2
 
 export interface CachedSchemas {
   schemas: Map<string, FunctionSchema>
@@ -56,16 +56,18 @@ function keyOf(request: SchemaRequest): string {
 let plugin: string | undefined
 
 /**
- * This plugin's derivation code: its version, and the size and time of each file beside this
- * module (the package's `dist/` chunks, named by content hash; or `src/core/schema` when run
- * from source), so that a rebuilt plugin with the same version number does not reuse schemas.
+ * This plugin's derivation code: its version, and the files beside this module. From the
+ * package, those are `dist/`'s chunks, named by a hash of their content, so their names and
+ * sizes say whether the code changed (a rebuild rewrites unchanged files too); run from source
+ * (this repository's tests), `src/core/schema`'s files by size and time.
  */
 function pluginIdentity(): string {
   if (plugin === undefined) {
     const here = dirname(fileURLToPath(import.meta.url))
+    const fromSource = /\.[cm]?ts$/.test(fileURLToPath(import.meta.url))
     const files = readdirSync(here).sort().map((name) => {
       const stat = statSync(join(here, name), { throwIfNoEntry: false })
-      return `${name}:${stat?.size}:${stat?.mtimeMs}`
+      return fromSource ? `${name}:${stat?.size}:${stat?.mtimeMs}` : `${name}:${stat?.size}`
     })
     plugin = createHash('sha256').update(`${packageVersion(here)}\n${files.join('\n')}`).digest('base64url')
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 /**
@@ -10,8 +10,10 @@ import { join } from 'node:path'
 export interface Dependencies {
   /** Path → hash of the text TypeScript read (sources, declarations, package.json, tsconfig files). */
   files: Record<string, string>
-  /** Files and folders looked for and not found (module resolution, the tsconfig search). */
+  /** Files looked for and not found (module resolution, the tsconfig search). */
   absent: string[]
+  /** Folders looked for and not found (a path may be probed as both: `events.js` the file, then as a folder). */
+  absentFolders: string[]
   /** Folder → its subfolders, where TypeScript listed them (automatic `@types` packages). */
   folders: Record<string, string[]>
 }
@@ -47,6 +49,7 @@ export function subfoldersOf(path: string): string[] {
 export class DependencyRecorder {
   private readonly files = new Map<string, string>()
   private readonly absent = new Set<string>()
+  private readonly absentFolders = new Set<string>()
   private readonly folders = new Map<string, string[]>()
 
   /** `text` is what was read, not the file now: an edit during the build must not be taken for the state derived from. */
@@ -62,6 +65,11 @@ export class DependencyRecorder {
       this.absent.add(path)
   }
 
+  folderExists(path: string, found: boolean): void {
+    if (!found)
+      this.absentFolders.add(path)
+  }
+
   listed(path: string): void {
     if (!this.folders.has(path))
       this.folders.set(path, subfoldersOf(path))
@@ -72,6 +80,7 @@ export class DependencyRecorder {
     return {
       files: Object.fromEntries([...this.files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       absent: [...this.absent].sort(),
+      absentFolders: [...this.absentFolders].sort(),
       folders: Object.fromEntries(this.folders),
     }
   }
@@ -86,9 +95,14 @@ export function staleDependency(deps: Dependencies): string | undefined {
     if (hashText(text) !== hash)
       return `${path} changed`
   }
+  // As TypeScript's `sys` answers: a file exists if it is a file, a folder if it is a folder.
   for (const path of deps.absent) {
-    if (existsSync(path))
+    if (statSync(path, { throwIfNoEntry: false })?.isFile())
       return `${path} was created`
+  }
+  for (const path of deps.absentFolders) {
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory())
+      return `the folder ${path} was created`
   }
   for (const [path, names] of Object.entries(deps.folders)) {
     if (subfoldersOf(path).join('/') !== names.join('/'))

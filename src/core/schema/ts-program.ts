@@ -1,6 +1,6 @@
+import type { DependencyRecorder } from './dependencies'
 import { statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import type { DependencyRecorder } from './dependencies'
 import ts from 'typescript'
 
 /**
@@ -62,7 +62,7 @@ function recordingHost(host: ts.CompilerHost, options: ts.CompilerOptions, recor
   if (directoryExists) {
     host.directoryExists = (path) => {
       const found = directoryExists.call(host, path)
-      recorder.exists(path, found)
+      recorder.folderExists(path, found)
       return found
     }
   }
