@@ -246,6 +246,21 @@ describe('proxy mode', () => {
     expect((await unset.json()).error.message).toMatch(/FEMTO_URL_GONE_UNIT is not set/)
   })
 
+  it('routes no internal function from outside, as every gateway does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'femto-handler-'))
+    writeFileSync(join(dir, 'femto.json'), JSON.stringify({
+      basePath: '/femto',
+      services: [{ name: 'math', env: 'FEMTO_URL_MATH' }],
+      functions: [{ route: '/femto/add', service: 'math', exposure: 'public' }, { route: '/femto/ledger', service: 'math', exposure: 'internal' }],
+    }))
+    vi.stubEnv('FEMTO_URL_MATH', origin)
+    const handler = createFemtoHandler({ manifest: join(dir, 'femto.json'), token: TOKEN })
+    expect((await handler(call('http://app.test/femto/add', [1, 2])))!.status).toBe(200)
+    const internal = (await handler(call('http://app.test/femto/ledger', [])))!
+    expect(internal.status).toBe(404)
+    expect((await internal.json()).error.code).toBe('NOT_FOUND')
+  })
+
   it('without a build: a JSON 500 that says what to do', async () => {
     const handler = createFemtoHandler({ manifest: join(tmpdir(), 'no-such-femto-build/femto.json') })
     const res = (await handler(call('http://app.test/femto/add', [1, 2])))!

@@ -107,7 +107,7 @@ async function load(options: FemtoHandlerOptions): Promise<Target> {
 interface BuildManifest {
   basePath: string
   services: { name: string, env: string }[]
-  functions: { route: string, service: string }[]
+  functions: { route: string, service: string, exposure?: 'public' | 'internal' }[]
 }
 
 function manifestOf(file: string, required: boolean): BuildManifest | undefined {
@@ -160,7 +160,9 @@ function fixedRoutes(routes: Record<string, string>): RouteTable {
 /** Each function's service, located by its `FEMTO_URL_<SERVICE>` (read once per service, when first called). */
 function envRoutes(manifest: BuildManifest): RouteTable {
   const envOf = new Map(manifest.services.map(s => [s.name, s.env]))
-  const table = new Map(manifest.functions.map(fn => [fn.route, { origin: undefined as string | undefined, env: envOf.get(fn.service)! }]))
+  // As every gateway: an internal function (called only by other services) is not routed from outside.
+  const routed = manifest.functions.filter(fn => fn.exposure !== 'internal')
+  const table = new Map(routed.map(fn => [fn.route, { origin: undefined as string | undefined, env: envOf.get(fn.service)! }]))
   return (route) => {
     const entry = table.get(route)
     if (entry && entry.origin === undefined && process.env[entry.env!])
