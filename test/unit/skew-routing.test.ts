@@ -2,6 +2,7 @@ import type { Manifest, ManifestFunction, ManifestService } from '../../src/core
 import type { PreviousBuild } from '../../src/core/build/skew'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_SKEW_WINDOW_MS, describeSkew, keepPreviousVersions, resolveSkewWindow } from '../../src/core/build/skew'
+import { createMetrics } from '../../src/runtime/server/metrics'
 import { routeByContract } from '../../src/up/gateway'
 import { previousPeers, previousServices, routePrevious } from '../../src/up/previous'
 
@@ -110,5 +111,23 @@ describe('routing by contract', () => {
     // A previous version that is down: its calls go to the current one (STALE_CLIENT, and the page reloads).
     routePrevious(previous, quote!, undefined)
     expect(routeByContract(options, '/femto/quote', 'c1')).toBe('http://new')
+  })
+})
+
+describe('metrics per contract version', () => {
+  it('labels a function\'s series with its contract, so that a previous version\'s calls are counted apart', () => {
+    const previous = createMetrics('quote')
+    const current = createMetrics('quote')
+    previous.forFunction('quote', 'c1').finish(200, 0.01)
+    const handle = current.forFunction('quote', 'c2')
+    handle.finish(200, 0.01)
+    handle.finish(200, 0.02)
+    expect(previous.render()).toContain('femto_requests_total{service="quote",function="quote",contract="c1",status="200"} 1\n')
+    expect(current.render()).toContain('femto_requests_total{service="quote",function="quote",contract="c2",status="200"} 2\n')
+    expect(current.render()).toContain('femto_request_duration_seconds_count{service="quote",function="quote",contract="c2"} 2\n')
+    // A function without a contract (a build of long ago) has no contract label.
+    const bare = createMetrics('x')
+    bare.forFunction('x').finish(200, 0)
+    expect(bare.render()).toContain('femto_requests_total{service="x",function="x",status="200"} 1\n')
   })
 })

@@ -46,7 +46,7 @@ export interface FunctionTable {
 export function createFunctionTable(options: TableOptions): FunctionTable {
   const guard = createGuard(options.allowedOrigins, options.edge)
   const logger = startObserving(options.service)
-  const entries = options.functions.map((fn): FunctionEntry => ({ fn, guard, metrics: metrics.forFunction(fn.name), active: 0 }))
+  const entries = options.functions.map((fn): FunctionEntry => ({ fn, guard, metrics: metrics.forFunction(fn.name, fn.contract), active: 0 }))
   const routes = new Map(entries.map(entry => [entry.fn.route, entry]))
   return {
     entries,

@@ -16,8 +16,12 @@ export interface FunctionMetrics {
 }
 
 export interface Metrics {
-  /** Called once per function at start-up; the object is kept on the hot path. */
-  forFunction: (name: string) => FunctionMetrics
+  /**
+   * Called once per function at start-up; the object is kept on the hot path. `contract`: the
+   * function's, a label of its series, so that the calls of each version are counted apart while
+   * a previous version is served beside the new one (version skew).
+   */
+  forFunction: (name: string, contract?: string) => FunctionMetrics
   /** A call this process made to another service finished: outcome 'ok' or the FemtoError code ('UNAVAILABLE', 'TIMEOUT', …); retries = attempts - 1. */
   call: (target: string, outcome: string, retries: number) => void
   /** Prometheus text exposition format 0.0.4, with HELP and TYPE lines. */
@@ -39,7 +43,7 @@ const SUM = BOUND_COUNT + 1
 const STATUS_SLOTS = 600
 
 interface FunctionSeries {
-  /** `function="…"`, escaped once. */
+  /** `function="…",contract="…"`, escaped once. */
   label: string
   inFlight: number
   /** Count of each bucket on its own (one increment per call; cumulated when rendered), then the sum. */
@@ -68,10 +72,10 @@ export function createMetrics(service = ''): Registry {
   const calls = new Map<string, CallSeries>()
   const registry: Registry = {
     service,
-    forFunction(name) {
+    forFunction(name, contract) {
       let entry = functions.get(name)
       if (!entry) {
-        const series = newFunctionSeries(name)
+        const series = newFunctionSeries(name, contract)
         entry = { series, handle: functionHandle(series) }
         functions.set(name, entry)
       }
@@ -105,9 +109,9 @@ export function setMetricsService(service: string): void {
   processRegistry.service = service
 }
 
-function newFunctionSeries(name: string): FunctionSeries {
+function newFunctionSeries(name: string, contract: string | undefined): FunctionSeries {
   return {
-    label: `function="${escapeLabel(name)}"`,
+    label: `function="${escapeLabel(name)}"${contract ? `,contract="${escapeLabel(contract)}"` : ''}`,
     inFlight: 0,
     histogram: new Float64Array(BOUND_COUNT + 2),
     byStatus: new Float64Array(STATUS_SLOTS),
