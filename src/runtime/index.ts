@@ -1,5 +1,7 @@
 // unplugin-femto/runtime: what the browser stubs import (and what user code may import anywhere).
 export { callFemto, configureFemto } from './client/call'
+export type { FormAttributes, FormOutcome } from './client/form'
+export { enhanceForm, formAttributes, formOutcome, submitForm } from './client/form'
 export type { CallOptions } from './client/options'
 export { withOptions } from './client/options'
 export type { StaleClientHook } from './client/stale'

@@ -3,6 +3,7 @@ import type { CallOptions } from './options'
 import type { StaleClientHook } from './stale'
 import { BYTES_HEADER, bytesOfResponse, formOfArgs, hasBytes } from '../shared/bytes'
 import { decodeRich, encodeArgs, isRich, RICH_STREAM_TYPE, RICH_TYPE } from '../shared/codec'
+import { describing } from '../shared/describe'
 import { errorFromResponse, FemtoError } from '../shared/errors'
 import { NOT_REACHED_HEADER } from '../shared/protocol'
 import { isBrokenConnection, neverReached } from './not-reached'
@@ -103,6 +104,8 @@ export function callFemto(meta: StubMeta, args: unknown[]): Promise<unknown> | A
  * caller's own `withOptions` headers.
  */
 export function callFemtoAt(baseUrl: string, meta: StubMeta, args: unknown[], headers?: Record<string, string>): Promise<unknown> | AsyncIterable<unknown> {
+  if (describing.on)
+    return { ...meta, route: baseUrl + meta.route } as never
   let options = takeCallOptions()
   if (headers)
     options = { ...options, headers: { ...headers, ...options?.headers } }
@@ -114,11 +117,16 @@ export function callFemtoAt(baseUrl: string, meta: StubMeta, args: unknown[], he
   })
 }
 
-async function unaryCall(url: string, meta: StubMeta, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
+/** A form's fields as the named arguments of a call through the stub's path (client/form.ts `submitForm`). */
+export function callFemtoWithForm(meta: StubMeta, form: FormData): Promise<unknown> {
+  return unaryCall(config.baseUrl + meta.route, meta, [], takeCallOptions(), form)
+}
+
+async function unaryCall(url: string, meta: StubMeta, args: unknown[], options: CallOptions | undefined, form?: FormData): Promise<unknown> {
   const signal = callSignal(options)
   // Bytes go as a multipart body, never inflated into text (shared/bytes.ts).
-  const bytes = hasBytes(args)
-  const { body, type } = bytes ? { body: await formOfArgs(args), type: '' } : encodeArgs(args)
+  const bytes = form !== undefined || hasBytes(args)
+  const { body, type } = form ? { body: form, type: '' } : bytes ? { body: await formOfArgs(args), type: '' } : encodeArgs(args)
   const headers = stubHeaders(meta, options, type)
   if (bytes)
     delete headers['content-type']

@@ -5,6 +5,7 @@ import { isPlainPrimitive, isRich, RICH_TYPE } from '../shared/codec'
 import { ERROR_STATUS, JSON_TYPE } from '../shared/protocol'
 import { isBytes, sendBytes } from './bytes'
 import { encodeValue, resultJson } from './encode'
+import { formRedirect, isPlainFormPost } from './form-redirect'
 import { observe } from './observe'
 import { WireError } from './outcome'
 import { requestIdOf } from './request-id'
@@ -15,6 +16,10 @@ export function answer(call: Call, outcome: Outcome): void {
   const { res } = call
   if (outcome.status === 200 && typeof outcome.value === 'object' && isBytes(outcome.value) && !(call.rich && outcome.value instanceof Uint8Array) && !res.headersSent && !res.destroyed)
     return sendBytes(call, outcome.value)
+  // A browser that posted a form without script lands on a page (form-redirect.ts). The accept
+  // header is read first: calls that are not from a browser page never get further.
+  if ((call.req.headers.accept ?? '').includes('text/html') && isPlainFormPost(call.req) && !res.headersSent && !res.destroyed)
+    outcome = formRedirect(call.req, call.fn.name, outcome, outcome.status < 300 ? jsonOrUndefined(outcome.value, call.fn.plainResult) : undefined)
   // A result (not an error) in plain JSON takes the form openapi.json documents for its type.
   const encoded = res.headersSent || res.destroyed ? undefined : encode(outcome, call.requestId, call.rich, outcome.status < 300 ? call.fn.plainResult ?? false : undefined)
   // What is observed is what goes out: a result with no JSON form leaves as a 406.
@@ -23,6 +28,15 @@ export function answer(call: Call, outcome: Outcome): void {
   observe(call, res.destroyed ? 499 : sent.status, res.destroyed ? 'ABORTED' : code)
   if (encoded)
     write(res, encoded, call.requestId, call.start)
+}
+
+function jsonOrUndefined(value: unknown, plain: boolean | undefined): string | undefined {
+  try {
+    return resultJson(value, plain ?? false)
+  }
+  catch {
+    return undefined
+  }
 }
 
 /** Writes an outcome, once: an answer already sent (a timeout came first) or a caller gone is left alone. */
@@ -59,6 +73,11 @@ function encode(outcome: Outcome, requestId: string, rich: boolean, plainResult:
 }
 
 function write(res: ServerResponse, { outcome, body, rich }: Encoded, requestId: string, start: number | undefined): void {
+  if (outcome.status === 303) {
+    res.writeHead(303, ['location', outcome.headers!.location!, 'cache-control', 'no-store', 'content-length', '0', 'x-request-id', requestId] as unknown as string[])
+    res.end()
+    return
+  }
   // A flat array: Node takes it as is, without walking an object's keys.
   const headers: (string | number)[] = [
     'content-type',
