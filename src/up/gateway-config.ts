@@ -3,6 +3,7 @@ import type { GatewayOptions } from './gateway'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { isPublic } from '../core/registry/exposure'
+import { upperSnake } from '../core/transform/names'
 
 /** What the standalone gateway (`node gateway.js`) runs with, read from its environment. */
 export interface GatewayConfig {
@@ -46,6 +47,15 @@ export function gatewayConfig(env: NodeJS.ProcessEnv, cwd: string): GatewayConfi
   const routed = manifest.functions.filter(isPublic)
   const routes = new Map(routed.map(fn => [fn.route, origins.get(fn.service)!]))
   const idempotent = new Set(routed.filter(fn => fn.policies?.idempotent !== false).map(fn => fn.route))
+  // Version skew: a previous version whose FEMTO_URL_<SERVICE>__<contract> is set gets the calls carrying its contract.
+  const previous = new Map<string, Map<string, string>>()
+  for (const fn of routed) {
+    for (const version of fn.previous ?? []) {
+      const origin = env[`FEMTO_URL_${upperSnake(version.service)}__${version.contract}`]
+      if (origin && /^https?:$/.test(URL.parse(origin)?.protocol ?? ''))
+        previous.set(fn.route, (previous.get(fn.route) ?? new Map()).set(version.contract, origin.replace(/\/$/, '')))
+    }
+  }
 
   const port = Number(env.PORT || 8080)
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -64,7 +74,7 @@ export function gatewayConfig(env: NodeJS.ProcessEnv, cwd: string): GatewayConfi
   }
   const docsDir = dirname(manifestPath)
   return {
-    gateway: { staticDir, basePath: manifest.basePath, routes, idempotent, token: env.FEMTO_TOKEN || undefined, docsDir: existsSync(resolve(docsDir, 'docs')) ? docsDir : undefined },
+    gateway: { staticDir, basePath: manifest.basePath, routes, previous, idempotent, token: env.FEMTO_TOKEN || undefined, docsDir: existsSync(resolve(docsDir, 'docs')) ? docsDir : undefined },
     port,
     host: env.HOST || '0.0.0.0',
   }

@@ -23,6 +23,8 @@ export interface ComposeInput {
   services: DeployedService[]
   gatewayImage: string
   options: ResolvedDeployOptions
+  /** Version skew: the id of each previous version's service → the `FEMTO_URL_<SERVICE>__<contract>` names it serves. */
+  skewEnvs?: Map<string, string[]>
 }
 
 /** Compose fills it from the environment of whoever runs it; unset is empty (no token). */
@@ -51,7 +53,12 @@ const GATEWAY_STOP_GRACE = '11s'
  * on the host. The file sits in `<outDir>/deploy/`; the build context is the output folder.
  */
 export function composeFile(input: ComposeInput): ComposeFile {
-  const urls = Object.fromEntries(input.services.map(s => [s.env, `http://${s.id}:${s.port}`]))
+  const skewEnvs = input.skewEnvs ?? new Map<string, string[]>()
+  const current = input.services.filter(s => !skewEnvs.has(s.id))
+  const urls = Object.fromEntries(current.map(s => [s.env, `http://${s.id}:${s.port}`]))
+  // Where previous versions run: for the gateway and the previous versions only, so that a
+  // current service's configuration (and container) stays as it was when versions come and go.
+  const skewUrls = Object.fromEntries(input.services.flatMap(s => (skewEnvs.get(s.id) ?? []).map(env => [env, `http://${s.id}:${s.port}`])))
   const services: Record<string, ComposeService> = {}
   for (const service of input.services) {
     services[service.id] = {
@@ -59,6 +66,7 @@ export function composeFile(input: ComposeInput): ComposeFile {
       build: { context: '..', dockerfile: `deploy/docker/${service.id}.Dockerfile` },
       environment: {
         ...urls,
+        ...(skewEnvs.has(service.id) ? skewUrls : {}),
         // Empty: no token. Set FEMTO_TOKEN where docker-compose runs to require it between services.
         FEMTO_TOKEN: TOKEN,
         ...Object.fromEntries(service.secrets.map(name => [name, null])),
@@ -74,7 +82,7 @@ export function composeFile(input: ComposeInput): ComposeFile {
   services[GATEWAY_ID] = {
     image: input.gatewayImage,
     build: { context: '..', dockerfile: 'deploy/gateway/Dockerfile' },
-    environment: { ...urls, FEMTO_TOKEN: TOKEN },
+    environment: { ...urls, ...skewUrls, FEMTO_TOKEN: TOKEN },
     ports: [publishedPort(input.options)],
     depends_on: Object.fromEntries(input.services.map(s => [s.id, { condition: 'service_healthy' as const }])),
     healthcheck: health(['CMD', ...healthcheckCommand()]),

@@ -57,6 +57,7 @@ export function gatewayManifest(manifest: Manifest): object {
     mode: manifest.mode,
     services: manifest.services.map(s => ({ name: s.name, port: s.port, env: s.env, functions: s.functions })),
     // `exposure`: a gateway routes public functions only (absent in an older femto.json: public).
-    functions: manifest.functions.map(f => ({ name: f.name, route: f.route, service: f.service, port: f.port, stream: f.stream, policies: f.policies, ...(f.exposure ? { exposure: f.exposure } : {}) })),
+    // `previous`: the contracts still served by previous versions (version skew), without their hashes' bundles' sizes.
+    functions: manifest.functions.map(f => ({ name: f.name, route: f.route, service: f.service, port: f.port, stream: f.stream, policies: f.policies, ...(f.exposure ? { exposure: f.exposure } : {}), ...(f.previous?.length ? { previous: f.previous.map(p => ({ contract: p.contract, service: p.service, until: p.until })) } : {}) })),
   }
 }

@@ -158,12 +158,13 @@ export function serviceObjects(service: DeployedService, options: ResolvedDeploy
 }
 
 /** `FEMTO_URL_<NAME>` of every service, by its Service's cluster DNS name: stable, so not hashed into pods. */
-export function urlsConfigMap(services: DeployedService[]): ConfigMap {
+export function urlsConfigMap(services: DeployedService[], skewEnvs: Map<string, string[]> = new Map()): ConfigMap {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: URLS_CONFIG_MAP, labels: PART_OF },
-    data: Object.fromEntries(services.map(s => [s.env, `http://${s.id}:${s.port}`])),
+    // A previous version (version skew) is named by each `FEMTO_URL_<SERVICE>__<contract>` it serves.
+    data: Object.fromEntries(services.flatMap(s => (skewEnvs.get(s.id) ?? [s.env]).map(env => [env, `http://${s.id}:${s.port}`]))),
   }
 }
 

@@ -15,6 +15,7 @@ import { gatewayBundle, gatewayManifest } from './gateway-bundle'
 import { gatewayObjects, ingress, kustomization, serviceObjects, urlsConfigMap } from './k8s'
 import { deployedServices, GATEWAY_ID, imageName } from './model'
 import { networkPolicies } from './network-policy'
+import { withPreviousVersions } from './previous'
 import { TOKEN_SECRET, tokenSecret, withTokenFile, withTokenFromSecret } from './secrets'
 import { ensureTokenFile } from './token-file'
 
@@ -85,6 +86,10 @@ export async function writeDeploy(input: DeployInput): Promise<DeployResult> {
   const { manifest, options } = input
   const dir = join(input.outDir, DEPLOY_DIR)
   const services = deployedServices(manifest, options)
+  // Version skew: previous versions still in their window run as services of their own (previous.ts).
+  const skew = withPreviousVersions(manifest)
+  const all = deployedServices(skew.manifest, options)
+  const skewEnvs = new Map(all.filter(s => skew.previous.has(s.name)).map(s => [s.id, skew.previous.get(s.name)!]))
   // Created once beside deploy/ (which is emptied below), never overwritten: the same token every deploy.
   const tokenFile = await ensureTokenFile(input.outDir)
   // The user's own Secret (`tokenSecret`), or the one written below from femto.env.
@@ -97,13 +102,13 @@ export async function writeDeploy(input: DeployInput): Promise<DeployResult> {
   const gatewayImage = imageName(options, 'gateway', client.hash.update(routes).update(bundle).update(gatewayFile).digest('hex').slice(0, 16))
 
   const files = new Map<string, string>()
-  for (const service of services)
+  for (const service of all)
     files.set(`docker/${service.id}.Dockerfile`, renderDockerfile(serviceDockerfile(service, input.serversDir, options)))
   const gatewayDir = relative(DEPLOY_DIR, GATEWAY_DIR)
   files.set(`${gatewayDir}/Dockerfile`, gatewayFile)
   files.set(`${gatewayDir}/${GATEWAY_FILE}`, bundle)
   files.set(`${gatewayDir}/femto.json`, routes)
-  const compose: ComposeFile = withTokenFile(composeFile({ services, gatewayImage, options }))
+  const compose: ComposeFile = withTokenFile(composeFile({ services: all, gatewayImage, options, skewEnvs }))
   files.set('docker-compose.yml', yaml([compose], `${GENERATED}\n Run from this folder: docker-compose up -d --build (secrets come from your environment or ./.env).`))
 
   const resources: string[] = []
@@ -111,14 +116,14 @@ export async function writeDeploy(input: DeployInput): Promise<DeployResult> {
     files.set(`k8s/${name}`, yaml(objects))
     resources.push(name)
   }
-  k8s('femto-urls.yaml', [urlsConfigMap(services)])
-  for (const service of services)
+  k8s('femto-urls.yaml', [urlsConfigMap(all, skewEnvs)])
+  for (const service of all)
     k8s(`${service.id}.yaml`, withTokenFromSecret(serviceObjects(service, options), secret))
   k8s(`${GATEWAY_ID}.yaml`, withTokenFromSecret(gatewayObjects(gatewayImage), secret))
   k8s('ingress.yaml', [throughGateway(ingress(withPublicRoutes(services, manifest), options))])
   if (!options.tokenSecret)
     k8s('femto-token.yaml', [tokenSecret(tokenFile.token)])
-  k8s('network-policies.yaml', networkPolicies(manifest, services))
+  k8s('network-policies.yaml', networkPolicies(skew.manifest, all))
   const kustomize: Kustomization = kustomization(resources, options)
   files.set('k8s/kustomization.yaml', yaml([kustomize]))
 
