@@ -347,8 +347,10 @@ if (want('shop')) {
   const shop = join(import.meta.dirname, '.work/shop')
   rmSync(shop, { recursive: true, force: true })
   const plain = writeShop(join(shop, 'plain'))
-  const femto = writeShop(join(shop, 'femto'), {})
-  const untyped = writeShop(join(shop, 'untyped'), { types: false })
+  // FEMTO_BENCH_PLUGIN: a copy of the plugin's dist/vite.js to measure, out of reach of rebuilds of dist/ meanwhile.
+  const from = process.env.FEMTO_BENCH_PLUGIN
+  const femto = writeShop(join(shop, 'femto'), {}, from)
+  const untyped = writeShop(join(shop, 'untyped'), { types: false }, from)
   const runs = { plain: [], cold: [], rebuild: [], untyped: [] }
   measuredBuild(VITE, femto)
   for (let round = 0; round < rounds; round++) {

@@ -16,19 +16,19 @@ const MARKER = 'served from the schema cache'
 let dir: string
 
 const file = (path: string): string => join(dir, path)
-const edit = (path: string, from: string, to: string): void => {
+function edit(path: string, from: string, to: string): void {
   const text = readFileSync(file(path), 'utf8')
   expect(text).toContain(from)
   writeFileSync(file(path), text.replace(from, to))
 }
 
-interface Entry { key: string, schemas: Record<string, FunctionSchema> }
+interface Entry { key: string, schemas: { order: FunctionSchema } }
 
 function cacheEntry(): { path: string, entry: Entry } {
   const folder = file('node_modules/.cache/unplugin-femto')
   const names = readdirSync(folder).filter(name => /^schemas-.*\.json$/.test(name))
   expect(names).toHaveLength(1)
-  const path = join(folder, names[0])
+  const path = join(folder, names[0]!)
   return { path, entry: JSON.parse(readFileSync(path, 'utf8')) }
 }
 
@@ -40,7 +40,7 @@ function markCache(change: (entry: Entry) => void = () => {}): void {
   writeFileSync(path, JSON.stringify(entry))
 }
 
-interface Built { summary: string, schemas: Record<string, { properties: Record<string, unknown> }> }
+interface Built { summary: string, schemas: Record<'Line' | 'Item', { properties: Record<string, unknown> }> }
 
 async function build(options = {}): Promise<Built> {
   const dist = await viteBuild(dir, 'dist', options)
@@ -63,7 +63,7 @@ describe('the schema cache', () => {
     expect(built.summary).toBe('Places an order of one line.')
     expect(built.schemas.Line.properties).toEqual({ item: { $ref: '#/components/schemas/Item' }, qty: { type: 'number' }, note: { type: ['string', 'null'] } })
     expect(built.schemas.Item.properties).toEqual({ sku: { type: 'string' } })
-    expect(cacheEntry().entry.schemas.order.params[0].name).toBe('line')
+    expect(cacheEntry().entry.schemas.order.params[0]?.name).toBe('line')
   })
 
   it('serves a build in which nothing changed', async () => {

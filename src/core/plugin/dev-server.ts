@@ -38,6 +38,7 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
   // imports it under a new id, while the functions' own modules stay evaluated.
   let generation = 0
   let broken: unknown
+  let warming = false
   let overlaid = false
 
   // Each error is reported once, when it appears, not again for every call it fails.
@@ -125,6 +126,11 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
       }
       const handler = (await environment.runner.import(`${DEV_ENTRY}?generation=${generation}`)).default as (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void
       handler(req, res, next)
+      // Once the first call is answered, and not before: TypeScript for the first edit.
+      if (!warming) {
+        warming = true
+        res.once('finish', () => setImmediate(() => void ctx.warmTypes().catch(() => {})))
+      }
     })().catch((error: unknown) => {
       show(error)
       if (res.headersSent)

@@ -116,6 +116,8 @@ export function createContext(rawOptions: Options | undefined) {
     deriveTypes: types.derive,
     /** Dev server: a type may have changed anywhere, so every schema is derived again when next needed. */
     forgetSchemas: types.reset,
+    /** Dev server: loads TypeScript and parses its libs ahead of the first edit (after a start served from the schema cache). */
+    warmTypes: types.warmUp,
     schemaOf: (name: string): FunctionSchema | undefined => types.schemaOf(name),
     plan: (): Plan => planServices(registry.functions, options),
     /** Which functions the app's code imports (exposure.ts); a client build calls `begin` at its start. */

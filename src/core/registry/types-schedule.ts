@@ -77,6 +77,34 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
     return schemas
   }
 
+  let warmed = false
+
+  /**
+   * After a start served from the cache, TypeScript is not loaded: the first edit would pay for
+   * loading it and parsing its libs (~1 s). This pays for it once, when asked (the dev server,
+   * after its first answer), by deriving what the cache served; the libs stay parsed for the
+   * program of the next edit.
+   */
+  function warmUp(): Promise<void> {
+    if (warmed || !options.types)
+      return Promise.resolve()
+    warmed = true
+    deriving = deriving.then(warmProgram, warmProgram)
+    return deriving
+  }
+
+  async function warmProgram(): Promise<void> {
+    const all = [...functions.values()]
+    if (all.length === 0)
+      return
+    const { deriveSchemas } = await import('../schema/derive')
+    deriveSchemas({
+      files: [...new Set(all.map(fn => fn.id))],
+      functions: all.map(fn => ({ name: fn.name, file: fn.id, line: fn.line, column: fn.column })),
+      root: options.root(),
+    })
+  }
+
   /** Every schema is derived again when next needed, from the types as they are now. */
   function reset(): void {
     schemas = new WeakMap()
@@ -87,6 +115,7 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
   return {
     derive,
     reset,
+    warmUp,
     /** Build start: `scan`, then a derivation of everything it found. */
     prepare(scan: () => Promise<void>): Promise<void> {
       reset()
