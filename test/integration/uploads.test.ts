@@ -141,6 +141,29 @@ describe('files into a service', () => {
   })
 })
 
+describe('a plain form post from a browser', () => {
+  const navigate = ['-H', 'sec-fetch-mode: navigate', '-H', 'accept: text/html', '-D', '-']
+  const locationOf = (headers: string): string => /^location: (.*)\r$/im.exec(headers)![1]!
+
+  it('is answered 303 back to the page it came from, with the outcome in the query; never to another site', async () => {
+    const { url } = await service('signUp')
+    const host = new URL(url).host
+    const back = await curl([...navigate, '-H', `referer: http://${host}/join?step=2&femto=old`, '-d', 'name=Ada&age=36', `${url}/femto/signUp`])
+    expect(back.status).toBe(303)
+    const landed = new URL(locationOf(back.body), 'http://x')
+    expect([landed.pathname, Object.fromEntries(landed.searchParams)]).toEqual(['/join', { 'step': '2', 'femto': 'signUp', 'femto-status': 'ok', 'femto-result': '{"name":"Ada","age":36,"subscribe":false,"tags":[]}' }])
+    const failed = await curl([...navigate, '-d', 'name=taken&age=1', `${url}/femto/signUp?redirect=/thanks`])
+    const error = new URL(locationOf(failed.body), 'http://x')
+    expect([failed.status, error.pathname, error.searchParams.get('femto-error'), error.searchParams.get('femto-message')]).toEqual([303, '/thanks', 'NAME_TAKEN', 'the name taken is taken'])
+    for (const elsewhere of ['//evil.example/x', 'https://evil.example/']) {
+      const answer = await curl([...navigate, '-H', 'referer: https://evil.example/page', '-d', 'name=Ada&age=1', `${url}/femto/signUp?redirect=${encodeURIComponent(elsewhere)}`])
+      expect(locationOf(answer.body)).toMatch(/^\/\?femto=signUp/)
+    }
+    // Not a navigation (a stub, curl): the answer itself.
+    expect((await curl(['-d', 'name=Ada&age=1', `${url}/femto/signUp`])).status).toBe(200)
+  })
+})
+
 describe('stubs with bytes', () => {
   it('sends File and ReadableStream arguments as multipart (a Uint8Array in the rich encoding), and gets Blob and Uint8Array results back', async () => {
     for (const name of ['describeFile', 'byteSum', 'countStream', 'report', 'rawBytes'])

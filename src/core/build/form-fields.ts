@@ -9,7 +9,8 @@ type Schema = Record<string, any>
  */
 export function formFieldsOf(openapi: Record<string, any> | undefined, route: string, params: { name: string, rest: boolean }[]): FieldKind[] | undefined {
   const content = openapi?.paths?.[route]?.post?.requestBody?.content
-  const named = content?.['application/json']?.schema?.oneOf?.[0]?.properties as Record<string, Schema> | undefined
+  // A function with bytes parameters has them only in its multipart schema (a JSON body cannot hold them).
+  const named = (content?.['multipart/form-data']?.schema ?? content?.['application/json']?.schema?.oneOf?.[0])?.properties as Record<string, Schema> | undefined
   if (!named)
     return undefined
   const resolve = (schema: Schema | undefined): Schema | undefined => {
@@ -20,7 +21,7 @@ export function formFieldsOf(openapi: Record<string, any> | undefined, route: st
   }
   return params.map((param) => {
     const schema = resolve(named[param.name])
-    if (param.rest || schema?.type === 'array' && schema['x-femto-type'] === undefined) {
+    if (param.rest || (schema?.type === 'array' && schema['x-femto-type'] === undefined)) {
       const item = itemKind(resolve(schema?.items))
       return item === 'ReadableStream' ? 'json' : `[]${item}` as FieldKind
     }

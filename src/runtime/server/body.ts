@@ -62,16 +62,25 @@ const LINGER_MS = 2000
  * answer the client has not read yet). Then it is closed, whatever the client still sends.
  * Call before answering.
  */
+const lingering = new WeakSet<IncomingMessage>()
+
 export function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
+  if (lingering.has(req))
+    return
+  lingering.add(req)
   res.shouldKeepAlive = false
+  if (req.complete) {
+    // Nothing more will come: the connection closes as any `Connection: close` one does.
+    return
+  }
   const socket = req.socket
   let extra = 0
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS)
+  timer.unref()
   const close = (): void => {
     clearTimeout(timer)
     socket.destroy()
   }
-  const timer = setTimeout(close, LINGER_MS)
-  timer.unref()
   req.on('data', (chunk: Buffer) => {
     extra += chunk.length
     if (extra > LINGER_BYTES)

@@ -1,12 +1,12 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { WriteStream } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { PartHead, PartSink } from './multipart'
 import type { FieldKind, ServedFunction } from './types'
 import { createWriteStream, mkdtempSync, openAsBlob, rmSync, unlink } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeRich, isRich } from '../shared/codec'
-import { tooLarge } from './body'
+import { closeAfterAnswer, tooLarge } from './body'
 import { boundaryOf, multipartParser } from './multipart'
 import { WireError } from './outcome'
 
@@ -33,6 +33,8 @@ export interface FormArguments {
 
 /** Where uploads are written while they arrive; made on the first upload, removed at exit. */
 let spoolDir: string | undefined
+let spooled = 0
+const BYTE_KINDS = new Set<FieldKind>(['File', 'Blob', 'Uint8Array', 'ReadableStream'])
 function spoolPath(): string {
   if (!spoolDir) {
     spoolDir = mkdtempSync(join(process.env.FEMTO_UPLOAD_DIR || tmpdir(), 'femto-upload-'))
@@ -41,7 +43,6 @@ function spoolPath(): string {
   }
   return join(spoolDir, `${process.pid}-${++spooled}`)
 }
-let spooled = 0
 
 /**
  * Reads a form body. `done` is called once: with the named arguments when they are all there
@@ -93,6 +94,8 @@ export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerRe
   }
   const fail = (error: WireError): void => {
     req.removeListener('data', onData)
+    // The rest of the body is not read as a form: the connection cannot serve another call after it.
+    closeAfterAnswer(req, res)
     settle(error)
   }
   const maybeDone = (): void => {
@@ -117,12 +120,13 @@ export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerRe
         return textPart(head, kind, value => add(head.name, value))
       if (settled)
         return failPart(fail, `the part '${head.name}' comes after the stream part; a stream parameter's part must be the last`)
-      if (kind === 'ReadableStream')
+      if (kind === 'ReadableStream') {
         return streamPart(head, fileLimit, (controllerAndStream) => {
           stream = controllerAndStream.controller
           add(head.name, controllerAndStream.stream)
           settle()
         }, fail, () => req.resume(), () => req.pause())
+      }
       if (kind === 'Uint8Array')
         return bytesPart(head, fileLimit, bytes => add(head.name, bytes), fail)
       if (kind === 'File' || kind === 'Blob' || kind === 'json') {
@@ -165,8 +169,6 @@ export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerRe
       fail(new WireError('ABORTED', 'the caller went away before sending its whole body'))
   })
 }
-
-const BYTE_KINDS = new Set<FieldKind>(['File', 'Blob', 'Uint8Array', 'ReadableStream'])
 
 /** The index of the parameter a field names: its name, or its position as the stubs send it. */
 function paramOf(fn: ServedFunction, field: string): number | undefined {
@@ -346,6 +348,16 @@ function namedArguments(fn: ServedFunction, fields: Map<string, unknown[]>): Rec
       named[param.name] = converted[0]
     }
   }
+  // A form says "no" by leaving a field out: an unchecked checkbox is false, an empty multi-select no items.
+  fn.params.forEach((param, i) => {
+    const kind = fn.fields?.[i]
+    if (Object.hasOwn(named, param.name) || param.rest || kind === undefined)
+      return
+    if (kind === 'boolean')
+      named[param.name] = false
+    else if (kind.startsWith('[]'))
+      named[param.name] = []
+  })
   return named
 }
 
@@ -381,7 +393,7 @@ function convert(value: unknown, kind: FieldKind, field: string): unknown {
       // A checkbox sends `on` when checked and nothing when not (the parameter is then absent).
       if (/^(?:on|true|1|yes)$/i.test(value))
         return true
-      if (/^(?:off|false|0|no|)$/i.test(value))
+      if (/^(?:off|false|0|no)?$/i.test(value))
         return false
       throw new WireError('INVALID_ARGUMENT', `the field '${field}' must be a boolean (on, true, false), got '${value.slice(0, 40)}'`)
     case 'text':
