@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
-import type { Running } from '../../src/up/up'
 import type { Manifest } from '../../src/core/build/manifest'
+import type { Running } from '../../src/up/up'
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
