@@ -35,7 +35,9 @@ export function superviseRestarts(service: ServiceProcess, options: SuperviseOpt
   const port = Number(new URL(service.origin).port)
   let stopped = false
   let delay = RESTART_FIRST_MS
-  let healthySince = Date.now()
+  // When the running process became healthy; undefined while a restarted one is not yet: a
+  // process that crashes before it is healthy must not count the time of its predecessor.
+  let healthySince: number | undefined = Date.now()
   let timer: NodeJS.Timeout | undefined
 
   function watch(): void {
@@ -44,8 +46,9 @@ export function superviseRestarts(service: ServiceProcess, options: SuperviseOpt
     const onClose = (code: number | null, signal: NodeJS.Signals | null): void => {
       if (stopped)
         return
-      if (Date.now() - healthySince >= RESTART_RESET_AFTER_MS)
+      if (healthySince !== undefined && Date.now() - healthySince >= RESTART_RESET_AFTER_MS)
         delay = RESTART_FIRST_MS
+      healthySince = undefined
       const wait = delay
       delay = Math.min(delay * 2, RESTART_MAX_MS)
       const refused = service.said.cannotListen

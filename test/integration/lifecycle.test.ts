@@ -3,12 +3,13 @@ import type { Server } from 'node:http'
 import type { Manifest } from '../../src/core/build/manifest'
 import type { StubMeta } from '../../src/runtime/shared/protocol'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { callFemto, configureFemto } from '../../src/runtime'
+import { RESTART_RESET_AFTER_MS } from '../../src/up/restart'
 import { post, viteBuild } from '../helpers'
 
 // The life of a service process, as `node dist/servers/<fn>.js` and under `femto up`: one that
@@ -177,6 +178,24 @@ describe('femto up and the processes it starts', () => {
     expect(after.pid).not.toBe(before)
     expect(up.output()).toContain(`record is up again (pid ${after.pid})`)
     expect((await post(`${up.url}/femto/record`, [`after-${signal}`], { 'content-type': 'application/json' })).body).toBe(`record:after-${signal}`)
+  })
+
+  it('doubles the wait for a service that keeps exiting at start, even after a predecessor stayed up past the reset time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'femto-lifecycle-'))
+    const crash = join(dir, 'crash')
+    const up = await femtoUp(['--free-ports'], { LEDGER_FILE: join(dir, 'ledger.txt'), CRASH_FILE: crash })
+    const started = Date.now()
+    const port = portOf(up.output(), 'record')
+    const { pid } = await healthz(port)
+    // The backoff starts again at its first wait only after a process stayed up this long.
+    await expect.poll(() => Date.now() - started, { timeout: RESTART_RESET_AFTER_MS + 5_000, interval: 200 }).toBeGreaterThanOrEqual(RESTART_RESET_AFTER_MS)
+    writeFileSync(crash, '')
+    process.kill(pid, 'SIGKILL')
+    await waitFor(() => /record exited with code 1; restarting in 400 ms/.test(up.output()), 'the third restart')
+    const waits = Array.from(up.output().matchAll(/record exited with [^;]+; restarting in (\d+) ms/g), m => Number(m[1]))
+    expect(waits.slice(0, 3)).toEqual([100, 200, 400])
+    rmSync(crash)
+    await waitFor(() => /femto +\| record is up again \(pid \d+\)/.test(up.output()), 'record up again', 20_000)
   })
 
   it.each(['SIGHUP', 'SIGINT'] as const)('stops every service on %s, and starts none again', async (signal) => {
