@@ -11,7 +11,7 @@ import type { DocumentedFunction } from './openapi'
 import { createHash } from 'node:crypto'
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { rolldown } from 'rolldown'
 import { DOCS_ASSETS } from '../../runtime/server/docs'
 import { describeChanges, diffServices, readPreviousHashes, rememberHashes } from '../deploy/changes'
@@ -170,7 +170,12 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
     const skew = describeSkew(manifest)
     ;(build.log ?? console.log)(`${describeChanges(manifest.changes)}\n${skew ? `${skew}\n` : ''}`)
   }
-  if (options.deploy) {
+  // With deploy.app, the framework's server output the app's image holds is written after this
+  // step (SvelteKit's adapter runs last): `femto deploy <outDir>` writes deploy/ once it is there.
+  if (options.deploy?.app) {
+    (build.log ?? console.log)(`femto: deploy.app is set: run \`femto deploy ${relative(ctx.root, build.outDir) || '.'}\` after the framework's build to write deploy/`)
+  }
+  else if (options.deploy) {
     const { writeDeploy } = await import('../deploy/write')
     const { tokenFileNotice } = await import('../deploy/token-file')
     const notice = tokenFileNotice((await writeDeploy({ outDir: build.outDir, serversDir: options.serversDir, manifest, options: options.deploy })).tokenFile)

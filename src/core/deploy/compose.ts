@@ -9,7 +9,8 @@ export interface ComposeFile {
 
 export interface ComposeService {
   image: string
-  build: { context: string, dockerfile: string }
+  /** Absent: an image of the user's (deploy.app.image), pulled, not built. */
+  build?: { context: string, dockerfile: string }
   /** `null`: passed through from the environment of whoever runs `docker-compose` (or `.env`). */
   environment: Record<string, string | null>
   ports?: string[]
@@ -32,14 +33,17 @@ const TOKEN = `\${FEMTO_TOKEN:-}`
 
 const health = (test: string[]): ComposeService['healthcheck'] => ({ test, interval: '10s', timeout: '3s', retries: 3, start_period: '5s' })
 
-/** `[host:]hostPort:containerPort`; without a host port, the engine picks one. */
-function publishedPort({ gatewayHost, gatewayPort }: ResolvedDeployOptions): string {
+/**
+ * `[host:]hostPort:containerPort`; without a host port, the engine picks one. The container's
+ * port is the gateway's, or the app's in its place (deploy.app).
+ */
+export function publishedPort({ gatewayHost, gatewayPort }: ResolvedDeployOptions, containerPort = GATEWAY_PORT): string {
   const hostPort = gatewayPort === 0 ? '' : String(gatewayPort)
   if (gatewayHost === '')
-    return hostPort === '' ? String(GATEWAY_PORT) : `${hostPort}:${GATEWAY_PORT}`
+    return hostPort === '' ? String(containerPort) : `${hostPort}:${containerPort}`
   // An IPv6 address goes in brackets, or its colons would read as the port separators.
   const host = gatewayHost.includes(':') && !gatewayHost.startsWith('[') ? `[${gatewayHost}]` : gatewayHost
-  return `${host}:${hostPort}:${GATEWAY_PORT}`
+  return `${host}:${hostPort}:${containerPort}`
 }
 
 /** How long the gateway lets the calls it carries finish after SIGTERM (its own bound is 10 s). */

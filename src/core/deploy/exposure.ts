@@ -24,7 +24,12 @@ export function withPublicRoutes(services: DeployedService[], manifest: Pick<Man
  * functions. The public paths stay listed, one per function, as the public surface.
  */
 export function throughGateway(ingress: Ingress): Ingress {
-  const gateway = { service: { name: GATEWAY_ID, port: { number: GATEWAY_PORT } } }
+  return throughService(ingress, GATEWAY_ID, GATEWAY_PORT)
+}
+
+/** The Ingress with every path sent to one Service: the gateway's, or the app's that takes its place (deploy.app). */
+export function throughService(ingress: Ingress, name: string, port: number): Ingress {
+  const gateway = { service: { name, port: { number: port } } }
   return {
     ...ingress,
     spec: { ...ingress.spec, rules: ingress.spec.rules.map(rule => ({ ...rule, http: { paths: rule.http.paths.map(path => ({ ...path, backend: gateway })) } })) },

@@ -32,6 +32,8 @@ export interface DeployedService {
 }
 
 export const GATEWAY_ID = 'femto-gateway'
+/** The framework's server of `deploy.app`, in the gateway's place. */
+export const APP_ID = 'femto-app'
 export const URLS_CONFIG_MAP = 'femto-urls'
 /** The port the gateway listens on inside its container. */
 export const GATEWAY_PORT = 8080
@@ -53,7 +55,7 @@ export function imageName(options: ResolvedDeployOptions, id: string, tag: strin
 }
 
 export function deployedServices(manifest: Manifest, options: ResolvedDeployOptions): DeployedService[] {
-  const taken = new Map<string, string>([[GATEWAY_ID, 'the gateway'], [URLS_CONFIG_MAP, 'the ConfigMap of service URLs']])
+  const taken = new Map<string, string>([[GATEWAY_ID, 'the gateway'], [APP_ID, 'the app (deploy.app)'], [URLS_CONFIG_MAP, 'the ConfigMap of service URLs']])
   return manifest.services.map((service) => {
     const id = dnsName(service.name)
     if (id === '' || !/^[a-z]/.test(id))

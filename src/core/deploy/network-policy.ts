@@ -34,15 +34,19 @@ export const CLUSTER_DNS: PolicyPeer = { namespaceSelector: { matchLabels: { 'ku
 const DNS_EGRESS = { to: [CLUSTER_DNS], ports: [{ port: 53, protocol: 'UDP' as const }, tcp(53)] }
 export const DEFAULT_DENY = 'femto-default-deny'
 
+/** What the Ingress sends calls to: the gateway, or the framework's server in its place (deploy.app). */
+export interface Front { id: string, port: number }
+const GATEWAY: Front = { id: GATEWAY_ID, port: GATEWAY_PORT }
+
 /** One edge a policy allows: `from` may open a connection to `to` on `port`. */
 export interface Edge { from: string, to: string, port: number }
 
 /**
  * Who may reach whom, by Kubernetes name: each service from the services whose bundles call it
- * (`calls` in femto.json) and, when it hosts a public function, from the gateway; the gateway
- * from the Ingress controller. Sorted, so that the policies written from it are the same on every build.
+ * (`calls` in femto.json) and, when it hosts a public function, from the gateway (or the app in its
+ * place, deploy.app); that one from the Ingress controller. Sorted, so that the policies written from it are the same on every build.
  */
-export function allowedEdges(manifest: Pick<Manifest, 'services' | 'functions'>, services: DeployedService[]): Edge[] {
+export function allowedEdges(manifest: Pick<Manifest, 'services' | 'functions'>, services: DeployedService[], front: Front = GATEWAY): Edge[] {
   const byName = new Map(services.map(s => [s.name, s]))
   const edges: Edge[] = []
   for (const service of services) {
@@ -54,9 +58,9 @@ export function allowedEdges(manifest: Pick<Manifest, 'services' | 'functions'>,
     }
     // Calls from outside come through the gateway, which adds the token (the Ingress sends it every path).
     if (hostsPublic(manifest, service.name))
-      edges.push({ from: GATEWAY_ID, to: service.id, port: service.port })
+      edges.push({ from: front.id, to: service.id, port: service.port })
   }
-  edges.push({ from: 'ingress-controller', to: GATEWAY_ID, port: GATEWAY_PORT })
+  edges.push({ from: 'ingress-controller', to: front.id, port: front.port })
   return edges.sort((a, b) => `${a.to}\0${a.from}`.localeCompare(`${b.to}\0${b.from}`))
 }
 
@@ -95,13 +99,13 @@ function policy(id: string, edges: Edge[]): NetworkPolicy {
  * controller. Policies add up, so a service that calls outside the cluster (a database, a
  * payment API) gets another policy of the user's for that egress.
  */
-export function networkPolicies(manifest: Pick<Manifest, 'services' | 'functions'>, services: DeployedService[]): NetworkPolicy[] {
-  const edges = allowedEdges(manifest, services)
+export function networkPolicies(manifest: Pick<Manifest, 'services' | 'functions'>, services: DeployedService[], front: Front = GATEWAY): NetworkPolicy[] {
+  const edges = allowedEdges(manifest, services, front)
   const deny: NetworkPolicy = {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name: DEFAULT_DENY, labels: PART_OF },
     spec: { podSelector: { matchLabels: PART_OF }, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: [] },
   }
-  return [deny, policy(GATEWAY_ID, edges), ...services.map(s => policy(s.id, edges))]
+  return [deny, policy(front.id, edges), ...services.map(s => policy(s.id, edges))]
 }

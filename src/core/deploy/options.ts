@@ -55,11 +55,45 @@ export interface DeployOptions {
    * @default ''
    */
   tokenSecret?: string
+  /**
+   * A framework's server (SvelteKit's adapter-node, React Router, Astro) in the gateway's place:
+   * Compose and Kubernetes run it with every `FEMTO_URL_*`, `FEMTO_TOKEN` and `PORT` set, publish
+   * it (Compose: on `gatewayHost`:`gatewayPort`; Kubernetes: the Ingress's `/`), and write no
+   * gateway. Its hook answers `{basePath}/*` with `unplugin-femto/handler`
+   * ([frameworks](../guide/frameworks.md#deploying)). `command`: what runs it, from its image's
+   * `/app`, no shell (`'node build/index.js'`); `files`: what the image holds, paths from the
+   * project root copied to the same paths (the server's output must run without `node_modules`,
+   * or list them); `port`: where it listens (default 3000); `healthPath`: a path it answers 2xx
+   * (default `/`); `image`: an image of your own instead of `command`/`files` (it must hold
+   * `femto.json` at `FEMTO_MANIFEST`). The files exist after the framework's build only, so with
+   * `app` the build writes no `deploy/`: run `femto deploy <outDir>` after it.
+   * @default undefined
+   */
+  app?: DeployApp
 }
 
-export type ResolvedDeployOptions = Required<DeployOptions>
+/** `deploy.app`: the framework's server that takes the gateway's place. */
+export interface DeployApp {
+  command?: string | string[]
+  files?: string[]
+  port?: number
+  healthPath?: string
+  image?: string
+}
 
-export const DEPLOY_DEFAULTS: ResolvedDeployOptions = {
+export interface ResolvedDeployApp {
+  /** Empty with `image`. */
+  command: string[]
+  files: string[]
+  port: number
+  healthPath: string
+  /** Empty: built from `command` and `files`. */
+  image: string
+}
+
+export type ResolvedDeployOptions = Required<Omit<DeployOptions, 'app'>> & { app?: ResolvedDeployApp }
+
+export const DEPLOY_DEFAULTS: Required<Omit<DeployOptions, 'app'>> = {
   registry: '',
   baseImage: 'node:20-alpine',
   namespace: '',
@@ -98,10 +132,13 @@ export function resolveDeployOptions(deploy: boolean | DeployOptions | undefined
     return undefined
   const given = withoutRetiredGatewayImage(deploy === true ? {} : deploy, label)
   for (const key of Object.keys(given)) {
-    if (!Object.hasOwn(DEPLOY_DEFAULTS, key))
-      throw new Error(`${label(key)}: unknown deploy option; they are ${Object.keys(DEPLOY_DEFAULTS).join(', ')}`)
+    if (!Object.hasOwn(DEPLOY_DEFAULTS, key) && key !== 'app')
+      throw new Error(`${label(key)}: unknown deploy option; they are ${[...Object.keys(DEPLOY_DEFAULTS), 'app'].join(', ')}`)
   }
-  const resolved: ResolvedDeployOptions = { ...DEPLOY_DEFAULTS, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) }
+  const { app, ...rest } = given
+  const resolved: ResolvedDeployOptions = { ...DEPLOY_DEFAULTS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) }
+  if (app !== undefined)
+    resolved.app = resolveApp(app, label)
   const bad = (key: keyof DeployOptions, what: string): never => {
     throw new Error(`${label(key)}: '${resolved[key]}' is not ${what}`)
   }
@@ -123,5 +160,35 @@ export function resolveDeployOptions(deploy: boolean | DeployOptions | undefined
     bad('gatewayHost', 'an IP address of the host, e.g. \'127.0.0.1\'')
   if (resolved.tokenSecret !== '' && !/^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/.test(resolved.tokenSecret))
     bad('tokenSecret', 'a Kubernetes Secret name (lowercase letters, digits, - and .)')
+  return resolved
+}
+
+/** `deploy.app`, checked: an image of the user's, or a command and the files that run it. */
+function resolveApp(app: DeployApp, label: (key: string) => string): ResolvedDeployApp {
+  const bad = (key: string, what: string): never => {
+    throw new Error(`${label(`app.${key}`)}: ${what}`)
+  }
+  if (typeof app !== 'object' || app === null)
+    bad('', 'takes { command, files, port } or { image, port }')
+  for (const key of Object.keys(app)) {
+    if (!['command', 'files', 'port', 'healthPath', 'image'].includes(key))
+      bad(key, 'unknown key; they are command, files, port, healthPath, image')
+  }
+  const command = typeof app.command === 'string' ? app.command.trim().split(/\s+/).filter(Boolean) : app.command ?? []
+  const image = app.image ?? ''
+  const resolved: ResolvedDeployApp = { command, files: app.files ?? [], port: app.port ?? 3000, healthPath: app.healthPath ?? '/', image }
+  if (image !== '' && !/^[\w.\-:/@]+$/.test(image))
+    bad('image', `'${image}' is not an image name`)
+  // A resolved app (femto.json's, read again by `femto deploy`) has them empty.
+  if (image !== '' && (command.length > 0 || resolved.files.length > 0))
+    bad('image', 'an image of your own takes neither command nor files (they build the generated one)')
+  if (image === '' && (!Array.isArray(command) || command.length === 0 || command.some(part => typeof part !== 'string' || part === '')))
+    bad('command', 'needs the command that starts the server, e.g. \'node build/index.js\' (or an image of your own)')
+  if (image === '' && (!Array.isArray(resolved.files) || resolved.files.length === 0 || resolved.files.some(f => typeof f !== 'string' || f === '' || f.startsWith('/') || f.split(/[\\/]/).includes('..'))))
+    bad('files', 'needs the paths, from the project root and inside it, that the server runs from, e.g. [\'build\']')
+  if (!Number.isInteger(resolved.port) || resolved.port < 1 || resolved.port > 65535)
+    bad('port', `'${resolved.port}' is not a port number`)
+  if (!/^\/[\w\-./~%?=&]*$/.test(resolved.healthPath))
+    bad('healthPath', `'${resolved.healthPath}' is not a path, e.g. '/'`)
   return resolved
 }

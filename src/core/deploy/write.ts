@@ -1,6 +1,7 @@
 import type { Manifest } from '../build/manifest'
 import type { ComposeFile } from './compose'
 import type { K8sObject, Kustomization } from './k8s'
+import type { Front } from './network-policy'
 import type { ResolvedDeployOptions } from './options'
 import type { TokenFile } from './token-file'
 import { createHash } from 'node:crypto'
@@ -8,12 +9,13 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { Document } from 'yaml'
 import { CLIENT_DIR, DEPLOY_DIR } from '../plugin/output-dirs'
+import { appDockerfile, appObjects, copyAppFiles, hashAppFiles, withAppInCompose } from './app'
 import { composeFile } from './compose'
 import { GATEWAY_DIR, GATEWAY_FILE, gatewayDockerfile, renderDockerfile, serviceDockerfile } from './dockerfile'
-import { throughGateway, withPublicRoutes } from './exposure'
+import { throughService, withPublicRoutes } from './exposure'
 import { gatewayBundle, gatewayManifest } from './gateway-bundle'
 import { gatewayObjects, ingress, kustomization, serviceObjects, urlsConfigMap } from './k8s'
-import { deployedServices, GATEWAY_ID, imageName } from './model'
+import { APP_ID, deployedServices, GATEWAY_ID, GATEWAY_PORT, imageName } from './model'
 import { networkPolicies } from './network-policy'
 import { withPreviousVersions } from './previous'
 import { TOKEN_SECRET, tokenSecret, withTokenFile, withTokenFromSecret } from './secrets'
@@ -27,6 +29,8 @@ export interface DeployInput {
   serversDir: string
   manifest: Manifest
   options: ResolvedDeployOptions
+  /** The project root, where `deploy.app.files` are. Default: the working directory. */
+  root?: string
 }
 
 export interface DeployResult {
@@ -96,19 +100,45 @@ export async function writeDeploy(input: DeployInput): Promise<DeployResult> {
   const secret = options.tokenSecret || TOKEN_SECRET
 
   const routes = `${JSON.stringify(gatewayManifest(manifest), null, 2)}\n`
-  const bundle = await gatewayBundle()
-  const client = await clientBuild(input.outDir, [input.serversDir, DEPLOY_DIR])
-  const gatewayFile = renderDockerfile(gatewayDockerfile(client.entries, options, client.dir))
-  const gatewayImage = imageName(options, 'gateway', client.hash.update(routes).update(bundle).update(gatewayFile).digest('hex').slice(0, 16))
-
   const files = new Map<string, string>()
   for (const service of all)
     files.set(`docker/${service.id}.Dockerfile`, renderDockerfile(serviceDockerfile(service, input.serversDir, options)))
-  const gatewayDir = relative(DEPLOY_DIR, GATEWAY_DIR)
-  files.set(`${gatewayDir}/Dockerfile`, gatewayFile)
-  files.set(`${gatewayDir}/${GATEWAY_FILE}`, bundle)
-  files.set(`${gatewayDir}/femto.json`, routes)
-  const compose: ComposeFile = withTokenFile(composeFile({ services: all, gatewayImage, options, skewEnvs }))
+
+  // What the Ingress and the published port lead to: the gateway, or the framework's server in its place (deploy.app).
+  const { app } = options
+  let front: Front
+  let frontObjects: K8sObject[]
+  let withFront = (compose: ComposeFile): ComposeFile => compose
+  let gatewayImage = ''
+  const root = input.root ?? process.cwd()
+  if (app) {
+    let image = app.image
+    if (!image) {
+      // Tagged by its files, the routes and the Dockerfile: an unchanged app is the same image.
+      const appFile = renderDockerfile(appDockerfile(app, options))
+      const hash = createHash('sha256')
+      await hashAppFiles(root, app.files, input.outDir, hash)
+      image = imageName(options, 'app', hash.update(routes).update(appFile).digest('hex').slice(0, 16))
+      files.set('app/Dockerfile', appFile)
+      files.set('app/femto.json', routes)
+    }
+    front = { id: APP_ID, port: app.port }
+    frontObjects = appObjects(app, image)
+    withFront = compose => withAppInCompose(compose, app, image, all, options)
+  }
+  else {
+    const bundle = await gatewayBundle()
+    const client = await clientBuild(input.outDir, [input.serversDir, DEPLOY_DIR])
+    const gatewayFile = renderDockerfile(gatewayDockerfile(client.entries, options, client.dir))
+    gatewayImage = imageName(options, 'gateway', client.hash.update(routes).update(bundle).update(gatewayFile).digest('hex').slice(0, 16))
+    const gatewayDir = relative(DEPLOY_DIR, GATEWAY_DIR)
+    files.set(`${gatewayDir}/Dockerfile`, gatewayFile)
+    files.set(`${gatewayDir}/${GATEWAY_FILE}`, bundle)
+    files.set(`${gatewayDir}/femto.json`, routes)
+    front = { id: GATEWAY_ID, port: GATEWAY_PORT }
+    frontObjects = gatewayObjects(gatewayImage)
+  }
+  const compose: ComposeFile = withTokenFile(withFront(composeFile({ services: all, gatewayImage, options, skewEnvs })))
   files.set('docker-compose.yml', yaml([compose], `${GENERATED}\n Run from this folder: docker-compose up -d --build (secrets come from your environment or ./.env).`))
 
   const resources: string[] = []
@@ -119,11 +149,11 @@ export async function writeDeploy(input: DeployInput): Promise<DeployResult> {
   k8s('femto-urls.yaml', [urlsConfigMap(all, skewEnvs)])
   for (const service of all)
     k8s(`${service.id}.yaml`, withTokenFromSecret(serviceObjects(service, options), secret))
-  k8s(`${GATEWAY_ID}.yaml`, withTokenFromSecret(gatewayObjects(gatewayImage), secret))
-  k8s('ingress.yaml', [throughGateway(ingress(withPublicRoutes(services, manifest), options))])
+  k8s(`${front.id}.yaml`, withTokenFromSecret(frontObjects, secret))
+  k8s('ingress.yaml', [throughService(ingress(withPublicRoutes(services, manifest), options), front.id, front.port)])
   if (!options.tokenSecret)
     k8s('femto-token.yaml', [tokenSecret(tokenFile.token)])
-  k8s('network-policies.yaml', networkPolicies(skew.manifest, all))
+  k8s('network-policies.yaml', networkPolicies(skew.manifest, all, front))
   const kustomize: Kustomization = kustomization(resources, options)
   files.set('k8s/kustomization.yaml', yaml([kustomize]))
 
@@ -132,5 +162,7 @@ export async function writeDeploy(input: DeployInput): Promise<DeployResult> {
     await mkdir(join(dir, name, '..'), { recursive: true })
     await writeFile(join(dir, name), text)
   }
-  return { dir, files: [...files.keys()], tokenFile }
+  if (app && !app.image)
+    await copyAppFiles(root, app.files, input.outDir)
+  return { dir, files: [...files.keys(), ...(app && !app.image ? app.files.map(file => `app/files/${file}`) : [])], tokenFile }
 }
