@@ -120,6 +120,24 @@ describe('in-process mode', () => {
     await streamsLineByLine(handler, `${base}/femto/ticks`)
   })
 
+  it('answers 413 to a body over the limit, declared or streamed, and stays up', async () => {
+    const declared = (await handler(call('http://app.test/femto/add', ['x'.repeat(4096), 1])))!
+    expect(declared.status).toBe(413)
+    expect((await declared.json()).error.code).toBe('PAYLOAD_TOO_LARGE')
+    // No content-length: the limit is found as the bytes arrive.
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(`["${'y'.repeat(2048)}`))
+        controller.enqueue(new TextEncoder().encode(`${'y'.repeat(2048)}", 1]`))
+        controller.close()
+      },
+    })
+    const streamed = (await handler(new Request('http://app.test/femto/add', { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit)))!
+    expect(streamed.status).toBe(413)
+    expect((await streamed.json()).error.code).toBe('PAYLOAD_TOO_LARGE')
+    expect(await (await handler(call('http://app.test/femto/add', [2, 3])))!.json()).toBe(5)
+  })
+
   it('refuses a call from another origin, as the router does', async () => {
     const res = (await handler(call(`${base}/femto/add`, [1, 1], { 'origin': 'https://evil.test', 'sec-fetch-site': 'cross-site' })))!
     expect(res.status).toBe(403)

@@ -5,6 +5,7 @@ import type { ServedFunction } from './types'
 import { EventEmitter } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
+import { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import { ERROR_STATUS, JSON_TYPE, NOT_REACHED_HEADER } from '../shared/protocol'
 import { createFunctionTable, serveRoute } from './function-table'
@@ -64,20 +65,27 @@ export function createFemtoHandler(options: FemtoHandlerOptions = {}): FemtoHand
       return undefined
     if (failed && !under(path, fallback))
       return undefined
+    let known: Target
     try {
       target ??= load(options)
-      const known = target instanceof Promise ? (target = await target) : target
-      failed = false
-      prefix = `${known.basePath}/`
-      if (!under(path, prefix))
-        return undefined
-      return await known.answer(request, path)
+      known = target instanceof Promise ? (target = await target) : target
     }
     catch (error) {
       // Read again at the next call: the build may be there by then.
       target = undefined
       failed = true
       return under(path, fallback) ? wireError('INTERNAL_ERROR', `unplugin-femto/handler: ${(error as Error).message}`) : undefined
+    }
+    failed = false
+    prefix = `${known.basePath}/`
+    if (!under(path, prefix))
+      return undefined
+    try {
+      return await known.answer(request, path)
+    }
+    catch (error) {
+      // One call's failure: the build stays loaded for the next.
+      return wireError('INTERNAL_ERROR', `unplugin-femto/handler: ${(error as Error).message}`)
     }
   }
 }
@@ -267,8 +275,8 @@ function inProcess(functions: ServedFunction[], basePath: string, allowedOrigins
 
 /**
  * An IncomingMessage as far as the request path reads one: method, url, headers, and the body as
- * `data` and `end` events, read from the Request only once someone listens for them (a call
- * refused before its body is read never reads it).
+ * a real Readable (pause, resume, pipe and destroy behave as on a socket's request), read from the
+ * Request only when someone reads it (a call refused before its body is read never reads it).
  */
 function bridgeRequest(request: Request, path: string): IncomingMessage {
   const headers: Record<string, string> = {}
@@ -278,47 +286,48 @@ function bridgeRequest(request: Request, path: string): IncomingMessage {
   return new BridgedRequest(request, path + queryOf(request.url), headers) as unknown as IncomingMessage
 }
 
-class BridgedRequest extends EventEmitter {
-  readableEnded = false
-  private reading = false
+class BridgedRequest extends Readable {
+  /** As on IncomingMessage: the whole body arrived. */
+  complete = false
+  /**
+   * What the request path does to a connection (close it after a 413): here there is none of
+   * ours, so closing it stops reading the Request's body; the framework owns the socket.
+   */
+  readonly socket = Object.assign(new EventEmitter(), { destroy: (): void => void this.destroy() })
+  private reader: ReadableStreamDefaultReader<Uint8Array> | undefined
 
   constructor(private readonly request: Request, readonly url: string, readonly headers: Record<string, string>) {
-    super()
+    super({ highWaterMark: 64 * 1024 })
+    // A body that fails (the caller went away) ends the call through the listeners the request
+    // path adds; with none (a body never read), it must not become an uncaught error of the app.
+    this.on('error', () => {})
   }
 
   get method(): string {
     return this.request.method
   }
 
-  override on(event: string | symbol, listener: (...args: any[]) => void): this {
-    super.on(event, listener)
-    if (event === 'data' && !this.reading) {
-      this.reading = true
-      void this.read()
+  override _read(): void {
+    if (!this.request.body) {
+      this.complete = true
+      this.push(null)
+      return
     }
-    return this
-  }
-
-  /** Nothing to drain: a body no one listens to is never read. */
-  resume(): this {
-    return this
-  }
-
-  private async read(): Promise<void> {
-    const body = this.request.body
-    try {
-      if (body) {
-        const reader = body.getReader()
-        for (let step = await reader.read(); !step.done; step = await reader.read())
-          this.emit('data', Buffer.from(step.value.buffer, step.value.byteOffset, step.value.byteLength))
+    this.reader ??= this.request.body.getReader()
+    this.reader.read().then((step) => {
+      if (step.done) {
+        this.complete = true
+        this.push(null)
       }
-      this.readableEnded = true
-      this.emit('end')
-    }
-    catch (error) {
-      this.emit('error', error)
-    }
-    this.emit('close')
+      else {
+        this.push(Buffer.from(step.value.buffer, step.value.byteOffset, step.value.byteLength))
+      }
+    }, (error: Error) => this.destroy(error))
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.reader?.cancel().catch(() => {})
+    callback(error)
   }
 }
 
@@ -419,6 +428,12 @@ class BridgedResponse extends EventEmitter {
     this.writableFinished = true
     this.emit('finish')
     this.emit('close')
+    return this
+  }
+
+  /** As ServerResponse's: the answer ends here, unfinished (a byte stream that failed midway). */
+  destroy(): this {
+    this.gone()
     return this
   }
 
