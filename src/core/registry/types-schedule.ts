@@ -23,6 +23,8 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
   // Keyed by the registered function: one registered again (its module changed) has none until derived again.
   let schemas = new WeakMap<RegisteredFunction, FunctionSchema>()
   let deriving: Promise<void> = Promise.resolve()
+  // TypeScript loaded and its libs parsed in this process (see warmUp).
+  let warmed = false
   // The build's scan and first derivation, failed or not: stub transforms wait for it.
   let prepared: Promise<void> = Promise.resolve()
 
@@ -63,6 +65,7 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
   async function schemasOf(request: SchemaRequest): Promise<Map<string, FunctionSchema>> {
     if (!options.cache) {
       const { deriveSchemas } = await import('../schema/derive')
+      warmed = true
       return deriveSchemas(request)
     }
     const cache = await import('../schema/cache')
@@ -72,12 +75,12 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
       return cached.schemas
     cache.ensureCacheFolder(root)
     const { deriveSchemasWithDependencies } = await import('../schema/derive')
+    // A program was made: TypeScript's libs are parsed, there is nothing to warm up.
+    warmed = true
     const { schemas, dependencies } = deriveSchemasWithDependencies(request)
     cache.writeCachedSchemas(root, request, schemas, dependencies)
     return schemas
   }
-
-  let warmed = false
 
   /**
    * After a start served from the cache, TypeScript is not loaded: the first edit would pay for
