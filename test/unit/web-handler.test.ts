@@ -121,7 +121,8 @@ describe('in-process mode', () => {
   })
 
   it('answers 413 to a body over the limit, declared or streamed, and stays up', async () => {
-    const declared = (await handler(call('http://app.test/femto/add', ['x'.repeat(4096), 1])))!
+    const big = JSON.stringify(['x'.repeat(4096), 1])
+    const declared = (await handler(new Request('http://app.test/femto/add', { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(big.length) }, body: big })))!
     expect(declared.status).toBe(413)
     expect((await declared.json()).error.code).toBe('PAYLOAD_TOO_LARGE')
     // No content-length: the limit is found as the bytes arrive.
@@ -136,6 +137,16 @@ describe('in-process mode', () => {
     expect(streamed.status).toBe(413)
     expect((await streamed.json()).error.code).toBe('PAYLOAD_TOO_LARGE')
     expect(await (await handler(call('http://app.test/femto/add', [2, 3])))!.json()).toBe(5)
+  })
+
+  it('takes a file upload (multipart), of any size up to the limit', async () => {
+    const files = createFemtoHandler({ mode: 'in-process', basePath: '/femto', functions: [spec('size', async (file: File) => `${file.name}:${file.size}`, { params: [{ name: 'file', optional: false, rest: false }], fields: ['File'], bodyLimit: 10_000_000 })] })
+    for (const size of [10, 200_000, 5_000_000]) {
+      const form = new FormData()
+      form.append('file', new File([new Uint8Array(size)], 'a.bin'))
+      const res = (await files(new Request('http://app.test/femto/size', { method: 'POST', body: form })))!
+      expect(await res.json()).toBe(`a.bin:${size}`)
+    }
   })
 
   it('refuses a call from another origin, as the router does', async () => {
