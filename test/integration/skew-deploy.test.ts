@@ -4,6 +4,7 @@
 import type { Manifest } from '../../src/core/build/manifest'
 import type { RunningProcess } from '../helpers'
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Deployment } from 'kubernetes-models/apps/v1'
@@ -100,4 +101,31 @@ describe('the deploy of two live versions', () => {
     expect(await call()).toBe('200 "v2:7"')
     expect(await call('0000dead')).toMatch(/^409 .*STALE_CLIENT/)
   })
+
+  it('during a roll, a caller already at version 2 calling a callee still at version 1 is held until the callee has rolled, then answered', async () => {
+    const previous = v2.functions.find(fn => fn.name === 'quote')!.previous![0]!
+    const token = 'skew-roll-token'
+    const port = String(await freePort())
+    const env = { FEMTO_TOKEN: token, NODE_ENV: 'development' }
+    const oldQuote = await startNode(join(dist, 'servers', previous.file), { env: { ...env, PORT: port } })
+    started.push(oldQuote)
+    const checkout = await startNode(join(dist, 'servers/checkout.js'), { env: { ...env, FEMTO_URL_QUOTE: `http://127.0.0.1:${port}` } })
+    started.push(checkout)
+    const answer = fetch(`${checkout.url}/femto/checkout`, { method: 'POST', headers: { 'content-type': 'application/json', 'authorization': `Bearer ${token}` }, body: '[7]' })
+      .then(async res => `${res.status} ${await res.text()}`)
+    // The caller met STALE_CLIENT from the callee that has not rolled, and holds the call.
+    await expect.poll(() => checkout.output()).toContain('quote: not reached')
+    await oldQuote.stop()
+    started.push(await startNode(join(dist, 'servers/quote.js'), { env: { ...env, PORT: port } }))
+    expect(await answer).toBe('200 "checkout v2:7"')
+  })
 })
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port
+      server.close(() => resolve(port))
+    }).on('error', reject)
+  })
+}

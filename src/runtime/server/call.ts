@@ -15,6 +15,7 @@ import { requestContexts } from './context'
 import { femtoRuntimeEnv } from './env'
 import { FORWARDED_AUTHORIZATION, INTERNAL_HEADER } from './guard'
 import { metrics } from './metrics'
+import { heldDuringRoll } from './skew'
 import { outgoingTraceHeaders } from './trace'
 
 // Service-to-service calls reuse connections: a keep-alive `node:http` call costs about half a
@@ -129,7 +130,7 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Cal
           if (status >= 200 && status < 300)
             resolve(parseResult(meta, text, rich))
           else
-            reject(failedResponse(status, text, res.headers['x-request-id'] as string | undefined, rich, res.headers['retry-after'], res.headers[NOT_REACHED_HEADER] as string | undefined))
+            reject(heldDuringRoll(failedResponse(status, text, res.headers['x-request-id'] as string | undefined, rich, res.headers['retry-after'], res.headers[NOT_REACHED_HEADER] as string | undefined)))
         }
         catch (error) {
           reject(error)
