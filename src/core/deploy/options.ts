@@ -56,7 +56,8 @@ export interface DeployOptions {
    */
   tokenSecret?: string
   /**
-   * A framework's server (SvelteKit's adapter-node, React Router, Astro) in the gateway's place:
+   * A framework's server (SvelteKit's adapter-node, React Router, Astro) in the gateway's place,
+   * e.g. `app: { command: 'node build/index.js', files: ['build'], port: 3000 }`:
    * Compose and Kubernetes run it with every `FEMTO_URL_*`, `FEMTO_TOKEN` and `PORT` set, publish
    * it (Compose: on `gatewayHost`:`gatewayPort`; Kubernetes: the Ingress's `/`), and write no
    * gateway. Its hook answers `{basePath}/*` with `unplugin-femto/handler`
@@ -65,7 +66,8 @@ export interface DeployOptions {
    * project root copied to the same paths (the server's output must run without `node_modules`,
    * or list them); `port`: where it listens (default 3000); `healthPath`: a path it answers 2xx
    * (default `/`); `image`: an image of your own instead of `command`/`files` (it must hold
-   * `femto.json` at `FEMTO_MANIFEST`). The files exist after the framework's build only, so with
+   * the build's `femto.json`: `dist/servers/femto.json` from its working directory, or at its
+   * `FEMTO_MANIFEST`). The files exist after the framework's build only, so with
    * `app` the build writes no `deploy/`: run `femto deploy <outDir>` after it.
    * @default undefined
    */
