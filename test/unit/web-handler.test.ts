@@ -149,6 +149,20 @@ describe('in-process mode', () => {
     }
   })
 
+  it('serves no internal function from outside: the functions in this process call it directly', async () => {
+    const inside = createFemtoHandler({ mode: 'in-process', basePath: '/femto', functions: [...FUNCTIONS, spec('ledger', () => 'entries', { params: [], internal: true })] })
+    const refused = (await inside(call('http://app.test/femto/ledger', [])))!
+    expect(refused.status).toBe(404)
+    expect((await refused.json()).error.code).toBe('NOT_FOUND')
+    expect(await (await inside(call('http://app.test/femto/add', [1, 1])))!.json()).toBe(2)
+    // The build's femto.json says which are internal.
+    const dir = mkdtempSync(join(tmpdir(), 'femto-handler-'))
+    writeFileSync(join(dir, 'femto.json'), JSON.stringify({ basePath: '/femto', services: [], functions: [{ route: '/femto/fail', service: 'x', exposure: 'internal' }, { route: '/femto/add', service: 'x', exposure: 'public' }] }))
+    const built = createFemtoHandler({ mode: 'in-process', manifest: join(dir, 'femto.json'), functions: FUNCTIONS })
+    expect((await built(call('http://app.test/femto/fail', [])))!.status).toBe(404)
+    expect(await (await built(call('http://app.test/femto/add', [1, 1])))!.json()).toBe(2)
+  })
+
   it('refuses a call from another origin, as the router does', async () => {
     const res = (await handler(call(`${base}/femto/add`, [1, 1], { 'origin': 'https://evil.test', 'sec-fetch-site': 'cross-site' })))!
     expect(res.status).toBe(403)

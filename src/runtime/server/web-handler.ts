@@ -102,8 +102,12 @@ async function load(options: FemtoHandlerOptions): Promise<Target> {
   if (mode !== 'proxy' && mode !== 'in-process')
     throw new Error(`FEMTO_HANDLER_MODE is '${mode}': it takes proxy or in-process`)
   if (mode === 'in-process') {
-    const functions = options.functions ?? await routerFunctions(dir)
-    const basePath = options.basePath ?? manifestOf(file, !options.functions)?.basePath ?? '/femto'
+    const manifest = manifestOf(file, !options.functions)
+    // An internal function is called in this process by the functions that use it, never over
+    // HTTP: from outside it is not found, as behind every gateway.
+    const internal = new Set(manifest?.functions.filter(fn => fn.exposure === 'internal').map(fn => fn.route))
+    const functions = (options.functions ?? await routerFunctions(dir)).filter(fn => !fn.internal && !internal.has(fn.route))
+    const basePath = options.basePath ?? manifest?.basePath ?? '/femto'
     return { basePath, answer: inProcess(functions, basePath, options.allowedOrigins) }
   }
   const manifest = options.routes ? undefined : manifestOf(file, true)
