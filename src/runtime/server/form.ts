@@ -9,6 +9,8 @@ import { decodeRich, isRich } from '../shared/codec'
 import { closeAfterAnswer, tooLarge } from './body'
 import { boundaryOf, multipartParser } from './multipart'
 import { WireError } from './outcome'
+import { SpooledFile } from './spooled-file'
+import { collectUploadGarbage, UPLOAD_GC_BYTES } from './upload-gc'
 
 /**
  * A call whose arguments come as a form: `multipart/form-data` (files, from a browser's form, a
@@ -154,10 +156,16 @@ export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerRe
     },
   })
 
+  let sinceGc = 0
   function onData(chunk: Buffer): void {
     size += chunk.length
     if (size > limit)
       return fail(tooLarge(limit))
+    sinceGc += chunk.length
+    if (sinceGc > UPLOAD_GC_BYTES) {
+      sinceGc = 0
+      collectUploadGarbage()
+    }
     if (!parser.write(chunk))
       req.pause()
   }
@@ -245,7 +253,7 @@ function filePart(head: PartHead, path: string, limit: number, add: (file: File)
         const type = head.type ?? 'application/octet-stream'
         // A Blob backed by the file on disk: its bytes are read only when the function reads them.
         openAsBlob(path, { type }).then(
-          blob => add(new File([blob], head.filename!, { type })),
+          blob => add(new SpooledFile(blob, head.filename!, type, path)),
           error => fail(new WireError('INTERNAL_ERROR', `the upload '${head.name}' could not be read back: ${(error as Error).message}`)),
         )
       })
