@@ -1,7 +1,8 @@
 import { decodeRich, isRich, RICH_TYPE } from '../shared/codec'
 import { WireError } from './outcome'
 
-const MAY_OVERFLOW = /e\+?\d{3}|\d{309}/i
+// Number tokens only (after `[`, `,`, `:`, space or the start): `"file100"` or a hex id is no reason to parse again.
+const MAY_OVERFLOW = /(?:^|[\s,:[])-?\d+(?:\.\d+)?e\+?\d{3}|\d{309}/i
 const JSON_CONTENT_TYPE = /^application\/json\s*(?:;|$)/i
 // Clients send the same content-type on every call: remember the last one that passed.
 let lastJsonType = 'application/json'

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
+import { neverReached } from '../client/not-reached'
 import { ERROR_STATUS, JSON_TYPE, NOT_REACHED_HEADER } from '../shared/protocol'
 import { createFunctionTable, serveRoute } from './function-table'
 import { carriesToken, FORWARDED_AUTHORIZATION, INTERNAL_HEADER } from './guard'
@@ -233,8 +234,9 @@ function proxy(routes: RouteTable, token: string | undefined): Target['answer'] 
     }
     catch (error) {
       const cause = (error as { cause?: NodeJS.ErrnoException }).cause
-      // A refused connection never reached the function: the stub may retry even a call that must not run twice.
-      const headers = cause?.code === 'ECONNREFUSED' ? { [NOT_REACHED_HEADER]: '1' } : undefined
+      // A connection never made (refused, a name not resolved, a connect timeout) never reached the
+      // function: the stub may retry even a call that must not run twice (as every gateway says).
+      const headers = neverReached(error) ? { [NOT_REACHED_HEADER]: '1' } : undefined
       return wireError('UNAVAILABLE', `the service at ${route.origin} did not answer: ${cause?.message ?? (error as Error).message}`, headers)
     }
     // Its own headers object: frameworks add theirs (cookies, security headers) to what a hook returns;
