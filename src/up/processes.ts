@@ -184,7 +184,8 @@ export async function waitHealthy(service: ServiceProcess, who: string, timeoutM
       throw new Error(`${who}: service '${service.name}' did not answer ${service.origin}/healthz within ${timeoutMs} ms. Its output:\n${service.output()}`)
     let answered: { ok: boolean, pid?: unknown } | undefined
     try {
-      const res = await fetch(`${service.origin}/healthz`)
+      // A process that accepts but never answers (a blocked event loop) must not hold this past the deadline.
+      const res = await fetch(`${service.origin}/healthz`, { signal: AbortSignal.timeout(Math.max(1, Math.min(2_000, deadline - Date.now()))) })
       answered = { ok: res.ok, pid: res.ok ? (await res.json() as { pid?: unknown })?.pid : (await res.body?.cancel(), undefined) }
     }
     catch {}
