@@ -3,7 +3,7 @@
 // the page and its function reached through the app's published port alone.
 import type { ComposeProject } from '../support/docker'
 import { execFile } from 'node:child_process'
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -27,6 +27,14 @@ beforeAll(async () => {
     throw new Error('no Docker daemon answers `docker info`; start dockerd (see .ci/run)')
   const images = ensureStandinImages()
   cpSync(join(ROOT, 'test/fixtures/sveltekit-app'), WORK, { recursive: true, filter: src => !/[\\/](?:build|dist|\.svelte-kit)$/.test(src) })
+  // As the recipe has it: the hook imports unplugin-femto/handler, a devDependency (this package,
+  // linked), which adapter-node bundles into build/, so that the image needs no node_modules.
+  writeFileSync(join(WORK, 'package.json'), JSON.stringify({ name: 'femto-sveltekit-docker', type: 'module', private: true, devDependencies: { 'unplugin-femto': '*' } }))
+  mkdirSync(join(WORK, 'node_modules'), { recursive: true })
+  symlinkSync(ROOT, join(WORK, 'node_modules/unplugin-femto'))
+  const hook = join(WORK, 'src/hooks.server.ts')
+  writeFileSync(hook, readFileSync(hook, 'utf8').replace('\'../../../../src/runtime/handler\'', '\'unplugin-femto/handler\''))
+  expect(readFileSync(hook, 'utf8')).toContain('from \'unplugin-femto/handler\'')
   const deploy = { baseImage: images.node, gatewayHost: '127.0.0.1', gatewayPort: 0, app: { command: 'node build/index.js', files: ['build'], port: APP_PORT } }
   writeFileSync(join(WORK, 'vite.config.ts'), `import { sveltekit } from '@sveltejs/kit/vite'
 import femto from '../../../src/vite'
@@ -50,6 +58,8 @@ export default defineConfig({
 
 afterAll(async () => {
   await project?.down()
+  // The link first, so that nothing could ever walk into the repository through it.
+  rmSync(join(WORK, 'node_modules/unplugin-femto'), { force: true })
   rmSync(WORK, { recursive: true, force: true })
 }, 120_000)
 
