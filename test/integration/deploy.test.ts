@@ -1,6 +1,7 @@
 import type { Manifest } from '../../src/core/build/manifest'
 import type { RunningProcess } from '../helpers'
 import { execFile, execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -303,5 +304,20 @@ describe('deploy files of a vite build (`deploy` option)', () => {
     const changed = await run(process.execPath, [CLI, 'deploy', dist, '--changed'])
     expect(changed.stdout).toContain('femto deploy: --changed is no longer needed and changes nothing')
     expect(readTree(join(dist, 'deploy'))).toEqual(redeployed)
+  })
+
+  it('rolls every Deployment together when the token in femto.env changes (pods read a Secret only when they start)', async () => {
+    const digest = (token: string): string => createHash('sha256').update(token).digest('hex').slice(0, 16)
+    const deployments = (): any[] => k8sObjects().filter(o => o.kind === 'Deployment')
+    const token = /^FEMTO_TOKEN=(\w+)$/m.exec(readFileSync(join(dist, 'femto.env'), 'utf8'))![1]!
+    for (const deployment of deployments())
+      expect(deployment.spec.template.metadata.annotations['femto.dev/token-sha256'], deployment.metadata.name).toBe(digest(token))
+    writeFileSync(join(dist, 'femto.env'), 'FEMTO_TOKEN=rotated-token-4c1e\n')
+    execFileSync(process.execPath, [CLI, 'deploy', dist])
+    const rolled = deployments()
+    expect(rolled.length).toBeGreaterThan(1)
+    for (const deployment of rolled)
+      expect(deployment.spec.template.metadata.annotations['femto.dev/token-sha256'], deployment.metadata.name).toBe(digest('rotated-token-4c1e'))
+    expect(read('k8s/femto-token.yaml')).toContain('rotated-token-4c1e')
   })
 })

@@ -30,7 +30,7 @@ export interface Deployment {
   spec: {
     selector: { matchLabels: Record<string, string> }
     strategy: RollingUpdate
-    template: { metadata: { labels: Record<string, string> }, spec: { terminationGracePeriodSeconds: number, securityContext: { runAsNonRoot: true, runAsUser: number }, containers: Container[] } }
+    template: { metadata: { labels: Record<string, string>, annotations?: Record<string, string> }, spec: { terminationGracePeriodSeconds: number, securityContext: { runAsNonRoot: true, runAsUser: number }, containers: Container[] } }
   }
 }
 export interface Service {

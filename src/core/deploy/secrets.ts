@@ -1,5 +1,6 @@
 import type { ComposeFile } from './compose'
 import type { Deployment, EnvVar } from './k8s'
+import { createHash } from 'node:crypto'
 import { TOKEN_FILE_FROM_DEPLOY } from './token-file'
 
 /** The Secret holding FEMTO_TOKEN, written once from `femto.env` (token-file.ts). */
@@ -30,16 +31,30 @@ export function tokenEnv(secret = TOKEN_SECRET): EnvVar & { valueFrom: { secretK
   return { name: TOKEN_KEY, valueFrom: { secretKeyRef: { name: secret, key: TOKEN_KEY, optional: false } } }
 }
 
+/** The pod annotation that carries a digest of the token (never the token). */
+export const TOKEN_DIGEST_ANNOTATION = 'femto.dev/token-sha256'
+
+/** A short digest of the token: in every pod template, so that a new token rolls every Deployment together. */
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('hex').slice(0, 16)
+}
+
 /**
  * Every Deployment of the list (services and gateway) reads FEMTO_TOKEN from the Secret, in
- * place of any FEMTO_TOKEN it had (the gateway's was an empty value).
+ * place of any FEMTO_TOKEN it had (the gateway's was an empty value). With `digest` (the token
+ * femto deploy put in the Secret), each pod template carries it: environment variables from a
+ * Secret are read only when a pod starts, so without it a changed token would reach only the
+ * Deployments that roll for another reason, and they and the rest would refuse each other's calls.
  */
-export function withTokenFromSecret<T extends { kind: string }>(objects: T[], secret = TOKEN_SECRET): T[] {
+export function withTokenFromSecret<T extends { kind: string }>(objects: T[], secret = TOKEN_SECRET, digest?: string): T[] {
   for (const object of objects) {
     if (object.kind !== 'Deployment')
       continue
-    for (const container of (object as unknown as Deployment).spec.template.spec.containers)
+    const template = (object as unknown as Deployment).spec.template
+    for (const container of template.spec.containers)
       container.env = [...(container.env ?? []).filter(e => e.name !== TOKEN_KEY), tokenEnv(secret)]
+    if (digest !== undefined)
+      template.metadata = { ...template.metadata, annotations: { ...template.metadata.annotations, [TOKEN_DIGEST_ANNOTATION]: digest } }
   }
   return objects
 }

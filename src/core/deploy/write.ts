@@ -18,7 +18,7 @@ import { gatewayObjects, ingress, kustomization, serviceObjects, urlsConfigMap }
 import { APP_ID, deployedServices, GATEWAY_ID, GATEWAY_PORT, imageName } from './model'
 import { networkPolicies } from './network-policy'
 import { withPreviousVersions } from './previous'
-import { TOKEN_SECRET, tokenSecret, withTokenFile, withTokenFromSecret } from './secrets'
+import { TOKEN_SECRET, tokenDigest, tokenSecret, withTokenFile, withTokenFromSecret } from './secrets'
 import { ensureTokenFile } from './token-file'
 
 export { DEPLOY_DIR }
@@ -98,6 +98,8 @@ export async function writeDeploy(input: DeployInput): Promise<DeployResult> {
   const tokenFile = await ensureTokenFile(input.outDir)
   // The user's own Secret (`tokenSecret`), or the one written below from femto.env.
   const secret = options.tokenSecret || TOKEN_SECRET
+  // Only a token femto deploy knows can be digested into the pods; the user's own Secret is theirs to roll.
+  const digest = options.tokenSecret ? undefined : tokenDigest(tokenFile.token)
 
   const routes = `${JSON.stringify(gatewayManifest(manifest), null, 2)}\n`
   const files = new Map<string, string>()
@@ -148,8 +150,8 @@ export async function writeDeploy(input: DeployInput): Promise<DeployResult> {
   }
   k8s('femto-urls.yaml', [urlsConfigMap(all, skewEnvs)])
   for (const service of all)
-    k8s(`${service.id}.yaml`, withTokenFromSecret(serviceObjects(service, options), secret))
-  k8s(`${front.id}.yaml`, withTokenFromSecret(frontObjects, secret))
+    k8s(`${service.id}.yaml`, withTokenFromSecret(serviceObjects(service, options), secret, digest))
+  k8s(`${front.id}.yaml`, withTokenFromSecret(frontObjects, secret, digest))
   k8s('ingress.yaml', [throughService(ingress(withPublicRoutes(services, manifest), options), front.id, front.port)])
   if (!options.tokenSecret)
     k8s('femto-token.yaml', [tokenSecret(tokenFile.token)])
