@@ -39,6 +39,14 @@ export async function a() { 'use femto'; return db }
 `)).toEqual([{ source: './db', when: undefined }])
   })
 
+  it('a re-export of a module the bodies also import loads it for every service', () => {
+    expect(importsOf(`
+import { db } from './db'
+export * from './db'
+export async function a() { 'use femto'; return db }
+`)).toEqual([{ source: './db', when: ['F_a'] }, { source: './db', when: undefined }])
+  })
+
   it('in a file-level module, every import (a bare one too) is for the services of its functions', () => {
     expect(importsOf(`'use femto'
 import './setup'

@@ -88,8 +88,8 @@ export interface ModuleAnalysis<F extends FemtoFunction = FemtoFunction> {
    */
   topLevel: { range: Range, keepWhenStubbed: boolean, runs: boolean }[]
   /**
-   * Every value import statement, in order: what it imports from, and the units of its
-   * specifiers (none for `import './x'`). Vite's one build of every service needs them to say
+   * Every value import statement and re-export, in order: what it imports from, and the units
+   * of its specifiers (none for `import './x'` and for a re-export). Vite's one build of every service needs them to say
    * which services load the imported module (ConditionalImport).
    */
   imports: { source: string, units: string[] }[]

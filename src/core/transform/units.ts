@@ -29,6 +29,9 @@ export function collectUnits(programPath: NodePath<t.Program>, code: string, res
       running.push({ key: `top:${statement.start}`, ...statement })
     if (stmt.type === 'ImportDeclaration' && stmt.importKind !== 'type')
       result.imports.push({ source: stmt.source.value, units: stmt.specifiers.map(s => `u:${s.start}`) })
+    // A re-export loads its module wherever the module loads: no unit of it is ever dropped.
+    else if ((stmt.type === 'ExportAllDeclaration' || stmt.type === 'ExportNamedDeclaration') && stmt.source && stmt.exportKind !== 'type')
+      result.imports.push({ source: stmt.source.value, units: [] })
     if (stmt.type === 'ImportDeclaration' && stmt.importKind !== 'type' && stmt.specifiers.length > 0) {
       const parts = stmt.specifiers.map(s => ({ key: `u:${s.start}`, ...rangeOf(s) }))
       result.statements.set(statement.start, {
