@@ -24,7 +24,9 @@ async function service(name: string): Promise<RunningProcess> {
   const fn = manifest.functions.find(f => f.name === name)!
   let running = services.get(fn.service)
   if (!running) {
-    running = await startNode(join(dist, 'servers', `${fn.service}.js`))
+    // relayFile calls describeFile: its stub finds it by FEMTO_URL_DESCRIBE_FILE.
+    const env: Record<string, string> = name === 'relayFile' ? { FEMTO_URL_DESCRIBE_FILE: (await service('describeFile')).url } : {}
+    running = await startNode(join(dist, 'servers', `${fn.service}.js`), { env })
     services.set(fn.service, running)
   }
   return running
@@ -185,6 +187,14 @@ describe('stubs with bytes', () => {
     const raw = await call('rawBytes', 300) as Uint8Array
     expect(raw).toBeInstanceOf(Uint8Array)
     expect([raw.length, raw[0], raw[299]]).toEqual([300, 0, 43])
+  })
+
+  it('a service passes a file on to another through its service stub', async () => {
+    const relay = await service('relayFile')
+    const file = randomFile('relay.bin', 2 * MB)
+    const answer = await curl(['-F', `file=@${file.path};type=application/pdf`, `${relay.url}/femto/relayFile`])
+    expect(answer.status).toBe(200)
+    expect(JSON.parse(answer.body)).toEqual({ name: 'relay.bin', type: 'application/pdf', size: 2 * MB, sha256: file.sha256, label: `relayed by ${relay.proc.pid}` })
   })
 
   it('streams a raw client\'s upload to a ReadableStream parameter while it arrives', async () => {

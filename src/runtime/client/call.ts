@@ -117,6 +117,11 @@ export function callFemtoAt(baseUrl: string, meta: StubMeta, args: unknown[], he
   })
 }
 
+/** A call to a given URL with options already taken: a service's stub sending bytes (server/call.ts). */
+export function callFemtoUrl(url: string, meta: StubMeta, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
+  return unaryCall(url, meta, args, options)
+}
+
 /** A form's fields as the named arguments of a call through the stub's path (client/form.ts `submitForm`). */
 export function callFemtoWithForm(meta: StubMeta, form: FormData): Promise<unknown> {
   return unaryCall(config.baseUrl + meta.route, meta, [], takeCallOptions(), form)

@@ -3,7 +3,7 @@ import type { CallOptions } from '../client/options'
 import type { FemtoError } from '../shared/errors'
 import type { StubMeta } from '../shared/protocol'
 import http from 'node:http'
-import { abortedError, callFemtoAt, callSignal, failedResponse, parseResult, streamCall, stubHeaders, transportError } from '../client/call'
+import { abortedError, callFemtoUrl, callSignal, failedResponse, parseResult, streamCall, stubHeaders, transportError } from '../client/call'
 import { hasBytes } from '../shared/bytes'
 import { describing } from '../shared/describe'
 import { withConnectTimeout } from '../client/not-reached'
@@ -49,12 +49,13 @@ export function callService(meta: StubMeta, args: unknown[]): Promise<unknown> |
   const url = targetOf(meta)
   if (meta.stream)
     return streamCall(url.href, meta, args, options)
-  // Bytes go as a multipart body, which fetch writes (the browser stub's path, with these headers).
-  if (hasBytes(args))
-    return callFemtoAt('', { ...meta, route: url.href }, args, options.headers) as Promise<unknown>
   const target = meta.service ?? meta.name
-  let attempts = 0
-  return unaryCall(url, meta, args, options, () => attempts++).then(
+  // Bytes go as a multipart body, which fetch writes: the browser stub's path, with this call's
+  // options and headers (its retries are not counted in the metrics: one attempt is recorded).
+  const bytes = hasBytes(args)
+  let attempts = bytes ? 1 : 0
+  const call = bytes ? callFemtoUrl(url.href, meta, args, options) : unaryCall(url, meta, args, options, () => attempts++)
+  return call.then(
     (value) => {
       metrics.call(target, 'ok', attempts - 1)
       return value
