@@ -205,6 +205,18 @@ describe('stubs with bytes', () => {
     expect(JSON.parse(answer.body)).toEqual({ bytes: 20 * MB, label: 'raw' })
   })
 
+  it('answers a plain client\'s call of a function returning bytes with the bytes and their type', async () => {
+    const json = ['-H', 'content-type: application/json', '-D', '-']
+    const markdown = await curl([...json, '-d', '["Q4"]', `${(await service('report')).url}/femto/report`])
+    expect(markdown.status).toBe(200)
+    expect(markdown.body).toMatch(/^content-type: text\/markdown\r$/m)
+    expect(markdown.body).toMatch(/^x-femto-bytes: Blob\r$/m)
+    expect(markdown.body.endsWith('\r\n\r\n# Q4\n')).toBe(true)
+    const raw = await fetch(`${(await service('rawBytes')).url}/femto/rawBytes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[300]' })
+    expect([raw.headers.get('content-type'), raw.headers.get('content-length')]).toEqual(['application/octet-stream', '300'])
+    expect([...new Uint8Array(await raw.arrayBuffer())].slice(0, 3)).toEqual([0, 1, 2])
+  })
+
   it('documents multipart request bodies and binary answers in openapi.json', async () => {
     const { url } = await service('describeFile')
     const doc = await (await fetch(`${url}/openapi.json`)).json() as any
