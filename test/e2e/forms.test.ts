@@ -34,7 +34,7 @@ describe('files and forms in Chromium', () => {
     const { browserHash, facts } = await page.evaluate(async () => {
       const file = document.querySelector<HTMLInputElement>('#file')!.files![0]!
       const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer())
-      const browserHash = [...new Uint8Array(digest)].map(b => b.toString(16).padStart(2, '0')).join('')
+      const browserHash = Array.from(new Uint8Array(digest), b => b.toString(16).padStart(2, '0')).join('')
       const facts = await (globalThis as any).femto.describeFile(file, 'from the page')
       return { browserHash, facts }
     })
