@@ -14,6 +14,7 @@
  * | `Map<K, V>`  | `{ type: 'array', items: { type: 'array', prefixItems: [K, V], minItems: 2, maxItems: 2 }, 'x-femto-type': 'Map' }` |
  * | `Set<T>`     | `{ type: 'array', items: T, 'x-femto-type': 'Set' }` (repeats are taken, and dropped)   |
  * | `URL`        | `{ type: 'string', format: 'uri', 'x-femto-type': 'URL' }`                               |
+ * | `File`, `Blob`, `Uint8Array`, `ReadableStream` | `{ type: 'string', contentMediaType: 'application/octet-stream', 'x-femto-type': <name> }`: bytes, a multipart part in a request (never in a JSON body: `openapi.json` has `false` there) and the body of an answer |
  * | `undefined`  | `{ 'x-femto-type': 'undefined' }` (only inside unions; optional properties, and those whose type includes `undefined`, are just not `required`) |
  *
  * Each is also the form of a plain JSON answer (runtime/server/encode.ts `resultJson`).
