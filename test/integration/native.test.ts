@@ -99,12 +99,13 @@ describe('a native addon in a function', () => {
     let container: string | undefined
     try {
       await run('docker', ['build', '-q', '-f', join(dist, 'deploy/docker/add-note.Dockerfile'), '-t', image, dist], { maxBuffer: 16 << 20 })
-      container = (await run('docker', ['run', '-d', '-p', `127.0.0.1::${notes.port}`, image])).stdout.trim()
+      container = (await run('docker', ['run', '-d', '-e', 'FEMTO_TOKEN=native-test-token', '-p', `127.0.0.1::${notes.port}`, image])).stdout.trim()
       const published = (await run('docker', ['port', container, String(notes.port)])).stdout.trim().split('\n')[0]!
       const url = `http://${published}`
       // Ready when it answers: the container's log says why if it never does.
       await expect.poll(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status, { timeout: 30_000, interval: 100 }).toBe(200)
-      const answer = await post(`${url}/femto/addNote`, ['in a container'])
+      // As another service calls it: production images require the token (and an internal function the mark of a call from inside).
+      const answer = await post(`${url}/femto/addNote`, ['in a container'], { 'content-type': 'application/json', 'authorization': 'Bearer native-test-token', 'x-femto-internal': '1' })
       expect(answer.status, answer.text).toBe(200)
       expect(answer.body.notes).toEqual([{ id: 1, text: 'in a container' }])
     }
