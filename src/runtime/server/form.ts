@@ -2,7 +2,8 @@ import type { WriteStream } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { PartHead, PartSink } from './multipart'
 import type { FieldKind, ServedFunction } from './types'
-import { createWriteStream, mkdtempSync, openAsBlob, rmSync, unlink } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { createWriteStream, openAsBlob, rmSync, unlink } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeRich, isRich } from '../shared/codec'
@@ -33,17 +34,27 @@ export interface FormArguments {
   named: Record<string, unknown>
 }
 
-/** Where uploads are written while they arrive; made on the first upload, removed at exit. */
-let spoolDir: string | undefined
+/**
+ * Where an upload is written while it arrives: a file of its own in FEMTO_UPLOAD_DIR (else the
+ * system's temporary folder), removed when its call's response closes, or at exit. No folder of
+ * the process's: a service killed outright leaves nothing but the uploads of the calls it was running.
+ */
+const live = new Set<string>()
+let cleanupAtExit = false
 let spooled = 0
 const BYTE_KINDS = new Set<FieldKind>(['File', 'Blob', 'Uint8Array', 'ReadableStream'])
+
 function spoolPath(): string {
-  if (!spoolDir) {
-    spoolDir = mkdtempSync(join(process.env.FEMTO_UPLOAD_DIR || tmpdir(), 'femto-upload-'))
-    const dir = spoolDir
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  const path = join(process.env.FEMTO_UPLOAD_DIR || tmpdir(), `femto-upload-${process.pid}-${++spooled}-${randomBytes(4).toString('hex')}`)
+  if (!cleanupAtExit) {
+    cleanupAtExit = true
+    process.once('exit', () => {
+      for (const file of live)
+        rmSync(file, { force: true })
+    })
   }
-  return join(spoolDir, `${process.pid}-${++spooled}`)
+  live.add(path)
+  return path
 }
 
 /**
@@ -73,8 +84,10 @@ export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerRe
   let stream: ReadableStreamDefaultController<Uint8Array> | undefined
 
   res.once('close', () => {
-    for (const path of files)
+    for (const path of files) {
+      live.delete(path)
       unlink(path, () => {})
+    }
   })
   const settle = (error?: WireError): void => {
     if (settled) {
