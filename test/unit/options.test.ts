@@ -38,7 +38,7 @@ describe('options', () => {
     [{ defaults: { bodyLimit: 'lots' } }, /defaults.bodyLimit: 'lots' is not a size/],
     [{ functions: { charge: { timeoutMs: 0 } } }, /functions.charge.timeoutMs: '0' is not a positive number/],
     [{ functions: { charge: { retries: -1 } } }, /functions.charge.retries: '-1' is not a whole number of 0 or more/],
-    [{ defaults: { retry: 3 } as any }, /defaults.retry: unknown policy; the policies are bodyLimit, timeoutMs/],
+    [{ defaults: { retry: 3 } as any }, /defaults.retry: unknown policy; the policies are bodyLimit, fileLimit, timeoutMs/],
     [{ functions: { charge: { concurrency: 2.5 } } }, /functions.charge.concurrency: '2.5' is not a positive whole number/],
     [{ groups: { 'bill-ing': ['charge'] } }, /groups.bill-ing: a group name becomes a file name/],
     [{ groups: { router: ['charge'] } }, /groups.router: a group name becomes a file name/],
