@@ -2,7 +2,7 @@ import type { Manifest } from '../../src/core/build/manifest'
 import type { RunningProcess } from '../helpers'
 import { execFile, execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import process from 'node:process'
@@ -319,5 +319,8 @@ describe('deploy files of a vite build (`deploy` option)', () => {
     for (const deployment of rolled)
       expect(deployment.spec.template.metadata.annotations['femto.dev/token-sha256'], deployment.metadata.name).toBe(digest('rotated-token-4c1e'))
     expect(read('k8s/femto-token.yaml')).toContain('rotated-token-4c1e')
+    // It holds the token: readable by its owner only, as femto.env is.
+    expect(statSync(join(dist, 'deploy/k8s/femto-token.yaml')).mode & 0o777).toBe(0o600)
+    expect(statSync(join(dist, 'deploy/k8s/femto-urls.yaml')).mode & 0o077).not.toBe(0)
   })
 })

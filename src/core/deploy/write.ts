@@ -21,6 +21,8 @@ import { withPreviousVersions } from './previous'
 import { TOKEN_SECRET, tokenDigest, tokenSecret, withTokenFile, withTokenFromSecret } from './secrets'
 import { ensureTokenFile } from './token-file'
 
+/** The Secret femto deploy writes from femto.env, in `deploy/k8s/`. */
+const TOKEN_SECRET_YAML = 'femto-token.yaml'
 export { DEPLOY_DIR }
 
 export interface DeployInput {
@@ -154,7 +156,7 @@ export async function writeDeploy(input: DeployInput): Promise<DeployResult> {
   k8s(`${front.id}.yaml`, withTokenFromSecret(frontObjects, secret, digest))
   k8s('ingress.yaml', [throughService(ingress(withPublicRoutes(services, manifest), options), front.id, front.port)])
   if (!options.tokenSecret)
-    k8s('femto-token.yaml', [tokenSecret(tokenFile.token)])
+    k8s(TOKEN_SECRET_YAML, [tokenSecret(tokenFile.token)])
   k8s('network-policies.yaml', networkPolicies(skew.manifest, all, front))
   const kustomize: Kustomization = kustomization(resources, options)
   files.set('k8s/kustomization.yaml', yaml([kustomize]))
@@ -162,7 +164,8 @@ export async function writeDeploy(input: DeployInput): Promise<DeployResult> {
   await rm(dir, { recursive: true, force: true })
   for (const [name, text] of files) {
     await mkdir(join(dir, name, '..'), { recursive: true })
-    await writeFile(join(dir, name), text)
+    // The token's Secret holds the token itself: readable by its owner only, as femto.env is.
+    await writeFile(join(dir, name), text, name === `k8s/${TOKEN_SECRET_YAML}` ? { mode: 0o600 } : undefined)
   }
   if (app && !app.image)
     await copyAppFiles(root, app.files, input.outDir)
