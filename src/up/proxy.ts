@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import http from 'node:http'
 import { pipeline } from 'node:stream'
 import { isBrokenConnection, neverReached, notReachedWait, withConnectTimeout } from '../runtime/client/not-reached'
-import { carriesToken, FORWARDED_AUTHORIZATION, INTERNAL_HEADER } from '../runtime/server/guard'
+import { asCallFromOutside } from '../runtime/server/guard'
 import { NOT_REACHED_HEADER } from '../runtime/shared/protocol'
 
 /** How a gateway holds a call whose service cannot be connected to (it is restarting). */
@@ -35,15 +35,7 @@ function forwardedHeaders(req: IncomingMessage, target: URL, token: string | und
   const headers: IncomingHttpHeaders = { ...req.headers, host: target.host }
   if (req.headers.host !== undefined)
     headers['x-forwarded-host'] = req.headers.host
-  if (token && carriesToken(req.headers.authorization, token))
-    return headers
-  delete headers[INTERNAL_HEADER]
-  delete headers[FORWARDED_AUTHORIZATION]
-  if (token) {
-    if (req.headers.authorization !== undefined)
-      headers[FORWARDED_AUTHORIZATION] = req.headers.authorization
-    headers.authorization = `Bearer ${token}`
-  }
+  asCallFromOutside({ authorization: req.headers.authorization, remove: name => delete headers[name], set: (name, value) => void (headers[name] = value) }, token)
   return headers
 }
 

@@ -155,6 +155,32 @@ export function checkInternal(guard: Guard, req: IncomingMessage, name: string):
 /** The browser's own `Authorization`, moved aside by the gateway to make room for the token. */
 export const FORWARDED_AUTHORIZATION = 'x-femto-authorization'
 
+/** The header operations a hop needs, over Node's header object or fetch's `Headers`. */
+export interface HeaderEdit {
+  /** The caller's `Authorization`, as it came. */
+  authorization: string | undefined
+  remove: (name: string) => void
+  set: (name: string, value: string) => void
+}
+
+/**
+ * What every gateway (femto up's, the deploy's, unplugin-femto/handler) tells a service about a
+ * call from outside: with a token, the token, the caller's own `Authorization` moved aside for
+ * its `auth` hook; never the mark of a call from inside. A service calling another through a
+ * gateway already holds the token, and goes through as it is.
+ */
+export function asCallFromOutside(edit: HeaderEdit, token: string | undefined): void {
+  if (token && carriesToken(edit.authorization, token))
+    return
+  edit.remove(INTERNAL_HEADER)
+  edit.remove(FORWARDED_AUTHORIZATION)
+  if (token) {
+    if (edit.authorization !== undefined)
+      edit.set(FORWARDED_AUTHORIZATION, edit.authorization)
+    edit.set('authorization', `Bearer ${token}`)
+  }
+}
+
 /**
  * After the token check: whether the call comes from outside (its `auth` hook applies), and the
  * headers the function and its hook see. The token itself never reaches user code: the caller's

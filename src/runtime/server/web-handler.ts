@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url'
 import { neverReached } from '../client/not-reached'
 import { ERROR_STATUS, JSON_TYPE, NOT_REACHED_HEADER } from '../shared/protocol'
 import { createFunctionTable, serveRoute } from './function-table'
-import { carriesToken, FORWARDED_AUTHORIZATION, INTERNAL_HEADER } from './guard'
+import { asCallFromOutside } from './guard'
 import { errorOutcome } from './outcome'
 import { sendError } from './respond'
 
@@ -188,25 +188,15 @@ function envRoutes(manifest: BuildManifest): RouteTable {
 const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'te', 'trailer', 'proxy-connection', 'host', 'content-length']
 
 /**
- * What the service is told about a call, as the gateway tells it (src/up/gateway.ts, forwardedHeaders):
- * the host the browser addressed, and with a token, the token, the browser's own `Authorization`
- * moved aside for the `auth` hook. A call from outside never passes as one from inside.
+ * What the service is told about a call: the host the browser addressed, and what every gateway
+ * tells it (guard.ts, asCallFromOutside).
  */
 export function forwardedHeaders(request: Request, token: string | undefined): Headers {
   const headers = new Headers(request.headers)
   for (const name of HOP_BY_HOP)
     headers.delete(name)
   headers.set('x-forwarded-host', request.headers.get('host') ?? new URL(request.url).host)
-  const authorization = request.headers.get('authorization') ?? undefined
-  if (token && carriesToken(authorization, token))
-    return headers
-  headers.delete(INTERNAL_HEADER)
-  headers.delete(FORWARDED_AUTHORIZATION)
-  if (token) {
-    if (authorization !== undefined)
-      headers.set(FORWARDED_AUTHORIZATION, authorization)
-    headers.set('authorization', `Bearer ${token}`)
-  }
+  asCallFromOutside({ authorization: request.headers.get('authorization') ?? undefined, remove: name => headers.delete(name), set: (name, value) => headers.set(name, value) }, token)
   return headers
 }
 
