@@ -3,6 +3,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { stripVTControlCharacters } from 'node:util'
 import { freePort } from './processes.mjs'
 
 const TYPES = `export type Region = 'eu' | 'us' | 'uk'
@@ -151,7 +152,9 @@ export async function measuredDev(viteBin, root) {
       const timer = setTimeout(() => reject(new Error(`vite dev did not start: ${output}`)), 60_000)
       const seen = (chunk) => {
         output += chunk
-        if (/Local:/.test(output)) {
+        // Vite colours its banner when the environment asks for colour (CI does: FORCE_COLOR),
+        // and the escape codes fall between "Local" and ":".
+        if (/Local:/.test(stripVTControlCharacters(output))) {
           clearTimeout(timer)
           resolve()
         }
