@@ -105,7 +105,7 @@ export async function up(options: UpOptions): Promise<Running> {
       routes.set(fn.route, origins.get(fn.service)!)
     // The app serves the pages and, through unplugin-femto/handler, the calls: it takes the gateway's place.
     if (options.app) {
-      app = await startApp({ command: options.app, port: options.port, env: appEnv(manifest, origins, token, join(dir, MANIFEST_FILE)), out, width, onExit: code => void close().then(() => void (process.exitCode = code)) })
+      app = await startApp({ command: options.app, port: options.port, env: { ...appEnv(manifest, origins, token, join(dir, MANIFEST_FILE)), ...skewPeers }, out, width, onExit: code => void close().then(() => void (process.exitCode = code)) })
     }
     else {
       await new Promise<void>((done, fail) => {

@@ -63,14 +63,21 @@ describe('the deploy of two live versions', () => {
     const urls = objects.find(o => o.kind === 'ConfigMap')
     expect(urls.data[`FEMTO_URL_QUOTE__${previous.contract}`]).toBe(`http://${id}:${v2.services.find(s => s.name === 'quote')!.port}`)
     expect(JSON.stringify(objects.find(o => o.kind === 'Ingress'))).not.toContain(id)
-    // The gateway may reach it: its own NetworkPolicy lets the gateway in.
+    // Its own NetworkPolicy lets in the gateway, quote (which forwards a call built against the
+    // previous contract there) and quote's callers (their previous versions call it directly).
     const policy = objects.find(o => o.kind === 'NetworkPolicy' && o.metadata.name === id)
-    expect(JSON.stringify(policy.spec.ingress)).toContain('femto-gateway')
-    // Compose: a service of its own too, and only the gateway and it are told where it is.
+    const from = policy.spec.ingress.flatMap((rule: any) => rule.from.map((peer: any) => peer.podSelector?.matchLabels['app.kubernetes.io/name']))
+    expect(from).toEqual(expect.arrayContaining(['femto-gateway', 'quote', 'checkout']))
+    const quotePolicy = objects.find(o => o.kind === 'NetworkPolicy' && o.metadata.name === 'quote')
+    expect(JSON.stringify(quotePolicy.spec.egress)).toContain(id)
+    // Compose: a service of its own too; the gateway and quote itself are told where it is, its
+    // callers not (their containers stay as they were while versions come and go).
     const compose = parse(readFileSync(join(dist, 'deploy/docker-compose.yml'), 'utf8'))
     expect(compose.services[id].build.dockerfile).toBe(`deploy/docker/${id}.Dockerfile`)
-    expect(compose.services['femto-gateway'].environment[`FEMTO_URL_QUOTE__${previous.contract}`]).toBe(`http://${id}:${v2.services.find(s => s.name === 'quote')!.port}`)
-    expect(compose.services.quote.environment[`FEMTO_URL_QUOTE__${previous.contract}`]).toBeUndefined()
+    const address = `http://${id}:${v2.services.find(s => s.name === 'quote')!.port}`
+    expect(compose.services['femto-gateway'].environment[`FEMTO_URL_QUOTE__${previous.contract}`]).toBe(address)
+    expect(compose.services.quote.environment[`FEMTO_URL_QUOTE__${previous.contract}`]).toBe(address)
+    expect(compose.services.checkout.environment[`FEMTO_URL_QUOTE__${previous.contract}`]).toBeUndefined()
   })
 
   it('the generated gateway sends a call with the previous contract to the previous version, any other to the current one', async () => {

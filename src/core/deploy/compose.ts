@@ -60,9 +60,11 @@ export function composeFile(input: ComposeInput): ComposeFile {
   const skewEnvs = input.skewEnvs ?? new Map<string, string[]>()
   const current = input.services.filter(s => !skewEnvs.has(s.id))
   const urls = Object.fromEntries(current.map(s => [s.env, `http://${s.id}:${s.port}`]))
-  // Where previous versions run: for the gateway and the previous versions only, so that a
-  // current service's configuration (and container) stays as it was when versions come and go.
+  // Where previous versions run: for the gateway, the previous versions, and each service its own
+  // (it forwards a call built against a previous contract there, runtime/server/skew-forward.ts),
+  // so that a service's configuration (and container) changes only with its own versions.
   const skewUrls = Object.fromEntries(input.services.flatMap(s => (skewEnvs.get(s.id) ?? []).map(env => [env, `http://${s.id}:${s.port}`])))
+  const ownSkewUrls = (env: string): Record<string, string> => Object.fromEntries(Object.entries(skewUrls).filter(([name]) => name.startsWith(`${env}__`) && !name.slice(env.length + 2).includes('_')))
   const services: Record<string, ComposeService> = {}
   for (const service of input.services) {
     services[service.id] = {
@@ -70,7 +72,7 @@ export function composeFile(input: ComposeInput): ComposeFile {
       build: { context: '..', dockerfile: `deploy/docker/${service.id}.Dockerfile` },
       environment: {
         ...urls,
-        ...(skewEnvs.has(service.id) ? skewUrls : {}),
+        ...(skewEnvs.has(service.id) ? skewUrls : ownSkewUrls(service.env)),
         // Empty: no token. Set FEMTO_TOKEN where docker-compose runs to require it between services.
         FEMTO_TOKEN: TOKEN,
         ...Object.fromEntries(service.secrets.map(name => [name, null])),

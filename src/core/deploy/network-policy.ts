@@ -47,15 +47,19 @@ export interface Edge { from: string, to: string, port: number }
  * place, deploy.app); that one from the Ingress controller. Sorted, so that the policies written from it are the same on every build.
  */
 export function allowedEdges(manifest: Pick<Manifest, 'services' | 'functions'>, services: DeployedService[], front: Front = GATEWAY): Edge[] {
-  const byName = new Map(services.map(s => [s.name, s]))
   const edges: Edge[] = []
+  // Version skew: a service's previous versions (`quote@<hash>`, deploy/previous.ts) are reached by
+  // its callers' previous versions (FEMTO_URL_<SERVICE>__<contract>) and by the service itself,
+  // which forwards a call built against their contract (runtime/server/skew-forward.ts).
+  const versionsOf = (name: string): DeployedService[] => services.filter(s => s.name === name || s.name.startsWith(`${name}@`))
   for (const service of services) {
     const manifested = manifest.services.find(s => s.name === service.name)
     for (const callee of manifested?.calls ?? []) {
-      const target = byName.get(callee)
-      if (target)
+      for (const target of versionsOf(callee))
         edges.push({ from: service.id, to: target.id, port: target.port })
     }
+    for (const older of service.name.includes('@') ? [] : versionsOf(service.name).filter(s => s !== service))
+      edges.push({ from: service.id, to: older.id, port: older.port })
     // Calls from outside come through the gateway, which adds the token (the Ingress sends it every path).
     if (hostsPublic(manifest, service.name))
       edges.push({ from: front.id, to: service.id, port: service.port })

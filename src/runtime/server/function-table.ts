@@ -3,6 +3,7 @@ import type { Guard } from './guard'
 import type { Logger } from './log'
 import type { FunctionMetrics } from './metrics'
 import type { ServedFunction } from './types'
+import { upperSnake } from '../../core/transform/names'
 import { createGuard, isPreflight, preflight } from './guard'
 import { handleCall } from './handle'
 import { metrics, startObserving } from './observe'
@@ -17,6 +18,11 @@ export interface FunctionEntry {
   readonly metrics: FunctionMetrics
   /** Calls of it running now (counted only when `fn.concurrency` is set). */
   active: number
+  /**
+   * `FEMTO_URL_<SERVICE>` of the service serving it: `…__<contract>` is where its previous
+   * version serving that contract runs (version skew, skew-forward.ts). Undefined in a router.
+   */
+  readonly previousEnv: string | undefined
 }
 
 export interface TableOptions {
@@ -46,7 +52,8 @@ export interface FunctionTable {
 export function createFunctionTable(options: TableOptions): FunctionTable {
   const guard = createGuard(options.allowedOrigins, options.edge)
   const logger = startObserving(options.service)
-  const entries = options.functions.map((fn): FunctionEntry => ({ fn, guard, metrics: metrics.forFunction(fn.name, fn.contract), active: 0 }))
+  const previousEnv = options.edge ? undefined : `FEMTO_URL_${upperSnake(options.service)}`
+  const entries = options.functions.map((fn): FunctionEntry => ({ fn, guard, metrics: metrics.forFunction(fn.name, fn.contract), active: 0, previousEnv }))
   const routes = new Map(entries.map(entry => [entry.fn.route, entry]))
   return {
     entries,

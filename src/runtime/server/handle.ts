@@ -13,6 +13,7 @@ import { isFormType, readForm } from './form'
 import { authorize, checkInternal, checkOrigin, checkToken, settleHeaders } from './guard'
 import { errorOutcome, failedOutcome, WireError } from './outcome'
 import { answer } from './respond'
+import { forwardToPrevious } from './skew-forward'
 import { standardArgs } from './standard-schema'
 import { streamResult } from './stream'
 import { isInstance, logThrown, stringField } from './thrown'
@@ -35,6 +36,11 @@ import { startTimeout, stopTimeout } from './timeout'
  * promise. `parsed` is a body some earlier middleware already decoded (Express's `express.json()`).
  */
 export function handleCall(entry: FunctionEntry, req: IncomingMessage, res: ServerResponse, parsed?: { body: unknown }): void {
+  // Built against another contract: its previous version, if this service knows where it runs,
+  // takes the call, and counts it (skew-forward.ts). One comparison for every other call.
+  const contract = req.headers['x-femto-contract']
+  if (contract !== undefined && contract !== entry.fn.contract && entry.fn.contract && !parsed && typeof contract === 'string' && forwardToPrevious(entry, req, res, contract))
+    return
   const call = createCall(entry, req, res, parsed)
   entry.metrics.start()
   const refused = checkCaller(call)

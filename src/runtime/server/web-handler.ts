@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
+import { upperSnake } from '../../core/transform/names'
 import { neverReached } from '../client/not-reached'
 import { ERROR_STATUS, JSON_TYPE, NOT_REACHED_HEADER } from '../shared/protocol'
 import { createFunctionTable, serveRoute } from './function-table'
@@ -120,7 +121,7 @@ async function load(options: FemtoHandlerOptions): Promise<Target> {
 interface BuildManifest {
   basePath: string
   services: { name: string, env: string }[]
-  functions: { route: string, service: string, exposure?: 'public' | 'internal' }[]
+  functions: { route: string, service: string, exposure?: 'public' | 'internal', previous?: { contract: string, service: string }[] }[]
 }
 
 function manifestOf(file: string, required: boolean): BuildManifest | undefined {
@@ -163,7 +164,8 @@ function wireError(code: ErrorCode, message: string, headers?: Record<string, st
 
 // ---------------------------------------------------------------- proxy
 
-type RouteTable = (route: string) => { origin: string | undefined, env?: string } | undefined
+/** `contract`: the call's `x-femto-contract`, which may route it to a previous version (version skew). */
+type RouteTable = (route: string, contract: string | null) => { origin: string | undefined, env?: string } | undefined
 
 function fixedRoutes(routes: Record<string, string>): RouteTable {
   const table = new Map(Object.entries(routes).map(([route, origin]) => [route, { origin }]))
@@ -176,7 +178,14 @@ function envRoutes(manifest: BuildManifest): RouteTable {
   // As every gateway: an internal function (called only by other services) is not routed from outside.
   const routed = manifest.functions.filter(fn => fn.exposure !== 'internal')
   const table = new Map(routed.map(fn => [fn.route, { origin: undefined as string | undefined, env: envOf.get(fn.service)! }]))
-  return (route) => {
+  // Version skew, as the gateway routes: a call built against a previous contract goes to the
+  // version serving it, where `FEMTO_URL_<SERVICE>__<contract>` says it runs (read per call: versions come and go).
+  const previous = new Map(routed.filter(fn => fn.previous?.length).map(fn => [fn.route, new Map(fn.previous!.map(v => [v.contract, `FEMTO_URL_${upperSnake(v.service)}__${v.contract}`]))]))
+  return (route, contract) => {
+    const env = contract === null ? undefined : previous.get(route)?.get(contract)
+    const older = env && process.env[env]
+    if (older)
+      return { origin: older, env }
     const entry = table.get(route)
     if (entry && entry.origin === undefined && process.env[entry.env!])
       entry.origin = process.env[entry.env!]
@@ -202,7 +211,7 @@ export function forwardedHeaders(request: Request, token: string | undefined): H
 
 function proxy(routes: RouteTable, token: string | undefined): Target['answer'] {
   return async (request, path) => {
-    const route = routes(path)
+    const route = routes(path, request.headers.get('x-femto-contract'))
     if (!route)
       return wireError('NOT_FOUND', `no femto function at ${request.method} ${path}`)
     if (!route.origin)
