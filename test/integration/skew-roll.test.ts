@@ -1,13 +1,16 @@
+import type { Server, Socket } from 'node:net'
 // Version skew during a roll (issue 17, "during a roll, in both directions"): a caller that has
 // not rolled yet (built against quote's contract 1) calls quote at its ordinary address after
 // quote has rolled to contract 2. Quote's new version knows where its previous version runs
 // (FEMTO_URL_QUOTE__<contract 1>, as femto up, Compose and Kubernetes set it) and forwards the
 // call there, once. Real builds of the skew fixture, real processes, real HTTP.
-// (The other direction, a caller at version 2 meeting a callee still at version 1, is held until
-// the callee has rolled: skew-deploy.test.ts.)
+// The other direction, a caller at version 2 meeting a callee still at version 1, is held until
+// the callee has rolled (skew-deploy.test.ts); here, behind a balancer that keeps a connection on
+// one instance (as a Kubernetes Service does), the held call's next try takes a new connection.
 import type { Manifest } from '../../src/core/build/manifest'
 import type { RunningProcess } from '../helpers'
 import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -109,6 +112,39 @@ describe('a caller that has not rolled, calling a callee that has', () => {
     expect(down.status).toBe(502)
     expect(down.headers.get('x-femto-not-reached')).toBe('1')
     expect(await down.text()).toContain('UNAVAILABLE')
+  })
+})
+
+describe('a caller that has rolled, calling a callee behind a balancer that has not rolled everywhere', () => {
+  it('tries again on a new connection after STALE_CLIENT, so the balancer may pick an instance that has rolled', async () => {
+    const previous = v2.functions.find(fn => fn.name === 'quote')!.previous![0]!
+    const old = await start(previous.file)
+    const current = await start('quote.js')
+    // Per connection, as kube-proxy balances: the first goes to the instance still at version 1, every later one to version 2.
+    const sockets: Socket[] = []
+    let connections = 0
+    const balancer: Server = createServer((socket) => {
+      const target = new URL(connections++ === 0 ? old.url : current.url)
+      const upstream = connect(Number(target.port), target.hostname)
+      sockets.push(socket, upstream)
+      socket.pipe(upstream).pipe(socket)
+      socket.on('error', () => upstream.destroy())
+      upstream.on('error', () => socket.destroy())
+    })
+    await new Promise<void>(resolve => balancer.listen(0, '127.0.0.1', resolve))
+    try {
+      const checkout = await start('checkout.js', { FEMTO_URL_QUOTE: `http://127.0.0.1:${(balancer.address() as { port: number }).port}` })
+      const res = await fetch(`${checkout.url}/femto/checkout`, { method: 'POST', headers: { 'content-type': 'application/json', 'authorization': `Bearer ${TOKEN}` }, body: '[7]' })
+      expect(`${res.status} ${await res.text()}`).toBe('200 "checkout v2:7"')
+      // The instance at version 1 did answer first (STALE_CLIENT), and the call was held, not failed.
+      expect(checkout.output()).toContain('quote: not reached')
+      expect(connections).toBeGreaterThanOrEqual(2)
+    }
+    finally {
+      for (const socket of sockets)
+        socket.destroy()
+      await new Promise(resolve => balancer.close(resolve))
+    }
   })
 })
 

@@ -24,6 +24,9 @@ import { outgoingTraceHeaders } from './trace'
 let httpAgent: Agent | undefined
 let https: Promise<typeof import('node:https')> | undefined
 let httpsAgent: Agent | undefined
+/** For a try after `STALE_CLIENT` (skew.ts): a connection of its own, closed after the answer. */
+let freshAgent: Agent | undefined
+let freshHttpsAgent: Agent | undefined
 const targets = new Map<string, URL>()
 
 /**
@@ -106,6 +109,12 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Cal
   else {
     agent = httpAgent ??= withConnectTimeout(new http.Agent({ keepAlive: true }))
   }
+  // A callee that answered STALE_CLIENT has not rolled yet: the next try opens a new connection,
+  // so that a load balancer in front of several (a Kubernetes Service) may pick one that has.
+  let stale = false
+  const freshConnection = (): Agent => url.protocol === 'https:'
+    ? freshHttpsAgent ??= withConnectTimeout(new client.Agent({ keepAlive: false }))
+    : freshAgent ??= withConnectTimeout(new http.Agent({ keepAlive: false }))
   const { body, type } = encodeArgs(args)
   const headers: Record<string, string> = { ...stubHeaders(meta, options, type), 'content-length': String(Buffer.byteLength(body)) }
   const signal = callSignal(options)
@@ -118,7 +127,7 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Cal
       clearTimeout(timer)
       reject(timedOut ? deadlineError(meta, deadlineMs!) : transportError(meta, error, options, signal, undefined, where))
     }
-    const req = client.request(url, { method: 'POST', agent, signal, headers }, (res: IncomingMessage) => {
+    const req = client.request(url, { method: 'POST', agent: stale ? freshConnection() : agent, signal, headers }, (res: IncomingMessage) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('error', error => fail(error))
@@ -131,7 +140,7 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Cal
           if (status >= 200 && status < 300)
             resolve(parseResult(meta, text, rich))
           else
-            reject(heldDuringRoll(failedResponse(status, text, res.headers['x-request-id'] as string | undefined, rich, res.headers['retry-after'], res.headers[NOT_REACHED_HEADER] as string | undefined)))
+            reject(heldDuringRoll(failedResponse(status, text, res.headers['x-request-id'] as string | undefined, rich, res.headers['retry-after'], res.headers[NOT_REACHED_HEADER] as string | undefined), () => stale = true))
         }
         catch (error) {
           reject(error)
