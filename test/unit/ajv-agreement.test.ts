@@ -72,8 +72,10 @@ describe.each(apps)('the argument checks of %s agree with Ajv', (app) => {
   const checked = functions.filter(fn => !fn.standard && isUsableSchema(schemas.get(fn.name), fn.params.length) && !NOT_HELD[`${app}/${fn.name}`])
   const document = openApiDocument(checked.map(fn => ({ name: fn.name, route: `/femto/${fn.name}`, stream: false, schema: schemas.get(fn.name)! })), { title: app }) as any
   const ajv = jsonSchema2020()
+  // A FormData parameter takes a form body only (uploads.test.ts): openapi.json documents no JSON body to compare.
+  const withJson = checked.filter(fn => document.paths[`/femto/${fn.name}`].post.requestBody.content['application/json'])
 
-  it.each(checked.map(fn => [fn.name, fn] as const))('%s', (_, fn) => {
+  it.each(withJson.map(fn => [fn.name, fn] as const))('%s', (_, fn) => {
     const schema = schemas.get(fn.name) as FunctionSchema
     const request = document.paths[`/femto/${fn.name}`].post.requestBody.content['application/json'].schema
     const ajvCheck = ajv.compile({ ...request, components: document.components })

@@ -11,6 +11,9 @@ export function formFieldsOf(openapi: Record<string, any> | undefined, route: st
   const content = openapi?.paths?.[route]?.post?.requestBody?.content
   // A function with bytes parameters has them only in its multipart schema (a JSON body cannot hold them).
   const named = (content?.['multipart/form-data']?.schema ?? content?.['application/json']?.schema?.oneOf?.[0])?.properties as Record<string, Schema> | undefined
+  // A FormData parameter, the only one, gets the whole form (runtime/server/form.ts).
+  if (content?.['multipart/form-data']?.schema?.['x-femto-type'] === 'FormData')
+    return ['FormData']
   if (!named)
     return undefined
   const resolve = (schema: Schema | undefined): Schema | undefined => {

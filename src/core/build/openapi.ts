@@ -54,18 +54,45 @@ function toComponents(schema: unknown): any {
   return out
 }
 
-const BYTES_TYPES = new Set(['File', 'Blob', 'Uint8Array', 'ReadableStream'])
+const BYTES_TYPES = new Set(['File', 'Blob', 'Uint8Array', 'ReadableStream', 'FormData'])
+
+/** A FormData parameter (its function's only one) takes any fields: text, or files. */
+function formDataBody(param: { description?: string }, files: boolean): JsonSchema {
+  return {
+    'type': 'object',
+    ...(param.description ? { description: param.description } : {}),
+    'additionalProperties': files ? { anyOf: [{ type: 'string' }, { type: 'string', contentMediaType: 'application/octet-stream' }] } : { type: 'string' },
+    'x-femto-type': 'FormData',
+  }
+}
 
 /** A value that travels as bytes (derive-type.ts `binarySchema`): a multipart part, or the body of an answer. */
 function isBytesSchema(schema: JsonSchema): boolean {
   return typeof schema === 'object' && BYTES_TYPES.has(schema['x-femto-type'] as string)
 }
 
+function isBytesArray(schema: JsonSchema): boolean {
+  return typeof schema === 'object' && schema.type === 'array' && schema['x-femto-type'] === undefined && isBytesSchema(schema.items as JsonSchema)
+}
+
+function formDataContent(param: { description?: string }): Record<string, unknown> {
+  return { 'multipart/form-data': { schema: formDataBody(param, true) }, 'application/x-www-form-urlencoded': { schema: formDataBody(param, false) } }
+}
+
+function jsonContent(schema: FunctionSchema, body: JsonSchema): Record<string, unknown> {
+  return {
+    'application/json': { schema: body },
+    // Bytes arguments come as the parts of a form, one per parameter (docs/guide/files-and-forms.md).
+    ...(schema.params.some(p => isBytesSchema(p.schema) || isBytesArray(p.schema)) ? { 'multipart/form-data': { schema: requestSchema(schema, 'multipart').oneOf[0] } } : {}),
+  }
+}
+
 /** The request body: named arguments (what curl users write), or the positional array. */
 function requestSchema(schema: FunctionSchema, bytes: 'json' | 'multipart' = 'json'): { oneOf: JsonSchema[] } {
   // Bytes have no JSON form: in a JSON body such a parameter cannot be given (`false`); a form carries it as a part.
-  if (bytes === 'json' && schema.params.some(p => isBytesSchema(p.schema)))
-    schema = { ...schema, params: schema.params.map(p => (isBytesSchema(p.schema) ? { ...p, schema: false } : p)) }
+  // An array of files (`File[]`) is only empty there.
+  if (bytes === 'json' && schema.params.some(p => isBytesSchema(p.schema) || isBytesArray(p.schema)))
+    schema = { ...schema, params: schema.params.map(p => (isBytesSchema(p.schema) ? { ...p, schema: false } : isBytesArray(p.schema) ? { ...p, schema: { ...p.schema as object, items: false } } : p)) }
   const named: Record<string, unknown> = {}
   for (const param of schema.params)
     named[param.name] = param.description && typeof param.schema === 'object' ? { ...param.schema, description: param.description } : param.schema
@@ -126,17 +153,15 @@ function operation(fn: DocumentedFunction): Record<string, unknown> {
       ? { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } }
       : { 'application/json': { schema: schema.result } }
   const body = requestSchema(schema)
+  const formData = schema.params.find(p => typeof p.schema === 'object' && p.schema['x-femto-type'] === 'FormData')
   return {
     operationId: fn.name,
     ...(summary ? { summary } : {}),
     ...(schema.description ? { description: schema.description } : {}),
     requestBody: {
       required: schema.params.some(p => !p.optional && !p.rest),
-      content: {
-        'application/json': { schema: body },
-        // Bytes arguments come as the parts of a form, one per parameter (docs/guide/files-and-forms.md).
-        ...(schema.params.some(p => isBytesSchema(p.schema)) ? { 'multipart/form-data': { schema: requestSchema(schema, 'multipart').oneOf[0] } } : {}),
-      },
+      // A FormData parameter takes a form body only: JSON has no form of its files.
+      content: formData ? formDataContent(formData) : jsonContent(schema, body),
     },
     responses: {
       200: { description: fn.stream ? 'The values the function yields, one JSON value per line as each is yielded (the schema is that of one value).' : 'What the function returned (`undefined` is `null`).', content: result },

@@ -182,6 +182,9 @@ export class TypeSchemaWriter {
       case 'ReadableStream':
         // Bytes: sent as a part of a multipart body (docs/guide/files-and-forms.md), never as JSON text.
         return binarySchema(name)
+      case 'FormData':
+        // A whole form, as the multipart body itself: the only parameter of its function.
+        return { 'type': 'object', 'x-femto-type': 'FormData' }
       case 'Map':
       case 'ReadonlyMap': {
         const entry = { type: 'array', prefixItems: [this.schemaOf(...argumentSite(0)), this.schemaOf(...argumentSite(1))], minItems: 2, maxItems: 2 }

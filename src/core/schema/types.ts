@@ -15,6 +15,7 @@
  * | `Set<T>`     | `{ type: 'array', items: T, 'x-femto-type': 'Set' }` (repeats are taken, and dropped)   |
  * | `URL`        | `{ type: 'string', format: 'uri', 'x-femto-type': 'URL' }`                               |
  * | `File`, `Blob`, `Uint8Array`, `ReadableStream` | `{ type: 'string', contentMediaType: 'application/octet-stream', 'x-femto-type': <name> }`: bytes, a multipart part in a request (never in a JSON body: `openapi.json` has `false` there) and the body of an answer |
+ * | `FormData`   | `{ type: 'object', 'x-femto-type': 'FormData' }`: a function's only parameter, which gets the whole multipart or urlencoded body (never a JSON one) |
  * | `undefined`  | `{ 'x-femto-type': 'undefined' }` (only inside unions; optional properties, and those whose type includes `undefined`, are just not `required`) |
  *
  * Each is also the form of a plain JSON answer (runtime/server/encode.ts `resultJson`).
@@ -45,6 +46,8 @@ export interface FunctionSchema {
   /** The function's JSDoc text (without tags). */
   description?: string
   warnings: SchemaWarning[]
+  /** What the build refuses (bytes where they cannot travel: bytes-placement.ts): each fails the build with its position. */
+  errors?: SchemaWarning[]
 }
 
 export interface SchemaWarning {

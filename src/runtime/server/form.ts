@@ -2,9 +2,10 @@ import type { WriteStream } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { PartHead, PartSink } from './multipart'
 import type { FieldKind, ServedFunction } from './types'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { createWriteStream, openAsBlob, rmSync, unlink } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdir, rm } from 'node:fs/promises'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeRich, isRich } from '../shared/codec'
 import { closeAfterAnswer, tooLarge } from './body'
@@ -37,15 +38,31 @@ export interface FormArguments {
 /**
  * Where an upload is written while it arrives: a file of its own in FEMTO_UPLOAD_DIR (else the
  * system's temporary folder), removed when its call's response closes, or at exit. No folder of
- * the process's: a service killed outright leaves nothing but the uploads of the calls it was running.
+ * the process's: a service killed outright leaves nothing but the uploads of the calls it was
+ * running, named with its machine and pid, which the next service to start there removes
+ * (`removeDeadUploads`).
  */
 const live = new Set<string>()
 let cleanupAtExit = false
 let spooled = 0
 const BYTE_KINDS = new Set<FieldKind>(['File', 'Blob', 'Uint8Array', 'ReadableStream'])
+const SPOOL_NAME = /^femto-upload-([0-9a-f]{8})-(\d{1,10})-/
+
+function uploadDir(): string {
+  return process.env.FEMTO_UPLOAD_DIR || tmpdir()
+}
+
+/**
+ * The machine, in the file name: a pid is only meaningful there, and containers sharing one
+ * FEMTO_UPLOAD_DIR volume have pids of their own (each its own host name).
+ */
+let machine: string | undefined
+function machineTag(): string {
+  return machine ??= createHash('sha256').update(hostname()).digest('hex').slice(0, 8)
+}
 
 function spoolPath(): string {
-  const path = join(process.env.FEMTO_UPLOAD_DIR || tmpdir(), `femto-upload-${process.pid}-${++spooled}-${randomBytes(4).toString('hex')}`)
+  const path = join(uploadDir(), `femto-upload-${machineTag()}-${process.pid}-${++spooled}-${randomBytes(4).toString('hex')}`)
   if (!cleanupAtExit) {
     cleanupAtExit = true
     process.once('exit', () => {
@@ -55,6 +72,47 @@ function spoolPath(): string {
   }
   live.add(path)
   return path
+}
+
+/**
+ * Removes the uploads of processes of this machine that no longer run (killed with SIGKILL, or
+ * by the OOM killer, while a call was reading a file): a service calls it when it starts. A
+ * process that runs but is not ours to signal (`EPERM`) still runs. Resolves to how many it removed.
+ */
+export async function removeDeadUploads(): Promise<number> {
+  let names: string[]
+  try {
+    names = await readdir(uploadDir())
+  }
+  catch {
+    return 0
+  }
+  const alive = new Map<number, boolean>()
+  let removed = 0
+  for (const name of names) {
+    const match = SPOOL_NAME.exec(name)
+    if (!match || match[1] !== machineTag())
+      continue
+    const pid = Number(match[2])
+    if (pid === process.pid)
+      continue
+    if (!alive.has(pid))
+      alive.set(pid, isRunning(pid))
+    if (alive.get(pid))
+      continue
+    await rm(join(uploadDir(), name), { force: true }).then(() => removed++, () => {})
+  }
+  return removed
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  }
+  catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
 /**
@@ -76,6 +134,9 @@ export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerRe
     return done(new WireError('UNSUPPORTED_MEDIA_TYPE', 'a multipart/form-data body needs a boundary in its content-type'))
 
   const fields = new Map<string, unknown[]>()
+  // A FormData parameter gets every part, in order, as it came: its text, or its file.
+  const whole = isWholeForm(fn)
+  const entries: [name: string, value: string | File | undefined][] = []
   const files: string[] = []
   let settled = false
   let waiting = 0
@@ -101,7 +162,7 @@ export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerRe
     if (error)
       return done(error)
     try {
-      done(undefined, { named: namedArguments(fn, fields) })
+      done(undefined, { named: whole ? wholeForm(fn, entries) : namedArguments(fn, fields) })
     }
     catch (failure) {
       done(failure as WireError)
@@ -125,12 +186,35 @@ export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerRe
       fields.set(name, [value])
   }
 
+  // One part of a form that a FormData parameter gets whole: text as it is, a file written to disk.
+  const entryPart = (head: PartHead): PartSink => {
+    const entry: (typeof entries)[number] = [head.name, undefined]
+    entries.push(entry)
+    if (head.filename === undefined) {
+      return textPart(head, 'string', (value) => {
+        entry[1] = value instanceof Rich ? value.text : value as string
+      })
+    }
+    waiting++
+    const path = spoolPath()
+    files.push(path)
+    return filePart(head, path, fileLimit, (file) => {
+      waiting--
+      entry[1] = file
+      maybeDone()
+    }, fail, req)
+  }
+
   const parser = multipartParser(boundary, {
     part(head: PartHead): PartSink {
+      if (whole)
+        return entryPart(head)
       const param = paramOf(fn, head.name)
       const kind = param === undefined ? 'json' : fn.fields?.[param] ?? 'json'
       // The stubs send each argument that is not bytes as a part in the rich encoding (or JSON).
-      const encoded = head.type !== undefined && (isRich(head.type) || /^application\/json/i.test(head.type)) && !BYTE_KINDS.has(kind)
+      // An array of files (`File[]`) comes as repeated parts, one per item.
+      const item = kind.startsWith('[]') ? kind.slice(2) as FieldKind : kind
+      const encoded = head.type !== undefined && (isRich(head.type) || /^application\/json/i.test(head.type)) && !BYTE_KINDS.has(item)
       if (head.filename === undefined || encoded)
         return textPart(head, kind, value => add(head.name, value))
       if (settled)
@@ -142,15 +226,19 @@ export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerRe
           settle()
         }, fail, () => req.resume(), () => req.pause())
       }
-      if (kind === 'Uint8Array')
+      if (item === 'Uint8Array')
         return bytesPart(head, fileLimit, bytes => add(head.name, bytes), fail)
-      if (kind === 'File' || kind === 'Blob' || kind === 'json') {
+      if (item === 'File' || item === 'Blob' || item === 'json') {
         waiting++
         const path = spoolPath()
         files.push(path)
+        // Its place is kept now: files of one field are written at their own pace, but keep their order.
+        add(head.name, undefined)
+        const values = fields.get(head.name)!
+        const at = values.length - 1
         return filePart(head, path, fileLimit, (file) => {
           waiting--
-          add(head.name, file)
+          values[at] = file
           maybeDone()
         }, fail, req)
       }
@@ -332,7 +420,10 @@ function readUrlencoded(fn: ServedFunction, req: IncomingMessage, limit: number,
       return
     settled = true
     const fields = new Map<string, unknown[]>()
-    for (const [name, value] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) {
+    const text = Buffer.concat(chunks).toString('utf8')
+    if (isWholeForm(fn))
+      return done(undefined, { named: wholeForm(fn, [...new URLSearchParams(text)]) })
+    for (const [name, value] of new URLSearchParams(text)) {
       const values = fields.get(name)
       if (values)
         values.push(value)
@@ -346,6 +437,25 @@ function readUrlencoded(fn: ServedFunction, req: IncomingMessage, limit: number,
       done(error as WireError)
     }
   })
+}
+
+/** Whether the function's one parameter is a `FormData`, which gets the whole form. */
+function isWholeForm(fn: ServedFunction): boolean {
+  return fn.fields?.[0] === 'FormData'
+}
+
+/**
+ * The form as the `FormData` a function takes (the global one: undici's in Node), its entries in
+ * the order of the body; a file entry is the upload written to disk, as a `File` parameter gets it.
+ */
+function wholeForm(fn: ServedFunction, entries: [string, string | File | undefined][]): Record<string, unknown> {
+  const form = new FormData()
+  for (const [name, value] of entries) {
+    // A File appended without a file name is kept as it is (not copied), so `get` gives the spooled one.
+    if (value !== undefined)
+      form.append(name, value as string)
+  }
+  return { [fn.params[0]!.name]: form }
 }
 
 /** The fields as named arguments, each converted per its parameter's kind. */

@@ -9,9 +9,10 @@ export interface ParamSpec {
 /**
  * How a form field's text or file becomes an argument: as it is (`string`), a number, a boolean, a
  * text form the checks convert (`text`: Date, bigint, URL), JSON (`json`: anything else), or bytes;
- * `[]` before one: an array of such, one per repeated field.
+ * `[]` before one: an array of such, one per repeated field. `FormData`: the function's only
+ * parameter, which gets the whole form.
  */
-export type FieldKind = 'string' | 'number' | 'boolean' | 'text' | 'json' | 'File' | 'Blob' | 'Uint8Array' | 'ReadableStream' | `[]${'string' | 'number' | 'boolean' | 'text' | 'json' | 'File' | 'Blob' | 'Uint8Array'}`
+export type FieldKind = 'string' | 'number' | 'boolean' | 'text' | 'json' | 'File' | 'Blob' | 'Uint8Array' | 'ReadableStream' | 'FormData' | `[]${'string' | 'number' | 'boolean' | 'text' | 'json' | 'File' | 'Blob' | 'Uint8Array'}`
 
 /** One femto function as a generated entry hands it to the server runtime. */
 export interface ServedFunction {

@@ -1,8 +1,9 @@
 /**
  * Bytes on the wire (docs/guide/files-and-forms.md): arguments that are `Blob`, `File`,
  * `Uint8Array` or `ReadableStream` go as parts of a `multipart/form-data` body, one per argument,
- * named by position; the other arguments go beside them as parts in the rich encoding. A bytes
- * result comes back as the body itself, with `x-femto-bytes` saying which kind it was.
+ * named by position (an array of `File`s or `Blob`s: one part per item, under that name); the other arguments go beside them as parts in the rich encoding. A bytes
+ * result comes back as the body itself, with `x-femto-bytes` saying which kind it was. A `FormData`
+ * argument (a function's only parameter) is the multipart body itself, its entries as they are.
  */
 import { encodeRich, RICH_TYPE } from './codec'
 
@@ -12,9 +13,20 @@ export function isBytesValue(value: unknown): value is Blob | Uint8Array | Reada
   return typeof value === 'object' && value !== null && (value instanceof Blob || value instanceof Uint8Array || (typeof ReadableStream !== 'undefined' && value instanceof ReadableStream))
 }
 
+/** `File[]`, `Blob[]`: one part per item, all under the parameter's position. */
+function isBlobList(value: unknown): value is Blob[] {
+  return Array.isArray(value) && value.length > 0 && value.every(item => item instanceof Blob)
+}
+
+function isFormData(value: unknown): value is FormData {
+  return typeof FormData !== 'undefined' && value instanceof FormData
+}
+
 /** Whether a call's arguments need the multipart body: one of them is bytes. */
 export function hasBytes(args: unknown[]): boolean {
   for (const arg of args) {
+    if (isFormData(arg) || isBlobList(arg))
+      return true
     // A Uint8Array stays in the rich encoding, which carries typed arrays exactly wherever they are.
     if (isBytesValue(arg) && !(arg instanceof Uint8Array))
       return true
@@ -28,22 +40,37 @@ export function hasBytes(args: unknown[]): boolean {
  * can stream one to the service as it is produced.
  */
 export async function formOfArgs(args: unknown[]): Promise<FormData> {
+  const given = args.find(isFormData)
+  if (given) {
+    // The build refuses a FormData parameter beside others (docs/guide/files-and-forms.md).
+    if (args.length !== 1)
+      throw new TypeError('a FormData argument must be the only argument of a femto function')
+    return given
+  }
   const form = new FormData()
   // Values first: the service calls a function with a stream parameter when its part begins.
   for (let i = 0; i < args.length; i++) {
-    if (!isBytesValue(args[i]))
+    if (!isBytesValue(args[i]) && !isBlobList(args[i]))
       form.append(String(i), new Blob([encodeRich(args[i])], { type: RICH_TYPE }), 'value')
   }
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]
-    if (arg instanceof File)
+    if (isBlobList(arg)) {
+      for (const item of arg)
+        form.append(String(i), item, item instanceof File ? item.name : 'blob')
+    }
+    else if (arg instanceof File) {
       form.append(String(i), arg, arg.name)
-    else if (arg instanceof Blob)
+    }
+    else if (arg instanceof Blob) {
       form.append(String(i), arg, 'blob')
-    else if (arg instanceof Uint8Array)
+    }
+    else if (arg instanceof Uint8Array) {
       form.append(String(i), new Blob([arg as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), 'bytes')
-    else if (isBytesValue(arg))
+    }
+    else if (isBytesValue(arg)) {
       form.append(String(i), await new Response(arg as ReadableStream<Uint8Array>).blob(), 'stream')
+    }
   }
   return form
 }

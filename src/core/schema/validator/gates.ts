@@ -48,7 +48,7 @@ function markerGate(marker: string, value: string): Test {
     case 'URL': return or([instanceOf(value, 'URL'), isString])
     case 'bigint': return or([typeOf(value, 'bigint'), isString, typeOf(value, 'number')])
     case 'Map': case 'Set': return or([instanceOf(value, marker), isArray(value)])
-    case 'File': case 'Blob': case 'Uint8Array': case 'ReadableStream': return instanceOf(value, marker)
+    case 'File': case 'Blob': case 'Uint8Array': case 'ReadableStream': case 'FormData': return instanceOf(value, marker)
     default: return equals(value, 'undefined')
   }
 }

@@ -22,6 +22,7 @@ const MARKER_KINDS: Record<string, Kind[]> = {
   Blob: ['object'],
   Uint8Array: ['object'],
   ReadableStream: ['object'],
+  FormData: ['object'],
 }
 
 export function kindsOf(schema: JsonSchema, defs: Definitions, seen = new Set<string>()): Set<Kind> {

@@ -61,6 +61,7 @@ export function emitMarker(compiler: Compiler, marker: string, schema: SchemaObj
     case 'Blob':
     case 'Uint8Array':
     case 'ReadableStream':
+    case 'FormData':
       // Bytes have no JSON form: they arrive as multipart parts, which the service makes into these (runtime/server/form.ts).
       scope.emit(`if (!(${value} instanceof ${marker})) return ${wrong}`)
       return

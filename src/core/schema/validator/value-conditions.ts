@@ -84,6 +84,7 @@ export class ValueConditions {
       case 'Blob':
       case 'Uint8Array':
       case 'ReadableStream':
+      case 'FormData':
         return instanceOf(value, marker)
       case 'Map':
       case 'Set':
