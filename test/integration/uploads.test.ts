@@ -1,14 +1,16 @@
 import type { Manifest } from '../../src/core/build/manifest'
 import type { StubMeta } from '../../src/runtime'
 import type { RunningProcess } from '../helpers'
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { createServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callFemto, configureFemto } from '../../src/runtime'
+import femto from '../../src/vite'
 import { startNode, viteBuild } from '../helpers'
 
 const APP = join(import.meta.dirname, '../fixtures/uploads-app')
@@ -224,5 +226,141 @@ describe('stubs with bytes', () => {
     expect(operation.requestBody.content['multipart/form-data'].schema.properties.file).toMatchObject({ type: 'string', contentMediaType: 'application/octet-stream' })
     const download = (await (await fetch(`${(await service('report')).url}/openapi.json`)).json() as any).paths['/femto/report'].post
     expect(Object.keys(download.responses['200'].content)).toEqual(['application/octet-stream'])
+  })
+})
+
+describe('a FormData parameter', () => {
+  it('gets the whole form from curl -F: text fields, repeated fields and a file, spooled like a File parameter\'s', async () => {
+    const { url } = await service('signupForm')
+    const file = randomFile('avatar.png', 2 * MB)
+    const answer = await curl(['-F', 'name=Ada', '-F', 'tags=a', '-F', 'tags=b', '-F', `avatar=@${file.path};type=image/png`, `${url}/femto/signupForm`])
+    expect(answer.status).toBe(200)
+    expect(JSON.parse(answer.body)).toEqual({ name: 'Ada', tags: ['a', 'b'], keys: ['name', 'tags', 'avatar'], avatar: { name: 'avatar.png', type: 'image/png', size: 2 * MB, sha256: file.sha256 } })
+    // A plain urlencoded form too.
+    const plain = await curl(['-d', 'name=Bo&tags=x', `${url}/femto/signupForm`])
+    expect(JSON.parse(plain.body)).toEqual({ name: 'Bo', tags: ['x'], keys: ['name', 'tags'], avatar: null })
+  })
+
+  it('is sent by the stub as the multipart body as it is', async () => {
+    configureFemto({ baseUrl: (await service('signupForm')).url })
+    const bytes = randomBytes(MB)
+    const form = new FormData()
+    form.append('name', 'Cy')
+    form.append('avatar', new File([bytes], 'me.jpg', { type: 'image/jpeg' }))
+    form.append('tags', 'z')
+    expect(await stub('signupForm')(form)).toEqual({ name: 'Cy', tags: ['z'], keys: ['name', 'avatar', 'tags'], avatar: { name: 'me.jpg', type: 'image/jpeg', size: MB, sha256: createHash('sha256').update(bytes).digest('hex') } })
+  })
+
+  it('is refused in a JSON body, and documented as a form body with free-form fields', async () => {
+    const { url } = await service('signupForm')
+    const json = await curl(['-H', 'content-type: application/json', '-d', '{"form":{"name":"x"}}', `${url}/femto/signupForm`])
+    expect(json.status).toBe(400)
+    expect(JSON.parse(json.body).error.message).toMatch(/expected FormData/)
+    const doc = await (await fetch(`${url}/openapi.json`)).json() as any
+    const content = doc.paths['/femto/signupForm'].post.requestBody.content
+    expect(Object.keys(content)).toEqual(['multipart/form-data', 'application/x-www-form-urlencoded'])
+    expect(content['multipart/form-data'].schema).toMatchObject({ type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'string', contentMediaType: 'application/octet-stream' }] } })
+  })
+})
+
+describe('bytes in arrays and objects', () => {
+  it('takes File[] as repeated parts, from curl -F and from the stub, in their order', async () => {
+    const { url } = await service('gallery')
+    const a = randomFile('a.jpg', 300 * 1024)
+    const b = randomFile('b.jpg', 1000)
+    const answer = await curl(['-F', `photos=@${a.path}`, '-F', `photos=@${b.path}`, '-F', 'caption=trip', `${url}/femto/gallery`])
+    expect(JSON.parse(answer.body)).toEqual(['trip: a.jpg (307200 bytes)', 'trip: b.jpg (1000 bytes)'])
+    configureFemto({ baseUrl: url })
+    expect(await stub('gallery')([new File([randomBytes(5000)], 'c.png'), new File(['x'], 'd.png')], 'stub')).toEqual(['stub: c.png (5000 bytes)', 'stub: d.png (1 bytes)'])
+  })
+
+  it('fails the build where bytes cannot travel: a File inside an object, a FormData beside other parameters', async () => {
+    const cases = [
+      ['export interface Doc { title: string, attachment: File }\nexport async function save(doc: Doc) {\n  \'use femto\'\n}\n', 'src/api.ts:2:33', /parameter 'doc' holds a File at \$\.attachment: bytes travel as a multipart part of their own.*Make it a parameter of its own/, '> 2 | export async function save(doc: Doc)'],
+      ['export async function signup(form: FormData, plan: string) {\n  \'use femto\'\n}\n', 'src/api.ts:1:36', /parameter 'form' is a FormData, which gets the whole form, beside other parameters\. Make it the function's only parameter/, '> 1 | export async function signup'],
+      ['export async function pick(): Promise<{ cover: Blob }> {\n  \'use femto\'\n  return { cover: new Blob() }\n}\n', 'src/api.ts:1:31', /the result holds a Blob at \$\.cover/, '> 1 | export async function pick'],
+    ] as const
+    for (const [source, where, message, frame] of cases) {
+      const root = mkdtempSync(join(tmpdir(), 'femto-bytes-placement-'))
+      mkdirSync(join(root, 'src'))
+      writeFileSync(join(root, 'index.html'), '<script type="module" src="/src/main.ts"></script>\n')
+      writeFileSync(join(root, 'src/main.ts'), 'import * as api from \'./api\'\nconsole.log(api)\n')
+      writeFileSync(join(root, 'src/api.ts'), source)
+      const thrown: any = await viteBuild(root, 'dist').then(() => undefined, e => e)
+      const error = thrown?.errors?.[0] ?? thrown
+      expect(error?.message).toContain(where)
+      expect(error.message).toMatch(message)
+      expect(error.frame).toContain(frame)
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('uploads of a killed service', () => {
+  it('are removed by the next service to start: a SIGKILL mid-upload leaves its file, the restart removes it', async () => {
+    const uploads = join(work, 'spool')
+    mkdirSync(uploads)
+    const fn = manifest.functions.find(f => f.name === 'describeFile')!
+    const file = join(dist, 'servers', `${fn.service}.js`)
+    const env = { FEMTO_UPLOAD_DIR: uploads }
+    const first = await startNode(file, { env })
+    const big = randomFile('slow.bin', 20 * MB)
+    // A slow upload: the service writes what arrived to its spool file while the rest trickles in.
+    const upload = spawn('curl', ['-sS', '--limit-rate', '200k', '-F', `file=@${big.path}`, `${first.url}/femto/describeFile`], { stdio: 'ignore' })
+    try {
+      await expect.poll(() => readdirSync(uploads).length).toBe(1)
+      const [leftover] = readdirSync(uploads)
+      expect(leftover).toMatch(new RegExp(`^femto-upload-[0-9a-f]{8}-${first.proc.pid}-`))
+      await first.stop('SIGKILL')
+    }
+    finally {
+      upload.kill()
+    }
+    expect(readdirSync(uploads)).toHaveLength(1)
+    // Kept: a file of a process that runs (this one), and one of another machine sharing the folder.
+    const tag = createHash('sha256').update(hostname()).digest('hex').slice(0, 8)
+    const running = `femto-upload-${tag}-${process.pid}-1-00000000`
+    const elsewhere = `femto-upload-${tag === '00000000' ? '11111111' : '00000000'}-${first.proc.pid}-1-00000000`
+    writeFileSync(join(uploads, running), '')
+    writeFileSync(join(uploads, elsewhere), '')
+    const second = await startNode(file, { env })
+    try {
+      await expect.poll(() => readdirSync(uploads).sort()).toEqual([elsewhere, running].sort())
+    }
+    finally {
+      await second.stop()
+    }
+  })
+})
+
+describe('uploads under vite dev', () => {
+  it('takes a File, a FormData and File[] through the dev server as a built service does', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'femto-uploads-dev-'))
+    cpSync(APP, root, { recursive: true, filter: src => !/[\\/]dist[^\\/]*$/.test(src) })
+    const level = process.env.FEMTO_LOG_LEVEL
+    process.env.FEMTO_LOG_LEVEL = 'warn'
+    const server = await createServer({ root, configFile: false, logLevel: 'silent', plugins: [femto({ summary: false })], server: { port: 0, host: '127.0.0.1' } })
+    try {
+      await server.listen()
+      const url = server.resolvedUrls!.local[0]!.replace(/\/$/, '')
+      const photo = randomFile('dev.png', 3 * MB)
+      const described = await curl(['-F', `file=@${photo.path};type=image/png`, '-F', 'label=dev', `${url}/femto/describeFile`])
+      expect([described.status, JSON.parse(described.body)]).toEqual([200, { name: 'dev.png', type: 'image/png', size: 3 * MB, sha256: photo.sha256, label: 'dev' }])
+      const form = await curl(['-F', 'name=Dev', '-F', `avatar=@${photo.path};type=image/png`, `${url}/femto/signupForm`])
+      expect(JSON.parse(form.body)).toEqual({ name: 'Dev', tags: [], keys: ['name', 'avatar'], avatar: { name: 'dev.png', type: 'image/png', size: 3 * MB, sha256: photo.sha256 } })
+      configureFemto({ baseUrl: url })
+      expect(await stub('gallery')([new File(['abc'], 'x.png')], 'dev')).toEqual(['dev: x.png (3 bytes)'])
+      // A plain form's fields are converted per parameter type, as by a built service.
+      const plain = await curl(['-d', 'name=Ada&age=36&subscribe=on&tags=a', `${url}/femto/signUp`])
+      expect(JSON.parse(plain.body)).toEqual({ name: 'Ada', age: 36, subscribe: true, tags: ['a'] })
+    }
+    finally {
+      if (level === undefined)
+        delete process.env.FEMTO_LOG_LEVEL
+      else
+        process.env.FEMTO_LOG_LEVEL = level
+      await server.close()
+      rmSync(root, { recursive: true, force: true })
+    }
   })
 })

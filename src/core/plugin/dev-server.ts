@@ -10,9 +10,10 @@ import { DEV_ENTRY, DEV_ENVIRONMENT } from './dev-ids'
 /** Generates the dev entry from what the registry holds now. */
 export async function devEntrySource(ctx: FemtoContext): Promise<string> {
   const plan = ctx.plan()
-  const [{ describeFunctions }, { devEntry }] = await Promise.all([import('../build/build-servers'), import('../build/entries')])
-  const { validators } = await describeFunctions(ctx, plan)
-  return devEntry(plan.functions, ctx.options, { validators, authModule: ctx.authModule, openapi: {} })
+  const [{ describeFunctions }, { devEntry }, { openApiDocument }] = await Promise.all([import('../build/build-servers'), import('../build/entries'), import('../build/openapi')])
+  const { validators, documented } = await describeFunctions(ctx, plan)
+  // The document the services get: how form fields become arguments (a File, a FormData, a number) is read from it.
+  return devEntry(plan.functions, ctx.options, { validators, authModule: ctx.authModule, openapi: openApiDocument(documented, { title: 'femto functions' }) })
 }
 
 /** A usage error's line without its code frame; any other error's message. */

@@ -47,6 +47,12 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
     for (const fn of missing) {
       const schema = derived.get(fn.name)
       assertInternal(schema, `a schema is derived for every function asked ('${fn.name}')`)
+      // A signature the services cannot carry (bytes inside an object, FormData beside other parameters): not kept, so it is said again until fixed.
+      const [error] = schema.errors ?? []
+      if (error) {
+        const [{ FemtoUsageError }, { readFileSync }] = await Promise.all([import('../transform/usage-error'), import('node:fs')])
+        throw new FemtoUsageError(error.message, error.file, readFileSync(error.file, 'utf8'), { line: error.line, column: error.column }, options.display(error.file))
+      }
       schemas.set(fn, schema)
       // A parameter typed with something huge (`typeof globalThis`) would print thousands.
       for (const warning of schema.warnings.slice(0, MAX_WARNINGS))

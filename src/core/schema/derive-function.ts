@@ -1,7 +1,9 @@
 import type { TypeSchemaWriter } from './derive-type'
 import type { FunctionNode } from './ts-locate'
-import type { FunctionSchema, JsonSchema, ParamSchema } from './types'
+import type { FunctionSchema, JsonSchema, ParamSchema, SchemaWarning } from './types'
+import { resolve } from 'node:path'
 import ts from 'typescript'
+import { misplacedBytes } from './bytes-placement'
 import { descriptionOf, isThisParameter, jsDocsOf, paramDescriptionOf } from './ts-jsdoc'
 
 const PROMISE_NAMES = new Set(['Promise', 'PromiseLike'])
@@ -9,18 +11,28 @@ const ASYNC_ITERABLE_NAMES = new Set(['AsyncGenerator', 'AsyncIterable', 'AsyncI
 
 export function deriveFunctionSchema(fn: FunctionNode, writer: TypeSchemaWriter, checker: ts.TypeChecker): FunctionSchema {
   const docs = jsDocsOf(fn)
+  const declared = fn.parameters.filter(param => !isThisParameter(param))
   const params = fn.parameters
     .map((param, index) => ({ param, index }))
     .filter(({ param }) => !isThisParameter(param))
     .map(({ param, index }) => paramSchemaOf(param, index, docs, writer, checker))
   const result = resultSchemaOf(fn, writer, checker)
   const description = descriptionOf(docs)
+  const defs = Object.fromEntries(Object.entries(writer.defs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+  // Bytes where they cannot travel are build errors (bytes-placement.ts); a generator's values are not checked here.
+  const errors: SchemaWarning[] = misplacedBytes(params, fn.asteriskToken ? undefined : result, defs).map(({ at, message }) => {
+    const node = at === 'result' ? fn.type ?? fn.name ?? fn : declared[at]!.type ?? declared[at]!
+    const file = node.getSourceFile()
+    const { line, character } = file.getLineAndCharacterOfPosition(node.getStart(file))
+    return { file: resolve(file.fileName), line: line + 1, column: character, message }
+  })
   return {
     params,
     result,
-    defs: Object.fromEntries(Object.entries(writer.defs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    defs,
     ...(description ? { description } : {}),
     warnings: writer.warnings,
+    ...(errors.length > 0 ? { errors } : {}),
   }
 }
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { ServedFunction } from './types'
 import { createServer } from 'node:http'
+import { removeDeadUploads } from './form'
 import { createFunctionTable, pathOf, serveRoute } from './function-table'
 import { checkToken } from './guard'
 import { exitCannotListen, reportListening, stopWithParent } from './listening'
@@ -94,6 +95,8 @@ export function startService(options: ServiceOptions): Server {
     const actual = typeof bound === 'object' && bound ? bound.port : address.port
     console.log(`[femto] ${options.service} listening on http://${address.host}:${actual} (${table.listing})`)
     reportListening(actual)
+    // Uploads left on disk by a service of this machine that was killed mid-call (form.ts).
+    void removeDeadUploads()
   })
 
   // Read through thrown.ts: a throwing Error.prepareStackTrace would otherwise make a handler throw and end the process.
