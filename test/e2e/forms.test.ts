@@ -74,4 +74,26 @@ describe('files and forms in Chromium', () => {
     expect(posts).toEqual([{ accept: 'application/vnd.femto+devalue' }])
     await page.close()
   })
+
+  it('a FormData from the page reaches a FormData parameter through the stub, and the same form posts without JavaScript', async () => {
+    const bytes = randomBytes(1024 * 1024)
+    const sha256 = createHash('sha256').update(bytes).digest('hex')
+    const avatar = { name: 'me.png', type: 'image/png', size: bytes.length, sha256 }
+    const page = await browser.newPage()
+    await page.goto(running.url)
+    await expect.poll(() => page.title()).toBe('uploads ready')
+    await page.setInputFiles('#signup-form input[type=file]', { name: 'me.png', mimeType: 'image/png', buffer: bytes })
+    const facts = await page.evaluate(() => (globalThis as any).femto.signupForm(new FormData(document.querySelector<HTMLFormElement>('#signup-form')!)))
+    expect(facts).toEqual({ name: 'Eve', tags: ['x'], keys: ['name', 'tags', 'avatar'], avatar })
+    await page.close()
+
+    const context = await browser.newContext({ javaScriptEnabled: false })
+    const plain = await context.newPage()
+    await plain.goto(running.url)
+    await plain.setInputFiles('#signup-form input[type=file]', { name: 'me.png', mimeType: 'image/png', buffer: bytes })
+    await Promise.all([plain.waitForURL(/femto-status=/), plain.click('#signup-form button[type=submit]')])
+    const landed = new URL(plain.url()).searchParams
+    expect([landed.get('femto'), landed.get('femto-status'), JSON.parse(landed.get('femto-result')!)]).toEqual(['signupForm', 'ok', { name: 'Eve', tags: ['x'], keys: ['name', 'tags', 'avatar'], avatar }])
+    await context.close()
+  })
 })
