@@ -1,9 +1,13 @@
+import type ts from 'typescript'
 import type { FunctionLocation } from '../../src/core/schema/derive'
 import type { FunctionSchema } from '../../src/core/schema/types'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { deriveSchemas } from '../../src/core/schema/derive'
+import { binarySchema } from '../../src/core/schema/derive-type'
+import { nameMissingDeclaration } from '../../src/core/schema/ts-libs'
+import { createSchemaProgram } from '../../src/core/schema/ts-program'
 import { analyzeModule } from '../../src/core/transform/analyze'
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/schema')
@@ -142,6 +146,22 @@ describe('deriveSchemas', () => {
     expect(schema.params[0]!.schema).toEqual({ $ref: '#/$defs/Deep_string' })
     expect(schema.warnings).toEqual([{ file, line: lineOf(file, 'next?:'), column: 9, message: `type 'Deep_Box_Box_string', property 'next': the generic type 'Deep' expands without end; accepting any value` }])
     expect(Object.keys(schema.defs)).toEqual(['Box_Box_string', 'Box_string', 'Deep_Box_Box_string', 'Deep_Box_string', 'Deep_string'])
+  })
+
+  it('parses a stand-in for the browser\'s libs, with the web types a server meets', () => {
+    const domLib = (program: ts.Program): string | undefined => program.getSourceFiles().find(file => file.fileName.endsWith('/lib.dom.d.ts'))?.text
+    // The tsconfig above the fixtures names DOM among its libs.
+    expect(domLib(createSchemaProgram([FORMS], FIXTURES))?.length).toBeLessThan(10_000)
+    expect(domLib(createSchemaProgram([FORMS], FIXTURES, undefined, 'full'))?.length).toBeGreaterThan(500_000)
+    expect(nameMissingDeclaration(createSchemaProgram([FORMS, UNSUPPORTED], FIXTURES))).toBeUndefined()
+  })
+
+  it('derives with the browser\'s own libs when a type names something only they declare', () => {
+    const file = join(FIXTURES, 'browser-types.ts')
+    expect(nameMissingDeclaration(createSchemaProgram([file], FIXTURES))).toBe('KeyboardEvent')
+    const schema = deriveSchemas({ files: [file], functions: locate(file), root: FIXTURES }).get('pressKey')!
+    expect(schema.params.map(p => p.schema)).toEqual([{ type: 'string' }, binarySchema('File')])
+    expect(schema.warnings).toEqual([])
   })
 
   it('reports a function it cannot find instead of throwing', () => {

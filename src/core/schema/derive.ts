@@ -5,6 +5,7 @@ import { DependencyRecorder } from './dependencies'
 import { deriveFunctionSchema } from './derive-function'
 import { DefNames } from './derive-names'
 import { TypeSchemaWriter } from './derive-type'
+import { nameMissingDeclaration } from './ts-libs'
 import { findFunctionAt } from './ts-locate'
 import { createSchemaProgram } from './ts-program'
 
@@ -33,14 +34,20 @@ export interface SchemaRequest {
  * cannot be expressed gives `{}` and a warning; nothing here throws because of user code.
  */
 export function deriveSchemas(request: SchemaRequest): Map<string, FunctionSchema> {
-  return deriveSchemasFromProgram(createSchemaProgram(rootsOf(request), request.root), request.functions)
+  return deriveSchemasFromProgram(schemaProgram(request), request.functions)
 }
 
 /** {@link deriveSchemas}, and what the result depends on on the disk (for the schema cache). */
 export function deriveSchemasWithDependencies(request: SchemaRequest): { schemas: Map<string, FunctionSchema>, dependencies: Dependencies } {
   const recorder = new DependencyRecorder()
-  const schemas = deriveSchemasFromProgram(createSchemaProgram(rootsOf(request), request.root, recorder), request.functions)
+  const schemas = deriveSchemasFromProgram(schemaProgram(request, recorder), request.functions)
   return { schemas, dependencies: recorder.result() }
+}
+
+/** Without the browser's libs, unless the types name something only they declare. */
+function schemaProgram(request: SchemaRequest, recorder?: DependencyRecorder): ts.Program {
+  const program = createSchemaProgram(rootsOf(request), request.root, recorder, 'server')
+  return nameMissingDeclaration(program) !== undefined ? createSchemaProgram(rootsOf(request), request.root, recorder, 'full') : program
 }
 
 function rootsOf(request: SchemaRequest): string[] {

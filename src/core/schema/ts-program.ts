@@ -2,6 +2,7 @@ import type { DependencyRecorder } from './dependencies'
 import { statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import ts from 'typescript'
+import { isBrowserLib, SERVER_WEB_TYPES } from './ts-libs'
 
 /**
  * What a project without a tsconfig.json most likely means. `types: []`: TypeScript would
@@ -23,9 +24,9 @@ const DEFAULT_OPTIONS = {
  * most of the cost, and it is paid once. Its roots are only the modules holding femto functions;
  * whatever they import is loaded on demand, the rest of the project never is.
  */
-export function createSchemaProgram(files: string[], root?: string, recorder?: DependencyRecorder): ts.Program {
+export function createSchemaProgram(files: string[], root?: string, recorder?: DependencyRecorder, libs: SchemaLibs = 'server'): ts.Program {
   const options = compilerOptionsFor(root ?? dirname(files[0] ?? process.cwd()), files, recorder)
-  const host = schemaCompilerHost(options)
+  const host = schemaCompilerHost(options, libs)
   const program = ts.createProgram({ rootNames: files, options, host: recorder ? recordingHost(host, options, recorder) : host })
   if (recorder) {
     // Declaration files parsed by an earlier program of this process were not read again.
@@ -146,11 +147,21 @@ interface CachedDeclarations { settings: string, mtimeMs: number | undefined, fi
  */
 const declarationCache = new Map<string, CachedDeclarations>()
 
-function schemaCompilerHost(options: ts.CompilerOptions): ts.CompilerHost {
+/**
+ * `server`: the browser's libs stand in for by the few web types a server function's types can
+ * use (src/core/schema/ts-libs.ts); `full`: the libs the tsconfig names, as they are.
+ */
+export type SchemaLibs = 'server' | 'full'
+
+const serverWebTypes = new Map<string, ts.SourceFile>()
+
+function schemaCompilerHost(options: ts.CompilerOptions, libs: SchemaLibs): ts.CompilerHost {
   const host = ts.createCompilerHost(options, true)
   const libDirectory = dirname(host.getDefaultLibFileName(options))
   const parse = host.getSourceFile.bind(host)
   host.getSourceFile = (fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile) => {
+    if (libs === 'server' && fileName.startsWith(libDirectory) && isBrowserLib(fileName))
+      return standInLib(fileName, languageVersionOrOptions)
     const isLib = fileName.startsWith(libDirectory) || /[\\/]node_modules[\\/]@types[\\/]node[\\/]/.test(fileName)
     if (!isLib && !(/[\\/]node_modules[\\/]/.test(fileName) && /\.d\.[cm]?ts$/.test(fileName)))
       return parse(fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile)
@@ -169,7 +180,19 @@ function schemaCompilerHost(options: ts.CompilerOptions): ts.CompilerHost {
   return host
 }
 
+/** `lib.dom.d.ts` becomes the web types a server meets; the other browser libs, nothing. */
+function standInLib(fileName: string, languageVersionOrOptions: ts.ScriptTarget | ts.CreateSourceFileOptions): ts.SourceFile {
+  let file = serverWebTypes.get(fileName)
+  if (!file) {
+    const text = /[\\/]lib\.dom\.d\.ts$/.test(fileName) ? SERVER_WEB_TYPES : ''
+    file = ts.createSourceFile(fileName, text, languageVersionOrOptions)
+    serverWebTypes.set(fileName, file)
+  }
+  return file
+}
+
 /** Forgets the parsed declaration files, so the next program starts cold (for measurements). */
 export function clearDeclarationCache(): void {
   declarationCache.clear()
+  serverWebTypes.clear()
 }
