@@ -187,6 +187,13 @@ export async function measuredDev(viteBin, root) {
     }
     if (editMs === undefined)
       throw new Error('the edit was never served')
+    // Served again as it was before the edit, so the schema cache holds the files as they are now,
+    // as a developer's session leaves it: the next start is the warm one.
+    let restored = false
+    while (!restored && performance.now() - saved < 120_000)
+      restored = (await post(url, [100, 'eu'])).body.tax === 20
+    if (!restored)
+      throw new Error('the file restored after the edit was never served')
     return { firstMs, editMs }
   }
   finally {
