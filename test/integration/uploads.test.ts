@@ -26,8 +26,8 @@ async function service(name: string): Promise<RunningProcess> {
   const fn = manifest.functions.find(f => f.name === name)!
   let running = services.get(fn.service)
   if (!running) {
-    // relayFile calls describeFile: its stub finds it by FEMTO_URL_DESCRIBE_FILE.
-    const env: Record<string, string> = name === 'relayFile' ? { FEMTO_URL_DESCRIBE_FILE: (await service('describeFile')).url } : {}
+    // relayFile calls describeFile, relayForm signupForm: their stubs find them by FEMTO_URL_<NAME>.
+    const env: Record<string, string> = name === 'relayFile' || name === 'relayForm' ? { FEMTO_URL_DESCRIBE_FILE: (await service('describeFile')).url, FEMTO_URL_SIGNUP_FORM: (await service('signupForm')).url } : {}
     running = await startNode(join(dist, 'servers', `${fn.service}.js`), { env })
     services.set(fn.service, running)
   }
@@ -249,6 +249,13 @@ describe('a FormData parameter', () => {
     form.append('avatar', new File([bytes], 'me.jpg', { type: 'image/jpeg' }))
     form.append('tags', 'z')
     expect(await stub('signupForm')(form)).toEqual({ name: 'Cy', tags: ['z'], keys: ['name', 'avatar', 'tags'], avatar: { name: 'me.jpg', type: 'image/jpeg', size: MB, sha256: createHash('sha256').update(bytes).digest('hex') } })
+  })
+
+  it('is passed on by a service to another through its service stub, files and all', async () => {
+    const relay = await service('relayForm')
+    const file = randomFile('relayed.png', 3 * MB)
+    const answer = await curl(['-F', 'name=Di', '-F', `avatar=@${file.path};type=image/png`, '-F', 'tags=r', `${relay.url}/femto/relayForm`])
+    expect(JSON.parse(answer.body)).toEqual({ name: 'Di', tags: ['r'], keys: ['name', 'avatar', 'tags'], avatar: { name: 'relayed.png', type: 'image/png', size: 3 * MB, sha256: file.sha256 } })
   })
 
   it('is refused in a JSON body, and documented as a form body with free-form fields', async () => {
