@@ -16,7 +16,7 @@ const ENV = String.raw`(?:process\??\.env|import\.meta\.env)`
 // Every place the environment is named. A bundle of 100 KB names it a few times: each check
 // below runs at those places only, not over the whole text (1000 services scanned whole, with a
 // regular expression each, took ~4 s of a 25 s build).
-const OCCURRENCE = new RegExp(ENV, 'g')
+const OCCURRENCE = /process\??\.env|import\.meta\.env/g
 // Sticky: each matches at an occurrence or not at all.
 const DOT = new RegExp(String.raw`${ENV}\??\.([A-Za-z_$][\w$]*)`, 'y')
 // A quoted key, or a template literal without substitutions.
