@@ -93,6 +93,9 @@ describe('a caller that has not rolled, calling a callee that has', () => {
     // The token travels as it came: a call without it is refused by the version that gets it.
     const refused = await fetch(`${current.url}/femto/quote`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-femto-contract': c1 }, body: '[7]' })
     expect(refused.status).toBe(401)
+    // A browser calling the service straight from its own origin: the previous version sees the host it addressed.
+    const browser = await callQuote(current.url, { 'x-femto-contract': c1, 'origin': current.url })
+    expect(`${browser.status} ${await browser.text()}`).toBe('200 "v1:7"')
     const own = await callQuote(current.url, { 'x-femto-contract': c2 })
     expect(`${own.status} ${await own.text()}`).toBe('200 "v2:7"')
     const plain = await callQuote(current.url, {})

@@ -66,6 +66,9 @@ type Request = typeof http.request
 
 function send(request: Request, via: Agent, target: URL, req: IncomingMessage, res: ServerResponse): void {
   const headers: OutgoingHttpHeaders = { ...req.headers, host: target.host, [FORWARDED_HEADER]: '1' }
+  // The host the caller addressed, for the previous version's origin check (a gateway before us set it already).
+  if (req.headers['x-forwarded-host'] === undefined && req.headers.host !== undefined)
+    headers['x-forwarded-host'] = req.headers.host
   // They describe this hop's connection, not the call.
   delete headers.connection
   delete headers['keep-alive']
