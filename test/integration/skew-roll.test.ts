@@ -151,6 +151,45 @@ describe('a caller that has rolled, calling a callee behind a balancer that has 
   })
 })
 
+describe('a caller that has rolled, calling a stream and a bytes function whose services have not', () => {
+  it('holds each call until its callee has rolled, then gets version 2\'s answers', async () => {
+    const kinds = mkdtempSync(join(tmpdir(), 'femto-skew-kinds-'))
+    try {
+      cpSync(join(import.meta.dirname, '../fixtures/skew-kinds-app'), kinds, { recursive: true, filter: src => !/[\\/](?:dist[^\\/]*|node_modules)$/.test(src) })
+      const out = await viteBuild(kinds, 'dist', { skewWindow: '1h' })
+      editFile(join(kinds, 'src/ticks.ts'), 'ticks(count: number) {\n  \'use femto\'\n  for (let i = 0; i < count; i++)\n    yield `v1:', 'ticks(count: number | string) {\n  \'use femto\'\n  for (let i = 0; i < Number(count); i++)\n    yield `v2:')
+      editFile(join(kinds, 'src/size.ts'), 'size(data: Uint8Array) {\n  \'use femto\'\n  return `v1:', 'size(data: Uint8Array, unit?: string) {\n  \'use femto\'\n  return `v2:')
+      await viteBuild(kinds, 'dist', { skewWindow: '1h' })
+      const manifest: Manifest = JSON.parse(readFileSync(join(out, 'servers/femto.json'), 'utf8'))
+      const previousFile = (name: string): string => manifest.functions.find(fn => fn.name === name)!.previous![0]!.file
+      const serve = async (file: string, port: string): Promise<RunningProcess> => {
+        const running = await startNode(join(out, 'servers', file), { env: { FEMTO_TOKEN: TOKEN, NODE_ENV: 'development', PORT: port } })
+        started.push(running)
+        return running
+      }
+      const [ticksPort, sizePort] = [String(await freePort()), String(await freePort())]
+      const oldTicks = await serve(previousFile('ticks'), ticksPort)
+      const oldSize = await serve(previousFile('size'), sizePort)
+      const relay = await startNode(join(out, 'servers/relay.js'), { env: { FEMTO_TOKEN: TOKEN, NODE_ENV: 'development', FEMTO_URL_TICKS: `http://127.0.0.1:${ticksPort}`, FEMTO_URL_SIZE: `http://127.0.0.1:${sizePort}` } })
+      started.push(relay)
+      const answer = fetch(`${relay.url}/femto/relay`, { method: 'POST', headers: { 'content-type': 'application/json', 'authorization': `Bearer ${TOKEN}` }, body: '[2]' })
+        .then(async res => `${res.status} ${await res.text()}`)
+      // The stream is held (STALE_CLIENT from ticks at version 1) until ticks has rolled...
+      await expect.poll(() => relay.output()).toContain('ticks: not reached')
+      await oldTicks.stop()
+      await serve('ticks.js', ticksPort)
+      // ...then the bytes call, until size has.
+      await expect.poll(() => relay.output()).toContain('size: not reached')
+      await oldSize.stop()
+      await serve('size.js', sizePort)
+      expect(await answer).toBe('200 "v2:0,v2:1 v2:2"')
+    }
+    finally {
+      rmSync(kinds, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('unplugin-femto/handler in proxy mode', () => {
   it('routes a call carrying a previous contract to the version serving it, when FEMTO_URL_<SERVICE>__<contract> is set', async () => {
     const previous = v2.functions.find(fn => fn.name === 'quote')!.previous![0]!
@@ -177,3 +216,12 @@ describe('unplugin-femto/handler in proxy mode', () => {
     }
   })
 })
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port
+      server.close(() => resolve(port))
+    }).on('error', reject)
+  })
+}

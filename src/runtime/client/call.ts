@@ -117,9 +117,12 @@ export function callFemtoAt(baseUrl: string, meta: StubMeta, args: unknown[], he
   })
 }
 
-/** A call to a given URL with options already taken: a service's stub sending bytes (server/call.ts). */
-export function callFemtoUrl(url: string, meta: StubMeta, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
-  return unaryCall(url, meta, args, options)
+/**
+ * A call to a given URL with options already taken: a service's stub sending bytes (server/call.ts).
+ * `onFailed`: what an error answer becomes before the retry decision (server/skew.ts).
+ */
+export function callFemtoUrl(url: string, meta: StubMeta, args: unknown[], options: CallOptions | undefined, onFailed?: (error: FemtoError) => FemtoError): Promise<unknown> {
+  return unaryCall(url, meta, args, options, undefined, onFailed)
 }
 
 /** A form's fields as the named arguments of a call through the stub's path (client/form.ts `submitForm`). */
@@ -127,7 +130,7 @@ export function callFemtoWithForm(meta: StubMeta, form: FormData): Promise<unkno
   return unaryCall(config.baseUrl + meta.route, meta, [], takeCallOptions(), form)
 }
 
-async function unaryCall(url: string, meta: StubMeta, args: unknown[], options: CallOptions | undefined, form?: FormData): Promise<unknown> {
+async function unaryCall(url: string, meta: StubMeta, args: unknown[], options: CallOptions | undefined, form?: FormData, onFailed?: (error: FemtoError) => FemtoError): Promise<unknown> {
   const signal = callSignal(options)
   // Bytes go as a multipart body, never inflated into text (shared/bytes.ts).
   const bytes = form !== undefined || hasBytes(args)
@@ -153,8 +156,10 @@ async function unaryCall(url: string, meta: StubMeta, args: unknown[], options: 
       attempt.done()
     }
     const rich = isRich(response.headers.get('content-type'))
-    if (!response.ok)
-      throw failedResponse(response.status, text, response.headers.get('x-request-id'), rich, response.headers.get('retry-after'), response.headers.get(NOT_REACHED_HEADER))
+    if (!response.ok) {
+      const error = failedResponse(response.status, text, response.headers.get('x-request-id'), rich, response.headers.get('retry-after'), response.headers.get(NOT_REACHED_HEADER))
+      throw onFailed ? onFailed(error) : error
+    }
     return parseResult(meta, text, rich)
   })
 }
@@ -179,8 +184,9 @@ export function parseResult(meta: StubMeta, text: string, rich: boolean): unknow
 /**
  * An `async function*` femto function: an `AsyncIterable` whose values arrive as the service
  * yields them. Breaking out of the loop aborts the request, which stops the generator there.
+ * `onFailed`: what an error answer to the opening becomes (a page's stale hook; a service's hold, server/skew.ts).
  */
-export function streamCall(url: string, meta: StubMeta, args: unknown[], options: CallOptions | undefined): AsyncIterable<unknown> {
+export function streamCall(url: string, meta: StubMeta, args: unknown[], options: CallOptions | undefined, onFailed: (error: FemtoError) => FemtoError = error => noticeStale(meta, error)): AsyncIterable<unknown> {
   return {
     [Symbol.asyncIterator]() {
       const controller = new AbortController()
@@ -208,7 +214,7 @@ export function streamCall(url: string, meta: StubMeta, args: unknown[], options
         }
         if (!response.ok || !response.body) {
           const text = await response.text()
-          throw noticeStale(meta, failedResponse(response.status, text, response.headers.get('x-request-id'), isRich(response.headers.get('content-type')), response.headers.get('retry-after'), response.headers.get(NOT_REACHED_HEADER)))
+          throw onFailed(failedResponse(response.status, text, response.headers.get('x-request-id'), isRich(response.headers.get('content-type')), response.headers.get('retry-after'), response.headers.get(NOT_REACHED_HEADER)))
         }
         reader = response.body.getReader()
       })

@@ -50,14 +50,15 @@ export function callService(meta: StubMeta, args: unknown[]): Promise<unknown> |
     return meta as never
   const options = withServiceHeaders(takeCallOptions())
   const url = targetOf(meta)
+  // Streams and bytes too: a callee that has not rolled yet holds the call (skew.ts).
   if (meta.stream)
-    return streamCall(url.href, meta, args, options)
+    return streamCall(url.href, meta, args, options, error => heldDuringRoll(error))
   const target = meta.service ?? meta.name
   // Bytes go as a multipart body, which fetch writes: the browser stub's path, with this call's
   // options and headers (its retries are not counted in the metrics: one attempt is recorded).
   const bytes = hasBytes(args)
   let attempts = bytes ? 1 : 0
-  const call = bytes ? callFemtoUrl(url.href, meta, args, options) : unaryCall(url, meta, args, options, () => attempts++)
+  const call = bytes ? callFemtoUrl(url.href, meta, args, options, error => heldDuringRoll(error)) : unaryCall(url, meta, args, options, () => attempts++)
   return call.then(
     (value) => {
       metrics.call(target, 'ok', attempts - 1)
