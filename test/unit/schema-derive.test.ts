@@ -164,6 +164,16 @@ describe('deriveSchemas', () => {
     expect(schema.warnings).toEqual([])
   })
 
+  it('loads every automatic @types package when a type names a global only one of them declares', () => {
+    const root = join(FIXTURES, 'auto-types')
+    const file = join(root, 'globals.ts')
+    expect(nameMissingDeclaration(createSchemaProgram([file], root))).toBe('Express')
+    expect(nameMissingDeclaration(createSchemaProgram([file], root, undefined, 'full'))).toBeUndefined()
+    const schema = deriveSchemas({ files: [file], functions: locate(file), root }).get('withLocals')!
+    expect(schema.params.map(p => p.schema)).toEqual([{ $ref: '#/$defs/Locals' }, { type: 'string' }])
+    expect(schema.defs.Locals).toMatchObject({ type: 'object' })
+  })
+
   it('reports a function it cannot find instead of throwing', () => {
     const result = deriveSchemas({ files: [FORMS], functions: [{ name: 'ghost', file: FORMS, line: 10_000, column: 0 }] })
     expect(result.get('ghost')).toMatchObject({ params: [], result: {}, defs: {}, warnings: [{ line: 10_000, message: expect.stringContaining(`function 'ghost'`) }] })

@@ -25,7 +25,11 @@ const DEFAULT_OPTIONS = {
  * whatever they import is loaded on demand, the rest of the project never is.
  */
 export function createSchemaProgram(files: string[], root?: string, recorder?: DependencyRecorder, libs: SchemaLibs = 'server'): ts.Program {
-  const options = compilerOptionsFor(root ?? dirname(files[0] ?? process.cwd()), files, recorder)
+  const projectOptions = compilerOptionsFor(root ?? dirname(files[0] ?? process.cwd()), files, recorder)
+  // Without `types`, TypeScript loads every package under node_modules/@types (a test runner's
+  // globals, a bundler's, ...): a server function's types reach Node's, and the packages its
+  // modules import are loaded anyway.
+  const options = libs === 'server' && projectOptions.types === undefined ? { ...projectOptions, types: ['node'] } : projectOptions
   const host = schemaCompilerHost(options, libs)
   const program = ts.createProgram({ rootNames: files, options, host: recorder ? recordingHost(host, options, recorder) : host })
   if (recorder) {
@@ -148,8 +152,9 @@ interface CachedDeclarations { settings: string, mtimeMs: number | undefined, fi
 const declarationCache = new Map<string, CachedDeclarations>()
 
 /**
- * `server`: the browser's libs stand in for by the few web types a server function's types can
- * use (src/core/schema/ts-libs.ts); `full`: the libs the tsconfig names, as they are.
+ * `server`: the browser's libs stood in for by the few web types a server function's types can
+ * use (src/core/schema/ts-libs.ts), and of the automatic `@types` packages only Node's; `full`:
+ * the libs and types the tsconfig names, as they are.
  */
 export type SchemaLibs = 'server' | 'full'
 
