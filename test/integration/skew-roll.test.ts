@@ -151,42 +151,64 @@ describe('a caller that has rolled, calling a callee behind a balancer that has 
   })
 })
 
-describe('a caller that has rolled, calling a stream and a bytes function whose services have not', () => {
-  it('holds each call until its callee has rolled, then gets version 2\'s answers', async () => {
-    const kinds = mkdtempSync(join(tmpdir(), 'femto-skew-kinds-'))
-    try {
-      cpSync(join(import.meta.dirname, '../fixtures/skew-kinds-app'), kinds, { recursive: true, filter: src => !/[\\/](?:dist[^\\/]*|node_modules)$/.test(src) })
-      const out = await viteBuild(kinds, 'dist', { skewWindow: '1h' })
-      editFile(join(kinds, 'src/ticks.ts'), 'ticks(count: number) {\n  \'use femto\'\n  for (let i = 0; i < count; i++)\n    yield `v1:', 'ticks(count: number | string) {\n  \'use femto\'\n  for (let i = 0; i < Number(count); i++)\n    yield `v2:')
-      editFile(join(kinds, 'src/size.ts'), 'size(data: Uint8Array) {\n  \'use femto\'\n  return `v1:', 'size(data: Uint8Array, unit?: string) {\n  \'use femto\'\n  return `v2:')
-      await viteBuild(kinds, 'dist', { skewWindow: '1h' })
-      const manifest: Manifest = JSON.parse(readFileSync(join(out, 'servers/femto.json'), 'utf8'))
-      const previousFile = (name: string): string => manifest.functions.find(fn => fn.name === name)!.previous![0]!.file
-      const serve = async (file: string, port: string): Promise<RunningProcess> => {
-        const running = await startNode(join(out, 'servers', file), { env: { FEMTO_TOKEN: TOKEN, NODE_ENV: 'development', PORT: port } })
-        started.push(running)
-        return running
-      }
-      const [ticksPort, sizePort] = [String(await freePort()), String(await freePort())]
-      const oldTicks = await serve(previousFile('ticks'), ticksPort)
-      const oldSize = await serve(previousFile('size'), sizePort)
-      const relay = await startNode(join(out, 'servers/relay.js'), { env: { FEMTO_TOKEN: TOKEN, NODE_ENV: 'development', FEMTO_URL_TICKS: `http://127.0.0.1:${ticksPort}`, FEMTO_URL_SIZE: `http://127.0.0.1:${sizePort}` } })
-      started.push(relay)
-      const answer = fetch(`${relay.url}/femto/relay`, { method: 'POST', headers: { 'content-type': 'application/json', 'authorization': `Bearer ${TOKEN}` }, body: '[2]' })
-        .then(async res => `${res.status} ${await res.text()}`)
-      // The stream is held (STALE_CLIENT from ticks at version 1) until ticks has rolled...
-      await expect.poll(() => relay.output()).toContain('ticks: not reached')
-      await oldTicks.stop()
-      await serve('ticks.js', ticksPort)
-      // ...then the bytes call, until size has.
-      await expect.poll(() => relay.output()).toContain('size: not reached')
-      await oldSize.stop()
-      await serve('size.js', sizePort)
-      expect(await answer).toBe('200 "v2:0,v2:1 v2:2"')
-    }
-    finally {
+describe('streams and bytes during a roll', () => {
+  let kinds: string
+  let out: string
+  let manifest: Manifest
+  const previousOf = (name: string): { file: string, contract: string } => manifest.functions.find(fn => fn.name === name)!.previous![0]!
+  const serve = async (file: string, env: Record<string, string> = {}): Promise<RunningProcess> => {
+    const running = await startNode(join(out, 'servers', file), { env: { FEMTO_TOKEN: TOKEN, NODE_ENV: 'development', ...env } })
+    started.push(running)
+    return running
+  }
+  const callRelay = (relay: RunningProcess): Promise<string> => fetch(`${relay.url}/femto/relay`, { method: 'POST', headers: { 'content-type': 'application/json', 'authorization': `Bearer ${TOKEN}` }, body: '[2]' })
+    .then(async res => `${res.status} ${await res.text()}`)
+
+  beforeAll(async () => {
+    kinds = mkdtempSync(join(tmpdir(), 'femto-skew-kinds-'))
+    cpSync(join(import.meta.dirname, '../fixtures/skew-kinds-app'), kinds, { recursive: true, filter: src => !/[\\/](?:dist[^\\/]*|node_modules)$/.test(src) })
+    out = await viteBuild(kinds, 'dist', { skewWindow: '1h' })
+    copyFileSync(join(out, 'servers/relay.js'), join(kinds, 'relay-v1.js'))
+    editFile(join(kinds, 'src/ticks.ts'), 'ticks(count: number) {\n  \'use femto\'\n  for (let i = 0; i < count; i++)\n    yield `v1:', 'ticks(count: number | string) {\n  \'use femto\'\n  for (let i = 0; i < Number(count); i++)\n    yield `v2:')
+    editFile(join(kinds, 'src/size.ts'), 'size(data: Uint8Array) {\n  \'use femto\'\n  return `v1:', 'size(data: Uint8Array, unit?: string) {\n  \'use femto\'\n  return `v2:')
+    await viteBuild(kinds, 'dist', { skewWindow: '1h' })
+    copyFileSync(join(kinds, 'relay-v1.js'), join(out, 'servers/relay-v1.js'))
+    manifest = JSON.parse(readFileSync(join(out, 'servers/femto.json'), 'utf8'))
+  }, 180_000)
+
+  afterAll(() => {
+    if (kinds)
       rmSync(kinds, { recursive: true, force: true })
-    }
+  })
+
+  it('a caller that has not rolled: its stream and its bytes are forwarded through the rolled callees to their previous versions', async () => {
+    const ticks = previousOf('ticks')
+    const size = previousOf('size')
+    const oldTicks = await serve(ticks.file)
+    const oldSize = await serve(size.file)
+    const newTicks = await serve('ticks.js', { [`FEMTO_URL_TICKS__${ticks.contract}`]: oldTicks.url })
+    const newSize = await serve('size.js', { [`FEMTO_URL_SIZE__${size.contract}`]: oldSize.url })
+    const relay = await serve('relay-v1.js', { FEMTO_URL_TICKS: newTicks.url, FEMTO_URL_SIZE: newSize.url })
+    expect(await callRelay(relay)).toBe('200 "v1:0,v1:1 v1:2"')
+    expect(newTicks.output()).toContain(`calls built against contract ${ticks.contract}`)
+    expect(newSize.output()).toContain(`calls built against contract ${size.contract}`)
+  })
+
+  it('a caller that has rolled: each call is held until its callee has rolled, then gets version 2\'s answers', async () => {
+    const [ticksPort, sizePort] = [String(await freePort()), String(await freePort())]
+    const oldTicks = await serve(previousOf('ticks').file, { PORT: ticksPort })
+    const oldSize = await serve(previousOf('size').file, { PORT: sizePort })
+    const relay = await serve('relay.js', { FEMTO_URL_TICKS: `http://127.0.0.1:${ticksPort}`, FEMTO_URL_SIZE: `http://127.0.0.1:${sizePort}` })
+    const answer = callRelay(relay)
+    // The stream is held (STALE_CLIENT from ticks at version 1) until ticks has rolled...
+    await expect.poll(() => relay.output()).toContain('ticks: not reached')
+    await oldTicks.stop()
+    await serve('ticks.js', { PORT: ticksPort })
+    // ...then the bytes call, until size has.
+    await expect.poll(() => relay.output()).toContain('size: not reached')
+    await oldSize.stop()
+    await serve('size.js', { PORT: sizePort })
+    expect(await answer).toBe('200 "v2:0,v2:1 v2:2"')
   })
 })
 
