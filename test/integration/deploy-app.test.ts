@@ -8,29 +8,16 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { Deployment } from 'kubernetes-models/apps/v1'
-import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2'
-import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1'
-import { ConfigMap, Service as CoreService, Secret } from 'kubernetes-models/v1'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parse, parseAllDocuments } from 'yaml'
+import { parse } from 'yaml'
 import { resolveDeployOptions } from '../../src/core/deploy/options'
 import { writeDeploy } from '../../src/core/deploy/write'
 import { viteBuild } from '../helpers'
+import { k8sObjects as readK8sObjects, validateK8sObject } from '../support/kubernetes'
 
 const FIXTURE = join(import.meta.dirname, '../fixtures/deploy-app')
 const APP = { command: 'node server/index.mjs', files: ['server'], port: 4000, healthPath: '/up' }
 const run = promisify(execFile)
-
-const MODELS: Record<string, new (data: any) => { validate: () => void }> = {
-  'apps/v1/Deployment': Deployment,
-  'v1/Service': CoreService,
-  'v1/ConfigMap': ConfigMap,
-  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
-  'networking.k8s.io/v1/Ingress': Ingress,
-  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
-  'v1/Secret': Secret,
-}
 
 let work: string
 let dist: string
@@ -42,10 +29,7 @@ function readTree(dir: string): Map<string, string> {
     return [path.slice(dir.length + 1), readFileSync(path, 'utf8')]
   }))
 }
-function k8sObjects(): any[] {
-  const dir = join(dist, 'deploy/k8s')
-  return readdirSync(dir).filter(f => f !== 'kustomization.yaml').flatMap(file => parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map(doc => doc.toJS()))
-}
+const k8sObjects = (): any[] => readK8sObjects(dist)
 const deploy = (app: DeployOptions['app'] = APP) => writeDeploy({ outDir: dist, serversDir: 'servers', manifest, root: work, options: resolveDeployOptions({ host: 'shop.example.com', app })! })
 
 beforeAll(async () => {
@@ -108,7 +92,7 @@ describe('deploy.app: the framework\'s server in the gateway\'s place', () => {
     await deploy()
     const objects = k8sObjects()
     for (const object of objects)
-      expect(() => new MODELS[`${object.apiVersion}/${object.kind}`]!(object).validate(), `${object.kind} ${object.metadata.name}`).not.toThrow()
+      expect(() => validateK8sObject(object), `${object.kind} ${object.metadata.name}`).not.toThrow()
     const byName = (kind: string, name: string): any => objects.find(o => o.kind === kind && o.metadata.name === name)
     expect(objects.filter(o => o.metadata.name === 'femto-gateway')).toEqual([])
     const pod = byName('Deployment', 'femto-app').spec.template.spec

@@ -7,33 +7,19 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import process from 'node:process'
 import { promisify } from 'node:util'
-import { Deployment } from 'kubernetes-models/apps/v1'
-import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2'
-import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1'
-import { ConfigMap, Service as CoreService, Secret } from 'kubernetes-models/v1'
 import { createServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { parse, parseAllDocuments } from 'yaml'
+import { parse } from 'yaml'
 import { gatewayBundle } from '../../src/core/deploy/gateway-bundle'
 import femto from '../../src/vite'
 import { post, startNode, viteBuild } from '../helpers'
+import { k8sObjects as readK8sObjects, validateK8sObject } from '../support/kubernetes'
 
 const FIXTURE = join(import.meta.dirname, '../fixtures/deploy-app')
 const CLI = join(import.meta.dirname, '../../dist/cli.js')
 const OPTIONS = { files: { quote: ['config/prices.json'] }, deploy: { registry: 'registry.example.com/shop', host: 'shop.example.com' } }
 const SERVICES = ['add', 'checkout', 'quote']
 const run = promisify(execFile)
-
-/** Every validator of the kinds the deploy writes: each throws on an object the API would refuse. */
-const MODELS: Record<string, new (data: any) => { validate: () => void }> = {
-  'apps/v1/Deployment': Deployment,
-  'v1/Service': CoreService,
-  'v1/ConfigMap': ConfigMap,
-  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
-  'networking.k8s.io/v1/Ingress': Ingress,
-  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
-  'v1/Secret': Secret,
-}
 
 let work: string
 let dist: string
@@ -48,10 +34,7 @@ function readTree(dir: string): Map<string, string> {
     return [path.slice(dir.length + 1), readFileSync(path, 'utf8')]
   }))
 }
-function k8sObjects(): any[] {
-  const dir = join(dist, 'deploy/k8s')
-  return readdirSync(dir).filter(f => f !== 'kustomization.yaml').flatMap(file => parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map(doc => doc.toJS()))
-}
+const k8sObjects = (): any[] => readK8sObjects(dist)
 
 beforeAll(async () => {
   // A copy, so that the rebuild test can edit a function.
@@ -150,15 +133,13 @@ describe('deploy files of a vite build (`deploy` option)', () => {
   it('writes Kubernetes manifests that validate against the API schemas, tied together by kustomization.yaml', () => {
     const objects = k8sObjects()
     for (const object of objects) {
-      const Model = MODELS[`${object.apiVersion}/${object.kind}`]
-      expect(Model, `${object.apiVersion} ${object.kind}`).toBeDefined()
-      expect(() => new Model!(object).validate(), `${object.kind} ${object.metadata.name}`).not.toThrow()
+      expect(() => validateK8sObject(object), `${object.kind} ${object.metadata.name}`).not.toThrow()
     }
     const count = (kind: string): number => objects.filter(o => o.kind === kind).length
     expect([count('Deployment'), count('Service'), count('HorizontalPodAutoscaler'), count('ConfigMap'), count('Ingress')]).toEqual([4, 4, 3, 1, 1])
     // The validators do refuse what the API refuses.
     const deployment = objects.find(o => o.kind === 'Deployment')
-    expect(() => new Deployment({ ...deployment, spec: { ...deployment.spec, selector: 'add' } }).validate()).toThrow()
+    expect(() => validateK8sObject({ ...deployment, spec: { ...deployment.spec, selector: 'add' } })).toThrow()
 
     const kustomization = parse(read('k8s/kustomization.yaml'))
     expect(kustomization.kind).toBe('Kustomization')

@@ -1,8 +1,9 @@
 import type { StubMeta } from '../../src/runtime/shared/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import { CONNECT_TIMEOUT_CODE, isBrokenConnection, neverReached, notReachedWait } from '../../src/runtime/client/not-reached'
-import { callWithPolicy, withFacts } from '../../src/runtime/client/resilience'
+import { withFacts } from '../../src/runtime/client/resilience'
 import { FemtoError } from '../../src/runtime/shared/errors'
+import { callFailingWith } from '../support/policy-calls'
 
 // Calls that surely never reached the function: which failures are such, and how the stub's
 // policy holds them (not counted as retries, not opening the breaker). Against real processes:
@@ -13,26 +14,9 @@ const meta = (policy: StubMeta['policy']): StubMeta => ({ name: `held${++names}`
 const notReached = (): FemtoError => withFacts(new FemtoError(503, { code: 'UNAVAILABLE', message: 'connect ECONNREFUSED' }), { notReached: true })
 const mayHaveRun = (): FemtoError => new FemtoError(503, { code: 'UNAVAILABLE', message: 'a 503 from a proxy' })
 const broken = (): FemtoError => withFacts(new FemtoError(503, { code: 'UNAVAILABLE', message: 'read ECONNRESET' }), { brokenConnection: true })
-const onAbort = (): FemtoError => new FemtoError(499, { code: 'ABORTED', message: 'aborted' })
 const errno = (code: string, syscall?: string): Error => Object.assign(new Error(`${syscall ?? ''} ${code}`), { code, syscall })
 
-/** A call whose attempts fail with `errors` in turn, then succeed. */
-async function run(m: StubMeta, errors: FemtoError[] | (() => FemtoError), signal?: AbortSignal): Promise<{ attempts: number, result?: unknown, error?: FemtoError }> {
-  let attempts = 0
-  try {
-    const result = await callWithPolicy(m, signal, onAbort, async () => {
-      const error = typeof errors === 'function' ? errors() : errors[attempts]
-      attempts++
-      if (error)
-        throw error
-      return 'ok'
-    })
-    return { attempts, result }
-  }
-  catch (error) {
-    return { attempts, error: error as FemtoError }
-  }
-}
+const run = callFailingWith
 
 describe('which failures never reached the function', () => {
   it('a connection that never opened: refused, a name that does not resolve, a connect timeout', () => {

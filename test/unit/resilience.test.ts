@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it, vi } from 'vitest'
 import { callWithPolicy, parseRetryAfter, withFacts } from '../../src/runtime/client/resilience'
 import { FemtoError } from '../../src/runtime/shared/errors'
+import { callFailingWith } from '../support/policy-calls'
 
 // The retry and breaker decisions on their own, with attempts that fail as told: the fault
 // injection against real processes is in test/resilience.test.ts.
@@ -12,22 +13,7 @@ const meta = (policy: StubMeta['policy']): StubMeta => ({ name: `fn${++names}`, 
 const failure = (status: number, code: string, facts: Parameters<typeof withFacts>[1] = {}): FemtoError => withFacts(new FemtoError(status, { code, message: code }), facts)
 const onAbort = (): FemtoError => new FemtoError(499, { code: 'ABORTED', message: 'aborted' })
 
-/** Runs a call whose attempts fail with `errors` in turn, then succeed; returns the attempts made. */
-async function run(m: StubMeta, errors: FemtoError[], signal?: AbortSignal): Promise<{ attempts: number, result?: unknown, error?: FemtoError }> {
-  let attempts = 0
-  try {
-    const result = await callWithPolicy(m, signal, onAbort, async () => {
-      const error = errors[attempts++]
-      if (error)
-        throw error
-      return 'ok'
-    })
-    return { attempts, result }
-  }
-  catch (error) {
-    return { attempts, error: error as FemtoError }
-  }
-}
+const run = callFailingWith
 
 describe('which failures are retried', () => {
   vi.spyOn(console, 'warn').mockImplementation(() => {})
