@@ -50,18 +50,29 @@ const OUTPUT_LIMIT = 1 << 20
 export function spawnServices(options: SpawnOptions): ServiceProcess[] {
   const width = Math.max(7, ...options.services.map(s => s.name.length))
   return options.services.map((service, index) => {
-    let output = ''
+    // Chunks, cut back to the last MiB only once they hold two: slicing one growing string on
+    // every chunk copied a MiB per chunk once a busy service had logged that much.
+    let kept: string[] = []
+    let size = 0
+    const output = (): string => {
+      const text = kept.join('').slice(-OUTPUT_LIMIT)
+      kept = [text]
+      size = text.length
+      return text
+    }
     const keep = (chunk: Buffer): void => {
-      output += chunk.toString()
-      if (output.length > OUTPUT_LIMIT)
-        output = output.slice(-OUTPUT_LIMIT)
+      const text = chunk.toString()
+      kept.push(text)
+      size += text.length
+      if (size > 2 * OUTPUT_LIMIT)
+        output()
     }
     const port = options.ports.get(service.name)!
     const running: ServiceProcess = {
       name: service.name,
       origin: port === 0 ? '' : `http://127.0.0.1:${port}`,
       child: undefined as unknown as ChildProcess,
-      output: () => output,
+      output,
       said: {},
       respawn: (again, env) => {
         running.said = {}

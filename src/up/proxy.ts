@@ -72,10 +72,17 @@ export function proxy(req: IncomingMessage, res: ServerResponse, origin: string,
   function answered(answer: IncomingMessage): void {
     res.writeHead(answer.statusCode ?? 502, answer.headers)
     // Streams (no content-length) go through as they come, not when Node's buffers fill.
-    if (answer.headers['content-length'] === undefined)
+    if (answer.headers['content-length'] === undefined) {
       res.flushHeaders()
-    // If the service dies mid-answer, the caller's response ends too instead of hanging.
-    pipeline(answer, res, () => {})
+      // If the service dies mid-answer, the caller's response ends too instead of hanging.
+      return void pipeline(answer, res, () => {})
+    }
+    // A sized answer (nearly every call) is piped without pipeline(), whose AbortController and
+    // DOMException per call took ~15% of the gateway's CPU under load (bench: `femto up` gateway).
+    // A service that dies mid-answer fails `answer`: the caller's response is cut short too.
+    answer.once('error', () => res.destroy())
+    answer.once('aborted', () => res.destroy())
+    answer.pipe(res)
   }
 
   /** One attempt. `body`: the whole body, kept to be sent again; else `head` is what was read of it, and the rest streams. */
