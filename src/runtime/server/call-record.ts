@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { CallContext } from './call-context'
 import type { FunctionEntry } from './function-table'
+import type { Deadline } from './timeout'
 import type { TraceContext } from './trace'
 import type { ServedFunction } from './types'
 import { isRich } from '../shared/codec'
@@ -28,7 +29,7 @@ export interface Call {
   /** What `getRequestContext()` returns inside the function; made only in services that import it. */
   context: CallContext | undefined
   /** The timeout of the stage running now (auth hook, validator, the function); one at a time. */
-  timer: ReturnType<typeof setTimeout> | undefined
+  timer: Deadline | undefined
   /** Metrics, log line and span are recorded once per call, however many ways it ends. */
   observed: boolean
 }
