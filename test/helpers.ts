@@ -3,6 +3,7 @@ import type { Browser } from 'playwright-core'
 import type { Options } from '../src/core/registry/options'
 import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { createBuilder } from 'vite'
@@ -132,5 +133,19 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+}
+
+/**
+ * A port free right now, for what must be told its port before it starts: a container's
+ * published port, or two `femto up`s in turn serving a page on one origin. Services the tests
+ * start take port 0 and report theirs instead.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port
+      server.close(() => resolve(port))
+    }).on('error', reject)
   })
 }

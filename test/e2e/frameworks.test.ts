@@ -2,11 +2,10 @@ import type { ChildProcess } from 'node:child_process'
 import type { Browser } from 'playwright-core'
 import { execFile, spawn } from 'node:child_process'
 import { cpSync, existsSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium } from '../helpers'
+import { freePort, launchChromium } from '../helpers'
 
 // The recipes of docs/guide/frameworks.md, run as they are written: each fixture app is built with
 // the plugin, then run by `femto up dist --app "<the framework's server>"`, and its page calls its
@@ -98,15 +97,6 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Pr
   }
   catch {}
   await exited
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
 }
 
 /** Clicks until the page (hydrated, its dependencies optimized in dev) shows the function's answer. */

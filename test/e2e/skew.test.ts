@@ -2,13 +2,12 @@ import type { Browser, Page } from 'playwright-core'
 import type { Manifest } from '../../src/core/build/manifest'
 import type { Running } from '../../src/up/up'
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { up } from '../../src/up/up'
-import { editFile, launchChromium, viteBuild } from '../helpers'
+import { editFile, freePort, launchChromium, viteBuild } from '../helpers'
 
 // Version skew in a real browser: a page loaded against one build of the app calls services of
 // the next build, whose `quote` has another parameter type (another contract).
@@ -47,16 +46,6 @@ afterAll(async () => {
   if (work)
     rmSync(work, { recursive: true, force: true })
 })
-
-/** A port free right now, so that two `femto up`s in turn serve the page on one origin. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    }).on('error', reject)
-  })
-}
 
 /** A page that counts its loads and the console lines the runtime writes. */
 async function openPage(url: string): Promise<{ page: Page, loads: () => number, console: string[] }> {

@@ -3,13 +3,12 @@ import type { Manifest } from '../../src/core/build/manifest'
 import type { RunningProcess } from '../helpers'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { callFemto, configureFemto } from '../../src/runtime'
 import { createGateway } from '../../src/up/gateway'
-import { post, startNode, viteBuild } from '../helpers'
+import { freePort, post, startNode, viteBuild } from '../helpers'
 
 // The standalone gateway (dist/gateway.js, what a Compose deploy runs) and the hold of a call
 // while its service restarts, against real services of a fixture build on OS ports.
@@ -36,15 +35,6 @@ function serviceUrls(origins: Record<string, string>): Record<string, string> {
 
 /** How often the ledger says a call ran. */
 const runs = (line: string): number => readFileSync(ledger, 'utf8').split('\n').filter(l => l === line).length
-
-/** A port nothing listens on (yet): connections to it are refused. */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
 
 function waitFor(check: () => boolean, what: string): Promise<void> {
   return expect.poll(check, { timeout: 10_000, interval: 10, message: `waiting for ${what}` }).toBe(true)

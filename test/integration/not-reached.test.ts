@@ -1,11 +1,10 @@
 import type { RunningProcess } from '../helpers'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { callFemto, configureFemto } from '../../src/runtime'
-import { post, startNode, viteBuild } from '../helpers'
+import { freePort, post, startNode, viteBuild } from '../helpers'
 
 // A callee that is not there yet (a restart) and comes up while calls wait for it: the stubs
 // hold those calls without spending `retries` or opening the breaker. A call that may have
@@ -20,15 +19,6 @@ async function start(name: string, env: Record<string, string> = {}): Promise<Ru
   const proc = await startNode(join(dist, 'servers', `${name}.js`), { env })
   running.push(proc)
   return proc
-}
-
-/** A port nothing listens on (yet): connections to it are refused. */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise(resolve => server.close(resolve))
-  return port
 }
 
 function newLedger(): { file: string, runs: (line: string) => number } {

@@ -4,7 +4,6 @@
 import type { Manifest } from '../../src/core/build/manifest'
 import type { RunningProcess } from '../helpers'
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Deployment } from 'kubernetes-models/apps/v1'
@@ -14,7 +13,7 @@ import { ConfigMap, Service as CoreService, Secret } from 'kubernetes-models/v1'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse, parseAllDocuments } from 'yaml'
 import { encodeRich, RICH_TYPE } from '../../src/runtime/shared/codec'
-import { editFile, startNode, viteBuild } from '../helpers'
+import { editFile, freePort, startNode, viteBuild } from '../helpers'
 
 const FIXTURE = join(import.meta.dirname, '../fixtures/skew-app')
 const MODELS: Record<string, new (data: any) => { validate: () => void }> = { Deployment, Service: CoreService, HorizontalPodAutoscaler, Ingress, NetworkPolicy, ConfigMap, Secret }
@@ -127,12 +126,3 @@ describe('the deploy of two live versions', () => {
     expect(await answer).toBe('200 "checkout v2:7"')
   })
 })
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    }).on('error', reject)
-  })
-}

@@ -6,20 +6,14 @@
 import type { Browser, Page } from 'playwright-core'
 import type { Manifest } from '../../src/core/build/manifest'
 import type { ComposeProject } from '../support/docker'
-import { execFile } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parse } from 'yaml'
-import { editFile, launchChromium, viteBuild } from '../helpers'
-import { composeProject, composeUp, dockerAnswers, ensureStandinImages, removeImages } from '../support/docker'
+import { editFile, freePort, launchChromium, viteBuild } from '../helpers'
+import { deployAndUp, dockerAnswers, ensureStandinImages, removeImages } from '../support/docker'
 
 const FIXTURE = join(import.meta.dirname, '../fixtures/skew-app')
-const CLI = join(import.meta.dirname, '../../dist/cli.js')
-const run = promisify(execFile)
 const V1 = ['v1:7', 'checkout v1:7']
 const V2 = ['v2:7', 'checkout v2:7']
 
@@ -30,26 +24,13 @@ let project: ComposeProject | undefined
 let browser: Browser
 const images = new Set<string>()
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    }).on('error', reject)
-  })
-}
-
 const manifest = (): Manifest => JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
 
-/** `femto deploy dist` and `docker-compose up -d --build`, as the deploying guide says; the gateway's address. */
+/** The deploy as the deploying guide says it (test/support/docker.ts); the gateway's address. */
 async function deploy(...up: string[]): Promise<string> {
-  await run(process.execPath, [CLI, 'deploy', dist])
-  const compose = parse(readFileSync(join(dist, 'deploy/docker-compose.yml'), 'utf8')) as { services: Record<string, { image: string }> }
-  for (const service of Object.values(compose.services))
-    images.add(service.image)
-  project = composeProject(`femto-skew-${process.pid}`, [join(dist, 'deploy/docker-compose.yml')])
-  await composeUp(project, '-d', '--build', ...up)
-  return `http://${await project.gatewayAddress()}`
+  let gateway: string
+  ({ project, gateway } = await deployAndUp(dist, `femto-skew-${process.pid}`, images, ...up))
+  return gateway
 }
 
 async function click(page: Page): Promise<unknown> {

@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFemtoHandler } from '../../src/runtime/server/web-handler'
 import { encodeRich, RICH_TYPE } from '../../src/runtime/shared/codec'
-import { editFile, startNode, viteBuild } from '../helpers'
+import { editFile, freePort, startNode, viteBuild } from '../helpers'
 
 const FIXTURE = join(import.meta.dirname, '../fixtures/skew-app')
 const TOKEN = 'skew-roll-token'
@@ -238,12 +238,3 @@ describe('unplugin-femto/handler in proxy mode', () => {
     }
   })
 })
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    }).on('error', reject)
-  })
-}

@@ -4,10 +4,11 @@
 // node. The deploy output keeps the real image's name as default; tests pass the stand-in's name
 // as the `baseImage` deploy setting.
 import { execFile, execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
+import { parse } from 'yaml'
 
 export const NODE_STANDIN = 'femto-standin/node:20'
 
@@ -133,4 +134,20 @@ export async function composeUp(project: ComposeProject, ...args: string[]): Pro
 export async function removeImages(names: string[]): Promise<void> {
   if (names.length > 0)
     await run('docker', ['image', 'rm', '-f', ...names]).catch(() => {})
+}
+
+/**
+ * `femto deploy <dist>`, then `docker-compose up -d --build <up...>`, as the deploying guide
+ * says: the Compose project and the gateway's address. The images the deploy names are added to
+ * `images`, for the test to remove.
+ */
+export async function deployAndUp(dist: string, name: string, images: Set<string>, ...up: string[]): Promise<{ project: ComposeProject, gateway: string }> {
+  await promisify(execFile)(process.execPath, [join(import.meta.dirname, '../../dist/cli.js'), 'deploy', dist])
+  const file = join(dist, 'deploy/docker-compose.yml')
+  const compose = parse(readFileSync(file, 'utf8')) as { services: Record<string, { image: string }> }
+  for (const service of Object.values(compose.services))
+    images.add(service.image)
+  const project = composeProject(name, [file])
+  await composeUp(project, '-d', '--build', ...up)
+  return { project, gateway: `http://${await project.gatewayAddress()}` }
 }
