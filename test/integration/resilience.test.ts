@@ -147,6 +147,17 @@ describe('timeouts', () => {
     expect(finished()).toContain('done 5')
   })
 
+  it('calls of one timeoutMs share a queue: each that runs past it gets 504, wherever it is in the queue; calls answered in time are left alone', async () => {
+    const first = call(sleepy, 'sleepy', [2_000])
+    // Answered within the timeout while the first waits: leaves the queue from its middle or end.
+    expect((await Promise.all([call(sleepy, 'sleepy', [150]), call(sleepy, 'sleepy', [5])])).map(a => a.body)).toEqual([150, 5])
+    // Started ≥ 150 ms after the first: its deadline comes after the one the queue's timer was armed for.
+    const second = call(sleepy, 'sleepy', [2_000])
+    for (const answer of await Promise.all([first, second]))
+      expect([answer.status, answer.body.error]).toMatchObject([504, { code: 'TIMEOUT', message: 'sleepy ran past its timeout of 300 ms' }])
+    expect((await call(sleepy, 'sleepy', [5])).body).toBe(5)
+  })
+
   it('through a stub, the service\'s 504 arrives before the stub\'s own deadline', async () => {
     const answer = await call(relay, 'relaySleepy', [2_000])
     expect(answer.body).toMatchObject({ code: 'TIMEOUT', status: 504, message: 'sleepy ran past its timeout of 300 ms' })
