@@ -3,7 +3,8 @@ import type { StubMeta } from '../../src/runtime'
 import type { RunningProcess } from '../helpers'
 import { execFile, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -267,6 +268,117 @@ describe('a FormData parameter', () => {
     const content = doc.paths['/femto/signupForm'].post.requestBody.content
     expect(Object.keys(content)).toEqual(['multipart/form-data', 'application/x-www-form-urlencoded'])
     expect(content['multipart/form-data'].schema).toMatchObject({ type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'string', contentMediaType: 'application/octet-stream' }] } })
+  })
+})
+
+/** A multipart body written by hand, as a client no one here wrote would (Python's urllib, a shell script). */
+function multipart(boundary: string, parts: { name: string, filename?: string, type?: string, body: string | Buffer }[], close = true): Buffer {
+  const pieces = parts.flatMap(part => [
+    `--${boundary}\r\ncontent-disposition: form-data; name="${part.name}"${part.filename !== undefined ? `; filename="${part.filename}"` : ''}\r\n${part.type ? `content-type: ${part.type}\r\n` : ''}\r\n`,
+    part.body,
+    '\r\n',
+  ])
+  return Buffer.concat([...pieces, close ? `--${boundary}--\r\n` : ''].map(piece => Buffer.from(piece)))
+}
+
+async function post(url: string, body: Buffer, contentType: string): Promise<{ status: number, json: any }> {
+  const response = await fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } })
+  const text = await response.text()
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  }
+  catch {
+    json = text
+  }
+  return { status: response.status, json }
+}
+
+/** The descriptors the process holds open on upload spool files (deleted or not). */
+function openSpoolFiles(pid: number): number {
+  let count = 0
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).includes('femto-upload-'))
+        count++
+    }
+    catch {
+      // Closed meanwhile.
+    }
+  }
+  return count
+}
+
+describe('bad uploads', () => {
+  it('answers every malformed or mismatched multipart body with a 4xx JSON error, and keeps serving', async () => {
+    const running = await service('describeFile')
+    const url = `${running.url}/femto/describeFile`
+    const form = (parts: Parameters<typeof multipart>[1], close?: boolean): [Buffer, string] => [multipart('b0undary', parts, close), 'multipart/form-data; boundary=b0undary']
+    const file = { name: 'file', filename: 'a.txt', body: 'hello' }
+    const label = { name: 'label', body: 'x' }
+    const cases: [what: string, body: Buffer, type: string, status: number, message: RegExp][] = [
+      ['a text field where a File is expected', ...form([{ name: 'file', body: 'not a file' }, label]), 400, /\$\.file: expected File/],
+      ['a file in a field no parameter names', ...form([file, label, { name: 'extra', filename: 'b.txt', body: 'b' }]), 400, /has no parameter 'extra'/],
+      ['a body without its closing boundary', ...form([file, label], false), 400, /ended before its closing boundary/],
+      ['a body cut off inside a file', Buffer.from('--b0undary\r\ncontent-disposition: form-data; name="file"; filename="a"\r\n\r\nabc'), 'multipart/form-data; boundary=b0undary', 400, /ended before its closing boundary/],
+      ['a boundary other than the one the body uses', multipart('other', [file, label]), 'multipart/form-data; boundary=b0undary', 400, /malformed/],
+      ['multipart without a boundary', multipart('b0undary', [file, label]), 'multipart/form-data', 415, /needs a boundary/],
+      ['a part without content-disposition', Buffer.from('--b0undary\r\ncontent-type: text/plain\r\n\r\nx\r\n--b0undary--\r\n'), 'multipart/form-data; boundary=b0undary', 400, /no content-disposition/],
+      ['an empty body', Buffer.alloc(0), 'multipart/form-data; boundary=b0undary', 400, /malformed/],
+      ['a JSON part that does not decode', ...form([file, { name: 'label', type: 'application/json', body: '{bad' }]), 400, /the field 'label' does not decode/],
+    ]
+    for (const [what, body, type, status, message] of cases) {
+      const answer = await post(url, body, type)
+      expect([what, answer.status], JSON.stringify(answer.json)).toEqual([what, status])
+      expect(answer.json.error.message, what).toMatch(message)
+    }
+    // A hand-written body of the right shape is taken, file name and all.
+    const good = await post(url, ...form([{ ...file, filename: 'h\u00E9llo \u2713.txt', type: 'text/plain' }, label]))
+    expect(good).toMatchObject({ status: 200, json: { name: 'héllo ✓.txt', type: 'text/plain', size: 5, label: 'x' } })
+    // The failed calls left no spool file open (a truncated body kept its file's descriptor, and its disk space, for good).
+    await expect.poll(() => openSpoolFiles(running.proc.pid!)).toBe(0)
+  })
+
+  it('closes the spool file of a caller that went away mid-file', async () => {
+    const running = await service('describeFile')
+    const { port } = new URL(running.url)
+    const socket = connect(Number(port), '127.0.0.1')
+    await new Promise(resolve => socket.once('connect', resolve))
+    const head = '--b0undary\r\ncontent-disposition: form-data; name="file"; filename="gone.bin"\r\n\r\n'
+    socket.write(`POST /femto/describeFile HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: multipart/form-data; boundary=b0undary\r\ncontent-length: ${10 * MB}\r\n\r\n${head}`)
+    socket.write(randomBytes(MB))
+    await expect.poll(() => openSpoolFiles(running.proc.pid!)).toBe(1)
+    socket.destroy()
+    await expect.poll(() => openSpoolFiles(running.proc.pid!)).toBe(0)
+    const small = randomFile('after.bin', 10)
+    expect((await curl(['-F', `file=@${small.path}`, '-F', 'label=after', `${running.url}/femto/describeFile`])).status).toBe(200)
+  })
+
+  it('refuses a body of more than 1000 parts with 413, and keeps serving', async () => {
+    const { url } = await service('gallery')
+    const many = Array.from({ length: 1001 }, (_, i) => ({ name: 'photos', filename: `${i}.png`, body: '' }))
+    const answer = await post(`${url}/femto/gallery`, multipart('b0undary', [...many, { name: 'caption', body: 'c' }]), 'multipart/form-data; boundary=b0undary')
+    expect(answer).toMatchObject({ status: 413, json: { error: { code: 'PAYLOAD_TOO_LARGE', message: 'the multipart body has more than 1000 parts' } } })
+    const fine = await post(`${url}/femto/gallery`, multipart('b0undary', [...many.slice(0, 3), { name: 'caption', body: 'c' }]), 'multipart/form-data; boundary=b0undary')
+    expect(fine).toMatchObject({ status: 200, json: ['c: 0.png (0 bytes)', 'c: 1.png (0 bytes)', 'c: 2.png (0 bytes)'] })
+  })
+
+  it('gives the function a file name without the folders a client put before it', async () => {
+    const { url } = await service('describeFile')
+    const names: [sent: string, got: string][] = [['../../etc/passwd', 'passwd'], ['/abs/x.txt', 'x.txt'], ['dir/..', ''], ['..', ''], ['C:\\docs\\cv.pdf', 'cv.pdf'], ['plain.txt', 'plain.txt']]
+    for (const [sent, got] of names) {
+      const answer = await post(`${url}/femto/describeFile`, multipart('b0undary', [{ name: 'file', filename: sent, body: 'abc' }, { name: 'label', body: 'x' }]), 'multipart/form-data; boundary=b0undary')
+      expect([sent, answer.json.name]).toEqual([sent, got])
+    }
+  })
+
+  it('refuses a part after a stream parameter\'s part, which the running function would never see', async () => {
+    const { url } = await service('countStream')
+    const answer = await post(`${url}/femto/countStream`, multipart('b0undary', [{ name: 'body', filename: 'b', body: 'x'.repeat(1000) }, { name: 'label', body: 'late' }]), 'multipart/form-data; boundary=b0undary')
+    expect(answer).toMatchObject({ status: 400, json: { error: { code: 'INVALID_ARGUMENT' } } })
+    expect(answer.json.error.message).toMatch(/the part 'label' comes after the stream part/)
+    const inOrder = await post(`${url}/femto/countStream`, multipart('b0undary', [{ name: 'label', body: 'early' }, { name: 'body', filename: 'b', body: 'x'.repeat(1000) }]), 'multipart/form-data; boundary=b0undary')
+    expect(inOrder).toMatchObject({ status: 200, json: { bytes: 1000, label: 'early' } })
   })
 })
 

@@ -46,7 +46,12 @@ const live = new Set<string>()
 let cleanupAtExit = false
 let spooled = 0
 const BYTE_KINDS = new Set<FieldKind>(['File', 'Blob', 'Uint8Array', 'ReadableStream'])
-const SPOOL_NAME = /^femto-upload-([0-9a-f]{8})-(\d{1,10})-/
+/**
+ * Parts of one body at most: each file part is a file written at once, so a small body of
+ * thousands of empty files would hold as many descriptors (Go's mime/multipart has the same 1000, CVE-2023-24536).
+ */
+const MAX_PARTS = 1000
+const SPOOL_NAME = /^femto-upload-([0-9a-f]{8})-(\d{1,10})-([0-9a-z]+)-/
 
 function uploadDir(): string {
   return process.env.FEMTO_UPLOAD_DIR || tmpdir()
@@ -61,8 +66,24 @@ function machineTag(): string {
   return machine ??= createHash('sha256').update(hostname()).digest('hex').slice(0, 8)
 }
 
+const PROCESS_TAG = Symbol.for('femto.upload-process')
+/**
+ * This process among those that had its pid: a container's service is pid 1 (or 7) again after
+ * its restart, so the pid alone would make the uploads a killed predecessor left look like ours.
+ * Kept on the global: a dev server may load this module more than once in one process.
+ */
+function processTag(): string {
+  const store = globalThis as { [PROCESS_TAG]?: string }
+  return store[PROCESS_TAG] ??= randomBytes(4).toString('hex')
+}
+
+/** The start of the names of this process's uploads: `femto-upload-<machine>-<pid>-<process>-`. */
+export function spoolPrefix(): string {
+  return `femto-upload-${machineTag()}-${process.pid}-${processTag()}-`
+}
+
 function spoolPath(): string {
-  const path = join(uploadDir(), `femto-upload-${machineTag()}-${process.pid}-${++spooled}-${randomBytes(4).toString('hex')}`)
+  const path = join(uploadDir(), `${spoolPrefix()}${++spooled}`)
   if (!cleanupAtExit) {
     cleanupAtExit = true
     process.once('exit', () => {
@@ -94,11 +115,8 @@ export async function removeDeadUploads(): Promise<number> {
     if (!match || match[1] !== machineTag())
       continue
     const pid = Number(match[2])
-    if (pid === process.pid)
-      continue
-    if (!alive.has(pid))
-      alive.set(pid, isRunning(pid))
-    if (alive.get(pid))
+    // With this process's pid: ours, or of an earlier process that had it (a restarted container's), gone.
+    if (pid === process.pid ? match[3] === processTag() : (alive.get(pid) ?? alive.set(pid, isRunning(pid)).get(pid)))
       continue
     await rm(join(uploadDir(), name), { force: true }).then(() => removed++, () => {})
   }
@@ -138,13 +156,23 @@ export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerRe
   const whole = isWholeForm(fn)
   const entries: [name: string, value: string | File | undefined][] = []
   const files: string[] = []
+  // Uploads still being written: a call that fails mid-file (a truncated body, a limit, a caller
+  // gone) closes them, else each such call would keep a descriptor, and the deleted file's disk space, for good.
+  const writing = new Set<WriteStream>()
   let settled = false
   let waiting = 0
   let parsed = false
   let size = 0
+  let parts = 0
   let stream: ReadableStreamDefaultController<Uint8Array> | undefined
 
+  const stopWriting = (): void => {
+    for (const out of writing)
+      out.destroy()
+    writing.clear()
+  }
   res.once('close', () => {
+    stopWriting()
     for (const path of files) {
       live.delete(path)
       unlink(path, () => {})
@@ -170,6 +198,7 @@ export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerRe
   }
   const fail = (error: WireError): void => {
     req.removeListener('data', onData)
+    stopWriting()
     // The rest of the body is not read as a form: the connection cannot serve another call after it.
     closeAfterAnswer(req, res)
     settle(error)
@@ -202,11 +231,15 @@ export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerRe
       waiting--
       entry[1] = file
       maybeDone()
-    }, fail, req)
+    }, fail, req, writing)
   }
 
   const parser = multipartParser(boundary, {
     part(head: PartHead): PartSink {
+      if (++parts > MAX_PARTS) {
+        fail(new WireError('PAYLOAD_TOO_LARGE', `the multipart body has more than ${MAX_PARTS} parts`))
+        return { data: () => {}, end: () => {} }
+      }
       if (whole)
         return entryPart(head)
       const param = paramOf(fn, head.name)
@@ -214,11 +247,15 @@ export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerRe
       // The stubs send each argument that is not bytes as a part in the rich encoding (or JSON).
       // An array of files (`File[]`) comes as repeated parts, one per item.
       const item = kind.startsWith('[]') ? kind.slice(2) as FieldKind : kind
+      // The function already runs with the stream: a part after it would be lost, text or file.
+      if (settled)
+        return failPart(fail, `the part '${head.name}' comes after the stream part; a stream parameter's part must be the last`)
       const encoded = head.type !== undefined && (isRich(head.type) || /^application\/json/i.test(head.type)) && !BYTE_KINDS.has(item)
       if (head.filename === undefined || encoded)
         return textPart(head, kind, value => add(head.name, value))
-      if (settled)
-        return failPart(fail, `the part '${head.name}' comes after the stream part; a stream parameter's part must be the last`)
+      // A file no parameter takes is refused before it is written to disk (text beside it is ignored, below).
+      if (param === undefined)
+        return failPart(fail, noParameter(fn, head.name))
       if (kind === 'ReadableStream') {
         return streamPart(head, fileLimit, (controllerAndStream) => {
           stream = controllerAndStream.controller
@@ -240,7 +277,7 @@ export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerRe
           waiting--
           values[at] = file
           maybeDone()
-        }, fail, req)
+        }, fail, req, writing)
       }
       return failPart(fail, `'${head.name}' is a ${kind}, not a file`)
     },
@@ -277,6 +314,10 @@ export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerRe
     if (!req.complete)
       fail(new WireError('ABORTED', 'the caller went away before sending its whole body'))
   })
+}
+
+function noParameter(fn: ServedFunction, field: string): string {
+  return `${fn.name} has no parameter '${field}'; it takes (${fn.params.map(p => p.name).join(', ')})`
 }
 
 /** The index of the parameter a field names: its name, or its position as the stubs send it. */
@@ -327,15 +368,18 @@ function bytesPart(head: PartHead, limit: number, add: (bytes: Uint8Array) => vo
   }
 }
 
-function filePart(head: PartHead, path: string, limit: number, add: (file: File) => void, fail: (error: WireError) => void, req: IncomingMessage): PartSink {
+function filePart(head: PartHead, path: string, limit: number, add: (file: File) => void, fail: (error: WireError) => void, req: IncomingMessage, writing: Set<WriteStream>): PartSink {
   const out: WriteStream = createWriteStream(path)
+  writing.add(out)
   let size = 0
   let failed = false
   out.on('drain', () => req.resume())
-  out.on('error', (error) => {
+  out.on('error', (error: NodeJS.ErrnoException) => {
     failed = true
-    fail(new WireError('INTERNAL_ERROR', `the upload '${head.name}' could not be written to disk: ${error.message}`))
+    // The code only: the message names the file's path on the service's disk.
+    fail(new WireError('INTERNAL_ERROR', `the upload '${head.name}' could not be written to disk (${error.code ?? 'error'})`))
   })
+  out.once('close', () => writing.delete(out))
   return {
     data: (chunk) => {
       size += chunk.length
@@ -349,17 +393,27 @@ function filePart(head: PartHead, path: string, limit: number, add: (file: File)
     },
     end: () => {
       out.end(() => {
-        if (failed)
+        // Closed before it was all written: the call failed meanwhile.
+        if (failed || !out.writableFinished)
           return
         const type = head.type ?? 'application/octet-stream'
         // A Blob backed by the file on disk: its bytes are read only when the function reads them.
         openAsBlob(path, { type }).then(
-          blob => add(new SpooledFile(blob, head.filename!, type, path)),
+          blob => add(new SpooledFile(blob, baseName(head.filename!), type, path)),
           error => fail(new WireError('INTERNAL_ERROR', `the upload '${head.name}' could not be read back: ${(error as Error).message}`)),
         )
       })
     },
   }
+}
+
+/**
+ * A file name without the folders a client put before it (`../../etc/passwd` → `passwd`, `C:\\a\\b.txt` →
+ * `b.txt`), as a browser's `File.name` never has them; `.` and `..` become `''`. Busboy does the same.
+ */
+export function baseName(name: string): string {
+  const base = name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1)
+  return base === '.' || base === '..' ? '' : base
 }
 
 function streamPart(head: PartHead, limit: number, start: (handed: { stream: ReadableStream<Uint8Array>, controller: ReadableStreamDefaultController<Uint8Array> }) => void, fail: (error: WireError) => void, resume: () => void, pause: () => void): PartSink {
@@ -467,7 +521,7 @@ function namedArguments(fn: ServedFunction, fields: Map<string, unknown[]>): Rec
       // A submit button's own name, or a CSRF field of the page's: a form carries more than arguments.
       if (values.every(v => typeof v === 'string'))
         continue
-      throw new WireError('INVALID_ARGUMENT', `${fn.name} has no parameter '${field}'; it takes (${fn.params.map(p => p.name).join(', ')})`)
+      throw new WireError('INVALID_ARGUMENT', noParameter(fn, field))
     }
     const param = fn.params[index]!
     const kind = fn.fields?.[index] ?? 'json'
