@@ -58,4 +58,10 @@ describe('multipartParser', () => {
     expect(parse(bytes.subarray(0, bytes.length - 10), boundary, 5).error).toMatch(/ended before its closing boundary/)
     expect(parse(Buffer.from(`--${boundary}\r\nx-other: 1\r\n\r\nv\r\n--${boundary}--`), boundary, 4).error).toMatch(/content-disposition/)
   })
+
+  it('keeps a backslash of a file name that escapes nothing, as browsers and curl send a Windows path', () => {
+    const part = (filename: string): string => `--b\r\ncontent-disposition: form-data; name="f"; filename="${filename}"\r\n\r\nx\r\n`
+    const { parts } = parse(Buffer.from(`${part('C:\\docs\\cv.pdf')}${part('a\\"b\\\\c')}--b--`), 'b', 7)
+    expect(parts.map(p => p.filename)).toEqual(['C:\\docs\\cv.pdf', 'a"b\\c'])
+  })
 })

@@ -181,12 +181,13 @@ function parseHead(text: string): PartHead | string {
   return { name, ...(filename !== undefined ? { filename } : {}), ...(type ? { type } : {}) }
 }
 
-/** A parameter of content-disposition: quoted (with `\"` escapes, as browsers write it) or a token; UTF-8 bytes read as such. */
+/** A parameter of content-disposition: quoted (with `\"` escapes, as older clients write it) or a token; UTF-8 bytes read as such. */
 function paramOf(header: string, key: string): string | undefined {
   const match = new RegExp(`;\\s*${key}=(?:"((?:[^"\\\\]|\\\\.)*)"|([^;\\s]*))`, 'i').exec(header)
   if (!match)
     return undefined
-  const raw = match[1] !== undefined ? match[1].replace(/\\(.)/g, '$1') : match[2]!
+  // A backslash escapes only a quote or a backslash: browsers and curl send any other as it is (`C:\docs\cv.pdf`, a path form.ts cuts).
+  const raw = match[1] !== undefined ? match[1].replace(/\\(["\\])/g, '$1') : match[2]!
   // The header was read as latin1 (one char per byte); browsers send names in UTF-8, with `"`, CR
   // and LF written as %22, %0D and %0A (the HTML standard's multipart/form-data encoding).
   return Buffer.from(raw, 'latin1').toString('utf8').replace(/%(22|0D|0A)/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
