@@ -65,11 +65,23 @@ export function formOutcome(search: string = globalThis.location?.search ?? ''):
   if (!name)
     return undefined
   const ok = params.get('femto-status') === 'ok'
-  const result = params.get('femto-result')
+  const result = resultOf(params.get('femto-result'))
   return {
     name,
     ok,
-    ...(result !== null ? { result: JSON.parse(result) as unknown } : {}),
+    ...(result !== undefined ? { result: result.value } : {}),
     ...(ok ? {} : { error: { code: params.get('femto-error') ?? 'INTERNAL_ERROR', message: params.get('femto-message') ?? '' } }),
+  }
+}
+
+/** The result's JSON, if it parses: anyone can link to a page with a query, and reading it must not throw. */
+function resultOf(text: string | null): { value: unknown } | undefined {
+  if (text === null)
+    return undefined
+  try {
+    return { value: JSON.parse(text) as unknown }
+  }
+  catch {
+    return undefined
   }
 }
