@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { baseName, removeDeadUploads, spoolPrefix } from '../../src/runtime/server/form'
+import { SpooledFile } from '../../src/runtime/server/spooled-file'
 
 describe('removeDeadUploads', () => {
   let dir: string
@@ -41,5 +42,29 @@ describe('baseName', () => {
   it('keeps only the last segment of a client\'s file name', () => {
     expect(['../../etc/passwd', 'C:\\Users\\a\\cv.pdf', 'a/b\\c.txt', 'dir/..', '.', '', 'ünï ✓.txt'].map(baseName))
       .toEqual(['passwd', 'cv.pdf', 'c.txt', '', '', '', 'ünï ✓.txt'])
+  })
+})
+
+describe('spooledFile', () => {
+  it('closes its descriptor when a read fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'femto-spooled-'))
+    const held = (): number => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === dir
+      }
+      catch {
+        return false
+      }
+    }).length
+    try {
+      // A folder opens, and its reads fail (EISDIR).
+      const file = new SpooledFile(new Blob(['x']), 'x', 'text/plain', dir)
+      await expect(file.text()).resolves.toBe('x')
+      await expect(new Response(file.stream()).arrayBuffer()).rejects.toThrow(/EISDIR/)
+      expect(held()).toBe(0)
+    }
+    finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -26,7 +26,15 @@ export class SpooledFile extends File {
       async pull(controller) {
         handle ??= await open(path, 'r')
         const buffer = new Uint8Array(CHUNK)
-        const { bytesRead } = await handle.read(buffer, 0, CHUNK, null)
+        let bytesRead: number
+        try {
+          ({ bytesRead } = await handle.read(buffer, 0, CHUNK, null))
+        }
+        catch (error) {
+          // The stream errors; its descriptor is not left open until the process ends.
+          await handle.close()
+          throw error
+        }
         if (bytesRead === 0) {
           await handle.close()
           controller.close()
