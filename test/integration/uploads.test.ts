@@ -461,6 +461,14 @@ describe('uploads under vite dev', () => {
     cpSync(APP, root, { recursive: true, filter: src => !/[\\/]dist[^\\/]*$/.test(src) })
     const level = process.env.FEMTO_LOG_LEVEL
     process.env.FEMTO_LOG_LEVEL = 'warn'
+    // A killed dev server's upload (a process that has exited): removed when this one starts serving, as a service does.
+    const uploads = join(root, 'spool')
+    mkdirSync(uploads)
+    const exited = spawn(process.execPath, ['-e', ''])
+    await new Promise(resolve => exited.once('exit', resolve))
+    const tag = createHash('sha256').update(hostname()).digest('hex').slice(0, 8)
+    writeFileSync(join(uploads, `femto-upload-${tag}-${exited.pid}-0a1b2c3d-1`), 'left')
+    process.env.FEMTO_UPLOAD_DIR = uploads
     const server = await createServer({ root, configFile: false, logLevel: 'silent', plugins: [femto({ summary: false })], server: { port: 0, host: '127.0.0.1' } })
     try {
       await server.listen()
@@ -475,8 +483,10 @@ describe('uploads under vite dev', () => {
       // A plain form's fields are converted per parameter type, as by a built service.
       const plain = await curl(['-d', 'name=Ada&age=36&subscribe=on&tags=a', `${url}/femto/signUp`])
       expect(JSON.parse(plain.body)).toEqual({ name: 'Ada', age: 36, subscribe: true, tags: ['a'] })
+      await expect.poll(() => readdirSync(uploads)).toEqual([])
     }
     finally {
+      delete process.env.FEMTO_UPLOAD_DIR
       if (level === undefined)
         delete process.env.FEMTO_LOG_LEVEL
       else

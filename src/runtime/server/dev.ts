@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ServedFunction } from './types'
+import { removeDeadUploads } from './form'
 import { createFunctionTable, pathOf, serveRoute } from './function-table'
 import { errorOutcome } from './outcome'
 import { sendError } from './respond'
@@ -20,6 +21,8 @@ export type DevHandler = (req: IncomingMessage, res: ServerResponse, next: (erro
 export function createDevHandler(options: DevHandlerOptions): DevHandler {
   // Like the router, the dev server is where browsers call: `auth` hooks always apply.
   const table = createFunctionTable({ service: 'dev', functions: options.functions, allowedOrigins: options.allowedOrigins, edge: true })
+  // As a service does when it starts: uploads a killed dev server or service of this machine left (form.ts).
+  void removeDeadUploads()
   return (req, res, next) => {
     const path = pathOf(req)
     const entry = table.lookup(path)
