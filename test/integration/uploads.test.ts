@@ -3,7 +3,7 @@ import type { StubMeta } from '../../src/runtime'
 import type { RunningProcess } from '../helpers'
 import { execFile, spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -433,6 +433,8 @@ describe('uploads of a killed service', () => {
       await expect.poll(() => readdirSync(uploads).length).toBe(1)
       const [leftover] = readdirSync(uploads)
       expect(leftover).toMatch(new RegExp(`^femto-upload-[0-9a-f]{8}-${first.proc.pid}-`))
+      // Readable by the service's user only: other users of the machine can list the temporary folder.
+      expect(statSync(join(uploads, leftover!)).mode & 0o777).toBe(0o600)
       await first.stop('SIGKILL')
     }
     finally {

@@ -77,13 +77,14 @@ function processTag(): string {
   return store[PROCESS_TAG] ??= randomBytes(4).toString('hex')
 }
 
-/** The start of the names of this process's uploads: `femto-upload-<machine>-<pid>-<process>-`. */
+/** The start of the names of this process's uploads: `femto-upload-<machine>-<pid>-<process>-` (then `<n>-<random>`). */
 export function spoolPrefix(): string {
   return `femto-upload-${machineTag()}-${process.pid}-${processTag()}-`
 }
 
 function spoolPath(): string {
-  const path = join(uploadDir(), `${spoolPrefix()}${++spooled}`)
+  // Random too: in a shared temporary folder a name others can guess could be made a link first.
+  const path = join(uploadDir(), `${spoolPrefix()}${++spooled}-${randomBytes(6).toString('hex')}`)
   if (!cleanupAtExit) {
     cleanupAtExit = true
     process.once('exit', () => {
@@ -369,7 +370,9 @@ function bytesPart(head: PartHead, limit: number, add: (bytes: Uint8Array) => vo
 }
 
 function filePart(head: PartHead, path: string, limit: number, add: (file: File) => void, fail: (error: WireError) => void, req: IncomingMessage, writing: Set<WriteStream>): PartSink {
-  const out: WriteStream = createWriteStream(path)
+  // Readable by this user only (an upload is someone's document, in a folder other users list), and
+  // created anew: a name that already exists, a link above all, is not written through.
+  const out: WriteStream = createWriteStream(path, { flags: 'wx', mode: 0o600 })
   writing.add(out)
   let size = 0
   let failed = false
