@@ -282,7 +282,7 @@ function multipart(boundary: string, parts: { name: string, filename?: string, t
 }
 
 async function post(url: string, body: Buffer, contentType: string): Promise<{ status: number, json: any }> {
-  const response = await fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } })
+  const response = await fetch(url, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': contentType } })
   const text = await response.text()
   let json: unknown
   try {
