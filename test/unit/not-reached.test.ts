@@ -1,7 +1,7 @@
 import type { StubMeta } from '../../src/runtime/shared/protocol'
 import { describe, expect, it, vi } from 'vitest'
 import { CONNECT_TIMEOUT_CODE, isBrokenConnection, neverReached, notReachedWait } from '../../src/runtime/client/not-reached'
-import { withFacts } from '../../src/runtime/client/resilience'
+import { callWithPolicy, withFacts } from '../../src/runtime/client/resilience'
 import { FemtoError } from '../../src/runtime/shared/errors'
 import { callFailingWith } from '../support/policy-calls'
 
@@ -14,6 +14,7 @@ const meta = (policy: StubMeta['policy']): StubMeta => ({ name: `held${++names}`
 const notReached = (): FemtoError => withFacts(new FemtoError(503, { code: 'UNAVAILABLE', message: 'connect ECONNREFUSED' }), { notReached: true })
 const mayHaveRun = (): FemtoError => new FemtoError(503, { code: 'UNAVAILABLE', message: 'a 503 from a proxy' })
 const broken = (): FemtoError => withFacts(new FemtoError(503, { code: 'UNAVAILABLE', message: 'read ECONNRESET' }), { brokenConnection: true })
+const onAbort = (): FemtoError => new FemtoError(499, { code: 'ABORTED', message: 'aborted' })
 const errno = (code: string, syscall?: string): Error => Object.assign(new Error(`${syscall ?? ''} ${code}`), { code, syscall })
 
 const run = callFailingWith
@@ -83,6 +84,21 @@ describe('a call that did not reach its function', () => {
     // One failure that may have reached the function is still one short of opening it.
     expect((await run(m, [mayHaveRun()])).attempts).toBe(1)
     expect(await run(m, [])).toEqual({ attempts: 1, result: 'ok' })
+  })
+
+  it('stops holding at holdUntil: a service\'s stub, before the call it serves times out', async () => {
+    const m = meta({ retries: 0 })
+    const attempt = (failures: FemtoError[]) => {
+      let attempts = 0
+      return async (): Promise<string> => {
+        const error = failures[attempts++]
+        if (error)
+          throw error
+        return `ok after ${attempts}`
+      }
+    }
+    expect(await callWithPolicy(m, undefined, onAbort, attempt([notReached(), notReached()]), Date.now() + 60_000)).toBe('ok after 3')
+    await expect(callWithPolicy(m, undefined, onAbort, attempt([notReached(), notReached()]), Date.now())).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/not reached for \d+ ms/) })
   })
 
   it('keeps its retries for failures that may have run the function', async () => {

@@ -165,8 +165,11 @@ export type Attempt<T> = (deadlineMs: number | undefined) => Promise<T>
  * breaker alone. Only a call still not reached at its deadline counts, once, as a failure. An
  * idempotent call whose connection broke before its answer is sent once more, likewise: it may
  * run twice, which is what idempotent allows, and a service killed mid-call then loses nothing.
+ * `holdUntil` (`Date.now()` ms) ends such holding earlier: a service's stub stops before the
+ * deadline of the call it serves, so that its caller learns which callee was not reached
+ * rather than that the call timed out.
  */
-export async function callWithPolicy<T>(meta: StubMeta, signal: AbortSignal | undefined, onAbort: (reason: unknown) => FemtoError, attempt: Attempt<T>): Promise<T> {
+export async function callWithPolicy<T>(meta: StubMeta, signal: AbortSignal | undefined, onAbort: (reason: unknown) => FemtoError, attempt: Attempt<T>, holdUntil?: number): Promise<T> {
   const policy = meta.policy ? { ...STUB_DEFAULTS, ...meta.policy } : STUB_DEFAULTS
   const key = meta.service ?? meta.name
   let breaker: Breaker | undefined
@@ -210,7 +213,7 @@ export async function callWithPolicy<T>(meta: StubMeta, signal: AbortSignal | un
       if (known?.notReached !== true)
         break
       const wait = notReachedWait(++held)
-      if (Date.now() + wait - started >= holdMs) {
+      if (Date.now() + wait - started >= holdMs || (holdUntil !== undefined && Date.now() + wait >= holdUntil)) {
         (error as Error).message += ` (not reached for ${Date.now() - started} ms)`
         break
       }

@@ -9,6 +9,7 @@ export interface CallContext {
   headers: IncomingMessage['headers']
   readonly signal: AbortSignal
   trace: TraceContext
+  deadline: number | undefined
   abort: (reason: Error) => void
 }
 
@@ -41,6 +42,7 @@ export function contextOf(call: Call): CallContext {
       return controller.signal
     },
     trace: call.trace,
+    deadline: fn.timeoutMs == null ? undefined : Date.now() + fn.timeoutMs,
     abort,
   }
 }

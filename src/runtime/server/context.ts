@@ -12,6 +12,8 @@ export interface RequestContext {
   signal: AbortSignal
   /** The call's span (W3C trace context): calls it makes to other services continue its trace. */
   trace?: { traceId: string, spanId: string, parentSpanId?: string, flags: string, tracestate?: string }
+  /** When the call times out (`Date.now()` milliseconds; the function's `timeoutMs` from its start), if it has a timeout. */
+  deadline?: number
 }
 
 /**
