@@ -3,7 +3,7 @@ import type { GatewayOptions } from './gateway'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { isPublic } from '../core/registry/exposure'
-import { upperSnake } from '../core/transform/names'
+import { serviceUrlVariable } from '../runtime/shared/service-env'
 
 /** What the standalone gateway (`node gateway.js`) runs with, read from its environment. */
 export interface GatewayConfig {
@@ -51,7 +51,7 @@ export function gatewayConfig(env: NodeJS.ProcessEnv, cwd: string): GatewayConfi
   const previous = new Map<string, Map<string, string>>()
   for (const fn of routed) {
     for (const version of fn.previous ?? []) {
-      const origin = env[`FEMTO_URL_${upperSnake(version.service)}__${version.contract}`]
+      const origin = env[serviceUrlVariable(version.service, version.contract)]
       if (origin && /^https?:$/.test(URL.parse(origin)?.protocol ?? ''))
         previous.set(fn.route, (previous.get(fn.route) ?? new Map()).set(version.contract, origin.replace(/\/$/, '')))
     }

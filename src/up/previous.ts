@@ -1,6 +1,6 @@
 import type { Manifest, ManifestService, PreviousVersion } from '../core/build/manifest'
 import { isPublic } from '../core/registry/exposure'
-import { upperSnake } from '../core/transform/names'
+import { serviceUrlVariable } from '../runtime/shared/service-env'
 
 // Version skew under `femto up`: the previous versions a build keeps serving (femto.json
 // `functions[].previous`, bundles in `servers/previous/`) run beside the current services, and
@@ -32,7 +32,7 @@ export function previousServices(manifest: Manifest, now = Date.now()): Previous
       // The gateway routes public functions only; every one is reachable from other services.
       if (isPublic(fn))
         service.serves.set(fn.route, version.contract)
-      service.envs.push(`FEMTO_URL_${upperSnake(version.service)}__${version.contract}`)
+      service.envs.push(serviceUrlVariable(version.service, version.contract))
     }
   }
   return [...byFile.values()]

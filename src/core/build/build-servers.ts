@@ -14,10 +14,10 @@ import { createRequire } from 'node:module'
 import { dirname, join, relative } from 'node:path'
 import { rolldown } from 'rolldown'
 import { DOCS_ASSETS } from '../../runtime/server/docs'
+import { serviceUrlVariable } from '../../runtime/shared/service-env'
 import { describeChanges, diffServices, readPreviousHashes, rememberHashes } from '../deploy/changes'
 import { exposureOf, internalNames } from '../registry/exposure'
 import { isUsableSchema } from '../schema/contract'
-import { upperSnake } from '../transform/names'
 import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
 import { callGraph, stubbedFunctions } from './call-graph'
 import { routerEntry, serviceEntry } from './entries'
@@ -153,7 +153,7 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
   await shipNativePackages(native, ctx.root, dir, bundles) // femto:native
 
   const graph = callGraph(plan, new Map(Array.from(bundles, ([name, built]) => [name, built.stubs ?? []])))
-  const manifest = createManifest(plan, options, bundles, router, name => `FEMTO_URL_${upperSnake(name)}`, files, { exposure, graph })
+  const manifest = createManifest(plan, options, bundles, router, name => serviceUrlVariable(name), files, { exposure, graph })
   manifest.changes = diffServices(previous, manifest)
   for (const fn of manifest.functions) {
     const versions = kept?.byFunction.get(fn.name)

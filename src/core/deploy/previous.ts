@@ -1,5 +1,5 @@
 import type { Manifest, ManifestFunction, ManifestService } from '../build/manifest'
-import { upperSnake } from '../transform/names'
+import { serviceUrlVariable } from '../../runtime/shared/service-env'
 
 // Version skew in a deploy: each previous version a build keeps (femto.json `functions[].previous`)
 // becomes a service of its own (a Compose service, a Kubernetes Deployment and Service), named
@@ -34,12 +34,12 @@ export function withPreviousVersions(manifest: Manifest, now = Date.now()): Skew
           name,
           file: version.file,
           hash: version.hash,
-          env: `FEMTO_URL_${upperSnake(version.service)}__${version.contract}`,
+          env: serviceUrlVariable(version.service, version.contract),
           functions: [],
         })
       }
       services.get(name)!.functions.push(fn.name)
-      envs.set(name, [...new Set([...envs.get(name) ?? [], `FEMTO_URL_${upperSnake(version.service)}__${version.contract}`])])
+      envs.set(name, [...new Set([...envs.get(name) ?? [], serviceUrlVariable(version.service, version.contract)])])
       functions.push({ ...fn, service: name, contract: version.contract, previous: undefined })
     }
   }

@@ -2,7 +2,7 @@ import type { StubMeta } from '../../runtime/shared/protocol'
 import type { ResolvedOptions } from './options'
 import type { Plan } from './plan'
 import type { RegisteredFunction } from './registry'
-import { upperSnake } from '../transform/names'
+import { serviceUrlVariable } from '../../runtime/shared/service-env'
 import { sharedServiceOf } from './plan'
 import { stubPolicyOf } from './policy'
 
@@ -39,7 +39,7 @@ export function createStubMeta(options: ResolvedOptions) {
         name: fn.name,
         route: fn.route,
         port: unit?.port ?? options.basePort,
-        env: `FEMTO_URL_${upperSnake(unit?.name ?? fn.name)}`,
+        env: serviceUrlVariable(unit?.name ?? fn.name),
         contract: fn.contract,
         ...(fn.stream ? { stream: true } : {}),
         ...callerFacts(fn),

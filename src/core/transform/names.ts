@@ -1,5 +1,7 @@
 import { basename } from 'node:path'
 
+export { upperSnake } from '../../runtime/shared/service-env'
+
 const ASCII_IDENTIFIER = /^[A-Z_$][\w$]*$/i
 export const RESERVED_NAMES = new Set(['router', 'monolith'])
 
@@ -11,15 +13,6 @@ export function isValidServiceName(name: string): boolean {
 export function camelCaseFileName(file: string): string {
   const stem = basename(file).replace(/\.[^.]*$/, '')
   return stem.replace(/[-_.\s]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))
-}
-
-/** `inStock` → `IN_STOCK`, `getHTTPStatus` → `GET_HTTP_STATUS`: the suffix of `FEMTO_URL_<NAME>`. */
-export function upperSnake(name: string): string {
-  return name
-    .replace(/([a-z\d])([A-Z])/g, '$1_$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-    .replace(/\$/g, '_')
-    .toUpperCase()
 }
 
 /** An alias to suggest for a name that cannot be a service name. */

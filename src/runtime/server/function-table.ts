@@ -3,7 +3,7 @@ import type { Guard } from './guard'
 import type { Logger } from './log'
 import type { FunctionMetrics } from './metrics'
 import type { ServedFunction } from './types'
-import { upperSnake } from '../../core/transform/names'
+import { serviceUrlVariable } from '../shared/service-env'
 import { createGuard, isPreflight, preflight } from './guard'
 import { handleCall } from './handle'
 import { metrics, startObserving } from './observe'
@@ -52,7 +52,7 @@ export interface FunctionTable {
 export function createFunctionTable(options: TableOptions): FunctionTable {
   const guard = createGuard(options.allowedOrigins, options.edge)
   const logger = startObserving(options.service)
-  const previousEnv = options.edge ? undefined : `FEMTO_URL_${upperSnake(options.service)}`
+  const previousEnv = options.edge ? undefined : serviceUrlVariable(options.service)
   const entries = options.functions.map((fn): FunctionEntry => ({ fn, guard, metrics: metrics.forFunction(fn.name, fn.contract), active: 0, previousEnv }))
   const routes = new Map(entries.map(entry => [entry.fn.route, entry]))
   return {

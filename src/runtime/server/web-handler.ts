@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
-import { upperSnake } from '../../core/transform/names'
 import { neverReached } from '../client/not-reached'
 import { ERROR_STATUS, JSON_TYPE, NOT_REACHED_HEADER } from '../shared/protocol'
+import { serviceUrlVariable } from '../shared/service-env'
 import { createFunctionTable, serveRoute } from './function-table'
 import { asCallFromOutside } from './guard'
 import { errorOutcome } from './outcome'
@@ -180,7 +180,7 @@ function envRoutes(manifest: BuildManifest): RouteTable {
   const table = new Map(routed.map(fn => [fn.route, { origin: undefined as string | undefined, env: envOf.get(fn.service)! }]))
   // Version skew, as the gateway routes: a call built against a previous contract goes to the
   // version serving it, where `FEMTO_URL_<SERVICE>__<contract>` says it runs (read per call: versions come and go).
-  const previous = new Map(routed.filter(fn => fn.previous?.length).map(fn => [fn.route, new Map(fn.previous!.map(v => [v.contract, `FEMTO_URL_${upperSnake(v.service)}__${v.contract}`]))]))
+  const previous = new Map(routed.filter(fn => fn.previous?.length).map(fn => [fn.route, new Map(fn.previous!.map(v => [v.contract, serviceUrlVariable(v.service, v.contract)]))]))
   return (route, contract) => {
     const env = contract === null ? undefined : previous.get(route)?.get(contract)
     const older = env && process.env[env]
