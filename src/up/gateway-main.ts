@@ -1,4 +1,6 @@
 import process from 'node:process'
+import { letGoOfIdleConnections } from '../runtime/client/not-reached'
+import { closeAfterEachAnswer, stopAccepting } from '../runtime/server/drain'
 import { createGateway } from './gateway'
 import { gatewayConfig, GatewayConfigError } from './gateway-config'
 
@@ -33,8 +35,10 @@ function main(): void {
   })
   const stop = (signal: NodeJS.Signals): void => {
     console.log(`femto gateway: ${signal}, stopping`)
-    server.close(() => process.exit(0))
-    server.closeIdleConnections()
+    // As a service does (drain.ts): a call on a kept-alive connection is answered, not cut off.
+    closeAfterEachAnswer(server)
+    stopAccepting(server, () => process.exit(0))
+    letGoOfIdleConnections()
     setTimeout(() => process.exit(0), STOP_GRACE_MS).unref()
   }
   process.once('SIGTERM', stop)

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import http from 'node:http'
 import { pipeline } from 'node:stream'
-import { isBrokenConnection, neverReached, notReachedWait, withConnectTimeout } from '../runtime/client/not-reached'
+import { isBrokenConnection, keptAliveAgent, neverReached, notReachedWait, withConnectTimeout } from '../runtime/client/not-reached'
 import { asCallFromOutside } from '../runtime/server/guard'
 import { NOT_REACHED_HEADER } from '../runtime/shared/protocol'
 
@@ -20,7 +20,7 @@ export const HOLD_MS = 10_000
 /** The services' default `bodyLimit`: a larger call would be refused by its service anyway. */
 export const HOLD_BODY_LIMIT = 1024 * 1024
 
-const agent = withConnectTimeout(new http.Agent({ keepAlive: true }))
+const agent = keptAliveAgent(http.Agent)
 /** For a call sent again after its connection broke: a new connection, not one that died with it. */
 const fresh = withConnectTimeout(new http.Agent({ keepAlive: false }))
 const EMPTY = Buffer.alloc(0)

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { MANIFEST_FILE } from '../core/build/manifest'
 import { isPublic } from '../core/registry/exposure'
+import { letGoOfIdleConnections } from '../runtime/client/not-reached'
 import { appEnv, startApp } from './app'
 import { createGateway } from './gateway'
 import { asSpawned, previousPeers, previousServices, routePrevious } from './previous'
@@ -81,6 +82,8 @@ export async function up(options: UpOptions): Promise<Running> {
       supervisor.stop()
     gateway.closeAllConnections()
     gateway.close()
+    // A service exits once its callers let go of their idle connections (drain.ts): the gateway's go now.
+    letGoOfIdleConnections()
     await app?.close()
     await Promise.all([...running, ...runningOlder].map(service => stopService(service)))
   })()

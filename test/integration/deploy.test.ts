@@ -126,8 +126,8 @@ describe('deploy files of a vite build (`deploy` option)', () => {
     for (const other of manifest.services)
       expect(gateway.environment[other.env]).toBe(`http://${other.name}:${other.port}`)
     expect(gateway.healthcheck.test.join(' ')).toContain('/healthz')
-    // Longest timeout (3 s) + 1 s to answer + 1 s to flush.
-    expect(config.services.quote.stop_grace_period).toBe('5s')
+    // Longest timeout (3 s), but not less than the 5 s keep-alive its callers may still use, + 1 s to answer + 1 s to flush.
+    expect(config.services.quote.stop_grace_period).toBe('7s')
   })
 
   it('writes Kubernetes manifests that validate against the API schemas, tied together by kustomization.yaml', () => {

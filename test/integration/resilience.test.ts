@@ -1,6 +1,7 @@
 import type { Manifest } from '../../src/core/build/manifest'
 import type { Answer, RunningProcess } from '../helpers'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -303,6 +304,29 @@ describe('graceful shutdown under load', () => {
       expect(answer.body).toBe('steady:500')
     }
     expect(await exit).toBe(0)
+  })
+
+  it('answers a call sent on a kept-alive connection after SIGTERM, closing that connection, and exits once its caller lets go', async () => {
+    const { steady } = await startSteady()
+    const agent = new http.Agent({ keepAlive: true })
+    const url = new URL(`${steady.url}/femto/steady`)
+    /** One call on the agent's connection, as a gateway or a service sends it: the answer, and whether it rode a kept-alive connection. */
+    const send = (): Promise<{ status: number, body: string, connection: string | undefined, reused: boolean }> => new Promise((resolve, reject) => {
+      const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+        let body = ''
+        res.setEncoding('utf8').on('data', (chunk: string) => body += chunk).on('end', () => resolve({ status: res.statusCode!, body, connection: res.headers.connection, reused: req.reusedSocket }))
+      })
+      req.on('error', reject)
+      req.end('[1]')
+    })
+    expect(await send()).toMatchObject({ status: 200, reused: false })
+    const exit = steady.stop('SIGTERM')
+    await logged(steady, /steady received SIGTERM: \/readyz answers 503, new connections refused;/)
+    await expect.poll(() => refuses(steady)).toBe(true)
+    // The idle connection was left open: a call going out on it as the service stops is answered, not cut off.
+    expect(await send()).toEqual({ status: 200, body: '"steady:1"', connection: 'close', reused: true })
+    expect(await exit).toBe(0)
+    agent.destroy()
   })
 
   it('with FEMTO_DRAIN_DELAY_MS, /readyz answers 503 at once while the listener stays open for the delay', async () => {

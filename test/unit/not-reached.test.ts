@@ -1,6 +1,8 @@
+import type { AddressInfo } from 'node:net'
 import type { StubMeta } from '../../src/runtime/shared/protocol'
+import http from 'node:http'
 import { describe, expect, it, vi } from 'vitest'
-import { CONNECT_TIMEOUT_CODE, isBrokenConnection, neverReached, notReachedWait } from '../../src/runtime/client/not-reached'
+import { CONNECT_TIMEOUT_CODE, IDLE_CONNECTION_MS, isBrokenConnection, keptAliveAgent, letGoOfIdleConnections, neverReached, notReachedWait } from '../../src/runtime/client/not-reached'
 import { callWithPolicy, withFacts } from '../../src/runtime/client/resilience'
 import { FemtoError } from '../../src/runtime/shared/errors'
 import { callFailingWith } from '../support/policy-calls'
@@ -134,5 +136,46 @@ describe('a call that did not reach its function', () => {
     await vi.waitFor(() => expect(warn.mock.calls.some(([line]) => /not reached/.test(String(line)))).toBe(true))
     controller.abort()
     expect((await held).error?.code).toBe('ABORTED')
+  })
+})
+
+describe('kept-alive connections', () => {
+  /** Serves one call with Node's 5 s keep-alive (as a service does) and resolves with who closed its connection. */
+  async function whoCloses(agent: http.Agent): Promise<'client' | 'server'> {
+    const server = http.createServer({ keepAliveTimeout: 5_000 }, (_req, res) => res.end('ok'))
+    const closed = new Promise<'client' | 'server'>((resolve) => {
+      server.once('connection', (socket) => {
+        // The client's FIN arrives as 'end'; the server's own keep-alive timeout destroys the socket without one.
+        let ended = false
+        socket.once('end', () => ended = true)
+        socket.once('close', () => resolve(ended ? 'client' : 'server'))
+      })
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    try {
+      await new Promise<void>((resolve, reject) => {
+        http.get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { agent }, res => res.resume().on('end', resolve)).on('error', reject)
+      })
+      return await closed
+    }
+    finally {
+      server.close()
+      agent.destroy()
+    }
+  }
+
+  it('our agents let go of an idle connection before the service\'s keep-alive ends it, so no call goes out on a connection being closed', async () => {
+    expect(await whoCloses(keptAliveAgent(http.Agent))).toBe('client')
+  }, 10_000)
+
+  it('letGoOfIdleConnections closes them at once, as a stopping process does', async () => {
+    const agent = keptAliveAgent(http.Agent)
+    const started = performance.now()
+    const closing = whoCloses(agent)
+    // Once the answer is in, the connection is idle in the agent.
+    await expect.poll(() => Object.keys(agent.freeSockets).length).toBe(1)
+    letGoOfIdleConnections()
+    expect(await closing).toBe('client')
+    expect(performance.now() - started).toBeLessThan(IDLE_CONNECTION_MS)
   })
 })

@@ -1,5 +1,5 @@
 import type { StubPolicy } from '../../runtime/shared/protocol'
-import { STUB_DEFAULTS } from '../../runtime/shared/protocol'
+import { SERVICE_KEEP_ALIVE_MS, STUB_DEFAULTS } from '../../runtime/shared/protocol'
 
 /** How one function is called and served (docs/reference/policies.md). Every field is optional and falls back to `defaults`. */
 export interface FunctionPolicy {
@@ -265,10 +265,11 @@ const nullIfInfinite = (value: number): number | null => (Number.isFinite(value)
 /**
  * How long a service waits for in-flight calls after SIGTERM: the longest timeout of its functions
  * (past it they have been answered 504 anyway), plus a second to write the answers; 30 s when
- * one of them has no timeout. The generated service and the deploy files' grace periods both use it.
+ * one of them has no timeout. Never less than the keep-alive its callers may still send a call on
+ * (drain.ts), plus that second. The generated service and the deploy files' grace periods both use it.
  */
 export function shutdownBoundMs(timeoutsMs: number[]): number {
-  const longest = Math.max(...timeoutsMs)
+  const longest = Math.max(...timeoutsMs, SERVICE_KEEP_ALIVE_MS)
   return Number.isFinite(longest) ? longest + 1_000 : 30_000
 }
 

@@ -1,3 +1,5 @@
+import { SERVICE_KEEP_ALIVE_MS } from '../shared/protocol'
+
 /**
  * Failures that surely happened before the call reached the function: the connection was never
  * made, so no byte of the request left. Retrying such a call cannot run the function twice.
@@ -74,6 +76,40 @@ export function withConnectTimeout<A extends { createConnection: (...args: any[]
     return socket
   } as A['createConnection']
   return agent
+}
+
+/**
+ * How long a client keeps an idle kept-alive connection: a second under what a service (and Node's
+ * servers) announce in `keep-alive: timeout=5`, so that the client, not the service, closes it.
+ * A service that closes an idle connection as a call goes out on it loses that call, and the
+ * caller cannot tell whether it ran. Node 20's agent reads the announced timeout only when given
+ * one of its own (its `timeout`), which is why every kept-alive agent of ours has one.
+ */
+export const IDLE_CONNECTION_MS = SERVICE_KEEP_ALIVE_MS - 1_000
+
+interface Sockets { freeSockets: Record<string, Array<{ destroy: () => void }> | undefined> }
+
+const keptAlive = new Set<Sockets>()
+
+/** A kept-alive agent (`node:http`'s or `node:https`'s) that closes idle connections first and times out connecting. */
+export function keptAliveAgent<A extends Sockets & { createConnection: (...args: any[]) => unknown }>(Agent: new (options: { keepAlive: boolean, timeout: number }) => A): A {
+  const agent = withConnectTimeout(new Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS }))
+  keptAlive.add(agent)
+  return agent
+}
+
+/**
+ * Closes the idle connections of every kept-alive agent of this process: a stopping process lets
+ * go of the services it called, which wait for their callers to do so before they exit (drain.ts).
+ * Always safe from this side: no call is on an idle connection.
+ */
+export function letGoOfIdleConnections(): void {
+  for (const agent of keptAlive) {
+    for (const sockets of Object.values(agent.freeSockets)) {
+      for (const socket of sockets ?? [])
+        socket.destroy()
+    }
+  }
 }
 
 /** First wait before a call that did not reach its function is tried again; each wait grows by half, up to NOT_REACHED_MAX_MS. */

@@ -5,7 +5,7 @@ import type { StubMeta } from '../shared/protocol'
 import type { RequestContext } from './context'
 import http from 'node:http'
 import { abortedError, callFemtoUrl, callSignal, failedResponse, parseResult, streamCall, stubHeaders, transportError } from '../client/call'
-import { withConnectTimeout } from '../client/not-reached'
+import { keptAliveAgent, withConnectTimeout } from '../client/not-reached'
 import { takeCallOptions } from '../client/options'
 import { callWithPolicy, deadlineError } from '../client/resilience'
 import { hasBytes } from '../shared/bytes'
@@ -106,10 +106,10 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Cal
   let agent: Agent
   if (url.protocol === 'https:') {
     client = await (https ??= import('node:https'))
-    agent = httpsAgent ??= withConnectTimeout(new client.Agent({ keepAlive: true }))
+    agent = httpsAgent ??= keptAliveAgent(client.Agent)
   }
   else {
-    agent = httpAgent ??= withConnectTimeout(new http.Agent({ keepAlive: true }))
+    agent = httpAgent ??= keptAliveAgent(http.Agent)
   }
   // A callee that answered STALE_CLIENT has not rolled yet: the next try opens a new connection,
   // so that a load balancer in front of several (a Kubernetes Service) may pick one that has.

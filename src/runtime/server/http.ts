@@ -1,6 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { ServedFunction } from './types'
 import { createServer } from 'node:http'
+import { letGoOfIdleConnections } from '../client/not-reached'
+import { SERVICE_KEEP_ALIVE_MS } from '../shared/protocol'
+import { closeAfterEachAnswer, stopAccepting } from './drain'
 import { removeDeadUploads } from './form'
 import { createFunctionTable, pathOf, serveRoute } from './function-table'
 import { checkToken } from './guard'
@@ -44,8 +47,6 @@ export function startService(options: ServiceOptions): Server {
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const path = pathOf(req)
     const entry = table.lookup(path) ?? (path === '/' ? only : undefined)
-    if (draining)
-      res.shouldKeepAlive = false
     if (entry)
       return serveRoute(entry, req, res)
     if (path === '/openapi.json' && options.openapi && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -72,7 +73,7 @@ export function startService(options: ServiceOptions): Server {
   }
 
   // Slow clients are bounded: headers within 10 s, the whole request within 30 s (slow-loris).
-  const server = createServer({ keepAliveTimeout: 5_000, headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 }, onRequest)
+  const server = createServer({ keepAliveTimeout: SERVICE_KEEP_ALIVE_MS, headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 }, onRequest)
   let address: ReturnType<typeof listenAddress>
   try {
     address = listenAddress(options.service, options.port)
@@ -105,11 +106,16 @@ export function startService(options: ServiceOptions): Server {
 
   // SIGTERM: /readyz answers 503 at once; after FEMTO_DRAIN_DELAY_MS (default 0, for load
   // balancers that need time to notice) the listener closes, so new connections are refused,
-  // and the process exits 0 once in-flight calls are answered, or after the longest timeout.
+  // and the process exits 0 once in-flight calls are answered and callers have let go of their
+  // kept-alive connections (drain.ts says why they are not closed under them), or after the
+  // longest timeout.
   const shutdown = (why: string): void => {
     if (draining)
       return
     draining = true
+    closeAfterEachAnswer(server)
+    // The services this one called wait for it to let go of its idle connections before they exit.
+    letGoOfIdleConnections()
     const delay = Math.max(0, Number(process.env.FEMTO_DRAIN_DELAY_MS) || 0)
     const limit = options.shutdownTimeoutMs ?? 10_000
     console.log(`[femto] ${options.service} ${why}: /readyz answers 503${delay > 0 ? `, new connections refused in ${delay} ms` : ', new connections refused'}; finishing in-flight calls (at most ${limit} ms)`)
@@ -117,13 +123,7 @@ export function startService(options: ServiceOptions): Server {
     const exit = (): void => {
       void Promise.race([flushObservations(), new Promise(resolve => setTimeout(resolve, 1_000))]).finally(() => process.exit(0))
     }
-    const close = (): void => {
-      server.close(exit)
-      // Connections of in-flight calls turn idle when their answer is sent: close each as it does,
-      // rather than tracking every response on the hot path.
-      server.closeIdleConnections()
-      setInterval(() => server.closeIdleConnections(), 25).unref()
-    }
+    const close = (): void => stopAccepting(server, exit)
     if (delay > 0)
       setTimeout(close, delay)
     else

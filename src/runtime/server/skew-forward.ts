@@ -2,7 +2,7 @@ import type { Agent, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from
 import type { FunctionEntry } from './function-table'
 import http from 'node:http'
 import { pipeline } from 'node:stream'
-import { neverReached, withConnectTimeout } from '../client/not-reached'
+import { keptAliveAgent, neverReached } from '../client/not-reached'
 import { JSON_TYPE, NOT_REACHED_HEADER } from '../shared/protocol'
 import { femtoRuntimeEnv } from './env'
 
@@ -52,12 +52,12 @@ export function forwardToPrevious(entry: FunctionEntry, req: IncomingMessage, re
     // Rare (services speak http inside a deployment): node:https is loaded on the first such call.
     req.pause()
     void (https ??= import('node:https')).then(
-      client => send(client.request, httpsAgent ??= withConnectTimeout(new client.Agent({ keepAlive: true })), target, req, res),
-      () => send(http.request, agent ??= withConnectTimeout(new http.Agent({ keepAlive: true })), target, req, res),
+      client => send(client.request, httpsAgent ??= keptAliveAgent(client.Agent), target, req, res),
+      () => send(http.request, agent ??= keptAliveAgent(http.Agent), target, req, res),
     )
   }
   else {
-    send(http.request, agent ??= withConnectTimeout(new http.Agent({ keepAlive: true })), target, req, res)
+    send(http.request, agent ??= keptAliveAgent(http.Agent), target, req, res)
   }
   return true
 }
