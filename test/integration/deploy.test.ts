@@ -153,8 +153,8 @@ describe('deploy files of a vite build (`deploy` option)', () => {
     expect(byName('HorizontalPodAutoscaler', 'quote').spec).toMatchObject({ minReplicas: 1, maxReplicas: 3 })
     const addPod = byName('Deployment', 'add').spec.template.spec
     expect(addPod.containers[0].resources).toEqual({ requests: { cpu: '200m', memory: '96Mi' }, limits: { memory: '96Mi' } })
-    // Drain delay 5 s + longest timeout (quote: 3 s) + 1 s + 1 s to flush.
-    expect(byName('Deployment', 'quote').spec.template.spec.terminationGracePeriodSeconds).toBe(10)
+    // Drain delay 5 s + longest timeout (quote: 3 s, but not under the 5 s keep-alive) + 1 s + 1 s to flush.
+    expect(byName('Deployment', 'quote').spec.template.spec.terminationGracePeriodSeconds).toBe(12)
     expect(addPod.terminationGracePeriodSeconds).toBe(17)
     const checkout = byName('Deployment', 'checkout').spec.template.spec.containers[0]
     expect(checkout.image).toBe(`registry.example.com/shop/femto-checkout:${manifest.services.find(s => s.name === 'checkout')!.hash}`)
