@@ -4,10 +4,11 @@ import type { Options, ResolvedOptions } from './options'
 import type { Plan } from './plan'
 import type { RegisteredAnalysis } from './registry'
 import { resolve } from 'node:path'
+import { transformModule } from '../transform/transform'
 import { createClientImports } from './exposure'
 import { resolveOptions } from './options'
 import { planServices } from './plan'
-import { createRegistry, loadEngine } from './registry'
+import { createRegistry } from './registry'
 import { createStubMeta } from './stub-meta'
 import { createTypesSchedule } from './types-schedule'
 
@@ -46,7 +47,6 @@ export function createContext(rawOptions: Options | undefined) {
   async function transformForClient(id: string, code: string): Promise<TransformResult | undefined> {
     const analysis = await analyzeWithTypes(id, code)
     clientImports.record(id, analysis.functions.map(fn => fn.name))
-    const { transformModule } = await loadEngine()
     return transformModule(code, analysis, {
       hosted: () => false,
       stub: { from: 'unplugin-femto/runtime', helper: 'callFemto', meta: stubMeta.forClient },
@@ -69,7 +69,6 @@ export function createContext(rawOptions: Options | undefined) {
    */
   async function transformForServer(id: string, code: string, hosted: Pick<ReadonlySet<string>, 'has'>, current: Plan | undefined): Promise<TransformResult | undefined> {
     const analysis = await analyzeWithTypes(id, code)
-    const { transformModule } = await loadEngine()
     return transformModule(code, analysis, {
       sourcemap: false,
       hosted: fn => hosted.has(fn.name),
@@ -83,7 +82,6 @@ export function createContext(rawOptions: Options | undefined) {
    */
   async function transformForServices(id: string, code: string, current: Plan): Promise<TransformResult | undefined> {
     const analysis = await analyzeWithTypes(id, code)
-    const { transformModule } = await loadEngine()
     return transformModule(code, analysis, {
       sourcemap: false,
       hosted: () => false,

@@ -90,7 +90,10 @@ export interface Options {
    * its functions' types were derived from (their modules, what those import, declaration files,
    * `package.json` files, the tsconfig and what it `extends`) has the same content, no file
    * appeared where module resolution looked, and TypeScript and the plugin are the same
-   * versions; then no TypeScript program is created. `false` derives on every build.
+   * versions; then no TypeScript program is created. Each module's analysis (which functions
+   * it declares, and where) is kept beside them, in `analyses/`, by its text and the plugin's
+   * version: a build in which no module with the directive changed does not parse them (nor load
+   * Babel). `false` derives and parses on every build.
    * @default true
    */
   cache?: boolean

@@ -5,10 +5,11 @@ import { relative } from 'node:path'
 import picomatch from 'picomatch'
 import { upperSnake } from '../transform/names'
 import { mayHaveDirective } from '../transform/precheck'
+import { readCachedAnalysis, writeCachedAnalysis } from './analysis-cache'
 
 type Engine = typeof import('../transform/engine')
 let engine: Promise<Engine> | undefined
-/** Babel alone costs ~400 ms to load: it loads with the first module that holds the directive. */
+/** Babel alone costs ~400 ms to load: it loads with the first module that holds the directive and is not in the analysis cache (analysis-cache.ts). */
 export const loadEngine = (): Promise<Engine> => (engine ??= import('../transform/engine'))
 
 export interface RegisteredFunction extends FemtoFunction {
@@ -47,14 +48,19 @@ export function createRegistry(options: ResolvedOptions, root: () => string) {
     const cached = analyses.get(id)
     if (cached && cached.code === code)
       return cached.analysis
-    const { analyzeModule, FemtoUsageError } = await loadEngine()
-    const analysis = analyzeModule(id, code, { displayId: display(id) })
-    const registered = { ...analysis, functions: register(id, code, analysis, FemtoUsageError) }
+    const displayId = display(id)
+    let analysis = options.cache ? readCachedAnalysis(root(), id, code, displayId) : undefined
+    if (!analysis) {
+      analysis = (await loadEngine()).analyzeModule(id, code, { displayId })
+      if (options.cache)
+        writeCachedAnalysis(root(), id, code, displayId, analysis)
+    }
+    const registered = { ...analysis, functions: await register(id, code, analysis) }
     analyses.set(id, { code, analysis: registered })
     return registered
   }
 
-  function register(id: string, code: string, analysis: ModuleAnalysis, FemtoUsageError: Engine['FemtoUsageError']): RegisteredFunction[] {
+  async function register(id: string, code: string, analysis: ModuleAnalysis): Promise<RegisteredFunction[]> {
     for (const [name, fn] of functions) {
       if (fn.id === id) {
         functions.delete(name)
@@ -62,27 +68,30 @@ export function createRegistry(options: ResolvedOptions, root: () => string) {
         byEnv.delete(upperSnake(name))
       }
     }
-    return analysis.functions.map((fn) => {
-      const fail = (reason: string): never => {
-        throw new FemtoUsageError(`${reason}; export one under another name, e.g. \`export { ${fn.localName ?? fn.name} as ${fn.name}2 }\``, id, code, { line: fn.line, column: fn.column }, display(id))
-      }
+    const registered: RegisteredFunction[] = []
+    for (const fn of analysis.functions) {
       const where = (other: RegisteredFunction): string => `${other.file}:${other.line}:${other.column + 1}`
       const same = functions.get(fn.name)
-      if (same)
-        fail(`two femto functions are named '${fn.name}': this one and the one at ${where(same)}. Service names must be unique across the project`)
       const folded = byFoldedName.get(fn.name.toLowerCase())
-      if (folded)
-        fail(`'${fn.name}' and '${folded.name}' (at ${where(folded)}) differ only in case, so their service files would collide on a case-insensitive disk`)
       const env = upperSnake(fn.name)
       const sharing = byEnv.get(env)
-      if (sharing)
-        fail(`'${fn.name}' and '${sharing.name}' (at ${where(sharing)}) would share the variable FEMTO_URL_${env}`)
-      const registered: RegisteredFunction = { ...fn, id, file: display(id), route: `${options.basePath}/${fn.name}`, sourceContract: fn.contract }
-      functions.set(fn.name, registered)
-      byFoldedName.set(fn.name.toLowerCase(), registered)
-      byEnv.set(env, registered)
-      return registered
-    })
+      const reason = same
+        ? `two femto functions are named '${fn.name}': this one and the one at ${where(same)}. Service names must be unique across the project`
+        : folded
+          ? `'${fn.name}' and '${folded.name}' (at ${where(folded)}) differ only in case, so their service files would collide on a case-insensitive disk`
+          : sharing ? `'${fn.name}' and '${sharing.name}' (at ${where(sharing)}) would share the variable FEMTO_URL_${env}` : undefined
+      if (reason) {
+        // The error's code frame needs Babel's, which a build served from the analysis cache has not loaded.
+        const { FemtoUsageError } = await loadEngine()
+        throw new FemtoUsageError(`${reason}; export one under another name, e.g. \`export { ${fn.localName ?? fn.name} as ${fn.name}2 }\``, id, code, { line: fn.line, column: fn.column }, display(id))
+      }
+      const one: RegisteredFunction = { ...fn, id, file: display(id), route: `${options.basePath}/${fn.name}`, sourceContract: fn.contract }
+      functions.set(fn.name, one)
+      byFoldedName.set(fn.name.toLowerCase(), one)
+      byEnv.set(env, one)
+      registered.push(one)
+    }
+    return registered
   }
 
   async function includedFiles(): Promise<string[]> {

@@ -2,10 +2,11 @@ import type { Dependencies } from './dependencies'
 import type { FunctionLocation, SchemaRequest } from './derive'
 import type { FunctionSchema } from './types'
 import { createHash } from 'node:crypto'
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { codeIdentity } from '../registry/code-identity'
 import { staleDependency } from './dependencies'
 
 /**
@@ -50,40 +51,7 @@ function keyOf(request: SchemaRequest): string {
   const functions = [...request.functions]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((fn: FunctionLocation) => [fn.name, fn.file, fn.line, fn.column])
-  return JSON.stringify({ format: FORMAT, plugin: pluginIdentity(), typescript: typescriptIdentity(), root: request.root ?? null, files: [...request.files].sort(), functions })
-}
-
-let plugin: string | undefined
-
-/**
- * This plugin's derivation code: its version, and the files beside this module. From the
- * package, those are `dist/`'s chunks, named by a hash of their content, so their names and
- * sizes say whether the code changed (a rebuild rewrites unchanged files too); run from source
- * (this repository's tests), `src/core/schema`'s files by size and time.
- */
-function pluginIdentity(): string {
-  if (plugin === undefined) {
-    const here = dirname(fileURLToPath(import.meta.url))
-    const fromSource = /\.[cm]?ts$/.test(fileURLToPath(import.meta.url))
-    const files = readdirSync(here).sort().map((name) => {
-      const stat = statSync(join(here, name), { throwIfNoEntry: false })
-      return fromSource ? `${name}:${stat?.size}:${stat?.mtimeMs}` : `${name}:${stat?.size}`
-    })
-    plugin = createHash('sha256').update(`${packageVersion(here)}\n${files.join('\n')}`).digest('base64url')
-  }
-  return plugin
-}
-
-function packageVersion(from: string): string {
-  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
-    try {
-      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
-      if (manifest.name === 'unplugin-femto')
-        return String(manifest.version)
-    }
-    catch {}
-  }
-  return 'unknown'
+  return JSON.stringify({ format: FORMAT, plugin: codeIdentity(dirname(fileURLToPath(import.meta.url))), typescript: typescriptIdentity(), root: request.root ?? null, files: [...request.files].sort(), functions })
 }
 
 /** The TypeScript the plugin would load, without loading it: its path and version. */

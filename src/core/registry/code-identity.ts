@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+
+const identities = new Map<string, string>()
+
+/**
+ * The identity of this plugin's code in `folder`, for the caches that keep what it computed
+ * (schemas, module analyses): its version, and the files of the folder. From the package, the
+ * folder is `dist/`, whose chunks are named by a hash of their content, so their names and sizes
+ * say whether the code changed (a rebuild rewrites unchanged files too); run from source (this
+ * repository's tests), the source folder's files by size and time.
+ */
+export function codeIdentity(folder: string): string {
+  let identity = identities.get(folder)
+  if (identity === undefined) {
+    const names = readdirSync(folder).sort()
+    const fromSource = names.some(name => /\.[cm]?ts$/.test(name) && !/\.d\.[cm]?ts$/.test(name))
+    const files = names.map((name) => {
+      const stat = statSync(join(folder, name), { throwIfNoEntry: false })
+      return fromSource ? `${name}:${stat?.size}:${stat?.mtimeMs}` : `${name}:${stat?.size}`
+    })
+    identity = createHash('sha256').update(`${packageVersion(folder)}\n${files.join('\n')}`).digest('base64url')
+    identities.set(folder, identity)
+  }
+  return identity
+}
+
+function packageVersion(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+      if (manifest.name === 'unplugin-femto')
+        return String(manifest.version)
+    }
+    catch {}
+  }
+  return 'unknown'
+}
