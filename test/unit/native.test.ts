@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { addonMarker, findNativePackages } from '../../src/core/build/native-detect'
+import { addonMarker, nativeDetector, packageName } from '../../src/core/build/native-detect'
 import { importsPackage, shippedPath } from '../../src/core/build/native-ship'
 import { packageFolders } from '../../src/core/deploy/model'
 
@@ -20,8 +20,7 @@ function install(name: string, manifest: Record<string, unknown>, files: string[
 }
 
 describe('which installed packages are native', () => {
-  it('reads the markers of a package and of its optional dependencies, through the project\'s dependency graph', () => {
-    writeFileSync(join(root, 'package.json'), JSON.stringify({ dependencies: { 'wraps-db': '1', 'plain': '1', 'napi-thing': '1' }, devDependencies: { 'gyp-thing': '1' } }))
+  it('reads the markers of each package a service imports, and of its optional dependencies, as Node resolves it from the importer', () => {
     install('wraps-db', { dependencies: { 'sqlite-ish': '1' } })
     install('sqlite-ish', { dependencies: { bindings: '1' } })
     install('bindings', {})
@@ -29,16 +28,41 @@ describe('which installed packages are native', () => {
     install('gyp-thing', {}, ['binding.gyp'])
     install('napi-thing', { optionalDependencies: { 'napi-thing-linux-x64': '1', 'napi-thing-darwin-arm64': '1' } })
     install('napi-thing-linux-x64', { main: 'thing.linux-x64.node' }, ['thing.linux-x64.node'])
-    install('not-a-dependency', {}, ['binding.gyp'])
-    const found = findNativePackages(root, ['reads-its-files'])
-    expect(found.ids).toEqual(['gyp-thing', 'napi-thing', 'napi-thing-linux-x64', 'reads-its-files', 'sqlite-ish'])
+    install('@scope/addon', {}, ['prebuilds'])
+    install('never-imported', {}, ['binding.gyp'])
+    // A copy nested under wraps-db: its importers get that one, which is plain.
+    mkdirSync(join(root, 'node_modules/wraps-db/node_modules/gyp-thing'), { recursive: true })
+    writeFileSync(join(root, 'node_modules/wraps-db/node_modules/gyp-thing/package.json'), JSON.stringify({ name: 'gyp-thing' }))
+    const native = nativeDetector(root, ['reads-its-files'])
+    const app = join(root, 'src/app.ts')
+    const fromWrapsDb = join(root, 'node_modules/wraps-db/index.js')
+    expect(native.isExternal('wraps-db', app)).toBe(false)
+    expect(native.isExternal('sqlite-ish', fromWrapsDb)).toBe(true)
+    expect(native.isExternal('plain', app)).toBe(false)
+    expect(native.isExternal('gyp-thing/lib/x.js', app)).toBe(true)
+    expect(native.isExternal('gyp-thing', fromWrapsDb)).toBe(false)
+    expect(native.isExternal('napi-thing', undefined)).toBe(true)
+    expect(native.isExternal('@scope/addon/sub', app)).toBe(true)
+    expect(native.isExternal('reads-its-files/x', app)).toBe(true)
+    for (const id of ['./local', '/abs/path.js', 'node:fs', 'fs', 'fs/promises', '\0virtual', 'virtual:thing', 'not-installed'])
+      expect(native.isExternal(id, app), id).toBe(false)
+    const found = native.found()
+    expect(found.ids).toEqual(['@scope/addon', 'gyp-thing', 'napi-thing', 'reads-its-files', 'sqlite-ish'])
     expect(Object.fromEntries(found.reasons)).toEqual({
       'sqlite-ish': 'depends on bindings',
       'gyp-thing': 'binding.gyp',
       'napi-thing': 'its binary is in napi-thing-linux-x64',
-      'napi-thing-linux-x64': 'main is thing.linux-x64.node',
+      '@scope/addon': 'prebuilds/',
       'reads-its-files': 'external option',
     })
+  })
+
+  it('names the package of an import', () => {
+    expect(packageName('pkg')).toBe('pkg')
+    expect(packageName('pkg/sub/file.js')).toBe('pkg')
+    expect(packageName('@scope/pkg/sub')).toBe('@scope/pkg')
+    for (const id of ['@scope', './x', '../x', '/x', 'node:fs', 'path', '\0femto-entry', 'virtual:x', 'C:/x'])
+      expect(packageName(id), id).toBeUndefined()
   })
 
   it('finds prebuilds, .node files and node-pre-gyp settings', () => {

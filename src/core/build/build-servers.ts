@@ -7,6 +7,7 @@ import type { EntryFacts } from './entries'
 import type { RunTimeFile } from './files'
 import type { HostBuild } from './host-plugins'
 import type { BuiltBundle, Manifest } from './manifest'
+import type { NativeDetector } from './native-detect'
 import type { DocumentedFunction } from './openapi'
 import { createHash } from 'node:crypto'
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
@@ -25,14 +26,14 @@ import { envVarsRead } from './env-scan'
 import { copyRunTimeFiles } from './files'
 import { hostPlugins } from './host-plugins'
 import { createManifest, MANIFEST_FILE } from './manifest'
-import { findNativePackages } from './native-detect' // femto:native
+import { nativeDetector } from './native-detect' // femto:native
 import { shipNativePackages } from './native-ship' // femto:native
 import { generateOneFile, isThirdPartyNoise } from './one-file'
 import { openApiDocument } from './openapi'
 import { resolveRuntimeId } from './runtime-paths'
 import { describeSkew, keepLastBuild, keepPreviousVersions, readPreviousBuild, writePreviousVersions } from './skew'
 import { printSummary } from './summary'
-import { functionsLabel, unresolvedImportError } from './unresolved'
+import { functionsLabel, isDeclaredExternal, unresolvedImportError } from './unresolved'
 
 /** The OpenAPI document of every function, beside the manifest. */
 export const OPENAPI_FILE = 'openapi.json'
@@ -66,15 +67,16 @@ export interface ServiceTarget {
   entry: string
   /** The functions whose bodies it holds; every other femto function in it is a stub. */
   hosted: Set<string>
-  /** Packages it imports without bundling them, on purpose. */
+  /** Packages it imports without bundling them, on purpose, besides the native ones (`express` for router.js). */
   external: string[]
 }
 
 /**
  * Sees every target first (Vite builds them all in one build), then makes each one's file.
- * Each file must be standalone: it imports nothing but Node's own modules and `external`.
+ * Each file must be standalone: it imports nothing but Node's own modules, `external`, and the
+ * packages `native` says to leave out as the bundler meets them.
  */
-export type ServiceBundler = (targets: ServiceTarget[]) => Promise<(target: ServiceTarget) => Promise<Buffer>>
+export type ServiceBundler = (targets: ServiceTarget[], native: NativeDetector) => Promise<(target: ServiceTarget) => Promise<Buffer>>
 
 const ENTRY = '\0femto-entry'
 // Measured on 2 cores, 1000 one-function bundles: 1 at a time 24.8 s, 4: ~20 s, 16: 14.1 s, 32: 14.1 s
@@ -125,22 +127,22 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
   if (options.docs)
     await copyDocsAssets(join(dir, 'docs'))
 
-  const native = findNativePackages(ctx.root, options.external) // femto:native: left external, shipped below
+  const native = nativeDetector(ctx.root, options.external) // femto:native: left external as met, shipped below
   const services: ServiceTarget[] = plan.services.map(unit => ({
     name: unit.name,
     label: functionsLabel(unit.functions.map(f => f.name)),
     entry: serviceEntry(unit, options, facts(unit.functions, `${unit.name} (femto service)`)),
     hosted: new Set(unit.functions.map(f => f.name)),
-    external: [...native.ids], // femto:native
+    external: [],
   }))
   const routerTarget: ServiceTarget = {
     name: 'router',
     label: 'router.js (every femto function)',
     entry: routerEntry(plan.functions, options, { validators, authModule, openapi: document }),
     hosted: new Set(plan.functions.map(f => f.name)),
-    external: ['express', ...native.ids], // femto:native
+    external: ['express'],
   }
-  const produce = await (build.bundler ?? rolldownBundler(ctx, plan, build))([...services, routerTarget])
+  const produce = await (build.bundler ?? rolldownBundler(ctx, plan, build))([...services, routerTarget], native)
 
   const bundles = new Map<string, BuiltBundle>()
   // Many bundles at once: while some wait on rolldown's native work and the disk, others run JS.
@@ -150,7 +152,7 @@ export async function buildServers(ctx: FemtoContext, build: ServerBuildOptions)
       bundles.set(next.unit.name, await bundle(produce, next.target, join(dir, next.unit.file), files.byService.get(next.unit.name)))
   }))
   const router = await bundle(produce, routerTarget, join(dir, 'router.js'))
-  await shipNativePackages(native, ctx.root, dir, bundles) // femto:native
+  await shipNativePackages(native.found(), ctx.root, dir, bundles) // femto:native
 
   const graph = callGraph(plan, new Map(Array.from(bundles, ([name, built]) => [name, built.stubs ?? []])))
   const manifest = createManifest(plan, options, bundles, router, name => serviceUrlVariable(name), files, { exposure, graph })
@@ -244,10 +246,10 @@ async function bundle(produce: (target: ServiceTarget) => Promise<Buffer>, targe
 
 /** Every bundler but Vite: each target is its own rolldown build of the sources, with its own hosted set. */
 function rolldownBundler(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions): ServiceBundler {
-  return async () => target => generate(ctx, plan, build, target.entry, target.hosted, target.external, target.label)
+  return async (_targets, native) => target => generate(ctx, plan, build, target.entry, target.hosted, (id, importer) => isDeclaredExternal(id, target.external) || native.isExternal(id, importer), target.label)
 }
 
-async function generate(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, entry: string, hosted: Set<string>, external: string[], label: string): Promise<Buffer> {
+async function generate(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, entry: string, hosted: Set<string>, external: (id: string, importer: string | undefined) => boolean, label: string): Promise<Buffer> {
   let unresolved: Error | undefined
   // Native filters keep rolldown from calling into JS for every module of every bundle.
   const plugin: RolldownPlugin = {

@@ -4,7 +4,6 @@ import type { Plan } from '../registry/plan'
 import type { ServiceBundler } from './build-servers'
 import { hostedFlag } from '../registry/context'
 import { graphPlugin, ServiceGraph } from './service-graph'
-import { isDeclaredExternal } from './unresolved'
 
 /** The Vite environment that builds every service (and router.js) in one build. */
 export const FEMTO_ENVIRONMENT = 'femto'
@@ -79,16 +78,15 @@ export function femtoEnvironment(): EnvironmentOptions {
  * second passes, each parsing the module of all 1000 functions again (design record 0038).
  */
 export function viteServiceBundler(builder: ViteBuilder, plan: Plan, root: string, during: (build: ServicesBuild | undefined) => void): ServiceBundler {
-  return async (targets) => {
+  return async (targets, native) => {
     const environment = builder.environments[FEMTO_ENVIRONMENT]
     if (!environment)
       throw new Error(`[unplugin-femto] internal error (a bug, please report it): no '${FEMTO_ENVIRONMENT}' environment in this Vite build`)
     const options = environment.config.build.rolldownOptions
     options.input = Object.fromEntries(targets.map(t => [t.name, SERVICE_ENTRY + t.name]))
-    // What every target leaves out on purpose (native addons, native-detect.ts) stays out of the
-    // shared build too. Express, which only router.js leaves out, is the plugin's resolveId's.
-    const shared = targets.map(t => t.external).reduce((all, ids) => all.filter(id => ids.includes(id)), targets[0]?.external ?? [])
-    options.external = shared.length > 0 ? (id: string) => isDeclaredExternal(id, shared) : undefined
+    // Native addons (native-detect.ts) stay out of the shared build, found as it meets them.
+    // Express, which only router.js leaves out, is the plugin's resolveId's.
+    options.external = (id: string, importer: string | undefined) => native.isExternal(id, importer)
     // Vite stops at the first import nothing resolved and cannot say which service reaches it; the
     // second pass fails the bundles that still import it, naming their functions.
     const importerOf = new Map<string, string>()
@@ -124,7 +122,7 @@ export function viteServiceBundler(builder: ViteBuilder, plan: Plan, root: strin
         file: `${target.name}.js`,
         hosts: flag => hosted.has(flag),
         loads: graph.filesLoaded(SERVICE_ENTRY + target.name, flag => hosted.has(flag)),
-        external: target.external,
+        external: [...target.external, ...native.found().ids],
         who: target.label,
       })
     }
