@@ -2,7 +2,9 @@ import type { OutputChunk, RolldownOutput } from 'rolldown'
 import type { EnvironmentOptions, ViteBuilder } from 'vite'
 import type { Plan } from '../registry/plan'
 import type { ServiceBundler } from './build-servers'
+import type { StandaloneTarget } from './second-pass'
 import { hostedFlag } from '../registry/context'
+import { bundleKey, chunksDigest, readCachedBundle, writeCachedBundle } from './bundle-cache'
 import { graphPlugin, ServiceGraph } from './service-graph'
 
 /** The Vite environment that builds every service (and router.js) in one build. */
@@ -77,7 +79,7 @@ export function femtoEnvironment(): EnvironmentOptions {
  * The shared build of 1000 functions in one file takes 1.3-2.7 s of that; the rest is 1000
  * second passes, each parsing the module of all 1000 functions again (design record 0038).
  */
-export function viteServiceBundler(builder: ViteBuilder, plan: Plan, root: string, during: (build: ServicesBuild | undefined) => void): ServiceBundler {
+export function viteServiceBundler(builder: ViteBuilder, plan: Plan, root: string, cache: boolean, during: (build: ServicesBuild | undefined) => void): ServiceBundler {
   return async (targets, native) => {
     const environment = builder.environments[FEMTO_ENVIRONMENT]
     if (!environment)
@@ -116,15 +118,25 @@ export function viteServiceBundler(builder: ViteBuilder, plan: Plan, root: strin
     }
     const chunks = { code, importerOf, root }
     const { standalone } = await import('./second-pass')
-    return (target) => {
+    const digest = cache ? chunksDigest(chunks) : undefined
+    return async (target) => {
       const hosted = new Set(Array.from(target.hosted, hostedFlag))
-      return standalone(chunks, {
+      const standaloneTarget: StandaloneTarget = {
         file: `${target.name}.js`,
         hosts: flag => hosted.has(flag),
         loads: graph.filesLoaded(SERVICE_ENTRY + target.name, flag => hosted.has(flag)),
         external: [...target.external, ...native.found().ids],
         who: target.label,
-      })
+      }
+      if (digest === undefined)
+        return standalone(chunks, standaloneTarget)
+      const key = bundleKey(digest, standaloneTarget, hosted)
+      const kept = readCachedBundle(root, standaloneTarget.file, key)
+      if (kept)
+        return kept
+      const made = await standalone(chunks, standaloneTarget)
+      writeCachedBundle(root, standaloneTarget.file, key, made)
+      return made
     }
   }
 }

@@ -67,7 +67,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       return
     emitted.add(target)
     const { buildServers } = await import('../build/build-servers')
-    const bundler = builder && (await import('../build/vite-services')).viteServiceBundler(builder, ctx.plan(), ctx.root, (build) => {
+    const bundler = builder && (await import('../build/vite-services')).viteServiceBundler(builder, ctx.plan(), ctx.root, ctx.options.cache, (build) => {
       servicesBuild = build
     })
     await buildServers(ctx, { outDir: target, alias, define, host, bundler, log: message => console.log(message) })

@@ -1,0 +1,69 @@
+import type { BuiltChunks, StandaloneTarget } from './second-pass'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { codeIdentity } from '../registry/code-identity'
+import { cacheFolder } from '../schema/cache'
+
+/**
+ * Services' files kept between builds. A service's file is the second pass's (second-pass.ts)
+ * rolldown bundle of the chunks of Vite's shared build, with its own flags: a function of those
+ * chunks, the service's flags, loaded files and externals, rolldown's version and this plugin's
+ * code, and nothing else (no plugin of the app runs in it). When all of them are the same, the
+ * file is the one kept, and rolldown is not run: a rebuild of the bench's shop ran six second
+ * passes for ~300 ms. One entry per file name, overwritten.
+ */
+
+let rolldownVersion: string | undefined
+const here = dirname(fileURLToPath(import.meta.url))
+
+/** What every service of one shared build has in common: the chunks' text (hashed once per build). */
+export function chunksDigest(chunks: BuiltChunks): string {
+  const hash = createHash('sha256')
+  for (const [file, code] of [...chunks.code].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    hash.update(file).update('\0').update(code).update('\0')
+  return hash.digest('base64url')
+}
+
+export function bundleKey(digest: string, target: StandaloneTarget, hostedFlags: ReadonlySet<string>): string {
+  rolldownVersion ??= String(JSON.parse(readFileSync(createRequire(import.meta.url).resolve('rolldown/package.json'), 'utf8')).version)
+  return createHash('sha256').update(JSON.stringify({
+    // From the package, every chunk of dist/; from source, this folder (the second pass and its helpers).
+    plugin: codeIdentity(here),
+    rolldown: rolldownVersion,
+    chunks: digest,
+    file: target.file,
+    hosted: [...hostedFlags].sort(),
+    loads: target.loads ? [...target.loads].sort() : null,
+    external: [...target.external].sort(),
+  })).digest('base64url')
+}
+
+const entryFile = (root: string, file: string): string => join(cacheFolder(root), 'bundles', file)
+
+/** The file kept under `key`, if any. */
+export function readCachedBundle(root: string, file: string, key: string): Buffer | undefined {
+  try {
+    const entry = readFileSync(entryFile(root, file))
+    const end = entry.indexOf(10)
+    return end > 0 && entry.subarray(0, end).toString() === key ? entry.subarray(end + 1) : undefined
+  }
+  catch {
+    return undefined
+  }
+}
+
+/** Best effort: a read-only `node_modules` only means the next build bundles again. */
+export function writeCachedBundle(root: string, file: string, key: string, code: Buffer): void {
+  const path = entryFile(root, file)
+  try {
+    mkdirSync(dirname(path), { recursive: true })
+    // Written whole, then renamed: a build reading it meanwhile sees the old entry or the new one.
+    const temporary = `${path}.${process.pid}.tmp`
+    writeFileSync(temporary, Buffer.concat([Buffer.from(`${key}\n`), code]))
+    renameSync(temporary, path)
+  }
+  catch {}
+}
