@@ -8,7 +8,7 @@ import { transformModule } from '../transform/transform'
 import { createClientImports } from './exposure'
 import { resolveOptions } from './options'
 import { planServices } from './plan'
-import { createRegistry } from './registry'
+import { createRegistry, loadEngine } from './registry'
 import { createStubMeta } from './stub-meta'
 import { createTypesSchedule } from './types-schedule'
 
@@ -114,8 +114,14 @@ export function createContext(rawOptions: Options | undefined) {
     deriveTypes: types.derive,
     /** Dev server: a type may have changed anywhere, so every schema is derived again when next needed. */
     forgetSchemas: types.reset,
-    /** Dev server: loads TypeScript and parses its libs ahead of the first edit (after a start served from the schema cache). */
-    warmTypes: types.warmUp,
+    /**
+     * Dev server: loads Babel and TypeScript, and parses TypeScript's libs, ahead of the first
+     * edit (after a start served from the analysis and schema caches, neither is loaded).
+     */
+    warmTypes: async (): Promise<void> => {
+      await loadEngine()
+      await types.warmUp()
+    },
     schemaOf: (name: string): FunctionSchema | undefined => types.schemaOf(name),
     plan: (): Plan => planServices(registry.functions, options),
     /** Which functions the app's code imports (exposure.ts); a client build calls `begin` at its start. */
