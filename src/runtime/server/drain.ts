@@ -13,9 +13,9 @@ export function closeAfterEachAnswer(server: Server): void {
  * the last one is gone. `server.close()` would also close the idle ones at once, and a caller
  * sending a call on one at that moment loses it without knowing whether it ran, so a call that
  * must not run twice cannot be sent again (a Compose roll showed it). A call on one now is
- * answered, and closes it once the server has called closeAfterEachAnswer; an idle one is closed by its caller, which lets
- * go of it before the keep-alive timeout the server announces (IDLE_CONNECTION_MS), or else by
- * that timeout, as on any other day.
+ * answered (and closes it, once the server has called closeAfterEachAnswer); an idle one is
+ * closed by its caller, which lets go of it before the keep-alive timeout the server announces
+ * (IDLE_CONNECTION_MS), or else by that timeout, as on any other day.
  */
 export function stopAccepting(server: Server, done: () => void): void {
   net.Server.prototype.close.call(server, () => done())

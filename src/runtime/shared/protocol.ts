@@ -5,13 +5,13 @@ export const JSON_TYPE = 'application/json; charset=utf-8'
 /** Set by a gateway whose service refused the connection: the call surely did not run. */
 export const NOT_REACHED_HEADER = 'x-femto-not-reached'
 
-/** Error codes of the wire (SPEC §4) and the HTTP status each one travels with. */
 /**
  * How long a service keeps an idle connection open (`keep-alive: timeout=5`). Its callers let go
  * of one sooner (IDLE_CONNECTION_MS), and a stopping service waits at least this long for them.
  */
 export const SERVICE_KEEP_ALIVE_MS = 5_000
 
+/** Error codes of the wire (SPEC §4) and the HTTP status each one travels with. */
 export const ERROR_STATUS = {
   INVALID_JSON: 400,
   /** A body in the rich encoding that does not decode. */
