@@ -2,7 +2,6 @@ import type { WriteStream } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { PartHead, PartSink } from './multipart'
 import type { FieldKind, ServedFunction } from './types'
-import { createHash, randomBytes } from 'node:crypto'
 import { createWriteStream, openAsBlob, rmSync, unlink } from 'node:fs'
 import { readdir, rm } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
@@ -62,8 +61,10 @@ function uploadDir(): string {
  * FEMTO_UPLOAD_DIR volume have pids of their own (each its own host name).
  */
 let machine: string | undefined
+/** Loaded on the first upload: at start-up, node:crypto was ~a fifth of a service's own load time. */
+const nodeCrypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto')
 function machineTag(): string {
-  return machine ??= createHash('sha256').update(hostname()).digest('hex').slice(0, 8)
+  return machine ??= nodeCrypto().createHash('sha256').update(hostname()).digest('hex').slice(0, 8)
 }
 
 const PROCESS_TAG = Symbol.for('femto.upload-process')
@@ -74,7 +75,7 @@ const PROCESS_TAG = Symbol.for('femto.upload-process')
  */
 function processTag(): string {
   const store = globalThis as { [PROCESS_TAG]?: string }
-  return store[PROCESS_TAG] ??= randomBytes(4).toString('hex')
+  return store[PROCESS_TAG] ??= nodeCrypto().randomBytes(4).toString('hex')
 }
 
 /** The start of the names of this process's uploads: `femto-upload-<machine>-<pid>-<process>-` (then `<n>-<random>`). */
@@ -84,7 +85,7 @@ export function spoolPrefix(): string {
 
 function spoolPath(): string {
   // Random too: in a shared temporary folder a name others can guess could be made a link first.
-  const path = join(uploadDir(), `${spoolPrefix()}${++spooled}-${randomBytes(6).toString('hex')}`)
+  const path = join(uploadDir(), `${spoolPrefix()}${++spooled}-${nodeCrypto().randomBytes(6).toString('hex')}`)
   if (!cleanupAtExit) {
     cleanupAtExit = true
     process.once('exit', () => {
