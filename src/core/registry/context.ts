@@ -4,13 +4,16 @@ import type { Options, ResolvedOptions } from './options'
 import type { Plan } from './plan'
 import type { RegisteredAnalysis } from './registry'
 import { resolve } from 'node:path'
-import { transformModule } from '../transform/transform'
 import { createClientImports } from './exposure'
 import { resolveOptions } from './options'
 import { planServices } from './plan'
 import { createRegistry, loadEngine } from './registry'
 import { createStubMeta } from './stub-meta'
 import { createTypesSchedule } from './types-schedule'
+
+let transform: Promise<typeof import('../transform/transform')> | undefined
+/** Editing code (magic-string) loads with the first module that holds the directive: a project without it never does. */
+const loadTransform = (): Promise<typeof import('../transform/transform')> => (transform ??= import('../transform/transform'))
 
 /** The global a service's bundle defines as `true` for the functions it hosts, `false` for the others. */
 export function hostedFlag(name: string): string {
@@ -47,7 +50,7 @@ export function createContext(rawOptions: Options | undefined) {
   async function transformForClient(id: string, code: string): Promise<TransformResult | undefined> {
     const analysis = await analyzeWithTypes(id, code)
     clientImports.record(id, analysis.functions.map(fn => fn.name))
-    return transformModule(code, analysis, {
+    return (await loadTransform()).transformModule(code, analysis, {
       hosted: () => false,
       stub: { from: 'unplugin-femto/runtime', helper: 'callFemto', meta: stubMeta.forClient },
     })
@@ -69,7 +72,7 @@ export function createContext(rawOptions: Options | undefined) {
    */
   async function transformForServer(id: string, code: string, hosted: Pick<ReadonlySet<string>, 'has'>, current: Plan | undefined): Promise<TransformResult | undefined> {
     const analysis = await analyzeWithTypes(id, code)
-    return transformModule(code, analysis, {
+    return (await loadTransform()).transformModule(code, analysis, {
       sourcemap: false,
       hosted: fn => hosted.has(fn.name),
       stub: { from: 'unplugin-femto/runtime/server', helper: 'callService', meta: fn => stubMeta.forServer(fn, current) },
@@ -82,7 +85,7 @@ export function createContext(rawOptions: Options | undefined) {
    */
   async function transformForServices(id: string, code: string, current: Plan): Promise<TransformResult | undefined> {
     const analysis = await analyzeWithTypes(id, code)
-    return transformModule(code, analysis, {
+    return (await loadTransform()).transformModule(code, analysis, {
       sourcemap: false,
       hosted: () => false,
       flag: fn => hostedFlag(fn.name),

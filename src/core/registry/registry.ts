@@ -5,12 +5,14 @@ import { relative } from 'node:path'
 import picomatch from 'picomatch'
 import { upperSnake } from '../transform/names'
 import { mayHaveDirective } from '../transform/precheck'
-import { readCachedAnalysis, writeCachedAnalysis } from './analysis-cache'
 
 type Engine = typeof import('../transform/engine')
 let engine: Promise<Engine> | undefined
 /** Babel alone costs ~400 ms to load: it loads with the first module that holds the directive and is not in the analysis cache (analysis-cache.ts). */
 export const loadEngine = (): Promise<Engine> => (engine ??= import('../transform/engine'))
+let analysisCache: Promise<typeof import('./analysis-cache')> | undefined
+/** With the first module that holds the directive too (it loads devalue): a project without it never does. */
+const loadAnalysisCache = (): Promise<typeof import('./analysis-cache')> => (analysisCache ??= import('./analysis-cache'))
 
 export interface RegisteredFunction extends FemtoFunction {
   /** Absolute path of the module that declares it. */
@@ -49,11 +51,11 @@ export function createRegistry(options: ResolvedOptions, root: () => string) {
     if (cached && cached.code === code)
       return cached.analysis
     const displayId = display(id)
-    let analysis = options.cache ? readCachedAnalysis(root(), id, code, displayId) : undefined
+    const cache = options.cache ? await loadAnalysisCache() : undefined
+    let analysis = cache?.readCachedAnalysis(root(), id, code, displayId)
     if (!analysis) {
       analysis = (await loadEngine()).analyzeModule(id, code, { displayId })
-      if (options.cache)
-        writeCachedAnalysis(root(), id, code, displayId, analysis)
+      cache?.writeCachedAnalysis(root(), id, code, displayId, analysis)
     }
     const registered = { ...analysis, functions: await register(id, code, analysis) }
     analyses.set(id, { code, analysis: registered })
