@@ -61,6 +61,8 @@ export default defineConfig([
     // deploy can copy it into an image on its own, as it does a service's bundle.
     entry: { gateway: 'src/up/gateway-main.ts' },
     deps: { alwaysBundle: [/./], onlyBundle: false },
+    // undici, imported when the gateway starts (up/proxy.ts), stays in this one file too.
+    outputOptions: { codeSplitting: false },
     dts: false,
     clean: false,
   },

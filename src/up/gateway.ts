@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises'
 import http from 'node:http'
 import { join } from 'node:path'
 import { DOCS_ASSETS, docsPage, sendDocsAsset } from '../runtime/server/docs'
-import { json, proxy } from './proxy'
+import { json, loadUpstreamClient, proxy } from './proxy'
 import { createStaticHandler } from './static'
 
 export { proxy }
@@ -52,6 +52,8 @@ export function createGateway(options: GatewayOptions): Server {
   // Only a build that wrote the docs page has one (`docs: false` writes none): the app's own /docs then.
   const docsDir = options.docsDir && existsSync(join(options.docsDir, 'docs')) ? options.docsDir : undefined
   const prefix = `${options.basePath}/`
+  // Loaded while the services start, so that the first call does not wait for it (a failure is each call's 502).
+  loadUpstreamClient().catch(() => {})
   return http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!
     if (path === '/healthz')

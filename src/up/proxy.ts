@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
-import http from 'node:http'
-import { pipeline } from 'node:stream'
-import { isBrokenConnection, keptAliveAgent, neverReached, notReachedWait, withConnectTimeout } from '../runtime/client/not-reached'
+import type { Agent, Client, Dispatcher } from 'undici'
+import { Readable } from 'node:stream'
+import { CONNECT_TIMEOUT_MS, IDLE_CONNECTION_MS, isBrokenConnection, letGoOfIdleConnectionsToo, neverReached, notReachedWait } from '../runtime/client/not-reached'
 import { asCallFromOutside } from '../runtime/server/guard'
-import { NOT_REACHED_HEADER } from '../runtime/shared/protocol'
+import { NOT_REACHED_HEADER, SERVICE_KEEP_ALIVE_MS } from '../runtime/shared/protocol'
 
 /** How a gateway holds a call whose service cannot be connected to (it is restarting). */
 export interface HoldOptions {
@@ -20,10 +20,48 @@ export const HOLD_MS = 10_000
 /** The services' default `bodyLimit`: a larger call would be refused by its service anyway. */
 export const HOLD_BODY_LIMIT = 1024 * 1024
 
-const agent = keptAliveAgent(http.Agent)
-/** For a call sent again after its connection broke: a new connection, not one that died with it. */
-const fresh = withConnectTimeout(new http.Agent({ keepAlive: false }))
+/**
+ * The hop to the services is undici's client, not `node:http`'s: femto up's CPU per call through
+ * the gateway went from 225-241 to 133-137 µs with it (bench `--only gateway`, issue 19).
+ * Its connections are kept as femto's agents keep theirs (not-reached.ts): a new one that does not
+ * open within CONNECT_TIMEOUT_MS is given up as not reached; an idle one is closed by the gateway,
+ * after IDLE_CONNECTION_MS or sooner if a service announces a shorter keep-alive, a second under it,
+ * so that no call goes out on a connection its service is closing. No timeout of its own on an
+ * answer, as `node:http`'s client: a function may take long, and a stream may be quiet for long.
+ */
+const UPSTREAM: Client.Options = {
+  connectTimeout: CONNECT_TIMEOUT_MS,
+  keepAliveTimeout: IDLE_CONNECTION_MS,
+  keepAliveMaxTimeout: IDLE_CONNECTION_MS,
+  keepAliveTimeoutThreshold: SERVICE_KEEP_ALIVE_MS - IDLE_CONNECTION_MS,
+  headersTimeout: 0,
+  bodyTimeout: 0,
+}
+
 const EMPTY = Buffer.alloc(0)
+
+/**
+ * undici takes ~75 ms to load: it is loaded when a gateway is created (or by the first call a
+ * `vite preview` forwards), not by every `femto` command and every import of the package.
+ */
+let undici: typeof import('undici') | undefined
+let loading: Promise<void> | undefined
+export function loadUpstreamClient(): Promise<void> {
+  return loading ??= import('undici').then((module) => {
+    undici = module
+  })
+}
+
+let agent: Agent | undefined
+// A stopping gateway lets go of the services (drain.ts): the agent closes its idle connections at
+// once, and the others as the calls on them finish; a call after that gets a new agent.
+letGoOfIdleConnectionsToo(() => {
+  agent?.close().catch(() => {})
+  agent = undefined
+})
+
+/** Fields of the connection between two hops, which undici writes itself or refuses to send. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect'])
 
 /**
  * What a service is told about a call: the host the browser addressed (for its origin check),
@@ -32,11 +70,57 @@ const EMPTY = Buffer.alloc(0)
  * calling another through the gateway (FEMTO_GATEWAY) holds the token and goes through as it is.
  */
 function forwardedHeaders(req: IncomingMessage, target: URL, token: string | undefined): IncomingHttpHeaders {
-  const headers: IncomingHttpHeaders = { ...req.headers, host: target.host }
+  const headers: IncomingHttpHeaders = {}
+  for (const name in req.headers) {
+    if (!HOP_BY_HOP.has(name))
+      headers[name] = req.headers[name]
+  }
+  headers.host = target.host
   if (req.headers.host !== undefined)
     headers['x-forwarded-host'] = req.headers.host
   asCallFromOutside({ authorization: req.headers.authorization, remove: name => delete headers[name], set: (name, value) => void (headers[name] = value) }, token)
   return headers
+}
+
+/**
+ * The service's answer head, sent on as it came (a repeated field such as `set-cookie` stays
+ * repeated); whether it gave the body's length.
+ */
+function writeHead(res: ServerResponse, status: number, raw: Buffer[]): boolean {
+  const fields: string[] = Array.from({ length: raw.length })
+  let sized = false
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1')
+    fields[i] = name
+    fields[i + 1] = raw[i + 1]!.toString('latin1')
+    if (name.length === 14 && name.toLowerCase() === 'content-length')
+      sized = true
+  }
+  if (res.getHeaderNames().length === 0) {
+    res.writeHead(status, fields)
+    return sized
+  }
+  // Fields set before the call was forwarded (vite preview's own): the service's replace them,
+  // which writeHead with a list would do for repeated ones too.
+  const seen = new Set<string>()
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]!.toLowerCase()
+    if (seen.has(name)) {
+      res.appendHeader(name, fields[i + 1]!)
+    }
+    else {
+      seen.add(name)
+      res.setHeader(name, fields[i + 1]!)
+    }
+  }
+  res.writeHead(status)
+  return sized
+}
+
+/** A body of which `head` was read already (to be held, until it grew too large): the rest streams after it. */
+async function* withHead(head: Buffer[], rest: IncomingMessage): AsyncGenerator<Buffer> {
+  yield* head
+  yield* rest
 }
 
 /**
@@ -51,98 +135,141 @@ function forwardedHeaders(req: IncomingMessage, target: URL, token: string | und
  * once more, on a new connection.
  */
 export function proxy(req: IncomingMessage, res: ServerResponse, origin: string, token: string | undefined, hold: HoldOptions = {}, idempotent = false): void {
+  if (!undici) {
+    // The body waits unread meanwhile; a caller gone by then is not forwarded.
+    return void loadUpstreamClient().then(
+      () => res.destroyed || proxy(req, res, origin, token, hold, idempotent),
+      (error: Error) => json(res, 502, { error: { code: 'UNAVAILABLE', message: `the gateway cannot forward calls: ${error.message}` } }),
+    )
+  }
+  const { Agent, Client } = undici
   const target = new URL(req.url ?? '/', origin)
-  const headers = forwardedHeaders(req, target, token)
+  const request: Dispatcher.DispatchOptions = {
+    origin: target.origin,
+    path: target.pathname + target.search,
+    method: req.method as Dispatcher.HttpMethod,
+    headers: forwardedHeaders(req, target, token),
+  }
   const holdMs = hold.holdMs ?? HOLD_MS
   const started = Date.now()
   let tries = 0
   let resent = false
-  let upstream: http.ClientRequest | undefined
+  /** The attempt's body when it is kept to be sent again. */
+  let held: Buffer | undefined
+  /** Ends the attempt under way, once it has a connection. */
+  let abort: ((error?: Error) => void) | undefined
+  let gone = false
+  let dispatching = false
+  let resume: (() => void) | undefined
   let retry: ReturnType<typeof setTimeout> | undefined
 
   // A caller that goes away (abort, timeout, a stream it stopped reading) takes the upstream
   // request with it, so that the service sees its request aborted too; a held call stops there.
   res.once('close', () => {
     if (!res.writableFinished) {
+      gone = true
       clearTimeout(retry)
-      upstream?.destroy()
+      abort?.()
     }
   })
 
-  function answered(answer: IncomingMessage): void {
-    res.writeHead(answer.statusCode ?? 502, answer.headers)
-    // Streams (no content-length) go through as they come, not when Node's buffers fill.
-    if (answer.headers['content-length'] === undefined) {
-      res.flushHeaders()
-      // If the service dies mid-answer, the caller's response ends too instead of hanging.
-      return void pipeline(answer, res, () => {})
-    }
-    // A sized answer (nearly every call) is piped without pipeline(), whose AbortController and
-    // DOMException per call took ~15% of the gateway's CPU under load (bench: `femto up` gateway).
-    // A service that dies mid-answer fails `answer`: the caller's response is cut short too.
-    answer.once('error', () => res.destroy())
-    answer.once('aborted', () => res.destroy())
-    answer.pipe(res)
+  const handler: Dispatcher.DispatchHandlers = {
+    onConnect(cancel) {
+      // The caller went away while the attempt waited for a connection.
+      if (gone)
+        return cancel()
+      abort = cancel
+    },
+    onHeaders(status, raw, resumeAnswer) {
+      // 1xx (103 Early Hints): not sent on, as `node:http`'s client did not.
+      if (status < 200)
+        return true
+      // Streams (no content-length) go through as they come, not when Node's buffers fill.
+      if (!writeHead(res, status, raw))
+        res.flushHeaders()
+      resume = resumeAnswer
+      return true
+    },
+    onData(chunk) {
+      if (res.write(chunk))
+        return true
+      // A caller that reads slower than the service writes: the answer waits, not the gateway's memory.
+      res.once('drain', resume!)
+      return false
+    },
+    onComplete() {
+      abort = undefined
+      res.end()
+    },
+    onError(error) {
+      abort = undefined
+      failed(error)
+    },
   }
 
-  /** One attempt. `body`: the whole body, kept to be sent again; else `head` is what was read of it, and the rest streams. */
-  function send(body: Buffer | undefined, head: Buffer[] = []): void {
-    try {
-      // Sent again after a broken connection: on a new one, not on another kept-alive connection that died with it.
-      upstream = http.request(target, { method: req.method, headers, agent: resent ? fresh : agent }, answered)
+  /** One attempt. `body`: the whole body, kept to be sent again; else what streams. */
+  function send(body: Buffer | Readable): void {
+    held = Buffer.isBuffer(body) ? body : undefined
+    request.body = body
+    // Sent again after a broken connection: on a new one, not on another kept-alive connection
+    // that died with it; that client closes once the call is done.
+    const client = resent ? new Client(target.origin, UPSTREAM) : (agent ??= new Agent(UPSTREAM))
+    dispatching = true
+    client.dispatch(request, handler)
+    dispatching = false
+    if (resent)
+      client.close().catch(() => {})
+  }
+
+  function failed(error: Error): void {
+    // If the service dies mid-answer, the caller's response is cut short too instead of hanging.
+    if (res.headersSent)
+      return void res.destroy()
+    // undici refused the call as it was sent (headers it does not send): answer, never crash.
+    if (dispatching)
+      return json(res, 400, { error: { code: 'INVALID_ARGUMENT', message: `the request cannot be forwarded: ${error.message}` } })
+    const body = held
+    const notReached = neverReached(error)
+    if (idempotent && !resent && body && !res.destroyed && isBrokenConnection(error)) {
+      resent = true
+      // After a moment: a killed service's listener may still take a connection while it goes.
+      retry = setTimeout(send, notReachedWait(1), body)
+      return
     }
-    catch (error) {
-      // Headers Node refuses to send on (it accepted them from the client): answer, never crash.
-      return json(res, 400, { error: { code: 'INVALID_ARGUMENT', message: `the request cannot be forwarded: ${(error as Error).message}` } })
-    }
-    upstream.on('error', (error) => {
-      if (res.headersSent)
-        return void res.destroy()
-      const notReached = neverReached(error)
-      if (idempotent && !resent && body && !res.destroyed && isBrokenConnection(error)) {
-        resent = true
-        // After a moment: a killed service's listener may still take a connection while it goes.
-        retry = setTimeout(send, notReachedWait(1), body)
+    if (notReached && body && !res.destroyed) {
+      const wait = notReachedWait(++tries)
+      if (Date.now() + wait - started < holdMs) {
+        if (tries === 1)
+          (hold.log ?? console.warn)(`[femto] gateway: ${target.pathname} not reached at ${origin} (${error.message}); holding it for up to ${holdMs} ms`)
+        retry = setTimeout(send, wait, body)
         return
       }
-      if (notReached && body && !res.destroyed) {
-        const wait = notReachedWait(++tries)
-        if (Date.now() + wait - started < holdMs) {
-          if (tries === 1)
-            (hold.log ?? console.warn)(`[femto] gateway: ${target.pathname} not reached at ${origin} (${error.message}); holding it for up to ${holdMs} ms`)
-          retry = setTimeout(send, wait, body)
-          return
-        }
-      }
-      // Never reached the function: a stub may try again even a call that must not run twice.
-      if (notReached)
-        res.setHeader(NOT_REACHED_HEADER, '1')
-      const held = tries > 0 ? ` (not reached for ${Date.now() - started} ms)` : ''
-      json(res, 502, { error: { code: 'UNAVAILABLE', message: `the service at ${origin} did not answer: ${error.message}${held}` } })
-    })
-    if (body)
-      return void upstream.end(body)
-    for (const chunk of head)
-      upstream.write(chunk)
-    req.pipe(upstream)
+    }
+    // Never reached the function: a stub may try again even a call that must not run twice.
+    if (notReached)
+      res.setHeader(NOT_REACHED_HEADER, '1')
+    const heldFor = tries > 0 ? ` (not reached for ${Date.now() - started} ms)` : ''
+    json(res, 502, { error: { code: 'UNAVAILABLE', message: `the service at ${origin} did not answer: ${error.message}${heldFor}` } })
   }
 
   const limit = hold.bodyLimit ?? HOLD_BODY_LIMIT
   if (holdMs <= 0 || Number(req.headers['content-length']) > limit)
-    return send(undefined)
+    return send(req)
   const chunks: Buffer[] = []
   let size = 0
   function onData(chunk: Buffer): void {
     chunks.push(chunk)
     size += chunk.length
     if (size > limit) {
+      // Paused until the upstream reads on, so that no chunk passes while no one listens.
+      req.pause()
       req.off('data', onData)
       req.off('end', onEnd)
-      send(undefined, chunks)
+      send(Readable.from(withHead(chunks, req), { objectMode: false }))
     }
   }
   function onEnd(): void {
-    send(chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))
+    send(chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))
   }
   req.on('data', onData)
   req.once('end', onEnd)
