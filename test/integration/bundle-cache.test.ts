@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,10 +19,22 @@ const keptFolder = (): string => join(dir, 'node_modules/.cache/unplugin-femto/b
 const serviceFiles = (): string[] => readdirSync(servers()).filter(name => name.endsWith('.js')).sort()
 const contents = (): Record<string, string> => Object.fromEntries(serviceFiles().map(name => [name, readFileSync(join(servers(), name), 'utf8')]))
 
-/** Appends MARKER to every kept file, its key unchanged. */
+const kept = (): string[] => readdirSync(keptFolder()).filter(name => !name.endsWith('.key')).sort()
+
+/**
+ * Appends MARKER to every kept file, its key unchanged and its content's hash made to match (the
+ * cache checks it). A kept file is a hard link to the output it was written as: a new file
+ * replaces it first, so the output folder keeps what rolldown made.
+ */
 function mark(): void {
-  for (const name of readdirSync(keptFolder()))
-    writeFileSync(join(keptFolder(), name), `${readFileSync(join(keptFolder(), name), 'utf8')}${MARKER}`)
+  for (const name of kept()) {
+    const path = join(keptFolder(), name)
+    const text = `${readFileSync(path, 'utf8')}${MARKER}`
+    rmSync(path)
+    writeFileSync(path, text)
+    const [key] = readFileSync(`${path}.key`, 'utf8').split('\n')
+    writeFileSync(`${path}.key`, `${key}\n${createHash('sha256').update(text).digest('base64url')}`)
+  }
 }
 
 beforeAll(() => {
@@ -40,13 +53,12 @@ describe('the bundle cache', () => {
     await viteBuild(dir, 'dist')
     first = contents()
     expect(Object.keys(first)).toEqual(expect.arrayContaining(['checkout.js', 'router.js']))
-    expect(readdirSync(keptFolder()).sort()).toEqual(Object.keys(first).filter(name => !name.startsWith('gateway')).sort())
+    expect(kept()).toEqual(Object.keys(first).sort())
     mark()
     await viteBuild(dir, 'dist')
     const again = contents()
     for (const [name, text] of Object.entries(first)) {
-      if (readdirSync(keptFolder()).includes(name))
-        expect(again[name], name).toBe(`${text}${MARKER}`)
+      expect(again[name], name).toBe(`${text}${MARKER}`)
     }
   })
 
@@ -61,6 +73,20 @@ describe('the bundle cache', () => {
       expect(text).not.toContain(MARKER)
     await viteBuild(dir, 'dist', { cache: false })
     expect(contents()).toEqual(edited)
+  })
+
+  it('does not use a kept file whose content is no longer what was kept', async () => {
+    // A build that makes its files (an edit first) keeps each as a link to the file it wrote.
+    const source = join(dir, 'src/shop.ts')
+    writeFileSync(source, readFileSync(source, 'utf8').replace('amount * 0.25', 'amount * 0.2'))
+    await viteBuild(dir, 'dist')
+    // The output written over in place (the kept file is the same inode), as a tool editing dist/ would.
+    const output = join(servers(), 'tax.js')
+    const before = readFileSync(output, 'utf8')
+    writeFileSync(output, `${before}// edited in place\n`)
+    expect(readFileSync(join(keptFolder(), 'tax.js'), 'utf8')).toContain('// edited in place')
+    await viteBuild(dir, 'dist')
+    expect(readFileSync(output, 'utf8')).toBe(before)
   })
 
   it('is neither read nor written with cache: false', async () => {
@@ -80,7 +106,7 @@ describe('the bundle cache', () => {
     expect(readFileSync(join(servers(), 'tax.js'), 'utf8')).toContain(MARKER.trim())
     const service = await startNode(join(servers(), 'tax.js'), { env: { FEMTO_ALLOW_NO_TOKEN: '1' } })
     try {
-      expect(await post(`${service.url}/femto/tax`, [100])).toMatchObject({ status: 200, body: 25 })
+      expect(await post(`${service.url}/femto/tax`, [100])).toMatchObject({ status: 200, body: 20 })
     }
     finally {
       await service.stop()

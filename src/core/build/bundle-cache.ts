@@ -1,6 +1,6 @@
 import type { BuiltChunks, StandaloneTarget } from './second-pass'
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { copyFileSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,7 +13,7 @@ import { cacheFolder } from '../schema/cache'
  * chunks, the service's flags, loaded files and externals, rolldown's version and this plugin's
  * code, and nothing else (no plugin of the app runs in it). When all of them are the same, the
  * file is the one kept, and rolldown is not run: a rebuild of the bench's shop ran six second
- * passes for ~300 ms. One entry per file name, overwritten.
+ * passes for ~300 ms. One entry per file name (`<file>` and `<file>.key`), overwritten.
  */
 
 let rolldownVersion: string | undefined
@@ -41,29 +41,46 @@ export function bundleKey(digest: string, target: StandaloneTarget, hostedFlags:
   })).digest('base64url')
 }
 
-const entryFile = (root: string, file: string): string => join(cacheFolder(root), 'bundles', file)
+const keptFile = (root: string, file: string): string => join(cacheFolder(root), 'bundles', file)
+const sha256 = (code: Buffer): string => createHash('sha256').update(code).digest('base64url')
 
-/** The file kept under `key`, if any. */
+/** The file kept under `key`, if any: the last one written under that name, when its content is still what was kept. */
 export function readCachedBundle(root: string, file: string, key: string): Buffer | undefined {
   try {
-    const entry = readFileSync(entryFile(root, file))
-    const end = entry.indexOf(10)
-    return end > 0 && entry.subarray(0, end).toString() === key ? entry.subarray(end + 1) : undefined
+    const [keptKey, keptHash] = readFileSync(`${keptFile(root, file)}.key`, 'utf8').split('\n')
+    if (keptKey !== key)
+      return undefined
+    const code = readFileSync(keptFile(root, file))
+    return sha256(code) === keptHash ? code : undefined
   }
   catch {
     return undefined
   }
 }
 
-/** Best effort: a read-only `node_modules` only means the next build bundles again. */
-export function writeCachedBundle(root: string, file: string, key: string, code: Buffer): void {
-  const path = entryFile(root, file)
+/**
+ * Keeps a service's file, just written to `written`, under `key`. Best effort: a read-only
+ * `node_modules` only means the next build bundles again. The kept file is a hard link to the
+ * written one, not a copy: a cold build of 1000 services wrote 115 MB more, ~2 s, to copy them.
+ * A later write to the output in place (the same inode) changes it too, which the kept hash
+ * tells; Vite's emptying of the output folder does not.
+ */
+export function keepBundle(root: string, file: string, key: string, written: string, code: Buffer): void {
+  const path = keptFile(root, file)
   try {
     mkdirSync(dirname(path), { recursive: true })
-    // Written whole, then renamed: a build reading it meanwhile sees the old entry or the new one.
+    rmSync(path, { force: true })
+    try {
+      linkSync(written, path)
+    }
+    catch {
+      // Another file system than the output's.
+      copyFileSync(written, path)
+    }
+    // Written whole, then renamed: a build reading it meanwhile sees the old key or the new one.
     const temporary = `${path}.${process.pid}.tmp`
-    writeFileSync(temporary, Buffer.concat([Buffer.from(`${key}\n`), code]))
-    renameSync(temporary, path)
+    writeFileSync(temporary, `${key}\n${sha256(code)}`)
+    renameSync(temporary, `${path}.key`)
   }
   catch {}
 }

@@ -4,7 +4,7 @@ import type { Plan } from '../registry/plan'
 import type { ServiceBundler } from './build-servers'
 import type { StandaloneTarget } from './second-pass'
 import { hostedFlag } from '../registry/context'
-import { bundleKey, chunksDigest, readCachedBundle, writeCachedBundle } from './bundle-cache'
+import { bundleKey, chunksDigest, keepBundle, readCachedBundle } from './bundle-cache'
 import { graphPlugin, ServiceGraph } from './service-graph'
 
 /** The Vite environment that builds every service (and router.js) in one build. */
@@ -129,14 +129,13 @@ export function viteServiceBundler(builder: ViteBuilder, plan: Plan, root: strin
         who: target.label,
       }
       if (digest === undefined)
-        return standalone(chunks, standaloneTarget)
+        return { code: await standalone(chunks, standaloneTarget) }
       const key = bundleKey(digest, standaloneTarget, hosted)
       const kept = readCachedBundle(root, standaloneTarget.file, key)
       if (kept)
-        return kept
-      const made = await standalone(chunks, standaloneTarget)
-      writeCachedBundle(root, standaloneTarget.file, key, made)
-      return made
+        return { code: kept }
+      const code = await standalone(chunks, standaloneTarget)
+      return { code, written: file => keepBundle(root, standaloneTarget.file, key, file, code) }
     }
   }
 }
