@@ -1,35 +1,21 @@
 import type { ModuleAnalysis } from '../../src/core/transform/analyze'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { parse, stringify } from 'devalue'
 import { glob } from 'tinyglobby'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { codeIdentity } from '../../src/core/registry/code-identity'
 import { resolveOptions } from '../../src/core/registry/options'
 import { createRegistry } from '../../src/core/registry/registry'
 import { cacheFolder } from '../../src/core/schema/cache'
 import { analyzeModule } from '../../src/core/transform/analyze'
 import { mayHaveDirective } from '../../src/core/transform/precheck'
+import { tempProjects } from '../support/temp-project'
 
 // The analysis cache (src/core/registry/analysis-cache.ts): a build whose modules did not change
 // takes their analyses from node_modules/.cache and never parses them.
 
-const roots: string[] = []
-function project(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'femto-analyses-'))
-  roots.push(root)
-  for (const [path, code] of Object.entries(files)) {
-    mkdirSync(join(root, path, '..'), { recursive: true })
-    writeFileSync(join(root, path), code)
-  }
-  return root
-}
-
-afterEach(() => {
-  for (const root of roots.splice(0))
-    rmSync(root, { recursive: true, force: true })
-})
+const project = tempProjects('femto-analyses-')
 
 const ADD = 'export async function add(a: number, b: number) {\n  \'use femto\'\n  \'femto retries=2\'\n  return a + b\n}\n'
 const registry = (root: string, cache = true): ReturnType<typeof createRegistry> => createRegistry(resolveOptions({ cache }), () => root)
@@ -120,17 +106,12 @@ describe('the analysis cache', () => {
 })
 
 describe('the identity of the plugin\'s code in the cache keys', () => {
-  it('changes when a file of the folder changes', () => {
-    const folder = project({ 'a.ts': 'export const a = 1\n' })
-    const before = codeIdentity(folder)
-    expect(codeIdentity(folder)).toBe(before)
-    writeFileSync(join(folder, 'b.ts'), 'export const b = 2\n')
-    // Memoized per process, as a build reads it once: a new folder name stands for a new process here.
-    const copy = `${folder}-copy`
-    roots.push(copy)
-    mkdirSync(copy)
-    writeFileSync(join(copy, 'a.ts'), 'export const a = 1\n')
-    writeFileSync(join(copy, 'b.ts'), 'export const b = 2\n')
-    expect(codeIdentity(copy)).not.toBe(before)
+  it('is, from the package, the names and sizes of its chunks: the same for the same files, another for any file added or changed', () => {
+    // dist/'s chunks are named by a hash of their content (run from source, sizes and times count).
+    const chunks = { 'vite.js': 'export {}\n', 'context-AbC123.js': 'export const a = 1\n' }
+    const identity = codeIdentity(project(chunks))
+    expect(codeIdentity(project(chunks))).toBe(identity)
+    expect(codeIdentity(project({ ...chunks, 'derive-XyZ789.js': 'export const d = 1\n' }))).not.toBe(identity)
+    expect(codeIdentity(project({ ...chunks, 'context-AbC123.js': 'export const a = 12\n' }))).not.toBe(identity)
   })
 })

@@ -1,24 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createContext } from '../../src/core/registry/context'
+import { tempProjects } from '../support/temp-project'
 
-const roots: string[] = []
-function project(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'femto-scan-'))
-  roots.push(root)
-  for (const [path, code] of Object.entries(files)) {
-    mkdirSync(join(root, path, '..'), { recursive: true })
-    writeFileSync(join(root, path), code)
-  }
-  return root
-}
-
-afterEach(() => {
-  for (const root of roots.splice(0))
-    rmSync(root, { recursive: true, force: true })
-})
+const project = tempProjects('femto-scan-')
 
 describe('the directive check Vite builds decide on', () => {
   const femto = 'export async function add(a: number, b: number) {\n  \'use femto\'\n  return a + b\n}\n'
