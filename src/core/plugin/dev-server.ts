@@ -56,6 +56,13 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
     overlaid = true
   }
 
+  // What the last edit of each file read. A save is a truncate, then a write, and the watcher
+  // reports a file's changes at most once per 50 ms (chokidar's throttle): when the first event
+  // is read between the two, the write's is never reported, and the functions would be those of
+  // an empty file until the next save (seen under load: a function gone after a save). A call
+  // reads those files again first and takes any that differ as a new edit.
+  const read = new Map<string, string>()
+
   const onEdit = async (file: string): Promise<void> => {
     // Only edits the functions can see re-import them: module state (caches, connections) lives
     // across edits to the app's client code, styles or docs.
@@ -69,7 +76,12 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
       ctx.forgetSchemas()
       generation++
     }
-    const code = await readFile(file, 'utf8').catch(() => '')
+    const text = await readFile(file, 'utf8').catch(() => undefined)
+    const code = text ?? ''
+    if (text === undefined)
+      read.delete(file)
+    else
+      read.set(file, text)
     const known = [...ctx.registry.values()].some(fn => fn.id === file)
     if (!known && !mayHaveDirective(code))
       return
@@ -109,6 +121,20 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
   for (const event of ['add', 'change', 'unlink'])
     server.watcher.on(event, (file: string) => void (edits = edits.then(() => onEdit(file)).catch(show)))
 
+  // Files whose last read differs from what they hold now are reported changed, before a call.
+  const settle = async (): Promise<void> => {
+    for (const [file, code] of [...read]) {
+      const now = await readFile(file, 'utf8').catch(() => undefined)
+      // An empty file may still be in the middle of its save: looked at again on the next call.
+      if (now === undefined || (now === code && now !== ''))
+        read.delete(file)
+      // The change the watcher never told: to Vite too, whose transform of the file is stale as well.
+      else if (now !== code)
+        server.watcher.emit('change', file)
+    }
+    await edits
+  }
+
   server.middlewares.use((req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => {
     const path = req.url?.split('?')[0]
     if (path !== ctx.options.basePath && !path?.startsWith(prefix))
@@ -117,6 +143,8 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
       const environment = server.environments[DEV_ENVIRONMENT] as RunnableDevEnvironment
       // A call made just after a save sees that save.
       await edits
+      if (read.size > 0)
+        await settle()
       const scanError = await scanned()
       if (scanError || broken)
         throw scanError ?? broken
