@@ -1,11 +1,10 @@
 import type { BuiltChunks, StandaloneTarget } from './second-pass'
 import { createHash } from 'node:crypto'
-import { copyFileSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, linkSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { codeIdentity } from '../registry/code-identity'
-import { cacheFolder } from '../schema/cache'
+import { cacheFolder, codeIdentity, writeCacheFile } from '../registry/cache-files'
 
 /**
  * Services' files kept between builds. A service's file is the second pass's (second-pass.ts)
@@ -77,10 +76,9 @@ export function keepBundle(root: string, file: string, key: string, written: str
       // Another file system than the output's.
       copyFileSync(written, path)
     }
-    // Written whole, then renamed: a build reading it meanwhile sees the old key or the new one.
-    const temporary = `${path}.${process.pid}.tmp`
-    writeFileSync(temporary, `${key}\n${sha256(code)}`)
-    renameSync(temporary, `${path}.key`)
   }
-  catch {}
+  catch {
+    return
+  }
+  writeCacheFile(`${path}.key`, `${key}\n${sha256(code)}`)
 }

@@ -2,6 +2,7 @@ import type { Manifest, PreviousVersion } from './manifest'
 import { createHash } from 'node:crypto'
 import { copyFile, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { cacheFolder } from '../registry/cache-files'
 import { MANIFEST_FILE } from './manifest'
 
 // Version skew (docs/guide/version-skew.md): when a build changes a function's contract, the
@@ -39,7 +40,7 @@ export interface PreviousBuild {
  * the output folder before the services are built, and a deploy tool may clean it.
  */
 function keptFolder(root: string, dir: string): string {
-  return join(root, 'node_modules/.cache/unplugin-femto', `${createHash('sha256').update(dir).digest('hex').slice(0, 16)}.last`)
+  return join(cacheFolder(root), `${createHash('sha256').update(dir).digest('hex').slice(0, 16)}.last`)
 }
 
 /** The previous build of `dir`: the folder itself if its manifest is still there, else the kept copy. */

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MANIFEST_FILE } from '../build/manifest'
+import { cacheFolder } from '../registry/cache-files'
 
 /** What changed since the previous build in the same output folder, by each service's `hash`. */
 export interface ServiceChanges {
@@ -22,7 +23,7 @@ type Hashes = Record<string, string>
  * the services are built. Kept like other tools' caches, under `node_modules/.cache`.
  */
 function stateFile(root: string, dir: string): string {
-  return join(root, 'node_modules/.cache/unplugin-femto', `${createHash('sha256').update(dir).digest('hex').slice(0, 16)}.json`)
+  return join(cacheFolder(root), `${createHash('sha256').update(dir).digest('hex').slice(0, 16)}.json`)
 }
 
 /** The hashes of the previous build of `dir`: from its `femto.json` if it is still there, else from the cache. */

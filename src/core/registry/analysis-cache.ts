@@ -1,11 +1,10 @@
 import type { ModuleAnalysis } from '../transform/analyze'
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'devalue'
-import { cacheFolder } from '../schema/cache'
-import { codeIdentity } from './code-identity'
+import { cacheFolder, codeIdentity, writeCacheFile } from './cache-files'
 
 /**
  * Module analyses kept between builds and dev-server starts. An analysis is a function of the
@@ -41,14 +40,13 @@ export function readCachedAnalysis(root: string, id: string, code: string, displ
 
 /** Best effort: a read-only `node_modules` only means the next build analyses again. */
 export function writeCachedAnalysis(root: string, id: string, code: string, displayId: string, analysis: ModuleAnalysis): void {
-  const file = entryFile(root, id)
+  let entry: string
   try {
-    const entry = JSON.stringify({ key: keyOf(id, code, displayId), analysis: stringify(analysis) })
-    mkdirSync(dirname(file), { recursive: true })
-    // Written whole, then renamed: a build reading it meanwhile sees the old entry or the new one.
-    const temporary = `${file}.${process.pid}.tmp`
-    writeFileSync(temporary, entry)
-    renameSync(temporary, file)
+    entry = JSON.stringify({ key: keyOf(id, code, displayId), analysis: stringify(analysis) })
   }
-  catch {}
+  catch {
+    // Not plain data (devalue refuses it): not kept, analysed again next time.
+    return
+  }
+  writeCacheFile(entryFile(root, id), entry)
 }

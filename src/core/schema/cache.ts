@@ -2,11 +2,11 @@ import type { Dependencies } from './dependencies'
 import type { FunctionLocation, SchemaRequest } from './derive'
 import type { FunctionSchema } from './types'
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { codeIdentity } from '../registry/code-identity'
+import { cacheFolder, codeIdentity, writeCacheFile } from '../registry/cache-files'
 import { staleDependency } from './dependencies'
 
 /**
@@ -30,10 +30,6 @@ interface Entry {
   key: string
   dependencies: Dependencies
   schemas: Record<string, FunctionSchema>
-}
-
-export function cacheFolder(root: string): string {
-  return join(root, 'node_modules/.cache/unplugin-femto')
 }
 
 /**
@@ -87,14 +83,6 @@ export function ensureCacheFolder(root: string): void {
 
 /** Best effort: a read-only `node_modules` only means the next build derives again. */
 export function writeCachedSchemas(root: string, request: SchemaRequest, schemas: Map<string, FunctionSchema>, dependencies: Dependencies): void {
-  const file = entryFile(root, request)
   const entry: Entry = { key: keyOf(request), dependencies, schemas: Object.fromEntries(schemas) }
-  try {
-    mkdirSync(dirname(file), { recursive: true })
-    // Written whole, then renamed: a build reading it meanwhile sees the old entry or the new one.
-    const temporary = `${file}.${process.pid}.tmp`
-    writeFileSync(temporary, JSON.stringify(entry))
-    renameSync(temporary, file)
-  }
-  catch {}
+  writeCacheFile(entryFile(root, request), JSON.stringify(entry))
 }

@@ -1,6 +1,29 @@
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+
+/**
+ * Where the plugin keeps what it computed between builds (schemas, analyses, service files, the
+ * previous build's hashes): `node_modules/.cache/unplugin-femto`, as bundlers keep theirs.
+ */
+export function cacheFolder(root: string): string {
+  return join(root, 'node_modules/.cache/unplugin-femto')
+}
+
+/**
+ * Writes a cache file whole, then renames it into place, so that a build reading it meanwhile
+ * sees the old one or the new one. Best effort: a read-only `node_modules` only means the next
+ * build computes again.
+ */
+export function writeCacheFile(file: string, data: string | Uint8Array): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true })
+    const temporary = `${file}.${process.pid}.tmp`
+    writeFileSync(temporary, data)
+    renameSync(temporary, file)
+  }
+  catch {}
+}
 
 const identities = new Map<string, string>()
 
