@@ -3,6 +3,7 @@ import type { Browser } from 'playwright-core'
 import type { Options } from '../src/core/registry/options'
 import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
@@ -148,4 +149,23 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port))
     }).on('error', reject)
   })
+}
+
+export interface KeptAliveAnswer { status: number, body: string, connection: string | undefined, reused: boolean }
+
+/**
+ * POSTs on one kept-alive connection, as a gateway or a service stub sends calls: each answer,
+ * and whether it rode the connection an earlier call opened. `close()` lets the connection go.
+ */
+export function keptAliveCaller(): { send: (url: string, body: string) => Promise<KeptAliveAnswer>, close: () => void } {
+  const agent = new http.Agent({ keepAlive: true })
+  const send = (url: string, body: string): Promise<KeptAliveAnswer> => new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = ''
+      res.setEncoding('utf8').on('data', (chunk: string) => text += chunk).on('end', () => resolve({ status: res.statusCode!, body: text, connection: res.headers.connection, reused: req.reusedSocket }))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+  return { send, close: () => agent.destroy() }
 }

@@ -60,7 +60,7 @@ letGoOfIdleConnectionsToo(() => {
   agent = undefined
 })
 
-/** Fields of the connection between two hops, which undici writes itself or refuses to send. */
+/** Fields of the connection between two hops: undici writes its own or refuses them, and the gateway's server writes its own. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect'])
 
 /**
@@ -84,16 +84,20 @@ function forwardedHeaders(req: IncomingMessage, target: URL, token: string | und
 
 /**
  * The service's answer head, sent on as it came (a repeated field such as `set-cookie` stays
- * repeated); whether it gave the body's length.
+ * repeated), but for the fields of its own connection to the gateway: the caller's connection is
+ * the gateway's to describe (a draining gateway answers `connection: close`, drain.ts, which a
+ * service's `keep-alive` would contradict); whether it gave the body's length.
  */
 function writeHead(res: ServerResponse, status: number, raw: Buffer[]): boolean {
-  const fields: string[] = Array.from({ length: raw.length })
+  const fields: string[] = []
   let sized = false
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1')
-    fields[i] = name
-    fields[i + 1] = raw[i + 1]!.toString('latin1')
-    if (name.length === 14 && name.toLowerCase() === 'content-length')
+    const lower = name.toLowerCase()
+    if (HOP_BY_HOP.has(lower))
+      continue
+    fields.push(name, raw[i + 1]!.toString('latin1'))
+    if (lower === 'content-length')
       sized = true
   }
   if (res.getHeaderNames().length === 0) {

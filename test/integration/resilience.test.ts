@@ -1,14 +1,13 @@
 import type { Manifest } from '../../src/core/build/manifest'
-import type { Answer, RunningProcess } from '../helpers'
+import type { Answer, KeptAliveAnswer, RunningProcess } from '../helpers'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { printSummary } from '../../src/core/build/summary'
 import { callFemto, configureFemto } from '../../src/runtime'
 import { createGateway } from '../../src/up/gateway'
-import { post, readTree, startNode, viteBuild } from '../helpers'
+import { keptAliveCaller, post, readTree, startNode, viteBuild } from '../helpers'
 
 // Fault injection against real processes: services are killed, stopped (SIGSTOP), made slow
 // and overloaded while other services call them through their generated stubs.
@@ -308,17 +307,8 @@ describe('graceful shutdown under load', () => {
 
   it('answers a call sent on a kept-alive connection after SIGTERM, closing that connection, and exits once its caller lets go', async () => {
     const { steady } = await startSteady()
-    const agent = new http.Agent({ keepAlive: true })
-    const url = new URL(`${steady.url}/femto/steady`)
-    /** One call on the agent's connection, as a gateway or a service sends it: the answer, and whether it rode a kept-alive connection. */
-    const send = (): Promise<{ status: number, body: string, connection: string | undefined, reused: boolean }> => new Promise((resolve, reject) => {
-      const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-        let body = ''
-        res.setEncoding('utf8').on('data', (chunk: string) => body += chunk).on('end', () => resolve({ status: res.statusCode!, body, connection: res.headers.connection, reused: req.reusedSocket }))
-      })
-      req.on('error', reject)
-      req.end('[1]')
-    })
+    const caller = keptAliveCaller()
+    const send = (): Promise<KeptAliveAnswer> => caller.send(`${steady.url}/femto/steady`, '[1]')
     expect(await send()).toMatchObject({ status: 200, reused: false })
     const exit = steady.stop('SIGTERM')
     await logged(steady, /steady received SIGTERM: \/readyz answers 503, new connections refused;/)
@@ -326,7 +316,7 @@ describe('graceful shutdown under load', () => {
     // The idle connection was left open: a call going out on it as the service stops is answered, not cut off.
     expect(await send()).toEqual({ status: 200, body: '"steady:1"', connection: 'close', reused: true })
     expect(await exit).toBe(0)
-    agent.destroy()
+    caller.close()
   })
 
   it('with FEMTO_DRAIN_DELAY_MS, /readyz answers 503 at once while the listener stays open for the delay', async () => {
