@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { viteBuild } from '../helpers'
+import { post, startNode, viteBuild } from '../helpers'
 
 const APP = join(import.meta.dirname, '../fixtures/context-app')
 
@@ -30,5 +30,18 @@ describe('the request context in service bundles', () => {
   it('is in a service whose function reads it, and in the router that hosts that function', () => {
     expect(hasContext('asker.js')).toBe(true)
     expect(hasContext('router.js')).toBe(true)
+  })
+
+  it('gives the function its deadline: its timeoutMs from when it started', async () => {
+    const asker = await startNode(join(servers, 'asker.js'), { env: { FEMTO_ALLOW_NO_TOKEN: '1', FEMTO_LOG_LEVEL: 'warn' } })
+    try {
+      const { body } = await post(`${asker.url}/femto/asker`, [])
+      expect(body.requestId).toEqual(expect.any(String))
+      expect(body.msLeft).toBeGreaterThan(0)
+      expect(body.msLeft).toBeLessThanOrEqual(5000)
+    }
+    finally {
+      await asker.stop()
+    }
   })
 })
