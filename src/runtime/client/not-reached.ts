@@ -89,36 +89,34 @@ export const IDLE_CONNECTION_MS = SERVICE_KEEP_ALIVE_MS - 1_000
 
 interface Sockets { freeSockets: Record<string, Array<{ destroy: () => void }> | undefined> }
 
-const keptAlive = new Set<Sockets>()
-/** Clients of other kinds than a `node:http(s)` agent (the gateway's undici agent, up/proxy.ts): how each lets go of its idle connections. */
-const otherClients = new Set<() => void>()
+/** How each kept-alive client of this process lets go of its idle connections. */
+const letGoers = new Set<() => void>()
 
 /** A kept-alive agent (`node:http`'s or `node:https`'s) that closes idle connections first and times out connecting. */
 export function keptAliveAgent<A extends Sockets & { createConnection: (...args: any[]) => unknown }>(Agent: new (options: { keepAlive: boolean, timeout: number }) => A): A {
   const agent = withConnectTimeout(new Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS }))
-  keptAlive.add(agent)
-  return agent
-}
-
-/** A client of another kind whose idle connections letGoOfIdleConnections closes too. */
-export function letGoOfIdleConnectionsToo(letGo: () => void): void {
-  otherClients.add(letGo)
-}
-
-/**
- * Closes the idle connections of every kept-alive agent of this process: a stopping process lets
- * go of the services it called, which wait for their callers to do so before they exit (drain.ts).
- * Always safe from this side: no call is on an idle connection.
- */
-export function letGoOfIdleConnections(): void {
-  for (const letGo of otherClients)
-    letGo()
-  for (const agent of keptAlive) {
+  letGoOfIdleConnectionsToo(() => {
     for (const sockets of Object.values(agent.freeSockets)) {
       for (const socket of sockets ?? [])
         socket.destroy()
     }
-  }
+  })
+  return agent
+}
+
+/** A client of another kind (the gateway's undici agent, up/proxy.ts) whose idle connections letGoOfIdleConnections closes too. */
+export function letGoOfIdleConnectionsToo(letGo: () => void): void {
+  letGoers.add(letGo)
+}
+
+/**
+ * Closes the idle connections of every kept-alive client of this process: a stopping process lets
+ * go of the services it called, which wait for their callers to do so before they exit (drain.ts).
+ * Always safe from this side: no call is on an idle connection.
+ */
+export function letGoOfIdleConnections(): void {
+  for (const letGo of letGoers)
+    letGo()
 }
 
 /** First wait before a call that did not reach its function is tried again; each wait grows by half, up to NOT_REACHED_MAX_MS. */
