@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Call } from './call-record'
 import type { TraceContext } from './trace'
+import { traceOf } from './call-record'
 
 /** The request context of one call, as `getRequestContext()` hands it to the function. */
 export interface CallContext {
@@ -41,7 +42,7 @@ export function contextOf(call: Call): CallContext {
       }
       return controller.signal
     },
-    trace: call.trace,
+    trace: traceOf(call),
     deadline: fn.timeoutMs == null ? undefined : Date.now() + fn.timeoutMs,
     abort,
   }

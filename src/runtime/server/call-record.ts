@@ -23,7 +23,8 @@ export interface Call {
   readonly start: number
   /** The caller accepts the rich encoding (stubs do), so the answer may use it. */
   readonly rich: boolean
-  readonly trace: TraceContext
+  /** Read through {@link traceOf}: made on first use (a log line, a span, a request context), as most quiet calls need none. */
+  trace: TraceContext | undefined
   /** A body some earlier middleware already decoded (Express's `express.json()`): not read again. */
   readonly parsed: { body: unknown } | undefined
   /** What `getRequestContext()` returns inside the function; made only in services that import it. */
@@ -45,10 +46,15 @@ export function createCall(entry: FunctionEntry, req: IncomingMessage, res: Serv
     requestId: requestIdOf(req),
     start,
     rich: isRich(req.headers.accept),
-    trace: incomingTrace(req.headers.traceparent, req.headers.tracestate),
+    trace: undefined,
     parsed,
     context: undefined,
     timer: undefined,
     observed: false,
   }
+}
+
+/** The call's trace: the caller's, continued, or a new one. */
+export function traceOf(call: Call): TraceContext {
+  return call.trace ??= incomingTrace(call.req.headers.traceparent, call.req.headers.tracestate)
 }

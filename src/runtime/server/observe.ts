@@ -1,6 +1,7 @@
 import type { Call } from './call-record'
 import type { Logger } from './log'
 import type { SpanExporter } from './otlp'
+import { traceOf } from './call-record'
 import { createLogger } from './log'
 import { metrics, setMetricsService } from './metrics'
 import { createSpanExporter } from './otlp'
@@ -37,11 +38,15 @@ export function observe(call: Call, status: number, code: string | undefined): v
   if (call.observed)
     return
   call.observed = true
-  const { fn, requestId, start, trace } = call
+  const { fn, requestId, start } = call
   const durationMs = performance.now() - start
   call.entry.metrics.finish(status, durationMs / 1000)
-  if (logger && logger.enabled(status >= 500 ? 'warn' : 'info'))
-    logger.request({ service, function: fn.name, requestId, traceId: trace.traceId, spanId: trace.spanId, parentSpanId: trace.parentSpanId, status, durationMs, code })
+  const logged = logger !== undefined && logger.enabled(status >= 500 ? 'warn' : 'info')
+  if (!logged && !exporter)
+    return
+  const trace = traceOf(call)
+  if (logged)
+    logger!.request({ service, function: fn.name, requestId, traceId: trace.traceId, spanId: trace.spanId, parentSpanId: trace.parentSpanId, status, durationMs, code })
   // Only sampled traces are exported (the caller decided, through its traceparent's flags).
   if (exporter && (trace.flags === '01' || (Number.parseInt(trace.flags, 16) & 1) === 1)) {
     exporter.export({
