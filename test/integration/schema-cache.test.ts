@@ -81,6 +81,25 @@ describe('the schema cache', () => {
     expect(built.schemas.Item.properties).toEqual({ sku: { type: 'number' } })
   })
 
+  it('serves a build after an edit no type can see (a fully annotated function\'s body), not after one that changes an inferred result', async () => {
+    markCache()
+    edit('src/shop.ts', 'return line.qty', 'return line.qty + 0')
+    expect((await build()).summary).toBe(MARKER)
+
+    // Without its result type, the body is what the result's schema is made of.
+    edit('src/shop.ts', 'Promise<number>', 'Promise<number>     ')
+    edit('src/shop.ts', ': Promise<number>     ', '                      ')
+    const inferred = await build()
+    expect(inferred.summary).toBe('Places an order of one line.')
+    markCache()
+    edit('src/shop.ts', 'return line.qty + 0', 'return String(line.qty)')
+    const api = JSON.parse(readFileSync(join(await viteBuild(dir, 'dist', {}), 'servers/openapi.json'), 'utf8'))
+    expect(api.paths['/femto/order'].post.summary).toBe('Places an order of one line.')
+    expect(JSON.stringify(api.paths['/femto/order'].post.responses['200'])).toContain('"type":"string"')
+    edit('src/shop.ts', '                      ', ': Promise<number>')
+    edit('src/shop.ts', 'return String(line.qty)', 'return line.qty')
+  })
+
   it('derives again when the tsconfig a tsconfig extends changes', async () => {
     markCache()
     // Without strictNullChecks, `string | null` is just `string`.

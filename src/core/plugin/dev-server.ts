@@ -27,6 +27,9 @@ function messageOf(error: unknown): string {
  * serves them. An edit takes effect on the next call; an edit that breaks the directive rules
  * is reported in the terminal and the browser's error overlay, and answered 500 until fixed.
  */
+/** How long the dev server waits without a call before it loads TypeScript for later edits. */
+const WARM_AFTER_QUIET_MS = 1500
+
 export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, scanned: () => Promise<unknown>, rescan: () => Promise<unknown>): void {
   // Request logs read better than JSON lines in a terminal; FEMTO_LOG_FORMAT=json keeps them JSON.
   process.env.FEMTO_LOG_FORMAT ??= 'pretty'
@@ -39,7 +42,9 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
   // imports it under a new id, while the functions' own modules stay evaluated.
   let generation = 0
   let broken: unknown
-  let warming = false
+  // TypeScript is loaded for the first edit that needs it once calls have paused (see below).
+  let warmed = false
+  let warmTimer: NodeJS.Timeout | undefined
   let overlaid = false
 
   // Each error is reported once, when it appears, not again for every call it fails.
@@ -155,10 +160,15 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
       }
       const handler = (await environment.runner.import(`${DEV_ENTRY}?generation=${generation}`)).default as (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void
       handler(req, res, next)
-      // Once the first call is answered, and not before: TypeScript for the first edit.
-      if (!warming) {
-        warming = true
-        res.once('finish', () => setImmediate(() => void ctx.warmTypes().catch(() => {})))
+      // TypeScript for the first edit that changes a type, loaded once calls have paused for a
+      // moment: it holds the event loop for about a second, and a call or an edit of a body
+      // (which the schema cache serves) should not wait for it.
+      if (!warmed) {
+        clearTimeout(warmTimer)
+        warmTimer = setTimeout(() => {
+          warmed = true
+          void ctx.warmTypes().catch(() => {})
+        }, WARM_AFTER_QUIET_MS).unref()
       }
     })().catch((error: unknown) => {
       show(error)

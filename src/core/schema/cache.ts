@@ -20,7 +20,7 @@ import { staleDependency } from './dependencies'
  */
 
 /** Bumped when an entry's shape changes. */
-const FORMAT = 2
+const FORMAT = 3
 
 export interface CachedSchemas {
   schemas: Map<string, FunctionSchema>

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { sourceShape } from './source-shape'
 
 /**
  * Everything a derivation read from the disk, and every place it looked and found nothing: what
@@ -10,6 +11,11 @@ import { join } from 'node:path'
 export interface Dependencies {
   /** Path → hash of the text TypeScript read (sources, declarations, package.json, tsconfig files). */
   files: Record<string, string>
+  /**
+   * Path → hash of the project's own TypeScript modules as the schemas see them (source-shape.ts):
+   * a module whose text changed only where no type can see still gives the same schemas.
+   */
+  shapes: Record<string, string>
   /** Files looked for and not found (module resolution, the tsconfig search). */
   absent: string[]
   /** Folders looked for and not found (a path may be probed as both: `events.js` the file, then as a folder). */
@@ -48,6 +54,7 @@ export function subfoldersOf(path: string): string[] {
 /** Collects what one derivation depends on, as it happens. */
 export class DependencyRecorder {
   private readonly files = new Map<string, string>()
+  private readonly shapes = new Map<string, string>()
   private readonly absent = new Set<string>()
   private readonly absentFolders = new Set<string>()
   private readonly folders = new Map<string, string[]>()
@@ -58,6 +65,9 @@ export class DependencyRecorder {
       this.absent.add(path)
     else
       this.files.set(path, hashText(text))
+    const shape = text === undefined ? undefined : sourceShape(path, text)
+    if (shape !== undefined)
+      this.shapes.set(path, hashText(shape))
   }
 
   exists(path: string, found: boolean): void {
@@ -79,11 +89,20 @@ export class DependencyRecorder {
     // A path both read and looked for in vain (created meanwhile) is simply stale at the next check.
     return {
       files: Object.fromEntries([...this.files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+      shapes: Object.fromEntries([...this.shapes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       absent: [...this.absent].sort(),
       absentFolders: [...this.absentFolders].sort(),
       folders: Object.fromEntries(this.folders),
     }
   }
+}
+
+function sameShape(deps: Dependencies, path: string, text: string): boolean {
+  const was = deps.shapes[path]
+  if (was === undefined)
+    return false
+  const shape = sourceShape(path, text)
+  return shape !== undefined && hashText(shape) === was
 }
 
 /** The first dependency that no longer holds, or undefined when all do. */
@@ -92,7 +111,7 @@ export function staleDependency(deps: Dependencies): string | undefined {
     const text = readText(path)
     if (text === undefined)
       return `${path} was deleted`
-    if (hashText(text) !== hash)
+    if (hashText(text) !== hash && !sameShape(deps, path, text))
       return `${path} changed`
   }
   // As TypeScript's `sys` answers: a file exists if it is a file, a folder if it is a folder.
