@@ -2,7 +2,7 @@ import type { Dependencies } from './dependencies'
 import type { FunctionLocation, SchemaRequest } from './derive'
 import type { FunctionSchema } from './types'
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -44,10 +44,17 @@ function entryFile(root: string, request: SchemaRequest): string {
 
 /** Everything besides the disk an entry depends on: the format, this plugin, TypeScript, the functions asked for. */
 function keyOf(request: SchemaRequest): string {
-  const functions = [...request.functions]
+  return JSON.stringify({ ...toolsOf(request), files: [...request.files].sort(), functions: locationsOf(request.functions) })
+}
+
+function toolsOf(request: SchemaRequest): { format: number, plugin: string, typescript: string, root: string | null } {
+  return { format: FORMAT, plugin: codeIdentity(dirname(fileURLToPath(import.meta.url))), typescript: typescriptIdentity(), root: request.root ?? null }
+}
+
+function locationsOf(functions: FunctionLocation[]): [string, string, number, number][] {
+  return [...functions]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((fn: FunctionLocation) => [fn.name, fn.file, fn.line, fn.column])
-  return JSON.stringify({ format: FORMAT, plugin: codeIdentity(dirname(fileURLToPath(import.meta.url))), typescript: typescriptIdentity(), root: request.root ?? null, files: [...request.files].sort(), functions })
+    .map(fn => [fn.name, fn.file, fn.line, fn.column])
 }
 
 /** The TypeScript the plugin would load, without loading it: its path and version. */
@@ -56,19 +63,57 @@ function typescriptIdentity(): string {
   return `${manifest}@${JSON.parse(readFileSync(manifest, 'utf8')).version}`
 }
 
-/** The schemas of `request` as a derivation now would give them, if the cache holds them. */
+/**
+ * The schemas of `request` as a derivation now would give them, if the cache holds them: in its
+ * own entry, or else in an entry that derived these functions, at these places, with others (a
+ * dev-server edit asks for the functions of one module, which the start derived with the rest).
+ */
 export function readCachedSchemas(root: string, request: SchemaRequest): CachedSchemas | undefined {
-  let entry: Entry
+  const own = entryFile(root, request)
+  const key = keyOf(request)
+  const exact = readEntry(own)
+  const served = exact?.key === key ? heldSchemas(exact, request) : undefined
+  if (served)
+    return served
+  const tools = JSON.stringify(toolsOf(request))
+  const wanted = locationsOf(request.functions).map(location => JSON.stringify(location))
+  for (const name of entryNames(root)) {
+    const path = join(cacheFolder(root), name)
+    const entry = path === own ? undefined : readEntry(path)
+    if (!entry)
+      continue
+    const { files: _files, functions, ...others } = JSON.parse(entry.key) as { files: string[], functions: unknown[] }
+    const derived = new Set(functions.map(location => JSON.stringify(location)))
+    const held = JSON.stringify(others) === tools && wanted.every(location => derived.has(location)) ? heldSchemas(entry, request) : undefined
+    if (held)
+      return held
+  }
+  return undefined
+}
+
+function readEntry(path: string): Entry | undefined {
   try {
-    entry = JSON.parse(readFileSync(entryFile(root, request), 'utf8'))
+    return JSON.parse(readFileSync(path, 'utf8')) as Entry
   }
   catch {
     return undefined
   }
-  if (entry.key !== keyOf(request) || staleDependency(entry.dependencies) !== undefined)
+}
+
+function entryNames(root: string): string[] {
+  try {
+    return readdirSync(cacheFolder(root)).filter(name => /^schemas-[\da-f]+\.json$/.test(name))
+  }
+  catch {
+    return []
+  }
+}
+
+function heldSchemas(entry: Entry, request: SchemaRequest): CachedSchemas | undefined {
+  if (staleDependency(entry.dependencies) !== undefined)
     return undefined
-  const schemas = new Map(Object.entries(entry.schemas))
-  if (!request.functions.every(fn => schemas.has(fn.name)))
+  const schemas = new Map(request.functions.map(fn => [fn.name, entry.schemas[fn.name]!]))
+  if (![...schemas.values()].every(Boolean))
     return undefined
   return { schemas }
 }
