@@ -2,9 +2,6 @@ import type { WriteStream } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { PartHead, PartSink } from './multipart'
 import type { FieldKind, ServedFunction } from './types'
-import { createWriteStream, openAsBlob, rmSync, unlink } from 'node:fs'
-import { readdir, rm } from 'node:fs/promises'
-import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeRich, isRich } from '../shared/codec'
 import { closeAfterAnswer, tooLarge } from './body'
@@ -12,6 +9,10 @@ import { boundaryOf, multipartParser } from './multipart'
 import { WireError } from './outcome'
 import { SpooledFile } from './spooled-file'
 import { collectUploadGarbage, UPLOAD_GC_BYTES } from './upload-gc'
+
+// Not `import … from 'node:fs'`: its ES module face reads every export, loading fs/promises and
+// fs streams at start-up; node:os and node:fs/promises load with the first upload or clean-up.
+const fs = process.getBuiltinModule('node:fs')
 
 /**
  * A call whose arguments come as a form: `multipart/form-data` (files, from a browser's form, a
@@ -53,7 +54,7 @@ const MAX_PARTS = 1000
 const SPOOL_NAME = /^femto-upload-([0-9a-f]{8})-(\d{1,10})-([0-9a-z]+)-/
 
 function uploadDir(): string {
-  return process.env.FEMTO_UPLOAD_DIR || tmpdir()
+  return process.env.FEMTO_UPLOAD_DIR || process.getBuiltinModule('node:os').tmpdir()
 }
 
 /**
@@ -64,7 +65,7 @@ let machine: string | undefined
 /** Loaded on the first upload: at start-up, node:crypto was ~a fifth of a service's own load time. */
 const nodeCrypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto')
 function machineTag(): string {
-  return machine ??= nodeCrypto().createHash('sha256').update(hostname()).digest('hex').slice(0, 8)
+  return machine ??= nodeCrypto().createHash('sha256').update(process.getBuiltinModule('node:os').hostname()).digest('hex').slice(0, 8)
 }
 
 const PROCESS_TAG = Symbol.for('femto.upload-process')
@@ -90,7 +91,7 @@ function spoolPath(): string {
     cleanupAtExit = true
     process.once('exit', () => {
       for (const file of live)
-        rmSync(file, { force: true })
+        fs.rmSync(file, { force: true })
     })
   }
   live.add(path)
@@ -105,7 +106,7 @@ function spoolPath(): string {
 export async function removeDeadUploads(): Promise<number> {
   let names: string[]
   try {
-    names = await readdir(uploadDir())
+    names = await process.getBuiltinModule('node:fs/promises').readdir(uploadDir())
   }
   catch {
     return 0
@@ -120,7 +121,7 @@ export async function removeDeadUploads(): Promise<number> {
     // With this process's pid: ours, or of an earlier process that had it (a restarted container's), gone.
     if (pid === process.pid ? match[3] === processTag() : (alive.get(pid) ?? alive.set(pid, isRunning(pid)).get(pid)))
       continue
-    await rm(join(uploadDir(), name), { force: true }).then(() => removed++, () => {})
+    await process.getBuiltinModule('node:fs/promises').rm(join(uploadDir(), name), { force: true }).then(() => removed++, () => {})
   }
   return removed
 }
@@ -177,7 +178,7 @@ export function readForm(fn: ServedFunction, req: IncomingMessage, res: ServerRe
     stopWriting()
     for (const path of files) {
       live.delete(path)
-      unlink(path, () => {})
+      fs.unlink(path, () => {})
     }
   })
   const settle = (error?: WireError): void => {
@@ -373,7 +374,7 @@ function bytesPart(head: PartHead, limit: number, add: (bytes: Uint8Array) => vo
 function filePart(head: PartHead, path: string, limit: number, add: (file: File) => void, fail: (error: WireError) => void, req: IncomingMessage, writing: Set<WriteStream>): PartSink {
   // Readable by this user only (an upload is someone's document, in a folder other users list), and
   // created anew: a name that already exists, a link above all, is not written through.
-  const out: WriteStream = createWriteStream(path, { flags: 'wx', mode: 0o600 })
+  const out: WriteStream = fs.createWriteStream(path, { flags: 'wx', mode: 0o600 })
   writing.add(out)
   let size = 0
   let failed = false
@@ -402,7 +403,7 @@ function filePart(head: PartHead, path: string, limit: number, add: (file: File)
           return
         const type = head.type ?? 'application/octet-stream'
         // A Blob backed by the file on disk: its bytes are read only when the function reads them.
-        openAsBlob(path, { type }).then(
+        fs.openAsBlob(path, { type }).then(
           blob => add(new SpooledFile(blob, baseName(head.filename!), type, path)),
           error => fail(new WireError('INTERNAL_ERROR', `the upload '${head.name}' could not be read back: ${(error as Error).message}`)),
         )

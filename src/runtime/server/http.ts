@@ -96,8 +96,9 @@ export function startService(options: ServiceOptions): Server {
     const actual = typeof bound === 'object' && bound ? bound.port : address.port
     console.log(`[femto] ${options.service} listening on http://${address.host}:${actual} (${table.listing})`)
     reportListening(actual)
-    // Uploads left on disk by a service of this machine that was killed mid-call (form.ts).
-    void removeDeadUploads()
+    // Uploads left on disk by a service of this machine that was killed mid-call (form.ts): a
+    // moment after start-up, which the modules this loads (node:os, node:fs/promises) would delay.
+    setTimeout(() => void removeDeadUploads(), 1000).unref()
   })
 
   // Read through thrown.ts: a throwing Error.prepareStackTrace would otherwise make a handler throw and end the process.

@@ -1,5 +1,7 @@
-import { writeSync } from 'node:fs'
 import { femtoRuntimeEnv } from './env'
+
+// Not `import … from 'node:fs'`: its ES module face reads every export, loading fs/promises and fs streams at start-up.
+const { writeSync } = process.getBuiltinModule('node:fs')
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
 type Level = Exclude<LogLevel, 'silent'>

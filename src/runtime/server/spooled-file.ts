@@ -1,5 +1,4 @@
 import type { FileHandle } from 'node:fs/promises'
-import { open } from 'node:fs/promises'
 import { collectUploadGarbage, UPLOAD_GC_BYTES } from './upload-gc'
 
 const CHUNK = 64 * 1024
@@ -24,7 +23,7 @@ export class SpooledFile extends File {
     let sinceGc = 0
     return new ReadableStream<Uint8Array<ArrayBuffer>>({
       async pull(controller) {
-        handle ??= await open(path, 'r')
+        handle ??= await process.getBuiltinModule('node:fs/promises').open(path, 'r')
         const buffer = new Uint8Array(CHUNK)
         let bytesRead: number
         try {

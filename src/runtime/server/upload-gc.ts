@@ -1,6 +1,3 @@
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
-
 /**
  * Node's HTTP server reads each piece of a request into a new buffer (64 KB), and V8 frees those
  * only at a garbage collection, which it starts for such memory only after ~64 MB of it: a large
@@ -26,9 +23,11 @@ function loadGc(): typeof minorGc {
   if (typeof existing === 'function')
     return existing
   try {
-    // Exposes `gc` to new contexts only; the service's own global stays as it was.
+    // Exposes `gc` to new contexts only; the service's own global stays as it was. Loaded here,
+    // not at start-up: node:v8 and node:vm are ~a dozen internal modules a service without uploads never needs.
+    const { setFlagsFromString } = process.getBuiltinModule('node:v8')
     setFlagsFromString('--expose-gc')
-    const gc = runInNewContext('gc') as typeof minorGc
+    const gc = process.getBuiltinModule('node:vm').runInNewContext('gc') as typeof minorGc
     setFlagsFromString('--no-expose-gc')
     return typeof gc === 'function' ? gc : null
   }
