@@ -21,15 +21,15 @@ function messageOf(error: unknown): string {
   return isUsageError(error) ? error.headline : (error as Error).message ?? String(error)
 }
 
+/** How long the dev server waits without a call before it loads TypeScript for later edits. */
+const WARM_AFTER_QUIET_MS = 1500
+
 /**
  * `vite dev` answers `{basePath}/{name}` itself: Vite's module runner imports the functions
  * (every one hosted, so calls between them stay in-process) and the runtime's request path
  * serves them. An edit takes effect on the next call; an edit that breaks the directive rules
  * is reported in the terminal and the browser's error overlay, and answered 500 until fixed.
  */
-/** How long the dev server waits without a call before it loads TypeScript for later edits. */
-const WARM_AFTER_QUIET_MS = 1500
-
 export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, scanned: () => Promise<unknown>, rescan: () => Promise<unknown>): void {
   // Request logs read better than JSON lines in a terminal; FEMTO_LOG_FORMAT=json keeps them JSON.
   process.env.FEMTO_LOG_FORMAT ??= 'pretty'
