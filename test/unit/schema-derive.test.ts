@@ -1,10 +1,12 @@
 import type ts from 'typescript'
 import type { FunctionLocation } from '../../src/core/schema/derive'
 import type { FunctionSchema } from '../../src/core/schema/types'
-import { readFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { deriveSchemas } from '../../src/core/schema/derive'
+import { staleDependency } from '../../src/core/schema/dependencies'
+import { deriveSchemas, deriveSchemasFromProgram, deriveSchemasWithDependencies, deriveSchemasWithProgram } from '../../src/core/schema/derive'
 import { binarySchema } from '../../src/core/schema/derive-type'
 import { nameMissingDeclaration } from '../../src/core/schema/ts-libs'
 import { createSchemaProgram } from '../../src/core/schema/ts-program'
@@ -177,5 +179,64 @@ describe('deriveSchemas', () => {
   it('reports a function it cannot find instead of throwing', () => {
     const result = deriveSchemas({ files: [FORMS], functions: [{ name: 'ghost', file: FORMS, line: 10_000, column: 0 }] })
     expect(result.get('ghost')).toMatchObject({ params: [], result: {}, defs: {}, warnings: [{ line: 10_000, message: expect.stringContaining(`function 'ghost'`) }] })
+  })
+})
+
+describe('the schema program without Node\'s types', () => {
+  // A tsconfig without `types`: TypeScript would load every @types package; the schema program
+  // starts with none, and loads Node's (as it always did before) when the types may need them.
+  const ROOT = join(FIXTURES, 'node-types')
+  const fixture = (name: string): string => join(ROOT, name)
+  const loadsNodeTypes = (program: ts.Program): boolean => program.getSourceFiles().some(file => /[\\/]node_modules[\\/]@types[\\/]node[\\/]/.test(file.fileName))
+  /** What the derivation gave before this change: the program with Node's types, always. */
+  const withNodeTypes = (file: string): Map<string, FunctionSchema> => deriveSchemasFromProgram(createSchemaProgram([file], ROOT, undefined, 'server-node'), locate(file))
+  const withoutNodeTypes = (file: string): Map<string, FunctionSchema> => deriveSchemasFromProgram(createSchemaProgram([file], ROOT, undefined, 'server'), locate(file))
+
+  it('leaves @types/node out when the types use only their own interfaces and the web types a server meets', () => {
+    const file = fixture('own-types.ts')
+    const { program, schemas } = deriveSchemasWithProgram({ files: [file], functions: locate(file), root: ROOT })
+    expect(loadsNodeTypes(program)).toBe(false)
+    expect(schemas).toEqual(withNodeTypes(file))
+    expect(schemas.get('placeOrder')!.params.map(p => p.schema)).toEqual([{ $ref: '#/$defs/Order' }, binarySchema('File')])
+    expect(schemas.get('receiptOf')!.result).toEqual(binarySchema('Uint8Array'))
+    expect(schemas.get('placeOrder')!.defs.Order).toMatchObject({ properties: { placed: { 'x-femto-type': 'Date' } } })
+  })
+
+  it.each([
+    ['a type names Node\'s globals (Buffer, NodeJS.*)', 'node-globals.ts'],
+    ['a type comes from a Node module (node:http)', 'node-module.ts'],
+    ['an inferred result reads process.env', 'process-env.ts'],
+    ['an inferred result calls readFileSync from node:fs', 'read-file.ts'],
+    ['a type is ReturnType<typeof setTimeout>', 'timer.ts'],
+    ['a Node module\'s value picks an overload (no error type is written)', 'node-overload.ts'],
+    ['a type is keyof a Node type (no error type is written)', 'node-keyof.ts'],
+  ])('derives with Node\'s types when %s, as before', (_, name) => {
+    const file = fixture(name)
+    const { program, schemas } = deriveSchemasWithProgram({ files: [file], functions: locate(file), root: ROOT })
+    expect(loadsNodeTypes(program)).toBe(true)
+    expect(schemas).toEqual(withNodeTypes(file))
+    // Without them, the schemas would differ: the case needs the fallback.
+    expect(withoutNodeTypes(file)).not.toEqual(schemas)
+  })
+
+  it('derives again, with Node\'s types, once an edit names Buffer (the schema cache sees the edit)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'femto-node-types-'))
+    try {
+      copyFileSync(fixture('tsconfig.json'), join(dir, 'tsconfig.json'))
+      symlinkSync(join(import.meta.dirname, '../../node_modules'), join(dir, 'node_modules'))
+      const file = join(dir, 'own-types.ts')
+      copyFileSync(fixture('own-types.ts'), file)
+      const before = deriveSchemasWithDependencies({ files: [file], functions: locate(file), root: dir })
+      expect(Object.keys(before.dependencies.files).some(path => path.includes('@types/node'))).toBe(false)
+      writeFileSync(file, readFileSync(file, 'utf8').replace('receiptOf(id: string)', 'receiptOf(id: string, salt: Buffer)'))
+      expect(staleDependency(before.dependencies)).toMatch(/own-types\.ts changed/)
+      const after = deriveSchemasWithDependencies({ files: [file], functions: locate(file), root: dir })
+      expect(Object.keys(after.dependencies.files).some(path => path.includes('@types/node'))).toBe(true)
+      expect(after.schemas).toEqual(deriveSchemasFromProgram(createSchemaProgram([file], dir, undefined, 'server-node'), locate(file)))
+      expect(after.schemas).not.toEqual(deriveSchemasFromProgram(createSchemaProgram([file], dir, undefined, 'server'), locate(file)))
+    }
+    finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

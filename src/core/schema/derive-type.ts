@@ -48,6 +48,11 @@ export class TypeSchemaWriter {
   /** Anonymous types being written: meeting one again means it refers to itself with no name. */
   private readonly inline = new Set<ts.Type>()
   private depth = 0
+  /**
+   * Whether a type written was TypeScript's error type: a name or a module the program could not
+   * resolve (`process.env.HOME` without Node's types), written as `{}` like `any`.
+   */
+  metErrorType = false
 
   constructor(
     private readonly program: ts.Program,
@@ -93,8 +98,11 @@ export class TypeSchemaWriter {
 
   private schemaOfType(type: ts.Type, site: TypeSite): Schema {
     const flags = type.flags
-    if (flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))
+    if (flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) {
+      if ((type as { intrinsicName?: string }).intrinsicName === 'error')
+        this.metErrorType = true
       return {}
+    }
     if (flags & ts.TypeFlags.Never)
       return this.warn(site, `the type 'never' has no values`)
     if (flags & ts.TypeFlags.TypeParameter)

@@ -5,9 +5,9 @@ import { DependencyRecorder } from './dependencies'
 import { deriveFunctionSchema } from './derive-function'
 import { DefNames } from './derive-names'
 import { TypeSchemaWriter } from './derive-type'
-import { nameMissingDeclaration } from './ts-libs'
+import { nameMissingDeclaration, nodeModuleNamed } from './ts-libs'
 import { findFunctionAt } from './ts-locate'
-import { createSchemaProgram } from './ts-program'
+import { createSchemaProgram, leavesOutNodeTypes } from './ts-program'
 
 /** A femto function by its service name and the position of its function node as Babel reports it. */
 export interface FunctionLocation {
@@ -34,20 +34,38 @@ export interface SchemaRequest {
  * cannot be expressed gives `{}` and a warning; nothing here throws because of user code.
  */
 export function deriveSchemas(request: SchemaRequest): Map<string, FunctionSchema> {
-  return deriveSchemasFromProgram(schemaProgram(request), request.functions)
+  return deriveSchemasWithProgram(request).schemas
 }
 
 /** {@link deriveSchemas}, and what the result depends on on the disk (for the schema cache). */
 export function deriveSchemasWithDependencies(request: SchemaRequest): { schemas: Map<string, FunctionSchema>, dependencies: Dependencies } {
   const recorder = new DependencyRecorder()
-  const schemas = deriveSchemasFromProgram(schemaProgram(request, recorder), request.functions)
+  const { schemas } = deriveSchemasWithProgram(request, recorder)
   return { schemas, dependencies: recorder.result() }
 }
 
-/** Without the browser's libs, unless the types name something only they declare. */
-function schemaProgram(request: SchemaRequest, recorder?: DependencyRecorder): ts.Program {
-  const program = createSchemaProgram(rootsOf(request), request.root, recorder, 'server')
-  return nameMissingDeclaration(program) !== undefined ? createSchemaProgram(rootsOf(request), request.root, recorder, 'full') : program
+/**
+ * {@link deriveSchemas}, and the program the schemas come from. It starts without the browser's
+ * libs and without Node's types, and starts again with more whenever the result could differ:
+ * with Node's types (the `server-node` program) when the first program met a name or a module
+ * only they may declare, then with the browser's libs and every `@types` package (`full`) when
+ * a type names something neither declares. Every program it made reads the disk through
+ * `recorder`: the schemas depend on what told the first ones apart too.
+ */
+export function deriveSchemasWithProgram(request: SchemaRequest, recorder?: DependencyRecorder): { program: ts.Program, schemas: Map<string, FunctionSchema> } {
+  const roots = rootsOf(request)
+  let program = createSchemaProgram(roots, request.root, recorder, 'server')
+  if (leavesOutNodeTypes(program)) {
+    if (nameMissingDeclaration(program) === undefined && nodeModuleNamed(program) === undefined) {
+      const { schemas, doubtful } = deriveAll(program, request.functions)
+      if (!doubtful)
+        return { program, schemas }
+    }
+    program = createSchemaProgram(roots, request.root, recorder, 'server-node')
+  }
+  if (nameMissingDeclaration(program) !== undefined)
+    program = createSchemaProgram(roots, request.root, recorder, 'full')
+  return { program, schemas: deriveAll(program, request.functions).schemas }
 }
 
 function rootsOf(request: SchemaRequest): string[] {
@@ -55,29 +73,49 @@ function rootsOf(request: SchemaRequest): string[] {
 }
 
 export function deriveSchemasFromProgram(program: ts.Program, functions: FunctionLocation[]): Map<string, FunctionSchema> {
-  const checker = program.getTypeChecker()
-  const names = new DefNames()
-  return new Map(functions.map(fn => [fn.name, deriveOne(program, checker, names, fn)]))
+  return deriveAll(program, functions).schemas
 }
 
-function deriveOne(program: ts.Program, checker: ts.TypeChecker, names: DefNames, fn: FunctionLocation): FunctionSchema {
+/**
+ * `doubtful`: a type written was one the checker could not resolve, or a derivation failed: a
+ * program with more declarations might have given another schema.
+ */
+function deriveAll(program: ts.Program, functions: FunctionLocation[]): { schemas: Map<string, FunctionSchema>, doubtful: boolean } {
+  const checker = program.getTypeChecker()
+  const names = new DefNames()
+  let doubtful = false
+  const schemas = new Map(functions.map((fn) => {
+    const derived = deriveOne(program, checker, names, fn)
+    doubtful ||= derived.doubtful
+    return [fn.name, derived.schema]
+  }))
+  return { schemas, doubtful }
+}
+
+function deriveOne(program: ts.Program, checker: ts.TypeChecker, names: DefNames, fn: FunctionLocation): { schema: FunctionSchema, doubtful: boolean } {
   let problem: string
+  let doubtful = false
   try {
     const source = program.getSourceFile(fn.file)
     const node = source && findFunctionAt(source, fn.line, fn.column)
-    if (node)
-      return deriveFunctionSchema(node, new TypeSchemaWriter(program, checker, names), checker)
+    if (node) {
+      const writer = new TypeSchemaWriter(program, checker, names)
+      const schema = deriveFunctionSchema(node, writer, checker)
+      return { schema, doubtful: writer.metErrorType }
+    }
     problem = source ? `no function found at ${fn.line}:${fn.column}` : 'its module is not part of the TypeScript program'
   }
   catch (error) {
     problem = `could not derive its schema (${error instanceof Error ? error.message : String(error)})`
+    doubtful = true
   }
-  return {
+  const schema = {
     params: [],
     result: {},
     defs: {},
     warnings: [{ file: fn.file, line: fn.line, column: fn.column, message: `function '${fn.name}': ${problem}; its arguments and result are not checked` }],
   }
+  return { schema, doubtful }
 }
 
 export type { FunctionSchema, JsonSchema, ParamSchema, SchemaWarning } from './types'

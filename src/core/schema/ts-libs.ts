@@ -1,3 +1,4 @@
+import { isBuiltin } from 'node:module'
 import ts from 'typescript'
 
 /**
@@ -124,6 +125,41 @@ export function nameMissingDeclaration(program: ts.Program): string | undefined 
     const name = own ? visit(file) : undefined
     if (name)
       return name
+  }
+  return undefined
+}
+
+/** What TypeScript's binder notes of a file's modules (internal, stable since TypeScript 2). */
+interface ModuleNames {
+  imports?: readonly ts.StringLiteralLike[]
+  moduleAugmentations?: readonly (ts.StringLiteral | ts.Identifier)[]
+  ambientModuleNames?: readonly string[]
+}
+
+const NODE_TYPES = /[\\/]node_modules[\\/]@types[\\/]node[\\/]/
+
+export function isNodeTypes(fileName: string): boolean {
+  return NODE_TYPES.test(fileName)
+}
+
+/**
+ * A Node module (`node:http`, `fs`) that a file of the program imports, augments or declares,
+ * when Node's types are not part of it: only they declare those modules, and a package of the
+ * same name (`buffer`, `events`) would stand in for them. Packages' declarations count too: one
+ * that imports `stream` without referring to Node's types relies on the project's loading them.
+ */
+export function nodeModuleNamed(program: ts.Program): string | undefined {
+  for (const file of program.getSourceFiles()) {
+    if (program.isSourceFileDefaultLibrary(file) || isNodeTypes(file.fileName))
+      continue
+    const { imports, moduleAugmentations, ambientModuleNames } = file as ts.SourceFile & ModuleNames
+    // Should TypeScript stop keeping these, every program would count as naming one.
+    if (imports === undefined)
+      return '(unknown)'
+    const names = [...imports.map(name => name.text), ...(moduleAugmentations ?? []).map(name => name.text), ...(ambientModuleNames ?? [])]
+    const found = names.find(name => isBuiltin(name))
+    if (found !== undefined)
+      return found
   }
   return undefined
 }

@@ -2,7 +2,7 @@ import type { DependencyRecorder } from './dependencies'
 import { statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import ts from 'typescript'
-import { isBrowserLib, SERVER_WEB_TYPES } from './ts-libs'
+import { isBrowserLib, isNodeTypes, SERVER_WEB_TYPES } from './ts-libs'
 
 /**
  * What a project without a tsconfig.json most likely means. `types: []`: TypeScript would
@@ -19,6 +19,9 @@ const DEFAULT_OPTIONS = {
   resolveJsonModule: true,
 }
 
+/** Programs that left out the Node types the project's tsconfig would have loaded. */
+const withoutNodeTypes = new WeakSet<ts.Program>()
+
 /**
  * One program for every femto function of a build: parsing the libs and binding the globals is
  * most of the cost, and it is paid once. Its roots are only the modules holding femto functions;
@@ -27,11 +30,17 @@ const DEFAULT_OPTIONS = {
 export function createSchemaProgram(files: string[], root?: string, recorder?: DependencyRecorder, libs: SchemaLibs = 'server'): ts.Program {
   const projectOptions = compilerOptionsFor(root ?? dirname(files[0] ?? process.cwd()), files, recorder)
   // Without `types`, TypeScript loads every package under node_modules/@types (a test runner's
-  // globals, a bundler's, ...): a server function's types reach Node's, and the packages its
-  // modules import are loaded anyway.
-  const options = libs === 'server' && projectOptions.types === undefined ? { ...projectOptions, types: ['node'] } : projectOptions
+  // globals, a bundler's, ...): a server function's types reach at most Node's, and the packages
+  // its modules import are loaded anyway. Node's are ~2.9 MB of declarations, a third of a cold
+  // build, which most functions' types never use: `server` leaves them out too.
+  const leftOut = libs !== 'full' && projectOptions.types === undefined
+  const options = leftOut ? { ...projectOptions, types: libs === 'server-node' ? ['node'] : [] } : projectOptions
   const host = schemaCompilerHost(options, libs)
   const program = ts.createProgram({ rootNames: files, options, host: recorder ? recordingHost(host, options, recorder) : host })
+  // A package's declarations may load Node's anyway (`/// <reference types="node" />`): then
+  // the program is the one `server-node` would make.
+  if (leftOut && libs === 'server' && !program.getSourceFiles().some(file => isNodeTypes(file.fileName)))
+    withoutNodeTypes.add(program)
   if (recorder) {
     // Declaration files parsed by an earlier program of this process were not read again.
     const libDirectory = dirname(host.getDefaultLibFileName(options))
@@ -41,6 +50,15 @@ export function createSchemaProgram(files: string[], root?: string, recorder?: D
     }
   }
   return program
+}
+
+/**
+ * Whether `program` left out the `@types/node` that the `server-node` program of the same
+ * project loads: not when the tsconfig names its `types` itself, nor when a package's
+ * declarations loaded Node's anyway (both programs are then the same).
+ */
+export function leavesOutNodeTypes(program: ts.Program): boolean {
+  return withoutNodeTypes.has(program)
 }
 
 /**
@@ -153,10 +171,11 @@ const declarationCache = new Map<string, CachedDeclarations>()
 
 /**
  * `server`: the browser's libs stood in for by the few web types a server function's types can
- * use (src/core/schema/ts-libs.ts), and of the automatic `@types` packages only Node's; `full`:
- * the libs and types the tsconfig names, as they are.
+ * use (src/core/schema/ts-libs.ts), and none of the automatic `@types` packages; `server-node`:
+ * the same, with Node's; `full`: the libs and types the tsconfig names, as they are. A `types`
+ * the tsconfig sets is kept in all three.
  */
-export type SchemaLibs = 'server' | 'full'
+export type SchemaLibs = 'server' | 'server-node' | 'full'
 
 const serverWebTypes = new Map<string, ts.SourceFile>()
 
@@ -165,9 +184,9 @@ function schemaCompilerHost(options: ts.CompilerOptions, libs: SchemaLibs): ts.C
   const libDirectory = dirname(host.getDefaultLibFileName(options))
   const parse = host.getSourceFile.bind(host)
   host.getSourceFile = (fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile) => {
-    if (libs === 'server' && fileName.startsWith(libDirectory) && isBrowserLib(fileName))
+    if (libs !== 'full' && fileName.startsWith(libDirectory) && isBrowserLib(fileName))
       return standInLib(fileName, languageVersionOrOptions)
-    const isLib = fileName.startsWith(libDirectory) || /[\\/]node_modules[\\/]@types[\\/]node[\\/]/.test(fileName)
+    const isLib = fileName.startsWith(libDirectory) || isNodeTypes(fileName)
     if (!isLib && !(/[\\/]node_modules[\\/]/.test(fileName) && /\.d\.[cm]?ts$/.test(fileName)))
       return parse(fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile)
     const settings = typeof languageVersionOrOptions === 'object' ? languageVersionOrOptions : { languageVersion: languageVersionOrOptions }
