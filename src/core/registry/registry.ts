@@ -1,6 +1,7 @@
 import type { FemtoFunction, ModuleAnalysis } from '../transform/analyze'
 import type { ResolvedOptions } from './options'
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { relative } from 'node:path'
 import picomatch from 'picomatch'
 import { upperSnake } from '../transform/names'
@@ -9,7 +10,35 @@ import { mayHaveDirective } from '../transform/precheck'
 type Engine = typeof import('../transform/engine')
 let engine: Promise<Engine> | undefined
 /** Babel alone costs ~400 ms to load: it loads with the first module that holds the directive and is not in the analysis cache (analysis-cache.ts). */
-export const loadEngine = (): Promise<Engine> => (engine ??= import('../transform/engine'))
+export function loadEngine(): Promise<Engine> {
+  if (!engine) {
+    loadBabel()
+    engine = import('../transform/engine')
+  }
+  return engine
+}
+
+/**
+ * Babel's packages, loaded here at once rather than by the engine's import: while Node's source
+ * maps are on (Vite's module runner turns them on in `vite dev`), Node reads and parses the map
+ * of each of Babel's ~200 files as it compiles them (~80 ms of a dev-server edit after a warm
+ * start, in a profile), and Babel's own stack frames need none. Off for these requires only,
+ * which run without a pause, so no other module is compiled meanwhile.
+ */
+function loadBabel(): void {
+  const mapped = process.sourceMapsEnabled
+  if (mapped)
+    process.setSourceMapsEnabled(false)
+  try {
+    const require = createRequire(import.meta.url)
+    for (const name of ['@babel/parser', '@babel/traverse', '@babel/code-frame'])
+      require(name)
+  }
+  finally {
+    if (mapped)
+      process.setSourceMapsEnabled(true)
+  }
+}
 let analysisCache: Promise<typeof import('./analysis-cache')> | undefined
 /** With the first module that holds the directive too (it loads devalue): a project without it never does. */
 const loadAnalysisCache = (): Promise<typeof import('./analysis-cache')> => (analysisCache ??= import('./analysis-cache'))
