@@ -88,8 +88,10 @@ export interface Options {
    * Keep derived schemas between builds and dev-server starts, in
    * `node_modules/.cache/unplugin-femto/schemas-*.json`. An entry is used only while every file
    * its functions' types were derived from (their modules, what those import, declaration files,
-   * `package.json` files, the tsconfig and what it `extends`) has the same content, no file
-   * appeared where module resolution looked, and TypeScript and the plugin are the same
+   * `package.json` files, the tsconfig and what it `extends`) has the same content (for the
+   * project's own TypeScript modules, the same content outside the bodies of fully annotated
+   * functions and the values of private constants only those use), no file appeared where
+   * module resolution looked, and TypeScript and the plugin are the same
    * versions; then no TypeScript program is created. Each module's analysis (which functions
    * it declares, and where) is kept beside them, in `analyses/`, by its text and the plugin's
    * version: a build in which no module with the directive changed does not parse them (nor load
