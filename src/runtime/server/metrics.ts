@@ -1,4 +1,5 @@
 import type { IntervalHistogram } from 'node:perf_hooks'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 /**
  * The Prometheus metrics of a service (SPEC §4, `GET /metrics`), without prom-client: its
@@ -255,7 +256,7 @@ function sample(name: string, type: string, help: string, labels: string, value:
  */
 function eventLoopLagSeconds(): number | undefined {
   if (!loopDelay) {
-    loopDelay = process.getBuiltinModule('node:perf_hooks').monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS })
+    loopDelay = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS })
     loopDelay.enable()
     return undefined
   }
