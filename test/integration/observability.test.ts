@@ -1,8 +1,9 @@
 import type { Server } from 'node:http'
 import type { RunningProcess } from '../helpers'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { getMetricsFromIterator } from 'prom2javascript'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -107,6 +108,25 @@ describe('what a call costs', () => {
     const bundle = (name: string): string => readFileSync(join(dist, 'servers', `${name}.js`), 'utf8')
     expect(bundle('relayGreet')).toContain('new AsyncLocalStorage')
     expect(bundle('greet')).not.toContain('new AsyncLocalStorage')
+  })
+
+  it('starts without the Node modules only uploads use: fs streams and promises, os, v8, vm, crypto', async () => {
+    // What the process had loaded when it said it listens (an ES module import of node:fs loads fs/promises and fs streams).
+    const dir = mkdtempSync(join(tmpdir(), 'femto-modules-'))
+    const list = join(dir, 'modules.txt')
+    const preload = join(dir, 'preload.cjs')
+    writeFileSync(preload, `const log = console.log\nconsole.log = (...args) => {\n  if (String(args[0]).includes(' listening on '))\n    require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n'))\n  log(...args)\n}\n`)
+    try {
+      const proc = await start('greet', { NODE_OPTIONS: `--require ${preload}` })
+      const loaded = readFileSync(list, 'utf8').split('\n')
+      expect(loaded).toContain('NativeModule http')
+      for (const name of ['fs/promises', 'internal/fs/streams', 'os', 'v8', 'vm', 'crypto'])
+        expect(loaded).not.toContain(`NativeModule ${name}`)
+      expect((await post(`${proc.url}/femto/greet`, ['Ada'])).status).toBe(200)
+    }
+    finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('counts a caller that leaves mid-body as 499, and the call is no longer in flight', async () => {
