@@ -1,9 +1,10 @@
 import type { Server } from 'node:http'
 import type { RunningProcess } from '../helpers'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { getMetricsFromIterator } from 'prom2javascript'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -123,6 +124,28 @@ describe('what a call costs', () => {
       for (const name of ['fs/promises', 'internal/fs/streams', 'os', 'v8', 'vm', 'crypto'])
         expect(loaded).not.toContain(`NativeModule ${name}`)
       expect((await post(`${proc.url}/femto/greet`, ['Ada'])).status).toBe(200)
+    }
+    finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('removes, soon after it starts, the uploads a killed service of this machine left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'femto-spool-'))
+    const machine = createHash('sha256').update(hostname()).digest('hex').slice(0, 8)
+    // A pid above Linux's largest (2^22) runs nowhere.
+    const dead = join(dir, `femto-upload-${machine}-4194305-0a1b2c3d-1-ffee`)
+    const other = join(dir, 'not-an-upload.txt')
+    writeFileSync(dead, 'half an upload')
+    writeFileSync(other, 'kept')
+    try {
+      const proc = await start('greet', { FEMTO_UPLOAD_DIR: dir })
+      const until = Date.now() + 10_000
+      while (existsSync(dead) && Date.now() < until)
+        await new Promise(resolve => setTimeout(resolve, 50))
+      expect(existsSync(dead)).toBe(false)
+      expect(existsSync(other)).toBe(true)
+      await proc.stop()
     }
     finally {
       rmSync(dir, { recursive: true, force: true })
