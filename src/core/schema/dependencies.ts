@@ -62,11 +62,16 @@ export class DependencyRecorder {
   /** `text` is what was read, not the file now: an edit during the build must not be taken for the state derived from. */
   read(path: string, text: string | undefined): void {
     if (text === undefined)
-      this.absent.add(path)
+      return void this.absent.add(path)
+    const hash = hashText(text)
+    // Read again by the next program of the same derivation (derive.ts): its shape is known.
+    if (this.files.get(path) === hash)
+      return
+    this.files.set(path, hash)
+    const shape = sourceShape(path, text)
+    if (shape === undefined)
+      this.shapes.delete(path)
     else
-      this.files.set(path, hashText(text))
-    const shape = text === undefined ? undefined : sourceShape(path, text)
-    if (shape !== undefined)
       this.shapes.set(path, hashText(shape))
   }
 
