@@ -4,6 +4,7 @@ import type { JsonSchema, SchemaWarning } from './types'
 import { resolve } from 'node:path'
 import ts from 'typescript'
 import { bigintSchema, dateSchema, enumSchema, isBareType, isLiteral, pseudoBigIntText, templatePattern } from './derive-forms'
+import { isNodeTypes } from './ts-libs'
 import { skipParentheses, spelledArguments } from './ts-type-nodes'
 
 /** Where a type occurs. */
@@ -507,7 +508,7 @@ export class TypeSchemaWriter {
   private isBuiltin(symbol: ts.Symbol): boolean {
     return symbol.declarations?.some((declaration) => {
       const file = declaration.getSourceFile()
-      return this.program.isSourceFileDefaultLibrary(file) || /[\\/]node_modules[\\/]@types[\\/]node[\\/]/.test(file.fileName)
+      return this.program.isSourceFileDefaultLibrary(file) || isNodeTypes(file.fileName)
     }) ?? false
   }
 
