@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { baseName, removeDeadUploads, spoolPrefix } from '../../src/runtime/server/form'
-import { SpooledFile } from '../../src/runtime/server/spooled-file'
+import { spooledFile } from '../../src/runtime/server/spooled-file'
 
 describe('removeDeadUploads', () => {
   let dir: string
@@ -58,7 +58,7 @@ describe('spooledFile', () => {
     }).length
     try {
       // A folder opens, and its reads fail (EISDIR).
-      const file = new SpooledFile(new Blob(['x']), 'x', 'text/plain', dir)
+      const file = spooledFile(new Blob(['x']), 'x', 'text/plain', dir)
       await expect(file.text()).resolves.toBe('x')
       await expect(new Response(file.stream()).arrayBuffer()).rejects.toThrow(/EISDIR/)
       expect(held()).toBe(0)

@@ -33,7 +33,7 @@ import { openApiDocument } from './openapi'
 import { resolveRuntimeId } from './runtime-paths'
 import { describeSkew, keepLastBuild, keepPreviousVersions, readPreviousBuild, writePreviousVersions } from './skew'
 import { printSummary } from './summary'
-import { functionsLabel, isDeclaredExternal, unresolvedImportError } from './unresolved'
+import { BUILTINS_HAVE_NO_SIDE_EFFECTS, functionsLabel, isDeclaredExternal, unresolvedImportError } from './unresolved'
 
 /** The OpenAPI document of every function, beside the manifest. */
 export const OPENAPI_FILE = 'openapi.json'
@@ -288,6 +288,7 @@ async function generate(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions
     platform: 'node',
     plugins: [plugin, ...await hostPlugins(build.host)],
     external,
+    treeshake: { moduleSideEffects: BUILTINS_HAVE_NO_SIDE_EFFECTS },
     resolve: build.alias ? { alias: build.alias } : undefined,
     // femtoFile() finds run-time files next to the bundle (runtime/files.ts).
     transform: { define: { ...build.define, __FEMTO_SERVICE_BUNDLE__: 'true' } },

@@ -2,7 +2,7 @@ import type { Plugin as RolldownPlugin } from 'rolldown'
 import { posix } from 'node:path'
 import { rolldown } from 'rolldown'
 import { generateOneFile, isThirdPartyNoise } from './one-file'
-import { isDeclaredExternal, isNodeBuiltin, unresolvedImportError } from './unresolved'
+import { BUILTINS_HAVE_NO_SIDE_EFFECTS, isDeclaredExternal, isNodeBuiltin, unresolvedImportError } from './unresolved'
 
 /** The files of Vite's build of every service, by file name, held in memory. */
 export interface BuiltChunks {
@@ -65,6 +65,7 @@ export async function standalone(chunks: BuiltChunks, target: StandaloneTarget):
     input: target.file,
     platform: 'node',
     plugins: [fromMemory],
+    treeshake: { moduleSideEffects: BUILTINS_HAVE_NO_SIDE_EFFECTS },
     // femtoFile() finds run-time files next to the bundle (runtime/files.ts).
     transform: { define: { __FEMTO_SERVICE_BUNDLE__: 'true' } },
     logLevel: 'warn',

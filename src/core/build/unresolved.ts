@@ -8,6 +8,13 @@ export function isNodeBuiltin(id: string): boolean {
   return id.startsWith('node:') || BUILTINS.has(id) || BUILTINS.has(id.slice(0, id.indexOf('/') >>> 0))
 }
 
+/**
+ * Tree-shaking rule for Node's own modules: importing one does nothing a service relies on, so an
+ * import whose bindings were all shaken away goes too (a kept `import "node:module"` made every
+ * service load Node's source-map support at start-up).
+ */
+export const BUILTINS_HAVE_NO_SIDE_EFFECTS = [{ test: new RegExp(`^(?:node:|(?:${builtinModules.join('|')})(?:/|$))`), external: true, sideEffects: false }]
+
 /** An id left external on purpose (`express` for router.js, a native addon): the package or a file of it. */
 export function isDeclaredExternal(id: string, external: readonly string[]): boolean {
   return external.some(name => id === name || id.startsWith(`${name}/`))

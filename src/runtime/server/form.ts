@@ -7,7 +7,7 @@ import { decodeRich, isRich } from '../shared/codec'
 import { closeAfterAnswer, tooLarge } from './body'
 import { boundaryOf, multipartParser } from './multipart'
 import { WireError } from './outcome'
-import { SpooledFile } from './spooled-file'
+import { spooledFile } from './spooled-file'
 import { collectUploadGarbage, UPLOAD_GC_BYTES } from './upload-gc'
 
 // Not `import … from 'node:fs'`: its ES module face reads every export, loading fs/promises and
@@ -404,7 +404,7 @@ function filePart(head: PartHead, path: string, limit: number, add: (file: File)
         const type = head.type ?? 'application/octet-stream'
         // A Blob backed by the file on disk: its bytes are read only when the function reads them.
         fs.openAsBlob(path, { type }).then(
-          blob => add(new SpooledFile(blob, baseName(head.filename!), type, path)),
+          blob => add(spooledFile(blob, baseName(head.filename!), type, path)),
           error => fail(new WireError('INTERNAL_ERROR', `the upload '${head.name}' could not be read back: ${(error as Error).message}`)),
         )
       })
