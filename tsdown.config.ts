@@ -50,6 +50,8 @@ export default defineConfig([
       'runtime/context': 'src/runtime/context.ts',
       'runtime/dev': 'src/runtime/dev.ts',
       'runtime/handler': 'src/runtime/handler.ts',
+      // `vite dev`'s analysis thread: a file of its own, found beside the chunk that starts it.
+      'analysis-worker': 'src/core/registry/analysis-worker.ts',
     },
     dts: true,
     clean: true,

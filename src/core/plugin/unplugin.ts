@@ -2,6 +2,7 @@ import type { UnpluginFactory } from 'unplugin'
 import type { ViteBuilder } from 'vite'
 import type { HostBuild } from '../build/host-plugins'
 import type { ServicesBuild } from '../build/vite-services'
+import type { AnalysisThread } from '../registry/analysis-thread'
 import type { Options } from '../registry/options'
 import type { OutputDirs } from './output-dirs'
 import type { PreviewServices } from './preview'
@@ -35,6 +36,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   let preview = false
   let viteDirs: OutputDirs | undefined
   let previewing: Promise<PreviewServices> | undefined
+  let analysisThread: Promise<AnalysisThread | undefined> | undefined
   let scanned: Promise<unknown> = Promise.resolve()
   let failed = false
   // Vite: the services are an environment of the app's build, built by `buildApp` (vite-services.ts).
@@ -236,8 +238,17 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       async closePreviewServer() {
         await (await previewing)?.close()
       },
+      async closeServer() {
+        await (await analysisThread)?.close()
+      },
       configureServer(server) {
-        const scan = (): Promise<unknown> => (scanned = ctx.prepare().then(() => undefined, (error: unknown) => error))
+        // Babel loads on its own thread while Vite starts: no call or edit waits for its load.
+        const threadStarted = analysisThread = import('../registry/analysis-thread').then(({ startAnalysisThread }) => {
+          const thread = startAnalysisThread()
+          ctx.analyzeOn(thread)
+          return thread
+        })
+        const scan = (): Promise<unknown> => (scanned = threadStarted.then(() => ctx.prepare()).then(() => undefined, (error: unknown) => error))
         void scan()
         return import('./dev-server').then(({ serveFunctionsInDev }) => serveFunctionsInDev(server, ctx, () => scanned, scan))
       },

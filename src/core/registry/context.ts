@@ -7,7 +7,7 @@ import { resolve } from 'node:path'
 import { createClientImports } from './exposure'
 import { resolveOptions } from './options'
 import { planServices } from './plan'
-import { createRegistry, loadEngine } from './registry'
+import { createRegistry } from './registry'
 import { createStubMeta } from './stub-meta'
 import { createTypesSchedule } from './types-schedule'
 
@@ -109,6 +109,7 @@ export function createContext(rawOptions: Options | undefined) {
     },
     registry: registry.functions,
     analyze: registry.analyze,
+    analyzeOn: registry.analyzeOn,
     isExcluded: registry.isExcluded,
     scan: registry.scan,
     hasDirective: registry.hasDirective,
@@ -118,13 +119,11 @@ export function createContext(rawOptions: Options | undefined) {
     /** Dev server: a type may have changed anywhere, so every schema is derived again when next needed. */
     forgetSchemas: types.reset,
     /**
-     * Dev server: loads Babel and TypeScript, and parses TypeScript's libs, ahead of the first
-     * edit (after a start served from the analysis and schema caches, neither is loaded).
+     * Dev server: loads TypeScript and parses its libs ahead of the first edit that changes a type
+     * (after a start served from the schema cache, it is not loaded). Babel, for the edit's
+     * analysis, is loaded by the analysis thread (analysis-thread.ts) or by the edit itself.
      */
-    warmTypes: async (): Promise<void> => {
-      await loadEngine()
-      await types.warmUp()
-    },
+    warmTypes: (): Promise<void> => types.warmUp(),
     schemaOf: (name: string): FunctionSchema | undefined => types.schemaOf(name),
     plan: (): Plan => planServices(registry.functions, options),
     /** Which functions the app's code imports (exposure.ts); a client build calls `begin` at its start. */

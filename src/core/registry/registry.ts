@@ -1,4 +1,5 @@
 import type { FemtoFunction, ModuleAnalysis } from '../transform/analyze'
+import type { AnalysisThread } from './analysis-thread'
 import type { ResolvedOptions } from './options'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -63,6 +64,8 @@ export type RegisteredAnalysis = ModuleAnalysis<RegisteredFunction>
  */
 export function createRegistry(options: ResolvedOptions, root: () => string) {
   const analyses = new Map<string, { code: string, analysis: RegisteredAnalysis }>()
+  // `vite dev`: analyses on a worker thread (analysis-thread.ts).
+  let thread: AnalysisThread | undefined
   const functions = new Map<string, RegisteredFunction>()
   // Names become file names (which may be case-insensitive) and FEMTO_URL_<NAME> variables.
   const byFoldedName = new Map<string, RegisteredFunction>()
@@ -83,7 +86,7 @@ export function createRegistry(options: ResolvedOptions, root: () => string) {
     const cache = options.cache ? await loadAnalysisCache() : undefined
     let analysis = cache?.readCachedAnalysis(root(), id, code, displayId)
     if (!analysis) {
-      analysis = (await loadEngine()).analyzeModule(id, code, { displayId })
+      analysis = await thread?.analyze(id, code, displayId) ?? (await loadEngine()).analyzeModule(id, code, { displayId })
       cache?.writeCachedAnalysis(root(), id, code, displayId, analysis)
     }
     const registered = { ...analysis, functions: await register(id, code, analysis) }
@@ -148,5 +151,10 @@ export function createRegistry(options: ResolvedOptions, root: () => string) {
     return (await includedFiles()).some(file => mayHaveDirective(readFileSync(file, 'utf8')))
   }
 
-  return { functions, display, isExcluded, analyze, scan, hasDirective }
+  /** `vite dev` analyses on this thread from now on (and in its own when it answers nothing). */
+  const analyzeOn = (worker: AnalysisThread | undefined): void => {
+    thread = worker
+  }
+
+  return { functions, display, isExcluded, analyze, analyzeOn, scan, hasDirective }
 }

@@ -1,0 +1,57 @@
+import type { ModuleAnalysis } from '../transform/analyze'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+
+export interface AnalysisRequest { seq: number, id: string, code: string, displayId: string }
+/** No `analysis`: the module did not analyse (the caller repeats it in its own thread, for the error). */
+export interface AnalysisReply { seq: number, analysis?: ModuleAnalysis }
+
+export interface AnalysisThread {
+  /** The module's analysis, or undefined when it failed or the thread is gone. */
+  analyze: (id: string, code: string, displayId: string) => Promise<ModuleAnalysis | undefined>
+  close: () => Promise<void>
+}
+
+/**
+ * The dev server's analyses on a worker thread that loads Babel as it starts (analysis-worker.ts).
+ * Undefined where there is no such file to run: the plugin's sources run under Vitest, which
+ * analyse in their own thread as builds always do.
+ */
+export function startAnalysisThread(): AnalysisThread | undefined {
+  const file = fileURLToPath(new URL('./analysis-worker.js', import.meta.url))
+  if (!existsSync(file))
+    return undefined
+  const worker = new Worker(file)
+  // Never what keeps `vite dev` running, nor a reason it cannot stop.
+  worker.unref()
+  const waiting = new Map<number, (analysis: ModuleAnalysis | undefined) => void>()
+  let seq = 0
+  let gone = false
+  const end = (): void => {
+    gone = true
+    for (const settle of waiting.values())
+      settle(undefined)
+    waiting.clear()
+  }
+  worker.on('message', ({ seq, analysis }: AnalysisReply) => {
+    waiting.get(seq)?.(analysis)
+    waiting.delete(seq)
+  })
+  worker.on('error', end)
+  worker.on('exit', end)
+  return {
+    analyze(id, code, displayId) {
+      if (gone)
+        return Promise.resolve(undefined)
+      return new Promise((settle) => {
+        waiting.set(++seq, settle)
+        worker.postMessage({ seq, id, code, displayId } satisfies AnalysisRequest)
+      })
+    },
+    async close() {
+      gone = true
+      await worker.terminate()
+    },
+  }
+}

@@ -1,0 +1,58 @@
+import type { ViteDevServer } from 'vite'
+import { cpSync, mkdtempSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { createLogger, createServer } from 'vite'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { editFile, post } from '../helpers'
+
+// The published plugin (dist/), as an app runs it: only there does the analysis thread have a file to run.
+const DIST = join(import.meta.dirname, '../../dist')
+// A copy, with no cache: the start analyses every module, then the test edits them.
+const root = mkdtempSync(join(tmpdir(), 'femto-dev-thread-'))
+cpSync(join(import.meta.dirname, '../fixtures/app'), root, { recursive: true, filter: src => !/[\\/](?:dist[^\\/]*|\.cache)$/.test(src) })
+
+/** Whether this process (the dev server's thread) has loaded Babel's traverse. */
+const babelLoaded = (): boolean => Object.keys(createRequire(import.meta.url).cache).some(file => file.includes('@babel/traverse'))
+
+const errors: string[] = []
+let server: ViteDevServer
+let url: string
+
+beforeAll(async () => {
+  process.env.FEMTO_LOG_LEVEL = 'warn'
+  const logger = createLogger('error', { allowClearScreen: false })
+  logger.error = (message) => {
+    errors.push(message)
+  }
+  const { default: femto } = await import(pathToFileURL(join(DIST, 'vite.js')).href) as typeof import('../../src/vite')
+  server = await createServer({ root, configFile: false, customLogger: logger, plugins: [femto({ summary: false })], server: { port: 0, host: '127.0.0.1' } })
+  await server.listen()
+  url = server.resolvedUrls!.local[0]!.replace(/\/$/, '')
+})
+
+afterAll(async () => {
+  await server?.close()
+})
+
+describe('vite dev analyses modules on a worker thread', () => {
+  it('serves the start and an edit without loading Babel in the dev server\'s thread', async () => {
+    expect(babelLoaded()).toBe(false)
+    expect(await post(`${url}/femto/add`, [2, 3])).toMatchObject({ status: 200, body: 5 })
+    editFile(join(root, 'src/math.ts'), 'return sumAll([a, b])', 'return sumAll([a, b, 100])')
+    await expect.poll(async () => (await post(`${url}/femto/add`, [2, 3])).body).toBe(105)
+    expect(babelLoaded()).toBe(false)
+  })
+
+  it('reports a broken edit with its place and frame, as an analysis in the dev server\'s thread does', async () => {
+    editFile(join(root, 'src/math.ts'), 'export function square(n: number) {\n', 'export class Shape {\n  area(n: number) {\n    \'use femto\'\n    return n * n\n  }\n}\n\nexport function square(n: number) {\n')
+    await expect.poll(() => errors.join('\n')).toContain('cannot mark a class method')
+    expect(errors.join('\n')).toContain('src/math.ts:22:5')
+    expect(errors.join('\n')).toContain('> 22 |     \'use femto\'')
+    expect((await post(`${url}/femto/add`, [2, 3])).status).toBe(500)
+    editFile(join(root, 'src/math.ts'), '\'use femto\'\n    return n * n', 'return n * n')
+    await expect.poll(async () => (await post(`${url}/femto/add`, [2, 3])).body).toBe(105)
+  })
+})
