@@ -78,7 +78,7 @@ export function createRegistry(options: ResolvedOptions, root: () => string) {
   const isExcluded = (id: string): boolean => (excluded ??= picomatch(options.exclude, { dot: true }))(display(id.replace(/\?.*$/, '')))
 
   /** Analyses a module (once per text) and registers what it declares now, forgetting what it no longer does. */
-  async function analyze(id: string, code: string): Promise<RegisteredAnalysis> {
+  async function analyze(id: string, code: string, whileWaiting?: () => void): Promise<RegisteredAnalysis> {
     const cached = analyses.get(id)
     if (cached && cached.code === code)
       return cached.analysis
@@ -86,7 +86,10 @@ export function createRegistry(options: ResolvedOptions, root: () => string) {
     const cache = options.cache ? await loadAnalysisCache() : undefined
     let analysis = cache?.readCachedAnalysis(root(), id, code, displayId)
     if (!analysis) {
-      analysis = await thread?.analyze(id, code, displayId) ?? (await loadEngine()).analyzeModule(id, code, { displayId })
+      const analysed = thread?.analyze(id, code, displayId)
+      if (analysed)
+        whileWaiting?.()
+      analysis = await analysed ?? (await loadEngine()).analyzeModule(id, code, { displayId })
       cache?.writeCachedAnalysis(root(), id, code, displayId, analysis)
     }
     const registered = { ...analysis, functions: await register(id, code, analysis) }
@@ -133,13 +136,17 @@ export function createRegistry(options: ResolvedOptions, root: () => string) {
     return (await glob(options.include, { cwd: root(), ignore: options.exclude, absolute: true })).sort()
   }
 
-  /** Finds every femto function under `include`, whether or not any other code imports it. */
-  async function scan(): Promise<void> {
+  /**
+   * Finds every femto function under `include`, whether or not any other code imports it.
+   * `whileWaiting`: work for this thread while the analysis thread analyses a module the cache
+   * did not hold (a cold start's).
+   */
+  async function scan(whileWaiting?: () => void): Promise<void> {
     for (const file of await includedFiles()) {
       // Synchronous on purpose: for many small files it is ~10x faster than fs.promises here.
       const code = readFileSync(file, 'utf8')
       if (mayHaveDirective(code))
-        await analyze(file, code)
+        await analyze(file, code, whileWaiting)
     }
   }
 

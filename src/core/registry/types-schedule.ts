@@ -126,9 +126,12 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
     reset,
     warmUp,
     /** Build start: `scan`, then a derivation of everything it found. */
-    prepare(scan: () => Promise<void>): Promise<void> {
+    prepare(scan: (whileWaiting?: () => void) => Promise<void>): Promise<void> {
       reset()
-      const ready = scan().then(derive)
+      // `vite dev`'s cold start: TypeScript (~250 ms) loads while the analysis thread analyses,
+      // rather than after it; a start the analysis cache serves never loads it before the first answer.
+      let loading: Promise<unknown> | undefined
+      const ready = scan(options.types ? () => (loading ??= import('../schema/derive').catch(() => {})) : undefined).then(derive)
       prepared = ready.catch(() => {})
       return ready
     },
