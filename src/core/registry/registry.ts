@@ -136,13 +136,19 @@ export function createRegistry(options: ResolvedOptions, root: () => string) {
     return (await glob(options.include, { cwd: root(), ignore: options.exclude, absolute: true })).sort()
   }
 
+  // The files `hasDirective` found, for the scan that follows it in the same build (the first
+  // one only: a later scan may see other files), so that a build reads `include` once.
+  let withDirective: string[] | undefined
+
   /**
    * Finds every femto function under `include`, whether or not any other code imports it.
    * `whileWaiting`: work for this thread while the analysis thread analyses a module the cache
    * did not hold (a cold start's).
    */
   async function scan(whileWaiting?: () => void): Promise<void> {
-    for (const file of await includedFiles()) {
+    const listed = withDirective
+    withDirective = undefined
+    for (const file of listed ?? await includedFiles()) {
       // Synchronous on purpose: for many small files it is ~10x faster than fs.promises here.
       const code = readFileSync(file, 'utf8')
       if (mayHaveDirective(code))
@@ -155,7 +161,8 @@ export function createRegistry(options: ResolvedOptions, root: () => string) {
    * none must cost what a build without the plugin costs, so Vite's skips the services' environment.
    */
   async function hasDirective(): Promise<boolean> {
-    return (await includedFiles()).some(file => mayHaveDirective(readFileSync(file, 'utf8')))
+    withDirective = (await includedFiles()).filter(file => mayHaveDirective(readFileSync(file, 'utf8')))
+    return withDirective.length > 0
   }
 
   /** `vite dev` analyses on this thread from now on (and in its own when it answers nothing). */
