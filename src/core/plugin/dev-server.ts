@@ -21,6 +21,9 @@ function messageOf(error: unknown): string {
   return isUsageError(error) ? error.headline : (error as Error).message ?? String(error)
 }
 
+/** chokidar reports a file's changes at most once in this many ms (its `change` throttle). */
+const WATCHER_THROTTLE_MS = 50
+
 /** How long the dev server waits without a call before it loads TypeScript for later edits. */
 const WARM_AFTER_QUIET_MS = 1500
 
@@ -61,12 +64,14 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
     overlaid = true
   }
 
-  // What the last edit of each file read. A save is a truncate, then a write, and the watcher
-  // reports a file's changes at most once per 50 ms (chokidar's throttle): when the first event
-  // is read between the two, the write's is never reported, and the functions would be those of
-  // an empty file until the next save (seen under load: a function gone after a save). A call
-  // reads those files again first and takes any that differ as a new edit.
-  const read = new Map<string, string>()
+  // What the last edit of each file read, and when. A save is a truncate, then a write, and the
+  // watcher reports a file's changes at most once per 50 ms (chokidar's throttle): when the first
+  // event is read between the two, the write's is never reported, and the functions would be those
+  // of an empty file until the next save (seen under load: a function gone after a save). The same
+  // goes for a second save within 50 ms of the first's event (seen in CI: a fix saved right after
+  // the broken edit it fixes, never served). A call reads those files again first and takes any
+  // that differ as a new edit; a file is let go only once a save after its last event would be told.
+  const read = new Map<string, { text: string, at: number }>()
 
   const onEdit = async (file: string): Promise<void> => {
     // Only edits the functions can see re-import them: module state (caches, connections) lives
@@ -86,7 +91,7 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
     if (text === undefined)
       read.delete(file)
     else
-      read.set(file, text)
+      read.set(file, { text, at: performance.now() })
     const known = [...ctx.registry.values()].some(fn => fn.id === file)
     if (!known && !mayHaveDirective(code))
       return
@@ -128,10 +133,11 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
 
   // Files whose last read differs from what they hold now are reported changed, before a call.
   const settle = async (): Promise<void> => {
-    for (const [file, code] of [...read]) {
+    for (const [file, { text: code, at }] of [...read]) {
       const now = await readFile(file, 'utf8').catch(() => undefined)
-      // An empty file may still be in the middle of its save: looked at again on the next call.
-      if (now === undefined || (now === code && now !== ''))
+      // An empty file may still be in the middle of its save, and a save within the watcher's
+      // throttle may still come unreported: looked at again on the next call.
+      if (now === undefined || (now === code && now !== '' && performance.now() - at > WATCHER_THROTTLE_MS * 2))
         read.delete(file)
       // The change the watcher never told: to Vite too, whose transform of the file is stale as well.
       else if (now !== code)
