@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ensureCacheFolder, readCachedSchemas, writeCachedSchemas } from '../../src/core/schema/cache'
+import { cacheFolder } from '../../src/core/registry/cache-files'
+import { ensureCacheFolder, ENTRIES_LOOKED_THROUGH, readCachedSchemas, writeCachedSchemas } from '../../src/core/schema/cache'
 import { deriveSchemasWithDependencies } from '../../src/core/schema/derive'
 
 // A dev-server edit asks for the schemas of one module's functions; the start derived them with
@@ -44,6 +45,33 @@ describe('readCachedSchemas', () => {
     const one = { files: [join(root, 'tax.ts')], functions: [tax(root)], root }
     expect(readCachedSchemas(root, { ...one, functions: [{ ...tax(root), line: 4 }] })).toBeUndefined()
     writeFileSync(join(root, 'tax.ts'), 'const RATE = 0.2\n\nexport async function tax(amount: string): Promise<number> {\n  \'use femto\'\n  return Number(amount) * RATE\n}\n')
+    expect(readCachedSchemas(root, one)).toBeUndefined()
+  })
+
+  it('takes an entry it cannot read (cut short, written by hand) for no entry', () => {
+    const folder = cacheFolder(root)
+    ensureCacheFolder(root)
+    const one = { files: [join(root, 'tax.ts')], functions: [tax(root)], root }
+    for (const [i, text] of ['{"key":"{}"}', '{"key":"not json","dependencies":{},"schemas":{}}', 'null', '{"key":', '[]'].entries())
+      writeFileSync(join(folder, `schemas-${(0xB000 + i).toString(16)}.json`), text)
+    expect(readCachedSchemas(root, one)).toBeUndefined()
+    cacheAll()
+    expect(readCachedSchemas(root, one)?.schemas.get('tax')).toBeDefined()
+  })
+
+  it('looks through the newest entries only, so that an edit late in a long session does not read every entry', () => {
+    cacheAll()
+    const folder = cacheFolder(root)
+    const [all] = readdirSync(folder).filter(name => name.startsWith('schemas-'))
+    utimesSync(join(folder, all!), new Date(2020, 0, 1), new Date(2020, 0, 1))
+    const newer = (count: number): void => {
+      for (let i = 0; i < count; i++)
+        writeFileSync(join(folder, `schemas-${(0xA000 + i).toString(16)}.json`), '{"key":"{}","dependencies":{},"schemas":{}}')
+    }
+    const one = { files: [join(root, 'tax.ts')], functions: [tax(root)], root }
+    newer(ENTRIES_LOOKED_THROUGH - 1)
+    expect(readCachedSchemas(root, one)?.schemas.get('tax')).toBeDefined()
+    newer(ENTRIES_LOOKED_THROUGH)
     expect(readCachedSchemas(root, one)).toBeUndefined()
   })
 })

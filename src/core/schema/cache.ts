@@ -2,7 +2,7 @@ import type { Dependencies } from './dependencies'
 import type { FunctionLocation, SchemaRequest } from './derive'
 import type { FunctionSchema } from './types'
 import { createHash } from 'node:crypto'
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -77,32 +77,51 @@ export function readCachedSchemas(root: string, request: SchemaRequest): CachedS
     return served
   const tools = JSON.stringify(toolsOf(request))
   const wanted = locationsOf(request.functions).map(location => JSON.stringify(location))
-  for (const name of entryNames(root)) {
-    const path = join(cacheFolder(root), name)
+  for (const path of recentEntries(root)) {
     const entry = path === own ? undefined : readEntry(path)
     if (!entry)
       continue
-    const { files: _files, functions, ...others } = JSON.parse(entry.key) as { files: string[], functions: unknown[] }
+    const { files: _files, functions, ...others } = JSON.parse(entry.key) as { files?: unknown, functions?: unknown }
+    if (!Array.isArray(functions) || JSON.stringify(others) !== tools)
+      continue
     const derived = new Set(functions.map(location => JSON.stringify(location)))
-    const held = JSON.stringify(others) === tools && wanted.every(location => derived.has(location)) ? heldSchemas(entry, request) : undefined
+    const held = wanted.every(location => derived.has(location)) ? heldSchemas(entry, request) : undefined
     if (held)
       return held
   }
   return undefined
 }
 
+/** An entry as this plugin writes it; anything else there (cut short, written by hand) is no entry. */
 function readEntry(path: string): Entry | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Entry
+    const entry = JSON.parse(readFileSync(path, 'utf8')) as Partial<Entry> | null
+    if (typeof entry?.key !== 'string' || typeof entry.dependencies !== 'object' || entry.dependencies === null || typeof entry.schemas !== 'object' || entry.schemas === null)
+      return undefined
+    JSON.parse(entry.key)
+    return entry as Entry
   }
   catch {
     return undefined
   }
 }
 
-function entryNames(root: string): string[] {
+/** How many entries, newest first, a request without its own entry looks through. */
+export const ENTRIES_LOOKED_THROUGH = 32
+
+/**
+ * The paths of the newest entries: a dev session writes one for each set of functions and places
+ * it derives, and an edit, which reads each entry it looks at whole, should not read them all.
+ */
+function recentEntries(root: string): string[] {
+  const folder = cacheFolder(root)
   try {
-    return readdirSync(cacheFolder(root)).filter(name => /^schemas-[\da-f]+\.json$/.test(name))
+    return readdirSync(folder)
+      .filter(name => /^schemas-[\da-f]+\.json$/.test(name))
+      .map(name => ({ path: join(folder, name), at: statSync(join(folder, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
+      .sort((a, b) => b.at - a.at)
+      .slice(0, ENTRIES_LOOKED_THROUGH)
+      .map(entry => entry.path)
   }
   catch {
     return []
