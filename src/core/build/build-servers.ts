@@ -80,7 +80,8 @@ export type ServiceBundler = (targets: ServiceTarget[], native: NativeDetector) 
 
 /** A service's file, and what to do once it is written (keep it in the bundle cache). */
 export interface Produced {
-  code: Buffer
+  /** Held as text from the bundler to the checks of what it reads: a thousand services converted 115 MB each way. */
+  code: string
   written?: (file: string) => void
 }
 
@@ -241,13 +242,12 @@ async function bundle(produce: (target: ServiceTarget) => Promise<Produced>, tar
   const hash = createHash('sha256').update(code)
   for (const extra of files)
     hash.update(`\0${extra.path}\0`).update(extra.content)
-  const text = code.toString()
   return {
     file: file.slice(file.lastIndexOf('/') + 1),
-    bytes: code.length,
+    bytes: Buffer.byteLength(code),
     hash: hash.digest('hex').slice(0, 16),
-    reads: envVarsRead(text),
-    stubs: stubbedFunctions(text),
+    reads: envVarsRead(code),
+    stubs: stubbedFunctions(code),
   }
 }
 
@@ -256,7 +256,7 @@ function rolldownBundler(ctx: FemtoContext, plan: Plan, build: ServerBuildOption
   return async (_targets, native) => async target => ({ code: await generate(ctx, plan, build, target.entry, target.hosted, (id, importer) => isDeclaredExternal(id, target.external) || native.isExternal(id, importer), target.label) })
 }
 
-async function generate(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, entry: string, hosted: Set<string>, external: (id: string, importer: string | undefined) => boolean, label: string): Promise<Buffer> {
+async function generate(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions, entry: string, hosted: Set<string>, external: (id: string, importer: string | undefined) => boolean, label: string): Promise<string> {
   let unresolved: Error | undefined
   // Native filters keep rolldown from calling into JS for every module of every bundle.
   const plugin: RolldownPlugin = {

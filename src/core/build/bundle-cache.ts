@@ -41,15 +41,15 @@ export function bundleKey(digest: string, target: StandaloneTarget, hostedFlags:
 }
 
 const keptFile = (root: string, file: string): string => join(cacheFolder(root), 'bundles', file)
-const sha256 = (code: Buffer): string => createHash('sha256').update(code).digest('base64url')
+const sha256 = (code: string): string => createHash('sha256').update(code).digest('base64url')
 
 /** The file kept under `key`, if any: the last one written under that name, when its content is still what was kept. */
-export function readCachedBundle(root: string, file: string, key: string): Buffer | undefined {
+export function readCachedBundle(root: string, file: string, key: string): string | undefined {
   try {
     const [keptKey, keptHash] = readFileSync(`${keptFile(root, file)}.key`, 'utf8').split('\n')
     if (keptKey !== key)
       return undefined
-    const code = readFileSync(keptFile(root, file))
+    const code = readFileSync(keptFile(root, file), 'utf8')
     return sha256(code) === keptHash ? code : undefined
   }
   catch {
@@ -64,7 +64,7 @@ export function readCachedBundle(root: string, file: string, key: string): Buffe
  * A later write to the output in place (the same inode) changes it too, which the kept hash
  * tells; Vite's emptying of the output folder does not.
  */
-export function keepBundle(root: string, file: string, key: string, written: string, code: Buffer): void {
+export function keepBundle(root: string, file: string, key: string, written: string, code: string): void {
   const path = keptFile(root, file)
   try {
     mkdirSync(dirname(path), { recursive: true })

@@ -11,13 +11,13 @@ export function isThirdPartyNoise(log: RolldownLog): boolean {
  * error the bundler only warned about (an import nothing resolved), thrown instead of a file
  * that could not start.
  */
-export async function generateOneFile(bundler: RolldownBuild, failure: () => Error | undefined): Promise<Buffer> {
+export async function generateOneFile(bundler: RolldownBuild, failure: () => Error | undefined): Promise<string> {
   try {
     const { output } = await bundler.generate({ format: 'esm', codeSplitting: false, sourcemap: false, comments: { jsdoc: false, annotation: true, legal: true } })
     const error = failure()
     if (error)
       throw error
-    return Buffer.from(output[0].code)
+    return output[0].code
   }
   finally {
     await bundler.close()

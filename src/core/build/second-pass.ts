@@ -42,7 +42,7 @@ const PREFIX = '/femto-services/'
  * bodies and whatever only they imported. No plugin of the app runs again: Vite's build has
  * done everything they do.
  */
-export async function standalone(chunks: BuiltChunks, target: StandaloneTarget): Promise<Buffer> {
+export async function standalone(chunks: BuiltChunks, target: StandaloneTarget): Promise<string> {
   let unresolved: Error | undefined
   const fromMemory: RolldownPlugin = {
     name: 'femto:services',
