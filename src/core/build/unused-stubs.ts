@@ -104,7 +104,7 @@ export class SharedFiles {
     let cut = this.cuts.get(file)
     if (!this.cuts.has(file)) {
       const code = this.code.get(file)!
-      cut = code.includes('__FEMTO_HOSTED_') && !this.importedWhole(file) ? cutFlaggedFile(code) : undefined
+      cut = namesTwoFlags(code) && !this.importedWhole(file) ? cutFlaggedFile(code) : undefined
       this.cuts.set(file, cut)
     }
     if (!cut)
@@ -177,6 +177,12 @@ function prunedFor(file: FlaggedFile, hosts: (flag: string) => boolean, namedEls
     }
   })
   return writeFlags(out + file.gaps.at(-1)!, hosts)
+}
+
+/** Not parsed otherwise: a thousand modules of one function each were a thousand parses for nothing. */
+function namesTwoFlags(code: string): boolean {
+  const first = code.indexOf('__FEMTO_HOSTED_')
+  return first !== -1 && code.includes('__FEMTO_HOSTED_', first + 1)
 }
 
 /** Each `__FEMTO_HOSTED_<fn>__` as `true` or `false` for this service. */
