@@ -3,15 +3,13 @@ import { posix } from 'node:path'
 import { rolldown } from 'rolldown'
 import { generateOneFile, isThirdPartyNoise } from './one-file'
 import { BUILTINS_HAVE_NO_SIDE_EFFECTS, isDeclaredExternal, isNodeBuiltin, unresolvedImportError } from './unresolved'
-import { FLAG, SharedFiles } from './unused-stubs'
+import { SharedFiles } from './unused-stubs'
 
 /** The files of Vite's build of every service, by file name, held in memory. */
 export interface BuiltChunks {
   code: Map<string, string>
-  /** A file that names hosted flags, cut at each: text, flag, text, … (`flagged`). */
-  cut?: Map<string, string[]>
-  /** The files cut at their flagged declarations (unused-stubs.ts). */
-  shared?: SharedFiles
+  /** The files as each service reads them, with its flags (unused-stubs.ts). */
+  perService?: SharedFiles
   /** For an import Vite's build could not resolve: the project file that imports it. */
   importerOf: Map<string, string>
   root: string
@@ -61,7 +59,7 @@ export async function standalone(chunks: BuiltChunks, target: StandaloneTarget):
       return { id, external: true }
     },
     load(id) {
-      return id.startsWith(PREFIX) ? flagged(chunks, id.slice(PREFIX.length), target) : undefined
+      return id.startsWith(PREFIX) ? (chunks.perService ??= new SharedFiles(chunks.code)).forService(id.slice(PREFIX.length), target.file, target.hosts) : undefined
     },
   }
   const bundler = await rolldown({
@@ -79,32 +77,4 @@ export async function standalone(chunks: BuiltChunks, target: StandaloneTarget):
     },
   })
   return generateOneFile(bundler, () => unresolved)
-}
-
-/**
- * A file with each hosted flag written as `true` or `false` for this service, which is what a
- * define of every flag would do, without a define of every function for every service (a
- * thousand functions: a million entries, most of the pass's own time). Only the transform writes
- * these names, and only as identifiers. Each file is cut at its flags once, for every service;
- * a file of several femto functions, at its declarations, so that the other services' ones that
- * nothing here uses are not even parsed (unused-stubs.ts).
- */
-function flagged(chunks: BuiltChunks, file: string, target: StandaloneTarget): string | undefined {
-  const code = chunks.code.get(file)
-  if (code === undefined || !code.includes('__FEMTO_HOSTED_'))
-    return code
-  chunks.shared ??= new SharedFiles(chunks.code)
-  const pruned = chunks.shared.prunedFor(file, target.file, target.hosts)
-  if (pruned !== undefined)
-    return pruned
-  chunks.cut ??= new Map()
-  let parts = chunks.cut.get(file)
-  if (!parts) {
-    parts = code.split(FLAG)
-    chunks.cut.set(file, parts)
-  }
-  let out = parts[0]!
-  for (let i = 1; i < parts.length; i += 2)
-    out += (target.hosts(parts[i]!) ? 'true' : 'false') + parts[i + 1]!
-  return out
 }

@@ -40,7 +40,7 @@ const WORD = /[\p{ID_Start}_$][\p{ID_Continue}$\u200C\u200D]*/gu
 /** An export's name written as a word (`export { a as "b-c" }` is allowed too). */
 const IDENTIFIER = new RegExp(`^${WORD.source}$`, 'u')
 /** `__FEMTO_HOSTED_<fn>__` (registry/context.ts `hostedFlag`), for a name in any script. */
-export const FLAG = /(?<![\p{ID_Continue}$])(__FEMTO_HOSTED_[\p{ID_Continue}$]+__)(?![\p{ID_Continue}$])/u
+const FLAG = /(?<![\p{ID_Continue}$])(__FEMTO_HOSTED_[\p{ID_Continue}$]+__)(?![\p{ID_Continue}$])/u
 const FLAG_NAME = /^__FEMTO_HOSTED_[\p{ID_Continue}$]+__$/u
 const FLAGS = new RegExp(FLAG.source, 'gu')
 
@@ -83,12 +83,19 @@ function cutFlaggedFile(code: string): FlaggedFile | undefined {
 }
 
 /**
- * The files of one shared build, each cut once, and the words of each: what every service's pass
- * asks of them. Entry files (`<service>.js`, top level) are each one service's own; module files
- * (`modules/…`, `chunks/…`) may load in any service.
+ * The files of one shared build as each service's pass reads them: its flags written as `true`
+ * or `false`, which is what a define of every flag would do, without a define of every function
+ * for every service (a thousand functions: a million entries, most of the pass's own time). Only
+ * the transform writes these names, and only as identifiers. Each file is cut once for every
+ * service: a file of several femto functions at its statements, so that the other services'
+ * declarations nothing uses are not even parsed; any other at its flags.
+ *
+ * Entry files (`<service>.js`, top level) are each one service's own; module files (`modules/…`,
+ * `chunks/…`) may load in any service.
  */
 export class SharedFiles {
-  private cuts = new Map<string, FlaggedFile | undefined>()
+  /** Each file with flags, cut at its statements, or at its flags (text, flag, text, …). */
+  private cuts = new Map<string, FlaggedFile | string[]>()
   /** In how many module files each word is. */
   private counts?: Map<string, number>
   /** Module files that import a module whole (`import * as`, `export *`, `import()`). */
@@ -96,19 +103,23 @@ export class SharedFiles {
 
   constructor(private code: ReadonlyMap<string, string>) {}
 
-  /**
-   * `file` as the service of entry file `entry` gets it, or undefined when it is not cut (one
-   * flag or none, or imported whole somewhere: a computed name can reach any declaration).
-   */
-  prunedFor(file: string, entry: string, hosts: (flag: string) => boolean): string | undefined {
+  /** `file` as the service of entry file `entry` gets it; undefined for a file the build did not write. */
+  forService(file: string, entry: string, hosts: (flag: string) => boolean): string | undefined {
+    const code = this.code.get(file)
+    if (code === undefined || !code.includes('__FEMTO_HOSTED_'))
+      return code
     let cut = this.cuts.get(file)
-    if (!this.cuts.has(file)) {
-      const code = this.code.get(file)!
-      cut = namesTwoFlags(code) && !this.importedWhole(file) ? cutFlaggedFile(code) : undefined
+    if (!cut) {
+      // Not cut at statements when a computed name could reach any declaration (imported whole).
+      cut = (namesTwoFlags(code) && !this.importedWhole(file) ? cutFlaggedFile(code) : undefined) ?? code.split(FLAG)
       this.cuts.set(file, cut)
     }
-    if (!cut)
-      return undefined
+    if (Array.isArray(cut)) {
+      let out = cut[0]!
+      for (let i = 1; i < cut.length; i += 2)
+        out += (hosts(cut[i]!) ? 'true' : 'false') + cut[i + 1]!
+      return out
+    }
     const counts = this.wordCounts()
     const own = cut.words
     const entryWords = wordsOf(this.code.get(entry) ?? '')
@@ -186,7 +197,7 @@ function namesTwoFlags(code: string): boolean {
 }
 
 /** Each `__FEMTO_HOSTED_<fn>__` as `true` or `false` for this service. */
-export function writeFlags(code: string, hosts: (flag: string) => boolean): string {
+function writeFlags(code: string, hosts: (flag: string) => boolean): string {
   return code.replace(FLAGS, flag => (hosts(flag) ? 'true' : 'false'))
 }
 
