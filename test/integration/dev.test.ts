@@ -7,9 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import femto from '../../src/vite'
 import { editFile, post } from '../helpers'
 
-// A copy: the test edits the sources on disk, as a developer would.
-const root = mkdtempSync(join(tmpdir(), 'femto-dev-'))
-cpSync(join(import.meta.dirname, '../fixtures/app'), root, { recursive: true, filter: src => !/[\\/]dist[^\\/]*$/.test(src) })
+/** A copy of the app fixture, without its builds: the tests edit the sources on disk, as a developer would. */
+function copyOfApp(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  cpSync(join(import.meta.dirname, '../fixtures/app'), dir, { recursive: true, filter: src => !/[\\/]dist[^\\/]*$/.test(src) })
+  return dir
+}
+
+const root = copyOfApp('femto-dev-')
 
 const errors: string[] = []
 let server: ViteDevServer
@@ -136,8 +141,7 @@ describe('vite dev', () => {
 
 describe('vite dev started on a broken directive', () => {
   it('reports it, then recovers on the good edit, with the functions of every file', async () => {
-    const broken = mkdtempSync(join(tmpdir(), 'femto-dev-broken-'))
-    cpSync(join(import.meta.dirname, '../fixtures/app'), broken, { recursive: true, filter: src => !/[\\/]dist[^\\/]*$/.test(src) })
+    const broken = copyOfApp('femto-dev-broken-')
     // greet.ts sorts first: the scan at start stops there, before any other file.
     editFile(join(broken, 'src/greet.ts'), '\'use femto\'\n', 'const early = 1\n\'use femto\'\n')
     const logger = createLogger('error', { allowClearScreen: false })
@@ -172,8 +176,7 @@ describe('vite dev started on a broken directive', () => {
 
 describe('vite dev while calls keep coming', () => {
   it('serves every save, even when Vite invalidates its transforms late (a slow plugin\'s watchChange)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'femto-dev-busy-'))
-    cpSync(join(import.meta.dirname, '../fixtures/app'), dir, { recursive: true, filter: src => !/[\\/]dist[^\\/]*$/.test(src) })
+    const dir = copyOfApp('femto-dev-busy-')
     // Vite invalidates a changed file's transform only after every plugin's watchChange: a plugin
     // that takes its time leaves a window in which a call would evaluate the file as it was.
     const slow = { name: 'slow-watch-change', watchChange: () => new Promise<void>(resolve => setTimeout(resolve, 1_000)) }
@@ -196,8 +199,7 @@ describe('vite dev while calls keep coming', () => {
   }, 60_000)
 
   it('serves a save whose write the watcher never reported (it saw the file truncated, then throttled the rest)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'femto-dev-save-'))
-    cpSync(join(import.meta.dirname, '../fixtures/app'), dir, { recursive: true, filter: src => !/[\\/]dist[^\\/]*$/.test(src) })
+    const dir = copyOfApp('femto-dev-save-')
     const dev = await createServer({ root: dir, configFile: false, logLevel: 'silent', plugins: [femto({ summary: false })], server: { port: 0, host: '127.0.0.1' } })
     try {
       await dev.listen()
@@ -222,8 +224,7 @@ describe('vite dev while calls keep coming', () => {
 
 describe('vite dev with saves close together', () => {
   it('serves a fix saved right after the broken edit it fixes, when the watcher throttled the fix\'s event', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'femto-dev-refix-'))
-    cpSync(join(import.meta.dirname, '../fixtures/app'), dir, { recursive: true, filter: src => !/[\\/]dist[^\\/]*$/.test(src) })
+    const dir = copyOfApp('femto-dev-refix-')
     const dev = await createServer({ root: dir, configFile: false, logLevel: 'silent', plugins: [femto({ summary: false })], server: { port: 0, host: '127.0.0.1' } })
     try {
       await dev.listen()

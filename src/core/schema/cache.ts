@@ -81,7 +81,7 @@ export function readCachedSchemas(root: string, request: SchemaRequest): CachedS
     const entry = path === own ? undefined : readEntry(path)
     if (!entry)
       continue
-    const { files: _files, functions, ...others } = JSON.parse(entry.key) as { files?: unknown, functions?: unknown }
+    const { files: _files, functions, ...others } = parsedKey(entry.key)
     if (!Array.isArray(functions) || JSON.stringify(others) !== tools)
       continue
     const derived = new Set(functions.map(location => JSON.stringify(location)))
@@ -98,11 +98,21 @@ function readEntry(path: string): Entry | undefined {
     const entry = JSON.parse(readFileSync(path, 'utf8')) as Partial<Entry> | null
     if (typeof entry?.key !== 'string' || typeof entry.dependencies !== 'object' || entry.dependencies === null || typeof entry.schemas !== 'object' || entry.schemas === null)
       return undefined
-    JSON.parse(entry.key)
     return entry as Entry
   }
   catch {
     return undefined
+  }
+}
+
+/** An entry's key as fields; none for a key that is not the JSON object this plugin writes. */
+function parsedKey(key: string): { files?: unknown, functions?: unknown } {
+  try {
+    const parsed = JSON.parse(key) as unknown
+    return typeof parsed === 'object' && parsed !== null ? parsed : {}
+  }
+  catch {
+    return {}
   }
 }
 
