@@ -37,6 +37,11 @@ export function runtimeFile(entry: RuntimeEntry): string {
   return fromSource ? join(root, 'src/runtime', `${entry}.ts`) : join(root, 'dist/runtime', `${entry}.js`)
 }
 
+/** The runtime's entry files when they are the published JavaScript (which Node can import); none when run from source. */
+export function builtRuntimeFiles(): string[] {
+  return fromSource ? [] : Array.from(new Set(Object.values(RUNTIME_IDS)), runtimeFile)
+}
+
 export function resolveRuntimeId(id: string): string | undefined {
   const entry = RUNTIME_IDS[id]
   return entry ? runtimeFile(entry) : undefined

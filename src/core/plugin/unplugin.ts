@@ -16,7 +16,6 @@ import { isUsageError } from '../transform/errors'
 import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
 import { DEV_ENTRY, DEV_ENVIRONMENT, RESOLVED_DEV_ENTRY } from './dev-ids'
 import { bundlerOutputDirs, viteClientOutDir, viteOutputDirs } from './output-dirs'
-import { runningVite } from './running-vite'
 
 /**
  * Hook wiring only: the logic lives in the context (which functions exist and how each side
@@ -216,10 +215,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
               [DEV_ENVIRONMENT]: {
                 consumer: 'server',
                 dev: {
-                  // No HMR in this runner: the dev server decides when to import the functions again
-                  // (dev-server.ts), and Vite's own full reload would only report the same error twice.
-                  // Made by the Vite that runs the server: Astro 5 runs its own Vite 6 beside the app's.
-                  createEnvironment: async (name, config) => (await runningVite()).createRunnableDevEnvironment(name, config, { runnerOptions: { hmr: false } }),
+                  createEnvironment: async (name, config) => (await import('./dev-environment')).createDevEnvironment(name, config),
                 },
               },
             },
