@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { sourceShape } from '../../src/core/schema/source-shape'
+import { rememberShape, sourceShape } from '../../src/core/schema/source-shape'
 
 // The schema cache compares a project's module by its shape (src/core/schema/source-shape.ts)
 // when its text changed: equal shapes must mean no type the schemas can see changed.
@@ -69,6 +69,17 @@ describe('sourceShape', () => {
     expect(sourceShape('/app/src/types.d.ts', 'export type A = string\n')).toBeUndefined()
     expect(sourceShape('/app/node_modules/lib/index.ts', 'export const a = 1\n')).toBeUndefined()
     expect(sourceShape('/app/package.json', '{}')).toBeUndefined()
+    expect(sourceShape('/app/src/broken.ts', 'export function (\n')).toBeUndefined()
+  })
+
+  it('takes a shape made on the analysis thread for the text it was made of, and parses any other', () => {
+    const edited = TAX.replace('0.2', '0.25')
+    // Not a shape any parse would give: proof that it was taken, not made again.
+    rememberShape('C:\\app\\src\\tax.ts', edited, 'made elsewhere')
+    expect(sourceShape('C:/app/src/tax.ts', edited)).toBe('made elsewhere')
+    expect(sourceShape('C:/app/src/tax.ts', TAX)).toBe(sourceShape('/app/src/tax.ts', TAX))
+    expect(sourceShape('C:/app/src/tax.ts', TAX)).not.toBe('made elsewhere')
+    rememberShape('/app/src/broken.ts', 'export function (\n', undefined)
     expect(sourceShape('/app/src/broken.ts', 'export function (\n')).toBeUndefined()
   })
 })

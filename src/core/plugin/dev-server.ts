@@ -73,25 +73,7 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
   // that differ as a new edit; a file is let go only once a save after its last event would be told.
   const read = new Map<string, { text: string, at: number }>()
 
-  const onEdit = async (file: string): Promise<void> => {
-    // Only edits the functions can see re-import them: module state (caches, connections) lives
-    // across edits to the app's client code, styles or docs.
-    if (server.environments[DEV_ENVIRONMENT]?.moduleGraph.getModulesByFile(file)?.size)
-      stale = true
-    if (!SCRIPT_ID.test(file) || ctx.isExcluded(file))
-      return
-    // A type that parameters use may live in any script, imported with `import type` (so not in
-    // the module graph): the argument checks are derived again, from the types as they are now.
-    if (ctx.options.types) {
-      ctx.forgetSchemas()
-      generation++
-    }
-    const text = await readFile(file, 'utf8').catch(() => undefined)
-    const code = text ?? ''
-    if (text === undefined)
-      read.delete(file)
-    else
-      read.set(file, { text, at: performance.now() })
+  const analyzeEdit = async (file: string, code: string): Promise<void> => {
     const known = [...ctx.registry.values()].some(fn => fn.id === file)
     if (!known && !mayHaveDirective(code))
       return
@@ -120,6 +102,36 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
       show(error)
     }
   }
+
+  const onEdit = async (file: string): Promise<void> => {
+    // Only edits the functions can see re-import them: module state (caches, connections) lives
+    // across edits to the app's client code, styles or docs.
+    if (server.environments[DEV_ENVIRONMENT]?.moduleGraph.getModulesByFile(file)?.size)
+      stale = true
+    if (!SCRIPT_ID.test(file) || ctx.isExcluded(file))
+      return
+    // A type that parameters use may live in any script, imported with `import type` (so not in
+    // the module graph): the argument checks are derived again, from the types as they are now.
+    if (ctx.options.types) {
+      ctx.forgetSchemas()
+      generation++
+    }
+    const text = await readFile(file, 'utf8').catch(() => undefined)
+    const code = text ?? ''
+    if (text === undefined)
+      read.delete(file)
+    else
+      read.set(file, { text, at: performance.now() })
+    // Made on the analysis thread beside the analysis below; the next call waits for both.
+    const shaped = ctx.options.types && text !== undefined ? ctx.learnShape(file, text) : undefined
+    try {
+      await analyzeEdit(file, code)
+    }
+    finally {
+      await shaped
+    }
+  }
+
   // A directive broken before the dev server started is reported at once, not at the first call.
   void scanned().then((error) => {
     if (error)

@@ -3,13 +3,19 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 
-export interface AnalysisRequest { seq: number, id: string, code: string, displayId: string }
-/** No `analysis`: the module did not analyse (the caller repeats it in its own thread, for the error). */
-export interface AnalysisReply { seq: number, analysis?: ModuleAnalysis }
+/** Without `displayId`: only the module's schema shape (source-shape.ts). */
+export interface AnalysisRequest { seq: number, id: string, code: string, displayId?: string }
+/**
+ * No `analysis`: the module did not analyse (the caller repeats it in its own thread, for the error).
+ * `shape`: the answer to a request for the shape; null when the module has none.
+ */
+export interface AnalysisReply { seq: number, analysis?: ModuleAnalysis, shape?: string | null }
 
 export interface AnalysisThread {
   /** The module's analysis, or undefined when it failed or the thread is gone. */
   analyze: (id: string, code: string, displayId: string) => Promise<ModuleAnalysis | undefined>
+  /** The module's schema shape (null: it has none), or undefined when the thread is gone. */
+  shape: (id: string, code: string) => Promise<string | null | undefined>
   close: () => Promise<void>
 }
 
@@ -25,7 +31,7 @@ export function startAnalysisThread(): AnalysisThread | undefined {
   const worker = new Worker(file)
   // Never what keeps `vite dev` running, nor a reason it cannot stop.
   worker.unref()
-  const waiting = new Map<number, (analysis: ModuleAnalysis | undefined) => void>()
+  const waiting = new Map<number, (reply: AnalysisReply | undefined) => void>()
   let seq = 0
   let gone = false
   const end = (): void => {
@@ -34,21 +40,23 @@ export function startAnalysisThread(): AnalysisThread | undefined {
       settle(undefined)
     waiting.clear()
   }
-  worker.on('message', ({ seq, analysis }: AnalysisReply) => {
-    waiting.get(seq)?.(analysis)
-    waiting.delete(seq)
+  worker.on('message', (reply: AnalysisReply) => {
+    waiting.get(reply.seq)?.(reply)
+    waiting.delete(reply.seq)
   })
   worker.on('error', end)
   worker.on('exit', end)
+  const ask = (request: Omit<AnalysisRequest, 'seq'>): Promise<AnalysisReply | undefined> => {
+    if (gone)
+      return Promise.resolve(undefined)
+    return new Promise((settle) => {
+      waiting.set(++seq, settle)
+      worker.postMessage({ seq, ...request } satisfies AnalysisRequest)
+    })
+  }
   return {
-    analyze(id, code, displayId) {
-      if (gone)
-        return Promise.resolve(undefined)
-      return new Promise((settle) => {
-        waiting.set(++seq, settle)
-        worker.postMessage({ seq, id, code, displayId } satisfies AnalysisRequest)
-      })
-    },
+    analyze: async (id, code, displayId) => (await ask({ id, code, displayId }))?.analysis,
+    shape: async (id, code) => (await ask({ id, code }))?.shape,
     async close() {
       gone = true
       await worker.terminate()

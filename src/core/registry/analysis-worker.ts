@@ -5,6 +5,7 @@ import type { AnalysisReply, AnalysisRequest } from './analysis-thread'
 import { readlinkSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import { parentPort } from 'node:worker_threads'
+import { sourceShape } from '../schema/source-shape'
 
 // Below the dev server's own thread: Babel's load should use a core nothing else wants, not slow
 // the first call (Linux names this thread's id in /proc; elsewhere it keeps its priority).
@@ -16,6 +17,14 @@ catch {}
 const engine = import('../transform/engine')
 
 parentPort!.on('message', ({ seq, id, code, displayId }: AnalysisRequest) => void engine.then(({ analyzeModule }) => {
+  if (displayId === undefined) {
+    let shape: string | null | undefined
+    try {
+      shape = sourceShape(id, code) ?? null
+    }
+    catch {}
+    return parentPort!.postMessage({ seq, shape } satisfies AnalysisReply)
+  }
   let reply: AnalysisReply
   try {
     reply = { seq, analysis: analyzeModule(id, code, { displayId }) }

@@ -110,6 +110,7 @@ export function createContext(rawOptions: Options | undefined) {
     registry: registry.functions,
     analyze: registry.analyze,
     analyzeOn: registry.analyzeOn,
+    learnShape: registry.learnShape,
     isExcluded: registry.isExcluded,
     scan: registry.scan,
     hasDirective: registry.hasDirective,

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { relative } from 'node:path'
 import picomatch from 'picomatch'
+import { rememberShape } from '../schema/source-shape'
 import { upperSnake } from '../transform/names'
 import { mayHaveDirective } from '../transform/precheck'
 
@@ -170,5 +171,15 @@ export function createRegistry(options: ResolvedOptions, root: () => string) {
     thread = worker
   }
 
-  return { functions, display, isExcluded, analyze, analyzeOn, scan, hasDirective }
+  /**
+   * `vite dev`: an edited module's schema shape, made on the analysis thread, so that the schema
+   * cache's check of the edit finds it made (source-shape.ts). Without the thread, the check makes it.
+   */
+  async function learnShape(id: string, code: string): Promise<void> {
+    const shape = await thread?.shape(id, code)
+    if (shape !== undefined)
+      rememberShape(id, code, shape ?? undefined)
+  }
+
+  return { functions, display, isExcluded, analyze, analyzeOn, learnShape, scan, hasDirective }
 }
