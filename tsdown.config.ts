@@ -8,16 +8,21 @@ import { defineConfig } from 'tsdown'
  * code without the scan. The source keeps ordinary imports (they run as they are under Vitest);
  * the published chunks load these packages with `require`.
  */
-function requireCommonJs(packages: string[]): Plugin {
-  const statement = new RegExp(`^import (\\w+|\\{[^}]*\\}) from "(${packages.map(p => p.replace(/[/.]/g, '\\$&')).join('|')})";$`, 'gm')
+function requireCommonJs(packages: string[], compiledWithCache: string[]): Plugin {
+  const statement = new RegExp(`^import (\\w+|\\{[^}]*\\}) from "(${[...packages, ...compiledWithCache].map(p => p.replace(/[/.]/g, '\\$&')).join('|')})";$`, 'gm')
   return {
     name: 'require-commonjs',
-    renderChunk(code) {
+    renderChunk(code, chunk) {
       let first = true
       const rewritten = code.replace(statement, (_, bindings: string, name: string) => {
         const prelude = first ? 'import { createRequire as __createRequire } from "node:module";\nconst __require = __createRequire(import.meta.url);\n' : ''
         first = false
-        return `${prelude}const ${bindings.replace(/ as /g, ': ')} = __require("${name}");`
+        if (!compiledWithCache.includes(name))
+          return `${prelude}const ${bindings.replace(/ as /g, ': ')} = __require("${name}");`
+        // With V8's code cache kept on disk (src/core/schema/compile-cache.ts, an entry of its own).
+        if (chunk.fileName.includes('/'))
+          throw new Error(`${chunk.fileName} loads ${name}: compile-cache.js is imported from beside it`)
+        return `${prelude}import { requireCompiled as __requireCompiled } from "./compile-cache.js";\nconst ${bindings.replace(/ as /g, ': ')} = __requireCompiled(import.meta.url, "${name}");`
       })
       return first ? null : { code: rewritten, map: null }
     },
@@ -52,10 +57,12 @@ export default defineConfig([
       'runtime/handler': 'src/runtime/handler.ts',
       // `vite dev`'s analysis thread: a file of its own, found beside the chunk that starts it.
       'analysis-worker': 'src/core/registry/analysis-worker.ts',
+      // What loads TypeScript in the published chunks (requireCommonJs below): a name without a hash.
+      'compile-cache': 'src/core/schema/compile-cache.ts',
     },
     dts: true,
     clean: true,
-    plugins: [requireCommonJs(['typescript', '@babel/parser', '@babel/traverse', '@babel/code-frame'])],
+    plugins: [requireCommonJs(['@babel/parser', '@babel/traverse', '@babel/code-frame'], ['typescript'])],
   },
   {
     ...shared,
