@@ -50,4 +50,21 @@ describe('femto up merged log (prefixLines)', () => {
   it('writes nothing for a stream that ends with nothing', async () => {
     expect(await merged([])).toEqual({ text: '', writes: 0 })
   })
+
+  it('writes the lines of several chunks and services together, in the order they came, within moments', async () => {
+    const out = new PassThrough()
+    const writes: string[] = []
+    out.on('data', (chunk: Buffer) => void writes.push(chunk.toString()))
+    const tax = new PassThrough()
+    const quote = new PassThrough()
+    prefixLines(tax, 'tax', 0, 5, out)
+    prefixLines(quote, 'quote', 1, 5, out)
+    tax.write('one\n')
+    quote.write('two\n')
+    tax.write('three\n')
+    await expect.poll(() => writes).toEqual(['tax   | one\nquote | two\ntax   | three\n'])
+    tax.write('four\n')
+    await expect.poll(() => writes.join('')).toContain('tax   | four\n')
+    expect(writes).toHaveLength(2)
+  })
 })
