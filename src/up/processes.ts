@@ -4,6 +4,7 @@ import type { CannotListenMessage, ListeningMessage, PeersMessage } from '../run
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { CANNOT_LISTEN_MESSAGE, LISTENING_MESSAGE, PEERS_MESSAGE, PEERS_SET_MESSAGE } from '../runtime/server/listening'
+import { keptOutput } from './kept-output'
 import { prefixLines } from './logs'
 
 /** One service of a build, running as `node <service>.js` on loopback. */
@@ -50,23 +51,7 @@ const OUTPUT_LIMIT = 1 << 20
 export function spawnServices(options: SpawnOptions): ServiceProcess[] {
   const width = Math.max(7, ...options.services.map(s => s.name.length))
   return options.services.map((service, index) => {
-    // The chunks as they came, the oldest let go once the rest hold the last MiB: no copy and no
-    // decoding per chunk, which a busy service's request lines made on femto up's event loop
-    // (joining and cutting two MiB every MiB showed in its profile under load, and in its p99).
-    let kept: Buffer[] = []
-    let first = 0
-    let size = 0
-    const output = (): string => Buffer.concat(kept.slice(first)).toString().slice(-OUTPUT_LIMIT)
-    const keep = (chunk: Buffer): void => {
-      kept.push(chunk)
-      size += chunk.length
-      while (size - kept[first]!.length >= OUTPUT_LIMIT)
-        size -= kept[first++]!.length
-      if (first >= 1024) {
-        kept = kept.slice(first)
-        first = 0
-      }
-    }
+    const { keep, text: output } = keptOutput(OUTPUT_LIMIT)
     const port = options.ports.get(service.name)!
     const running: ServiceProcess = {
       name: service.name,
