@@ -66,13 +66,18 @@ function resolvingOnDemand(runner: ModuleRunner): ModuleRunner {
     let made: ReturnType<ImportMetaMaker> | undefined
     const whole = (): any => made ??= full(modulePath)
     const url = pathToFileURL(modulePath).href
+    // Vite's transform of a module that reads `import.meta.env` as a whole sets it first.
+    let env: unknown
     return {
       url,
       filename: fileURLToPath(url),
       dirname: dirname(fileURLToPath(url)),
       main: false,
       get env() {
-        return whole().env
+        return env ?? whole().env
+      },
+      set env(value) {
+        env = value
       },
       resolve: (specifier: string, parent?: string) => whole().resolve(specifier, parent),
       glob: (...args: unknown[]) => whole().glob(...args),
