@@ -13,18 +13,22 @@ function requireCommonJs(packages: string[], compiledWithCache: string[]): Plugi
   return {
     name: 'require-commonjs',
     renderChunk(code, chunk) {
-      let first = true
+      let changed = false
+      let required = false
       const rewritten = code.replace(statement, (_, bindings: string, name: string) => {
-        const prelude = first ? 'import { createRequire as __createRequire } from "node:module";\nconst __require = __createRequire(import.meta.url);\n' : ''
-        first = false
-        if (!compiledWithCache.includes(name))
-          return `${prelude}const ${bindings.replace(/ as /g, ': ')} = __require("${name}");`
+        changed = true
+        const binding = bindings.replace(/ as /g, ': ')
+        if (!compiledWithCache.includes(name)) {
+          const prelude = required ? '' : 'import { createRequire as __createRequire } from "node:module";\nconst __require = __createRequire(import.meta.url);\n'
+          required = true
+          return `${prelude}const ${binding} = __require("${name}");`
+        }
         // With V8's code cache kept on disk (src/core/schema/compile-cache.ts, an entry of its own).
         if (chunk.fileName.includes('/'))
           throw new Error(`${chunk.fileName} loads ${name}: compile-cache.js is imported from beside it`)
-        return `${prelude}import { requireCompiled as __requireCompiled } from "./compile-cache.js";\nconst ${bindings.replace(/ as /g, ': ')} = __requireCompiled(import.meta.url, "${name}");`
+        return `import { requireCompiled as __requireCompiled } from "./compile-cache.js";\nconst ${binding} = __requireCompiled(import.meta.url, "${name}");`
       })
-      return first ? null : { code: rewritten, map: null }
+      return changed ? { code: rewritten, map: null } : null
     },
   }
 }

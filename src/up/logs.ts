@@ -8,13 +8,6 @@ const FLUSH_MS = 10
 /** More than this is written at once. */
 const FLUSH_BYTES = 64 * 1024
 
-/**
- * The merged lines bound for one output, written together at most every FLUSH_MS. Writing to
- * stdout is a system call that blocks when it is a pipe or a terminal (Node writes those
- * synchronously): under load, a write per chunk a service wrote was ~6% of femto up's profile,
- * on the event loop its gateway shares. Every service's lines go through the output's one
- * batch, so they stay in the order they came; what is pending is written when the process exits.
- */
 /** Batches with lines not written yet: written when the process exits. */
 const waiting = new Set<{ flush: () => void }>()
 process.once('exit', () => {
@@ -22,6 +15,13 @@ process.once('exit', () => {
     batch.flush()
 })
 
+/**
+ * The merged lines bound for one output, written together at most every FLUSH_MS. Writing to
+ * stdout is a system call that blocks when it is a pipe or a terminal (Node writes those
+ * synchronously): under load, a write per chunk a service wrote was ~6% of femto up's profile,
+ * on the event loop its gateway shares. Every service's lines go through the output's one
+ * batch, so they stay in the order they came; what is pending is written when the process exits.
+ */
 class Batch {
   private text = ''
   private timer: ReturnType<typeof setTimeout> | undefined
