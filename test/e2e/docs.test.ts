@@ -87,6 +87,9 @@ async function visit(page: Page, pathname: string): Promise<Visit> {
   const response = await page.goto(origin + pathname, { waitUntil: 'networkidle' })
   if (response?.status() !== 200)
     problems.push(`answered ${response?.status()}`)
+  // Every page's layout holds #VPContent. On a loaded CI machine one page was once read with no id
+  // at all while its links were there (mid-hydration); the ids are read once the layout is whole.
+  await page.waitForSelector('#VPContent', { state: 'attached', timeout: 60_000 }).catch(() => problems.push('no #VPContent within 60 s'))
   const { ids, links } = await page.evaluate(() => ({
     ids: Array.from(document.querySelectorAll('[id], a[name]'), element => element.id || element.getAttribute('name')!),
     links: Array.from(document.querySelectorAll('a[href]'), a => (a as HTMLAnchorElement).href),
