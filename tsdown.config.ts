@@ -61,6 +61,7 @@ export default defineConfig([
       'runtime/handler': 'src/runtime/handler.ts',
       // `vite dev`'s analysis thread: a file of its own, found beside the chunk that starts it.
       'analysis-worker': 'src/core/registry/analysis-worker.ts',
+      'types-worker': 'src/core/registry/types-worker.ts',
       // What loads TypeScript in the published chunks (requireCommonJs below): a name without a hash.
       'compile-cache': 'src/core/schema/compile-cache.ts',
     },

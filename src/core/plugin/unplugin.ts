@@ -235,9 +235,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         await (await previewing)?.close()
       },
       async closeServer() {
-        await (await analysisThread)?.close()
+        await Promise.all([(await analysisThread)?.close(), ctx.closeTypesThread()])
       },
       configureServer(server) {
+        // TypeScript's programs after a start the schema cache served, on a thread started when
+        // the first is needed: loading TypeScript and parsing its libs (~1 s) never holds this one.
+        ctx.deriveOn(() => import('../registry/types-thread').then(({ startTypesThread }) => startTypesThread()))
         // Babel loads on its own thread while Vite starts: no call or edit waits for its load.
         const threadStarted = analysisThread = import('../registry/analysis-thread').then(({ startAnalysisThread }) => {
           const thread = startAnalysisThread()

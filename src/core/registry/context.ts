@@ -110,6 +110,8 @@ export function createContext(rawOptions: Options | undefined) {
     registry: registry.functions,
     analyze: registry.analyze,
     analyzeOn: registry.analyzeOn,
+    deriveOn: types.deriveOn,
+    closeTypesThread: types.close,
     learnShape: registry.learnShape,
     isExcluded: registry.isExcluded,
     scan: registry.scan,
@@ -121,8 +123,9 @@ export function createContext(rawOptions: Options | undefined) {
     forgetSchemas: types.reset,
     /**
      * Dev server: loads TypeScript and parses its libs ahead of the first edit that changes a type
-     * (after a start served from the schema cache, it is not loaded). Babel, for the edit's
-     * analysis, is loaded by the analysis thread (analysis-thread.ts) or by the edit itself.
+     * (after a start served from the schema cache, it is not loaded), on the types thread
+     * (types-thread.ts) when there is one. Babel, for the edit's analysis, is loaded by the
+     * analysis thread (analysis-thread.ts) or by the edit itself.
      */
     warmTypes: (): Promise<void> => types.warmUp(),
     schemaOf: (name: string): FunctionSchema | undefined => types.schemaOf(name),
