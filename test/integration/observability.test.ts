@@ -111,12 +111,30 @@ describe('what a call costs', () => {
     expect(bundle('greet')).not.toContain('new AsyncLocalStorage')
   })
 
-  it('starts without the Node modules only uploads use (fs streams and promises, os, v8, vm, crypto, File), only a stop uses (net\'s facade) or none uses (module)', async () => {
-    // What the process had loaded when it said it listens (an ES module import of node:fs loads fs/promises and fs streams).
+  it('starts without the Node modules only uploads use (fs streams and promises, os, v8, vm, crypto, File), only a stop uses (net\'s facade) or none uses (module), and answers its first call without crypto', async () => {
+    // What the process had loaded when it said it listens (an ES module import of node:fs loads
+    // fs/promises and fs streams), and when it had answered its first call.
     const dir = mkdtempSync(join(tmpdir(), 'femto-modules-'))
     const list = join(dir, 'modules.txt')
+    const afterCall = join(dir, 'after-call.txt')
     const preload = join(dir, 'preload.cjs')
-    writeFileSync(preload, `const log = console.log\nconsole.log = (...args) => {\n  if (String(args[0]).includes(' listening on '))\n    require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n'))\n  log(...args)\n}\n`)
+    writeFileSync(preload, [
+      `const { writeFileSync } = require('node:fs')`,
+      `const log = console.log`,
+      `console.log = (...args) => {`,
+      `  if (String(args[0]).includes(' listening on '))`,
+      `    writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n'))`,
+      `  log(...args)`,
+      `}`,
+      `const { ServerResponse } = require('node:http')`,
+      `const end = ServerResponse.prototype.end`,
+      `ServerResponse.prototype.end = function (...args) {`,
+      `  const ended = end.apply(this, args)`,
+      `  writeFileSync(${JSON.stringify(afterCall)}, process.moduleLoadList.join('\\n'))`,
+      `  return ended`,
+      `}`,
+      '',
+    ].join('\n'))
     try {
       const proc = await start('greet', { NODE_OPTIONS: `--require ${preload}` })
       const loaded = readFileSync(list, 'utf8').split('\n')
@@ -125,7 +143,11 @@ describe('what a call costs', () => {
       // \`internal/blocklist\`: what an ES module import of node:net loads beyond what node:http does (drain.ts).
       for (const name of ['fs/promises', 'internal/fs/streams', 'os', 'v8', 'vm', 'crypto', 'internal/file', 'module', 'internal/blocklist'])
         expect(loaded).not.toContain(`NativeModule ${name}`)
+      // A call without `traceparent` starts a trace: its ids need no Web Crypto (~6 ms to load, trace.ts).
       expect((await post(`${proc.url}/femto/greet`, ['Ada'])).status).toBe(200)
+      const called = readFileSync(afterCall, 'utf8').split('\n')
+      expect(called.length).toBeGreaterThan(loaded.length)
+      expect(called.filter(name => /crypto/.test(name))).toEqual([])
     }
     finally {
       rmSync(dir, { recursive: true, force: true })
