@@ -102,10 +102,10 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
   }
 
   /**
-   * The types thread, when programs are made there. A cold start derives in this thread, where
-   * loading TypeScript is quickest (~250 ms sooner than a new thread would have it, measured on
-   * two cores); its libs stay parsed where its first program parsed them, so the programs of its
-   * edits stay here too.
+   * The types thread, when programs are made there. A cold start derives in this thread: made on
+   * the thread, its first answer came no sooner (two cores: a third busy thread slowed the scan),
+   * see design 0046. Its libs stay parsed where its first program parsed them, so the programs of
+   * its edits stay here too.
    */
   function typesThread(): Promise<TypesThread | undefined> | undefined {
     return derivedHere || !servedFromCache || !startThread ? undefined : (thread ??= startThread())
