@@ -1,13 +1,15 @@
 import type { ChildProcess } from 'node:child_process'
 import type { Browser } from 'playwright-core'
+import type { ViteDevServer } from 'vite'
 import type { Options } from '../src/core/registry/options'
 import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { chromium } from 'playwright-core'
-import { createBuilder } from 'vite'
+import { createBuilder, createLogger, createServer as createViteServer } from 'vite'
 import femto from '../src/vite'
 
 /**
@@ -168,4 +170,20 @@ export function keptAliveCaller(): { send: (url: string, body: string) => Promis
     req.end(body)
   })
   return { send, close: () => agent.destroy() }
+}
+
+/**
+ * `vite dev` of `root` in this process with the published plugin (dist/), as an app runs it: only
+ * there do its worker threads have files to run. Its error lines are pushed to `errors`.
+ */
+export async function devServerOfDist(root: string, errors: string[]): Promise<{ server: ViteDevServer, url: string }> {
+  process.env.FEMTO_LOG_LEVEL = 'warn'
+  const logger = createLogger('error', { allowClearScreen: false })
+  logger.error = (message) => {
+    errors.push(message)
+  }
+  const { default: plugin } = await import(pathToFileURL(join(import.meta.dirname, '../dist/vite.js')).href) as typeof import('../src/vite')
+  const server = await createViteServer({ root, configFile: false, customLogger: logger, plugins: [plugin({ summary: false })], server: { port: 0, host: '127.0.0.1' } })
+  await server.listen()
+  return { server, url: server.resolvedUrls!.local[0]!.replace(/\/$/, '') }
 }

@@ -4,9 +4,8 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { createLogger, createServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { editFile, post } from '../helpers'
+import { devServerOfDist, editFile, post } from '../helpers'
 
 // The published plugin (dist/), as an app runs it: only there does the analysis thread have a file to run.
 const DIST = join(import.meta.dirname, '../../dist')
@@ -30,15 +29,7 @@ let server: ViteDevServer
 let url: string
 
 beforeAll(async () => {
-  process.env.FEMTO_LOG_LEVEL = 'warn'
-  const logger = createLogger('error', { allowClearScreen: false })
-  logger.error = (message) => {
-    errors.push(message)
-  }
-  const { default: femto } = await import(pathToFileURL(join(DIST, 'vite.js')).href) as typeof import('../../src/vite')
-  server = await createServer({ root, configFile: false, customLogger: logger, plugins: [femto({ summary: false })], server: { port: 0, host: '127.0.0.1' } })
-  await server.listen()
-  url = server.resolvedUrls!.local[0]!.replace(/\/$/, '')
+  ;({ server, url } = await devServerOfDist(root, errors))
 })
 
 afterAll(async () => {

@@ -6,9 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
-import { createLogger, createServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { editFile, post } from '../helpers'
+import { devServerOfDist, editFile, post } from '../helpers'
 
 // The published plugin (dist/), as an app runs it: only there does the types thread have a file to run.
 const DIST = join(import.meta.dirname, '../../dist')
@@ -52,15 +51,7 @@ beforeAll(async () => {
   // A session of its own process (run from the repository, whose Vite it imports) derives every
   // type and leaves the schema cache filled, as a developer's last session does: this one starts from it.
   await promisify(execFile)(process.execPath, ['--input-type=module', '-e', ONE_SESSION], { cwd: join(import.meta.dirname, '../..'), timeout: 120_000 })
-  process.env.FEMTO_LOG_LEVEL = 'warn'
-  const logger = createLogger('error', { allowClearScreen: false })
-  logger.error = (message) => {
-    errors.push(message)
-  }
-  const { default: femto } = await import(pathToFileURL(join(DIST, 'vite.js')).href) as typeof import('../../src/vite')
-  server = await createServer({ root, configFile: false, customLogger: logger, plugins: [femto({ summary: false })], server: { port: 0, host: '127.0.0.1' } })
-  await server.listen()
-  url = server.resolvedUrls!.local[0]!.replace(/\/$/, '')
+  ;({ server, url } = await devServerOfDist(root, errors))
 }, 180_000)
 
 afterAll(async () => {

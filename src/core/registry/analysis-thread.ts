@@ -1,7 +1,7 @@
 import type { ModuleAnalysis } from '../transform/analyze'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import { workerRequests } from './worker-requests'
 
 /** Without `displayId`: only the module's schema shape (source-shape.ts). */
 export interface AnalysisRequest { seq: number, id: string, code: string, displayId?: string }
@@ -28,38 +28,10 @@ export function startAnalysisThread(): AnalysisThread | undefined {
   const file = fileURLToPath(new URL('./analysis-worker.js', import.meta.url))
   if (!existsSync(file))
     return undefined
-  const worker = new Worker(file)
-  // Never what keeps `vite dev` running, nor a reason it cannot stop.
-  worker.unref()
-  const waiting = new Map<number, (reply: AnalysisReply | undefined) => void>()
-  let seq = 0
-  let gone = false
-  const end = (): void => {
-    gone = true
-    for (const settle of waiting.values())
-      settle(undefined)
-    waiting.clear()
-  }
-  worker.on('message', (reply: AnalysisReply) => {
-    waiting.get(reply.seq)?.(reply)
-    waiting.delete(reply.seq)
-  })
-  worker.on('error', end)
-  worker.on('exit', end)
-  const ask = (request: Omit<AnalysisRequest, 'seq'>): Promise<AnalysisReply | undefined> => {
-    if (gone)
-      return Promise.resolve(undefined)
-    return new Promise((settle) => {
-      waiting.set(++seq, settle)
-      worker.postMessage({ seq, ...request } satisfies AnalysisRequest)
-    })
-  }
+  const worker = workerRequests<Omit<AnalysisRequest, 'seq'>, AnalysisReply>(file)
   return {
-    analyze: async (id, code, displayId) => (await ask({ id, code, displayId }))?.analysis,
-    shape: async (id, code) => (await ask({ id, code }))?.shape,
-    async close() {
-      gone = true
-      await worker.terminate()
-    },
+    analyze: async (id, code, displayId) => (await worker.ask({ id, code, displayId }))?.analysis,
+    shape: async (id, code) => (await worker.ask({ id, code }))?.shape,
+    close: worker.close,
   }
 }

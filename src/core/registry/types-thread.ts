@@ -2,7 +2,7 @@ import type { SchemaRequest } from '../schema/derive'
 import type { FunctionSchema } from '../schema/types'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import { workerRequests } from './worker-requests'
 
 /** The schemas of `request`, kept in the schema cache when `cache`. */
 export interface TypesRequest { seq: number, request: SchemaRequest, cache: boolean }
@@ -27,36 +27,12 @@ export function startTypesThread(): TypesThread | undefined {
   const file = fileURLToPath(new URL('./types-worker.js', import.meta.url))
   if (!existsSync(file))
     return undefined
-  const worker = new Worker(file)
-  // Never what keeps `vite dev` running, nor a reason it cannot stop.
-  worker.unref()
-  const waiting = new Map<number, (reply: TypesReply | undefined) => void>()
-  let seq = 0
-  let gone = false
-  const end = (): void => {
-    gone = true
-    for (const settle of waiting.values())
-      settle(undefined)
-    waiting.clear()
-  }
-  worker.on('message', (reply: TypesReply) => {
-    waiting.get(reply.seq)?.(reply)
-    waiting.delete(reply.seq)
-  })
-  worker.on('error', end)
-  worker.on('exit', end)
+  const worker = workerRequests<Omit<TypesRequest, 'seq'>, TypesReply>(file)
   return {
-    derive(request, cache) {
-      if (gone)
-        return Promise.resolve(undefined)
-      return new Promise((settle) => {
-        waiting.set(++seq, reply => settle(reply?.schemas && new Map(reply.schemas)))
-        worker.postMessage({ seq, request, cache } satisfies TypesRequest)
-      })
+    derive: async (request, cache) => {
+      const reply = await worker.ask({ request, cache })
+      return reply?.schemas && new Map(reply.schemas)
     },
-    async close() {
-      gone = true
-      await worker.terminate()
-    },
+    close: worker.close,
   }
 }
