@@ -75,30 +75,29 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
    * From the schema cache when nothing they depend on changed (TypeScript is then not even
    * loaded), else from a new program, whose result the cache keeps for the next build.
    */
-  async function schemasOf(request: SchemaRequest): Promise<Map<string, FunctionSchema>> {
+  async function schemasOf(request: SchemaRequest & { root: string }): Promise<Map<string, FunctionSchema>> {
     const cache = options.cache ? await import('../schema/cache') : undefined
-    const root = options.root()
-    const cached = cache?.readCachedSchemas(root, request)
+    const cached = cache?.readCachedSchemas(request.root, request)
     if (cached) {
       servedFromCache = true
       return cached.schemas
     }
+    return newSchemas(request, options.cache)
+  }
+
+  /**
+   * A new program's schemas, kept in the cache when `keep`: on the types thread when programs
+   * are made there, which also writes the cache entry; else, or if it fails there (to throw its
+   * error), in this thread.
+   */
+  async function newSchemas(request: SchemaRequest & { root: string }, keep: boolean): Promise<Map<string, FunctionSchema>> {
     // A program was made: TypeScript's libs are parsed, there is nothing to warm up.
     warmed = true
-    // On the thread, which also writes the cache entry; if it fails, here, to throw its error.
-    const derived = await (await typesThread())?.derive(request, options.cache)
+    const derived = await (await typesThread())?.derive(request, keep)
     if (derived)
       return derived
     derivedHere = true
-    if (!cache) {
-      const { deriveSchemas } = await import('../schema/derive')
-      return deriveSchemas(request)
-    }
-    cache.ensureCacheFolder(root)
-    const { deriveSchemasWithDependencies } = await import('../schema/derive')
-    const { schemas, dependencies } = deriveSchemasWithDependencies(request)
-    cache.writeCachedSchemas(root, request, schemas, dependencies)
-    return schemas
+    return (await import('../schema/fresh-schemas')).freshSchemas(request, keep)
   }
 
   /**
@@ -134,11 +133,7 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
       functions: all.map(fn => ({ name: fn.name, file: fn.id, line: fn.line, column: fn.column })),
       root: options.root(),
     }
-    if (await (await typesThread())?.derive(request, false))
-      return
-    derivedHere = true
-    const { deriveSchemas } = await import('../schema/derive')
-    deriveSchemas(request)
+    await newSchemas(request, false)
   }
 
   /** Every schema is derived again when next needed, from the types as they are now. */

@@ -4,14 +4,14 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { workerRequests } from './worker-requests'
 
-/** The schemas of `request`, kept in the schema cache when `cache`. */
-export interface TypesRequest { seq: number, request: SchemaRequest, cache: boolean }
+/** The schemas of `request`, kept in the schema cache when `keep` (fresh-schemas.ts). */
+export interface TypesRequest { seq: number, request: SchemaRequest & { root: string }, keep: boolean }
 /** No `schemas`: the derivation threw (the caller derives in its own thread, for the error). */
 export interface TypesReply { seq: number, schemas?: [string, FunctionSchema][] }
 
 export interface TypesThread {
   /** The schemas of `request`, or undefined when the derivation failed or the thread is gone. */
-  derive: (request: SchemaRequest, cache: boolean) => Promise<Map<string, FunctionSchema> | undefined>
+  derive: (request: SchemaRequest & { root: string }, keep: boolean) => Promise<Map<string, FunctionSchema> | undefined>
   close: () => Promise<void>
 }
 
@@ -29,8 +29,8 @@ export function startTypesThread(): TypesThread | undefined {
     return undefined
   const worker = workerRequests<Omit<TypesRequest, 'seq'>, TypesReply>(file)
   return {
-    derive: async (request, cache) => {
-      const reply = await worker.ask({ request, cache })
+    derive: async (request, keep) => {
+      const reply = await worker.ask({ request, keep })
       return reply?.schemas && new Map(reply.schemas)
     },
     close: worker.close,
