@@ -111,7 +111,7 @@ describe('what a call costs', () => {
     expect(bundle('greet')).not.toContain('new AsyncLocalStorage')
   })
 
-  it('starts without the Node modules only uploads use (fs streams and promises, os, v8, vm, crypto, File), only a stop uses (net\'s facade) or none uses (module), and answers its first call without crypto', async () => {
+  it('starts without the Node modules only uploads use (fs streams and promises, os, v8, vm, crypto, File), only a stop uses (net\'s facade) or none uses (module), and answers its first call without crypto or perf_hooks', async () => {
     // What the process had loaded when it said it listens (an ES module import of node:fs loads
     // fs/promises and fs streams), and when it answered its first call.
     const dir = mkdtempSync(join(tmpdir(), 'femto-modules-'))
@@ -143,11 +143,14 @@ describe('what a call costs', () => {
       // \`internal/blocklist\`: what an ES module import of node:net loads beyond what node:http does (drain.ts).
       for (const name of ['fs/promises', 'internal/fs/streams', 'os', 'v8', 'vm', 'crypto', 'internal/file', 'module', 'internal/blocklist'])
         expect(loaded).not.toContain(`NativeModule ${name}`)
-      // A call without `traceparent` starts a trace: its ids need no Web Crypto (~6 ms to load, trace.ts).
+      // A call without `traceparent` starts a trace: its ids need no Web Crypto (~6 ms to load,
+      // trace.ts); its duration needs no `performance` (perf_hooks, ~1.3 ms to load, clock.ts).
       expect((await post(`${proc.url}/femto/greet`, ['Ada'])).status).toBe(200)
       const called = readFileSync(afterCall, 'utf8').split('\n')
       expect(called.length).toBeGreaterThan(loaded.length)
       expect(called.filter(name => /crypto/.test(name))).toEqual([])
+      // node:http itself loads internal/perf/observe; `performance` and perf_hooks are more.
+      expect(called.filter(name => /perf\/performance$|perf_hooks|usertiming/.test(name))).toEqual([])
     }
     finally {
       rmSync(dir, { recursive: true, force: true })

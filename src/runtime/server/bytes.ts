@@ -1,6 +1,7 @@
 import type { Call } from './call-record'
 import { Readable } from 'node:stream'
 import { BYTES_HEADER } from '../shared/bytes'
+import { now } from './clock'
 import { observe } from './observe'
 import { logThrown } from './thrown'
 
@@ -19,7 +20,7 @@ export function sendBytes(call: Call, value: Blob | Uint8Array | ReadableStream<
   const type = value instanceof Blob && value.type ? value.type : 'application/octet-stream'
   // What the value was, so that a stub gives back the same kind (bytes.ts of the client).
   const kind = value instanceof File ? 'File' : value instanceof Blob ? 'Blob' : value instanceof ReadableStream ? 'ReadableStream' : 'Uint8Array'
-  const headers: (string | number)[] = ['content-type', type, BYTES_HEADER, kind, 'x-request-id', requestId, 'server-timing', `fn;dur=${(performance.now() - call.start).toFixed(2)}`]
+  const headers: (string | number)[] = ['content-type', type, BYTES_HEADER, kind, 'x-request-id', requestId, 'server-timing', `fn;dur=${(now() - call.start).toFixed(2)}`]
   if (value instanceof File && value.name)
     headers.push('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(value.name)}`)
   if (value instanceof Uint8Array) {

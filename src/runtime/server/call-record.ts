@@ -5,6 +5,7 @@ import type { Deadline } from './timeout'
 import type { TraceContext } from './trace'
 import type { ServedFunction } from './types'
 import { isRich } from '../shared/codec'
+import { now } from './clock'
 import { requestIdOf } from './request-id'
 import { incomingTrace } from './trace'
 
@@ -19,7 +20,7 @@ export interface Call {
   readonly req: IncomingMessage
   readonly res: ServerResponse
   readonly requestId: string
-  /** `performance.now()` when the call arrived: its duration and `server-timing` count from here. */
+  /** `now()` (clock.ts) when the call arrived: its duration and `server-timing` count from here. */
   readonly start: number
   /** The caller accepts the rich encoding (stubs do), so the answer may use it. */
   readonly rich: boolean
@@ -37,7 +38,7 @@ export interface Call {
 
 export function createCall(entry: FunctionEntry, req: IncomingMessage, res: ServerResponse, parsed: { body: unknown } | undefined): Call {
   // Every field is set here, in one order, so that V8 gives every call record the same shape.
-  const start = performance.now()
+  const start = now()
   return {
     entry,
     fn: entry.fn,

@@ -1,5 +1,4 @@
 import type { IntervalHistogram } from 'node:perf_hooks'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 /**
  * The Prometheus metrics of a service (SPEC §4, `GET /metrics`), without prom-client: its
@@ -217,7 +216,7 @@ function renderCalls(service: string, all: CallSeries[]): string {
 }
 
 // Once per process: the start time and the Node version do not change.
-const START_TIME_SECONDS = Math.round(performance.timeOrigin) / 1000
+const START_TIME_SECONDS = Math.round(Date.now() - process.uptime() * 1000) / 1000
 const [MAJOR, MINOR, PATCH] = process.versions.node.split('.')
 const VERSION_LABELS = `version="${process.version}",major="${MAJOR}",minor="${MINOR}",patch="${PATCH}"`
 
@@ -252,10 +251,12 @@ function sample(name: string, type: string, help: string, labels: string, value:
 /**
  * Node's event-loop delay monitor is a native timer: nothing runs in JavaScript per request, or
  * at all between scrapes. It starts on the first scrape, so a service nobody scrapes never
- * runs it. Its samples are the timer's whole period; the lag is what exceeds the resolution.
+ * runs it, nor loads `perf_hooks`. Its samples are the timer's whole period; the lag is what
+ * exceeds the resolution.
  */
 function eventLoopLagSeconds(): number | undefined {
   if (!loopDelay) {
+    const { monitorEventLoopDelay } = process.getBuiltinModule('node:perf_hooks')
     loopDelay = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS })
     loopDelay.enable()
     return undefined

@@ -2,6 +2,7 @@ import type { Call } from './call-record'
 import type { Logger } from './log'
 import type { SpanExporter } from './otlp'
 import { traceOf } from './call-record'
+import { EPOCH_MS_AT_ZERO, now } from './clock'
 import { createLogger } from './log'
 import { metrics, setMetricsService } from './metrics'
 import { createSpanExporter } from './otlp'
@@ -39,7 +40,7 @@ export function observe(call: Call, status: number, code: string | undefined): v
     return
   call.observed = true
   const { fn, requestId, start } = call
-  const durationMs = performance.now() - start
+  const durationMs = now() - start
   call.entry.metrics.finish(status, durationMs / 1000)
   const logged = logger !== undefined && logger.enabled(status >= 500 ? 'warn' : 'info')
   if (!logged && !exporter)
@@ -55,7 +56,7 @@ export function observe(call: Call, status: number, code: string | undefined): v
       parentSpanId: trace.parentSpanId,
       name: `POST ${fn.name}`,
       kind: 'server',
-      startMs: performance.timeOrigin + start,
+      startMs: EPOCH_MS_AT_ZERO + start,
       durationMs,
       status,
       attributes: { 'femto.function': fn.name, 'femto.request_id': requestId, ...(code ? { 'femto.error_code': code } : {}) },

@@ -6,7 +6,7 @@ export interface SpanRecord {
   parentSpanId?: string
   name: string
   kind: 'server' | 'client'
-  /** Epoch milliseconds, may be fractional (`performance.timeOrigin + performance.now()`). */
+  /** Epoch milliseconds, may be fractional (`EPOCH_MS_AT_ZERO + now()`, clock.ts). */
   startMs: number
   durationMs: number
   /** The HTTP status of the answer. */

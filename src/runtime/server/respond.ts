@@ -4,6 +4,7 @@ import type { Outcome } from './types'
 import { isPlainPrimitive, isRich, RICH_TYPE } from '../shared/codec'
 import { ERROR_STATUS, JSON_TYPE } from '../shared/protocol'
 import { isBytes, sendBytes } from './bytes'
+import { now } from './clock'
 import { encodeValue, resultJson } from './encode'
 import { formRedirect, isPlainFormPost } from './form-redirect'
 import { observe } from './observe'
@@ -88,7 +89,7 @@ function write(res: ServerResponse, { outcome, body, rich }: Encoded, requestId:
     requestId,
   ]
   if (start !== undefined)
-    headers.push('server-timing', `fn;dur=${(performance.now() - start).toFixed(2)}`)
+    headers.push('server-timing', `fn;dur=${(now() - start).toFixed(2)}`)
   if (outcome.headers) {
     for (const key in outcome.headers)
       headers.push(key, outcome.headers[key]!)

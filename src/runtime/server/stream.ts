@@ -1,6 +1,7 @@
 import type { ErrorPayload } from '../shared/protocol'
 import type { Call } from './call-record'
 import { encodeRich, NDJSON_TYPE, RICH_STREAM_TYPE } from '../shared/codec'
+import { now } from './clock'
 import { resultJson } from './encode'
 import { observe } from './observe'
 import { failedOutcome } from './outcome'
@@ -29,7 +30,7 @@ export async function streamResult(call: Call, iterable: AsyncIterable<unknown>)
     }
   })
   let errorCode: string | undefined
-  res.writeHead(200, ['content-type', rich ? RICH_STREAM_TYPE : NDJSON_TYPE, 'cache-control', 'no-cache', 'x-request-id', requestId, 'server-timing', `fn;dur=${(performance.now() - call.start).toFixed(2)}`] as unknown as string[])
+  res.writeHead(200, ['content-type', rich ? RICH_STREAM_TYPE : NDJSON_TYPE, 'cache-control', 'no-cache', 'x-request-id', requestId, 'server-timing', `fn;dur=${(now() - call.start).toFixed(2)}`] as unknown as string[])
   res.flushHeaders()
   try {
     while (!finished) {

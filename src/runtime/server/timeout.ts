@@ -1,4 +1,5 @@
 import type { Call } from './call-record'
+import { now } from './clock'
 import { errorOutcome } from './outcome'
 import { answer } from './respond'
 
@@ -40,7 +41,7 @@ export function startTimeout(call: Call, what: string): void {
   let queue = queues.get(timeoutMs)
   if (!queue)
     queues.set(timeoutMs, queue = { ms: timeoutMs, head: undefined, tail: undefined, timer: undefined })
-  const deadline: Deadline = { call, what, at: performance.now() + timeoutMs, queue, prev: queue.tail, next: undefined }
+  const deadline: Deadline = { call, what, at: now() + timeoutMs, queue, prev: queue.tail, next: undefined }
   if (queue.tail)
     queue.tail.next = deadline
   else
@@ -82,9 +83,9 @@ function remove(deadline: Deadline): void {
 
 function expire(queue: Queue): void {
   queue.timer = undefined
-  const now = performance.now()
-  // Timers may fire up to a millisecond before what performance.now() counts as the deadline.
-  while (queue.head && queue.head.at <= now + 1) {
+  const at = now()
+  // Timers may fire up to a millisecond before what now() counts as the deadline.
+  while (queue.head && queue.head.at <= at + 1) {
     const expired = queue.head
     const { call, what } = expired
     remove(expired)
@@ -95,5 +96,5 @@ function expire(queue: Queue): void {
     call.context?.abort(new Error(message))
   }
   if (queue.head && !queue.timer)
-    queue.timer = setTimeout(expire, Math.max(1, Math.ceil(queue.head.at - now)), queue)
+    queue.timer = setTimeout(expire, Math.max(1, Math.ceil(queue.head.at - at)), queue)
 }
