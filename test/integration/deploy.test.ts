@@ -76,7 +76,7 @@ describe('deploy files of a vite build (`deploy` option)', () => {
       const lines = read(`docker/${service.name}.Dockerfile`).split('\n').filter(l => l && !l.startsWith('#'))
       expect(lines[0]).toBe('FROM node:20-alpine')
       const copies = lines.filter(l => l.startsWith('COPY ')).map(l => JSON.parse(l.slice(5)) as [string, string])
-      expect(copies).toEqual([[`servers/${service.file}`, `/app/${service.file}`], ...service.files.map(f => [`servers/${f}`, `/app/${f}`])])
+      expect(copies).toEqual([[`servers/${service.file}`, `/app/${service.file}`], ['servers/package.json', '/app/package.json'], ...service.files.map(f => [`servers/${f}`, `/app/${f}`])])
       // The build context is the output folder: every source is there.
       for (const [from] of copies)
         expect(existsSync(join(dist, from)), from).toBe(true)

@@ -20,10 +20,14 @@ async function start(file: string, env: Record<string, string> = {}): Promise<Ru
   return proc
 }
 
-/** A service file copied alone into an empty folder, so nothing beside it can be imported. */
+/**
+ * A service file copied into an empty folder with the servers folder's package.json, as a
+ * service's image holds it, so nothing beside it can be imported.
+ */
 function isolated(name: string, from = dist): string {
   const dir = mkdtempSync(join(tmpdir(), `femto-${name}-`))
   copyFileSync(join(from, 'servers', `${name}.js`), join(dir, `${name}.js`))
+  copyFileSync(join(from, 'servers/package.json'), join(dir, 'package.json'))
   return join(dir, `${name}.js`)
 }
 
@@ -156,6 +160,14 @@ describe('vite build of a multi-file app', () => {
     const fromDev = await post(`${dev.url}/femto/checkStock`, ['boom'])
     expect(fromDev.body.error.stack).toContain('StockError: no stock for boom')
     expect((await post(`${prod.url}/femto/checkStock`, ['ok'])).status).toBe(200)
+  })
+
+  it('says beside the services that they are ES modules, so Node never tries them as CommonJS first', async () => {
+    expect(JSON.parse(readFileSync(join(dist, 'servers/package.json'), 'utf8'))).toEqual({ type: 'module' })
+    // Without it Node 20.19+ compiles a service twice (CommonJS, then as a module); Nodes before
+    // it, or this flag, refuse to run it at all.
+    const add = await start(isolated('add'), { NODE_OPTIONS: '--no-experimental-detect-module' })
+    expect((await post(`${add.url}/femto/add`, [2, 3])).body).toBe(5)
   })
 
   it('echoes x-request-id, or makes one, and reports Server-Timing', async () => {

@@ -34,6 +34,8 @@ export function serviceDockerfile(service: DeployedService, serversDir: string, 
       { op: 'ENV', vars: { NODE_ENV: 'production', HOST: '0.0.0.0', PORT: String(service.port) } },
       { op: 'WORKDIR', dir: APP_DIR },
       { op: 'COPY', from: `${serversDir}/${service.file}`, to: `${APP_DIR}/${service.file}` },
+      // Node then reads the bundle as the module it is, without trying CommonJS first.
+      { op: 'COPY', from: `${serversDir}/package.json`, to: `${APP_DIR}/package.json` },
       ...service.files.map(path => ({ op: 'COPY' as const, from: `${serversDir}/${path}`, to: `${APP_DIR}/${path}` })),
       // Packages left out of the bundle (native addons): `node` resolves its imports of them from here.
       ...service.packages.map(folder => ({ op: 'COPY' as const, from: `${serversDir}/${folder}`, to: `${APP_DIR}/${folder}` })),
