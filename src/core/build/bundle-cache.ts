@@ -1,18 +1,20 @@
 import type { BuiltChunks, StandaloneTarget } from './second-pass'
 import { createHash } from 'node:crypto'
-import { copyFileSync, linkSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cacheFolder, codeIdentity, writeCacheFile } from '../registry/cache-files'
+import { runtimeFile } from './runtime-paths'
 
 /**
  * Services' files kept between builds. A service's file is the second pass's (second-pass.ts)
- * rolldown bundle of the chunks of Vite's shared build, with its own flags: a function of those
- * chunks, the service's flags, loaded files and externals, rolldown's version and this plugin's
- * code, and nothing else (no plugin of the app runs in it). When all of them are the same, the
- * file is the one kept, and rolldown is not run: a rebuild of the bench's shop ran six second
- * passes for ~300 ms. One entry per file name (`<file>` and `<file>.key`), overwritten.
+ * rolldown bundle of the chunks of Vite's shared build and of the runtime, with its own flags: a
+ * function of those chunks, the runtime's files, the service's flags, loaded files and externals,
+ * rolldown's version and this plugin's code, and nothing else (no plugin of the app runs in it).
+ * When all of them are the same, the file is the one kept, and rolldown is not run: a rebuild of
+ * the bench's shop ran six second passes for ~300 ms. One entry per file name (`<file>` and
+ * `<file>.key`), overwritten.
  */
 
 let rolldownVersion: string | undefined
@@ -31,6 +33,7 @@ export function bundleKey(digest: string, target: StandaloneTarget, hostedFlags:
   return createHash('sha256').update(JSON.stringify({
     // From the package, every chunk of dist/; from source, this folder (the second pass and its helpers).
     plugin: codeIdentity(here),
+    runtime: runtimeIdentity(),
     rolldown: rolldownVersion,
     chunks: digest,
     file: target.file,
@@ -38,6 +41,25 @@ export function bundleKey(digest: string, target: StandaloneTarget, hostedFlags:
     loads: target.loads ? [...target.loads].sort() : null,
     external: [...target.external].sort(),
   })).digest('base64url')
+}
+
+let runtime: string | undefined
+
+/** The runtime's files, which each service's pass reads from disk (second-pass.ts); what they import from dist/ is in `plugin`. */
+function runtimeIdentity(): string {
+  return runtime ??= treeDigest(dirname(runtimeFile('server')))
+}
+
+/** Every file under `folder`, by path and content. */
+export function treeDigest(folder: string): string {
+  const hash = createHash('sha256')
+  const files = readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter(entry => entry.isFile())
+    .map(entry => relative(folder, join(entry.parentPath, entry.name)).split(sep).join('/'))
+    .sort()
+  for (const file of files)
+    hash.update(file).update('\0').update(readFileSync(join(folder, file))).update('\0')
+  return hash.digest('base64url')
 }
 
 const keptFile = (root: string, file: string): string => join(cacheFolder(root), 'bundles', file)

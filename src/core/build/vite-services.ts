@@ -12,9 +12,6 @@ export const FEMTO_ENVIRONMENT = 'femto'
 /** A service's generated entry module, `\0femto-service:<service name>`. */
 export const SERVICE_ENTRY = '\0femto-service:'
 
-/** The runtime's router module, which imports Express (from source in this repository, else dist/). */
-export const ROUTER_RUNTIME = /[\\/](?:src[\\/]runtime[\\/]server[\\/]router\.ts|dist[\\/]runtime[\\/]router\.js)$/
-
 // The builds (by the inline config every environment of one build is resolved from) whose builder
 // made the femto environment, so that their buildApp builds the services. The JS `build()` API
 // makes only the client's environment and never calls buildApp. Global: a config file that imports
@@ -87,7 +84,8 @@ export function viteServiceBundler(builder: ViteBuilder, plan: Plan, root: strin
     const options = environment.config.build.rolldownOptions
     options.input = Object.fromEntries(targets.map(t => [t.name, SERVICE_ENTRY + t.name]))
     // Native addons (native-detect.ts) stay out of the shared build, found as it meets them.
-    // Express, which only router.js leaves out, is the plugin's resolveId's.
+    // The runtime (and Express, which only its router imports) is the plugin's resolveId's: left
+    // to each service's pass.
     options.external = (id: string, importer: string | undefined) => native.isExternal(id, importer)
     // Vite stops at the first import nothing resolved and cannot say which service reaches it; the
     // second pass fails the bundles that still import it, naming their functions.

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { webpackAliases, webpackDefines } from '../build/host-plugins'
 import { resolveRuntimeId, RUNTIME_FILE } from '../build/runtime-paths'
-import { FEMTO_ENVIRONMENT, femtoEnvironment, madeByBuilder, ROUTER_RUNTIME, SERVICE_ENTRY } from '../build/vite-services'
+import { FEMTO_ENVIRONMENT, femtoEnvironment, madeByBuilder, SERVICE_ENTRY } from '../build/vite-services'
 import { createContext } from '../registry/context'
 import { isUsageError } from '../transform/errors'
 import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
@@ -118,14 +118,17 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     },
     resolveId: {
       // A native filter: the bundler calls this hook only for the runtime's own ids.
-      filter: { id: /^(?:unplugin-femto\/(?:runtime|context)|virtual:femto-dev(?:\?|$)|\0femto-service:|express$)/ },
-      handler(id, importer) {
-        if (id === 'express')
-          // router.js imports Express from the app's own install, as the router of an Express app must.
-          return servicesBuild && importer && ROUTER_RUNTIME.test(importer) ? { id, external: true } : undefined
+      filter: { id: /^(?:unplugin-femto\/(?:runtime|context)|virtual:femto-dev(?:\?|$)|\0femto-service:)/ },
+      handler(id) {
         if (id.startsWith(SERVICE_ENTRY))
           return servicesBuild?.entries.has(id) ? id : undefined
-        return id.startsWith(DEV_ENTRY) ? RESOLVED_DEV_ENTRY + id.slice(DEV_ENTRY.length) : resolveRuntimeId(id)
+        if (id.startsWith(DEV_ENTRY))
+          return RESOLVED_DEV_ENTRY + id.slice(DEV_ENTRY.length)
+        const file = resolveRuntimeId(id)
+        // The services' shared build leaves the runtime to each service's pass (second-pass.ts),
+        // which reads it from disk: no plugin of the app has anything to do to it. 'absolute'
+        // (Vite's and Rollup's, not in unplugin's type) keeps the path as it is in the chunks.
+        return file && servicesBuild && (this as any).environment?.name === FEMTO_ENVIRONMENT ? { id: file, external: 'absolute' as unknown as true } : file
       },
     },
     load: {
