@@ -1,7 +1,10 @@
+import type { AddressInfo } from 'node:net'
 import type { Manifest } from '../../src/core/build/manifest'
 import type { RunningProcess } from '../helpers'
 import { createHash } from 'node:crypto'
 import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import http from 'node:http'
+import https from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import express from 'express'
@@ -35,6 +38,32 @@ beforeAll(async () => {
   dist = await viteBuild(APP, 'dist', APP_OPTIONS)
   manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
 })
+
+const TLS = join(import.meta.dirname, '../fixtures/tls')
+
+/** An https server in front of `target` (a TLS-terminating load balancer, say), recording what it passes on. */
+async function tlsFront(target: string): Promise<{ url: string, calls: string[], close: () => Promise<void> }> {
+  const calls: string[] = []
+  const server = https.createServer({ key: readFileSync(join(TLS, 'localhost.key')), cert: readFileSync(join(TLS, 'localhost.crt')) }, (req, res) => {
+    calls.push(`${req.method} ${req.url}`)
+    const upstream = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers)
+      answer.pipe(res)
+    })
+    upstream.on('error', () => res.destroy())
+    req.pipe(upstream)
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `https://127.0.0.1:${port}`,
+    calls,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections()
+      server.close(() => resolve())
+    }),
+  }
+}
 
 afterAll(async () => {
   await Promise.all(running.map(p => p.stop('SIGKILL')))
@@ -200,6 +229,30 @@ describe('vite build of a multi-file app', () => {
     expect(unreachable.status).toBe(500)
     expect(unreachable.body.error.code).toBe('UNAVAILABLE')
     expect(unreachable.body.error.message).toContain('add')
+  })
+
+  it('calls a callee on https, with the certificates Node trusts', async () => {
+    const add = await start(isolated('add'))
+    const front = await tlsFront(add.url)
+    try {
+      const check = await start(isolated('checkStock'))
+      const mail = await start(isolated('sendEmail'))
+      const env = { FEMTO_URL_CHECK_STOCK: check.url, FEMTO_URL_ADD: front.url, FEMTO_URL_SEND_EMAIL: mail.url }
+      const order = await start(isolated('placeOrder'), { ...env, NODE_EXTRA_CA_CERTS: join(TLS, 'localhost.crt') })
+      for (const qty of [2, 3]) {
+        const ok = await post(`${order.url}/femto/placeOrder`, { sku: 'sku-9', qty, email: 'a@b.c' })
+        expect(ok.body).toMatchObject({ stock: { sku: 'sku-9', ok: true }, total: qty + 10 })
+      }
+      expect(front.calls).toEqual(['POST /femto/add', 'POST /femto/add'])
+      // Without the certificate the callee is not trusted, and the caller says so.
+      const untrusting = await start(isolated('placeOrder'), env)
+      const refused = await post(`${untrusting.url}/femto/placeOrder`, { sku: 'sku-9', qty: 2, email: 'a@b.c' })
+      expect(refused.status).toBe(500)
+      expect(refused.body.error.message).toMatch(/certificate/i)
+    }
+    finally {
+      await front.close()
+    }
   })
 
   it('finds a callee through FEMTO_GATEWAY when it has no FEMTO_URL_<NAME>', async () => {

@@ -43,8 +43,11 @@ export function stubHeaders(meta: StubMeta, options: CallOptions | undefined, co
 
 /** The user's signal and the call's own deadline, as one signal. */
 export function callSignal(options: CallOptions | undefined): AbortSignal | undefined {
-  const signals = [options?.signal, options?.timeoutMs !== undefined ? AbortSignal.timeout(options.timeoutMs) : undefined].filter(s => s !== undefined)
-  return signals.length > 1 ? AbortSignal.any(signals) : signals[0]
+  const own = options?.signal
+  if (options?.timeoutMs === undefined)
+    return own
+  const deadline = AbortSignal.timeout(options.timeoutMs)
+  return own ? AbortSignal.any([own, deadline]) : deadline
 }
 
 /** The caller's own signal ended the call: its abort, or its `withOptions` timeout. */

@@ -4,6 +4,7 @@ import type { FemtoError } from '../shared/errors'
 import type { StubMeta } from '../shared/protocol'
 import type { RequestContext } from './context'
 import http from 'node:http'
+import { urlToHttpOptions } from 'node:url'
 import { abortedError, callFemtoUrl, callSignal, failedResponse, parseResult, streamCall, stubHeaders, transportError } from '../client/call'
 import { keptAliveAgent, withConnectTimeout } from '../client/not-reached'
 import { takeCallOptions } from '../client/options'
@@ -43,6 +44,16 @@ export function targetOf(meta: StubMeta): URL {
     targets.set(meta.name, url)
   }
   return url
+}
+
+const requestOptions = new WeakMap<URL, ReturnType<typeof urlToHttpOptions>>()
+
+/** A callee's URL as `http.request` options, made once: given the URL, Node makes them on every call (~1 µs). */
+function requestOptionsOf(url: URL): ReturnType<typeof urlToHttpOptions> {
+  let options = requestOptions.get(url)
+  if (!options)
+    requestOptions.set(url, options = urlToHttpOptions(url))
+  return options
 }
 
 /** The helper of stubs inside services: a femto function calling one hosted elsewhere. */
@@ -118,7 +129,8 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Cal
     ? freshHttpsAgent ??= withConnectTimeout(new client.Agent({ keepAlive: false }))
     : freshAgent ??= withConnectTimeout(new http.Agent({ keepAlive: false }))
   const { body, type } = encodeArgs(args)
-  const headers: Record<string, string> = { ...stubHeaders(meta, options, type), 'content-length': String(Buffer.byteLength(body)) }
+  const headers = stubHeaders(meta, options, type)
+  headers['content-length'] = String(Buffer.byteLength(body))
   const signal = callSignal(options)
   const where = ` at ${url.href}`
   return callWithPolicy(meta, signal, reason => abortedError(meta, reason, options), deadlineMs => new Promise((resolve, reject) => {
@@ -129,7 +141,7 @@ async function unaryCall(url: URL, meta: StubMeta, args: unknown[], options: Cal
       clearTimeout(timer)
       reject(timedOut ? deadlineError(meta, deadlineMs!) : transportError(meta, error, options, signal, undefined, where))
     }
-    const req = client.request(url, { method: 'POST', agent: stale ? freshConnection() : agent, signal, headers }, (res: IncomingMessage) => {
+    const req = client.request({ ...requestOptionsOf(url), method: 'POST', agent: stale ? freshConnection() : agent, signal, headers }, (res: IncomingMessage) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('error', error => fail(error))
