@@ -48,7 +48,7 @@ export function targetOf(meta: StubMeta): URL {
 
 const requestOptions = new WeakMap<URL, ReturnType<typeof urlToHttpOptions>>()
 
-/** A callee's URL as `http.request` options, made once: given the URL, Node makes them on every call (~1 µs). */
+/** A callee's URL as `http.request` options, made once: given the URL, `node:http` makes them again on every call. */
 function requestOptionsOf(url: URL): ReturnType<typeof urlToHttpOptions> {
   let options = requestOptions.get(url)
   if (!options)
