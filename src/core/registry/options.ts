@@ -96,8 +96,9 @@ export interface Options {
    * it declares, and where) is kept beside them, in `analyses/`, by its text and the plugin's
    * version: a build in which no module with the directive changed does not parse them (nor load
    * Babel). Under Vite, each service's file is kept too, in `bundles/`, by everything it is
-   * made from (the shared build's output, the service's functions, rolldown's and the plugin's
-   * versions): a build that changed nothing a service is made of does not bundle it again.
+   * made from (the shared build's output, the plugin's runtime files, the service's functions,
+   * rolldown's and the plugin's versions): a build that changed nothing a service is made of
+   * does not bundle it again.
    * `false` derives, parses and bundles on every build.
    * @default true
    */
