@@ -1,3 +1,4 @@
+import type { Manifest } from '../../src/core/build/manifest'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -32,8 +33,8 @@ function mark(): void {
     const text = `${readFileSync(path, 'utf8')}${MARKER}`
     rmSync(path)
     writeFileSync(path, text)
-    const [key] = readFileSync(`${path}.key`, 'utf8').split('\n')
-    writeFileSync(`${path}.key`, `${key}\n${createHash('sha256').update(text).digest('base64url')}`)
+    const [key, , ...rest] = readFileSync(`${path}.key`, 'utf8').split('\n')
+    writeFileSync(`${path}.key`, [key, createHash('sha256').update(text).digest('base64url'), ...rest].join('\n'))
   }
 }
 
@@ -97,6 +98,17 @@ describe('the bundle cache', () => {
     rmSync(keptFolder(), { recursive: true })
     await viteBuild(dir, 'dist', { cache: false })
     expect(existsSync(keptFolder())).toBe(false)
+  })
+
+  it('describes a file it gives back as a build without the cache does (femto.json: bytes, hash, variables read, stubs)', async () => {
+    await viteBuild(dir, 'dist')
+    await viteBuild(dir, 'dist')
+    const manifest = (): Manifest => JSON.parse(readFileSync(join(servers(), 'femto.json'), 'utf8'))
+    const fromCache = manifest()
+    // What a kept file's facts say shows in femto.json: a service that calls another, one that reads a variable.
+    expect(fromCache.services.some(service => (service.calls ?? []).length > 0)).toBe(true)
+    await viteBuild(dir, 'dist', { cache: false })
+    expect(fromCache).toEqual(manifest())
   })
 
   it('gives back files that run: a service from the cache answers (the marker is a comment)', async () => {

@@ -3,6 +3,7 @@ import type { FemtoContext } from '../registry/context'
 import type { Plan } from '../registry/plan'
 import type { RegisteredFunction } from '../registry/registry'
 import type { FunctionSchema } from '../schema/types'
+import type { BundleFacts, KeptBundle } from './bundle-cache'
 import type { EntryFacts } from './entries'
 import type { RunTimeFile } from './files'
 import type { HostBuild } from './host-plugins'
@@ -20,6 +21,7 @@ import { describeChanges, diffServices, readPreviousHashes, rememberHashes } fro
 import { exposureOf, internalNames } from '../registry/exposure'
 import { isUsableSchema } from '../schema/contract'
 import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
+import { placeKeptBundle } from './bundle-cache'
 import { callGraph, stubbedFunctions } from './call-graph'
 import { routerEntry, serviceEntry } from './entries'
 import { envVarsRead } from './env-scan'
@@ -85,12 +87,14 @@ export interface ServiceTarget {
  */
 export type ServiceBundler = (targets: ServiceTarget[], native: NativeDetector) => Promise<(target: ServiceTarget) => Promise<Produced>>
 
-/** A service's file, and what to do once it is written (keep it in the bundle cache). */
-export interface Produced {
-  /** Held as text from the bundler to the checks of what it reads: a thousand services converted 115 MB each way. */
-  code: string
-  written?: (file: string) => void
-}
+/** A service's file, and what to do once it is written (keep it in the bundle cache); or one an earlier build kept. */
+export type Produced
+  = | {
+    /** Held as text from the bundler to the checks of what it reads: a thousand services converted 115 MB each way. */
+    code: string
+    written?: (file: string, facts: BundleFacts) => void
+  }
+  | { kept: KeptBundle }
 
 const ENTRY = '\0femto-entry'
 // Measured on 2 cores, 1000 one-function bundles: 1 at a time 24.8 s, 4: ~20 s, 16: 14.1 s, 32: 14.1 s
@@ -243,9 +247,19 @@ async function copyDocsAssets(to: string): Promise<void> {
  * (runtime/server/context.ts).
  */
 async function bundle(produce: (target: ServiceTarget) => Promise<Produced>, target: ServiceTarget, file: string, files: RunTimeFile[] = []): Promise<BuiltBundle> {
-  const { code, written } = await produce(target)
+  const produced = await produce(target)
+  if ('kept' in produced) {
+    placeKeptBundle(produced.kept, file)
+    return described(file, produced.kept.content, produced.kept.facts, files)
+  }
+  const { code, written } = produced
   await writeFile(file, code)
-  written?.(file)
+  const facts = { reads: envVarsRead(code), stubs: stubbedFunctions(code) }
+  written?.(file, facts)
+  return described(file, code, facts, files)
+}
+
+function described(file: string, code: string | Buffer, facts: BundleFacts, files: RunTimeFile[]): BuiltBundle {
   // The run-time files are part of what a deploy ships, so they are part of the hash (none: the bundle's hash).
   const hash = createHash('sha256').update(code)
   for (const extra of files)
@@ -254,8 +268,7 @@ async function bundle(produce: (target: ServiceTarget) => Promise<Produced>, tar
     file: file.slice(file.lastIndexOf('/') + 1),
     bytes: Buffer.byteLength(code),
     hash: hash.digest('hex').slice(0, 16),
-    reads: envVarsRead(code),
-    stubs: stubbedFunctions(code),
+    ...facts,
   }
 }
 

@@ -131,9 +131,9 @@ export function viteServiceBundler(builder: ViteBuilder, plan: Plan, root: strin
       const key = bundleKey(digest, standaloneTarget, hosted)
       const kept = readCachedBundle(root, standaloneTarget.file, key)
       if (kept)
-        return { code: kept }
+        return { kept }
       const code = await standalone(chunks, standaloneTarget)
-      return { code, written: file => keepBundle(root, standaloneTarget.file, key, file, code) }
+      return { code, written: (file, facts) => keepBundle(root, standaloneTarget.file, key, file, code, facts) }
     }
   }
 }
