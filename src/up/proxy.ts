@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Agent, Client, Dispatcher } from 'undici'
+import type { Agent, buildConnector, Client, Dispatcher } from 'undici'
 import { Readable } from 'node:stream'
 import { CONNECT_TIMEOUT_MS, IDLE_CONNECTION_MS, isBrokenConnection, letGoOfIdleConnectionsToo, neverReached, notReachedWait } from '../runtime/client/not-reached'
 import { asCallFromOutside } from '../runtime/server/guard'
@@ -30,7 +30,7 @@ export const HOLD_BODY_LIMIT = 1024 * 1024
  * answer, as `node:http`'s client: a function may take long, and a stream may be quiet for long.
  */
 const UPSTREAM: Client.Options = {
-  connectTimeout: CONNECT_TIMEOUT_MS,
+  connect: connectUpstream,
   keepAliveTimeout: IDLE_CONNECTION_MS,
   keepAliveMaxTimeout: IDLE_CONNECTION_MS,
   keepAliveTimeoutThreshold: SERVICE_KEEP_ALIVE_MS - IDLE_CONNECTION_MS,
@@ -50,6 +50,39 @@ export function loadUpstreamClient(): Promise<void> {
   return loading ??= import('undici').then((module) => {
     undici = module
   })
+}
+
+/**
+ * Origins whose service also listens on a Unix socket (femto up's own, local-socket.ts): origin →
+ * the socket's path. A connection to one of them is made there, not over loopback TCP: the hop
+ * then costs the gateway and the service less of the kernel (design 0050). The origin stays what
+ * routes, logs and errors name.
+ */
+const localSockets = new Map<string, string>()
+
+/** From now on, connections to `origin` go to the Unix socket at `path`; none: over TCP again. */
+export function reachOverSocket(origin: string, path: string | undefined): void {
+  if (path === undefined)
+    localSockets.delete(origin)
+  else
+    localSockets.set(origin, path)
+}
+
+let overTcp: buildConnector.connector | undefined
+const overSocket = new Map<string, buildConnector.connector>()
+
+/** undici's own connector (its connect timeout), made for the socket of the origin when it has one. */
+function connectUpstream(options: buildConnector.Options, callback: buildConnector.Callback): void {
+  const path = localSockets.get(`${options.protocol}//${options.host}`)
+  let connector = path === undefined ? overTcp : overSocket.get(path)
+  if (connector === undefined) {
+    connector = undici!.buildConnector({ timeout: CONNECT_TIMEOUT_MS, socketPath: path })
+    if (path === undefined)
+      overTcp = connector
+    else
+      overSocket.set(path, connector)
+  }
+  connector(options, callback)
 }
 
 let agent: Agent | undefined

@@ -1,14 +1,17 @@
 import type { Manifest } from '../core/build/manifest'
 import { randomBytes } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { MANIFEST_FILE } from '../core/build/manifest'
 import { isPublic } from '../core/registry/exposure'
 import { letGoOfIdleConnections } from '../runtime/client/not-reached'
+import { LOCAL_SOCKET_DIR_ENV } from '../runtime/server/local-socket'
 import { appEnv, startApp } from './app'
 import { createGateway } from './gateway'
 import { asSpawned, previousPeers, previousServices, routePrevious } from './previous'
 import { CannotListenError, spawnServices, stopService, tellPeers, waitHealthy, waitListening } from './processes'
+import { reachOverSocket } from './proxy'
 import { superviseRestarts } from './restart'
 import { clientFolder } from './static'
 
@@ -55,6 +58,11 @@ export async function up(options: UpOptions): Promise<Running> {
   // their ports: a token of their own, unless one is given.
   const token = process.env.FEMTO_TOKEN || randomBytes(24).toString('hex')
   const env: Record<string, string> = { FEMTO_TOKEN: token }
+  // The gateway reaches the services on Unix sockets in a folder of this run's, which only this
+  // user can enter (local-socket.ts); not on Windows, whose local sockets are named pipes.
+  const socketDir = process.platform === 'win32' ? undefined : await mkdtemp(join(tmpdir(), 'femto-up-'))
+  if (socketDir)
+    env[LOCAL_SOCKET_DIR_ENV] = socketDir
   // Free ports are known once the services report them: then each is told the others' (below).
   if (!options.freePorts) {
     for (const service of manifest.services)
@@ -86,6 +94,10 @@ export async function up(options: UpOptions): Promise<Running> {
     letGoOfIdleConnections()
     await app?.close()
     await Promise.all([...running, ...runningOlder].map(service => stopService(service)))
+    for (const service of [...running, ...runningOlder])
+      reachOverSocket(service.origin, undefined)
+    if (socketDir)
+      await rm(socketDir, { recursive: true, force: true })
   })()
   const stopped = (): void => void close()
   options.signal?.addEventListener('abort', stopped, { once: true })
@@ -94,6 +106,8 @@ export async function up(options: UpOptions): Promise<Running> {
     if (options.signal?.aborted)
       throw new Error('femto up: stopped before it started')
     await Promise.all([...running, ...runningOlder].map(service => waitListening(service, 'femto up')))
+    for (const service of [...running, ...runningOlder])
+      reachOverSocket(service.origin, service.said.listening?.socket)
     // Every process is told where the others are: the free ports, and the previous versions (on free ports always).
     const skewPeers = previousPeers(older, runningOlder.map(service => service.origin))
     if (options.freePorts || older.length > 0) {
@@ -142,6 +156,7 @@ export async function up(options: UpOptions): Promise<Running> {
           routes.set(route, REFUSING_ORIGIN)
       },
       onHealthy: () => {
+        reachOverSocket(service.origin, service.said.listening?.socket)
         for (const route of own)
           routes.set(route, service.origin)
       },
@@ -151,7 +166,10 @@ export async function up(options: UpOptions): Promise<Running> {
     log,
     env: { ...restartEnv, FEMTO_FILES_DIR: dir },
     onForeign: () => routePrevious(previous, service, undefined),
-    onHealthy: process => routePrevious(previous, service, process.origin),
+    onHealthy: (process) => {
+      reachOverSocket(process.origin, process.said.listening?.socket)
+      routePrevious(previous, service, process.origin)
+    },
   })))
   if (older.length > 0)
     log(`previous versions still served: ${older.map(o => `${o.name} (${[...o.serves.keys()].join(', ')})`).join('; ')}`)

@@ -3,7 +3,7 @@ import type { Server } from 'node:http'
 import type { Manifest } from '../../src/core/build/manifest'
 import type { StubMeta } from '../../src/runtime/shared/protocol'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -178,6 +178,26 @@ describe('femto up and the processes it starts', () => {
     expect(after.pid).not.toBe(before)
     expect(up.output()).toContain(`record is up again (pid ${after.pid})`)
     expect((await post(`${up.url}/femto/record`, [`after-${signal}`], { 'content-type': 'application/json' })).body).toBe(`record:after-${signal}`)
+  })
+
+  it('its gateway reaches each service on a Unix socket in a folder of its own, removed when it stops', async () => {
+    const up = await femtoUp(['--free-ports'], { LEDGER_FILE: join(mkdtempSync(join(tmpdir(), 'femto-lifecycle-')), 'ledger.txt') })
+    const port = portOf(up.output(), 'record')
+    const { pid } = await healthz(port)
+    const dir = /(?:^|\0)FEMTO_UP_SOCKET_DIR=([^\0]+)/.exec(readFileSync(`/proc/${pid}/environ`, 'utf8'))?.[1]
+    expect(dir).toBeDefined()
+    // Only femto up's user can enter it: no one else reaches the services past their token that way.
+    expect(statSync(dir!).mode & 0o777).toBe(0o700)
+    const socket = join(dir!, `${port}.sock`)
+    expect(statSync(socket).isSocket()).toBe(true)
+    // The kernel's table of Unix sockets names an accepted connection by its listener's path (state 03: connected).
+    const connected = (): number => readFileSync('/proc/net/unix', 'utf8').split('\n').filter(line => line.endsWith(` ${socket}`) && line.split(/\s+/)[5] === '03').length
+    expect(connected()).toBe(0)
+    expect((await post(`${up.url}/femto/record`, ['over-the-socket'], { 'content-type': 'application/json' })).body).toBe('record:over-the-socket')
+    expect(connected()).toBeGreaterThan(0)
+    up.proc.kill('SIGINT')
+    expect(await up.exited).toBe(0)
+    expect(existsSync(dir!)).toBe(false)
   })
 
   it('doubles the wait for a service that keeps exiting at start, even after a predecessor stayed up past the reset time', async () => {

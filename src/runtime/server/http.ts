@@ -1,13 +1,16 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Server as NetServer } from 'node:net'
 import type { ServedFunction } from './types'
 import { createServer } from 'node:http'
 import { letGoOfIdleConnections } from '../client/not-reached'
 import { SERVICE_KEEP_ALIVE_MS } from '../shared/protocol'
 import { closeAfterEachAnswer, stopAccepting } from './drain'
+import { femtoRuntimeEnv } from './env'
 import { removeDeadUploads } from './form'
 import { createFunctionTable, pathOf, serveRoute } from './function-table'
 import { checkToken } from './guard'
 import { exitCannotListen, reportListening, stopWithParent } from './listening'
+import { listenLocalSocket, LOCAL_SOCKET_DIR_ENV } from './local-socket'
 import { METRICS_CONTENT_TYPE } from './metrics'
 import { flushObservations, metrics } from './observe'
 import { errorOutcome } from './outcome'
@@ -83,6 +86,8 @@ export function startService(options: ServiceOptions): Server {
     return server
   }
   let listening = false
+  /** femto up's Unix socket for this service (local-socket.ts), when it asked for one. */
+  let local: NetServer | undefined
   // A listener that fails (port taken, not allowed, no such address) is a service that cannot do
   // its job: one line saying which setting to change, and exit 1, never a log line and exit 0.
   server.on('error', (error: NodeJS.ErrnoException) => {
@@ -94,8 +99,20 @@ export function startService(options: ServiceOptions): Server {
     listening = true
     const bound = server.address()
     const actual = typeof bound === 'object' && bound ? bound.port : address.port
-    console.log(`[femto] ${options.service} listening on http://${address.host}:${actual} (${table.listing})`)
-    reportListening(actual)
+    const ready = (socket?: string): void => {
+      console.log(`[femto] ${options.service} listening on http://${address.host}:${actual} (${table.listing})`)
+      reportListening(actual, socket)
+    }
+    const socketDir = femtoRuntimeEnv[LOCAL_SOCKET_DIR_ENV]
+    if (socketDir && process.send && !draining) {
+      listenLocalSocket(server, socketDir, actual, (path, listener) => {
+        local = listener
+        ready(path)
+      })
+    }
+    else {
+      ready()
+    }
     // Uploads left on disk by a service of this machine that was killed mid-call (form.ts): a
     // moment after start-up, which the modules this loads (node:os, node:fs/promises) would delay.
     setTimeout(() => void removeDeadUploads(), 1000).unref()
@@ -124,7 +141,13 @@ export function startService(options: ServiceOptions): Server {
     const exit = (): void => {
       void Promise.race([flushObservations(), new Promise(resolve => setTimeout(resolve, 1_000))]).finally(() => process.exit(0))
     }
-    const close = (): void => stopAccepting(server, exit)
+    // Both listeners stop at once; the process exits when the calls on either are done.
+    const close = (): void => {
+      let open = local ? 2 : 1
+      const closed = (): void => void (--open === 0 && exit())
+      stopAccepting(server, closed)
+      local?.close(closed)
+    }
     if (delay > 0)
       setTimeout(close, delay)
     else

@@ -11,13 +11,19 @@ export const PEERS_MESSAGE = 'femto:peers'
 export const PEERS_SET_MESSAGE = 'femto:peers-set'
 export const CANNOT_LISTEN_MESSAGE = 'femto:cannot-listen'
 
-export interface ListeningMessage { type: typeof LISTENING_MESSAGE, port: number, pid: number }
+export interface ListeningMessage {
+  type: typeof LISTENING_MESSAGE
+  port: number
+  pid: number
+  /** The Unix socket it also listens on, when its parent asked for one (local-socket.ts). */
+  socket?: string
+}
 /** Sent instead, just before the service exits 1: its port, the error's code, and its one line. */
 export interface CannotListenMessage { type: typeof CANNOT_LISTEN_MESSAGE, port: number, code: string, line: string }
 /** `FEMTO_URL_<NAME>` of the other services; what the parent was given for them already wins. */
 export interface PeersMessage { type: typeof PEERS_MESSAGE, env: Record<string, string> }
 
-export function reportListening(port: number): void {
+export function reportListening(port: number, socket?: string): void {
   const send = process.send?.bind(process)
   if (!send)
     return
@@ -27,7 +33,7 @@ export function reportListening(port: number): void {
     Object.assign(femtoRuntimeEnv, message.env)
     send({ type: PEERS_SET_MESSAGE })
   })
-  send({ type: LISTENING_MESSAGE, port, pid: process.pid } satisfies ListeningMessage)
+  send({ type: LISTENING_MESSAGE, port, pid: process.pid, socket } satisfies ListeningMessage)
   // The channel does not keep the service alive: its listener does, as without one.
   process.channel?.unref()
 }
