@@ -3,7 +3,7 @@ import type { ManifestService } from '../core/build/manifest'
 import type { CannotListenMessage, ListeningMessage, PeersMessage } from '../runtime/server/listening'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { CANNOT_LISTEN_MESSAGE, LISTENING_MESSAGE, PEERS_MESSAGE, PEERS_SET_MESSAGE } from '../runtime/server/listening'
+import { CANNOT_LISTEN_MESSAGE, LISTENING_MESSAGE, PEERS_MESSAGE, PEERS_SET_MESSAGE, STOPPED_LISTENING_MESSAGE } from '../runtime/server/listening'
 import { keptOutput } from './kept-output'
 import { prefixLines } from './logs'
 
@@ -16,10 +16,15 @@ export interface ServiceProcess {
   child: ChildProcess
   /** What it wrote on stdout and stderr (the last MiB), across restarts: for errors and `logs()`. */
   output: () => string
-  /** What the current process said on its channel: the port it listens on, or why it cannot. */
-  said: { listening?: ListeningMessage, cannotListen?: CannotListenMessage }
-  /** Starts it again after it exited, on `port`, with `env` over the environment it was first given. */
+  /** What the current process said on its channel: the port it listens on, or why it cannot, or that it no longer listens. */
+  said: { listening?: ListeningMessage, cannotListen?: CannotListenMessage, stoppedListening?: boolean }
+  /**
+   * Starts it again on `port`, with `env` over the environment it was first given: after it
+   * exited, or once it stopped listening (the port is free) while it finishes its calls.
+   */
   respawn: (port: number, env: Record<string, string>) => void
+  /** Processes it replaced that have not exited yet: they finish their calls. */
+  draining: Set<ChildProcess>
 }
 
 /** A service that exited because its port is taken, not allowed, or no port. */
@@ -60,9 +65,15 @@ export function spawnServices(options: SpawnOptions): ServiceProcess[] {
       output,
       said: {},
       respawn: (again, env) => {
+        const before = running.child
+        if (before.exitCode === null && before.signalCode === null) {
+          running.draining.add(before)
+          before.once('close', () => running.draining.delete(before))
+        }
         running.said = {}
         running.child = start(again, { ...options.env, ...env })
       },
+      draining: new Set(),
     }
     function start(port: number, env: Record<string, string | undefined>): ChildProcess {
       const child = spawn(process.execPath, [join(options.dir, service.file)], {
@@ -77,11 +88,16 @@ export function spawnServices(options: SpawnOptions): ServiceProcess[] {
         prefixLines(child.stderr!, service.name, index, width, options.out)
       }
       // Kept from the start: a message that comes before anyone waits for it is not lost.
+      // Only the current process's: one it replaced still talks while it drains.
       child.on('message', (message: { type?: string }) => {
+        if (running.child !== child)
+          return
         if (message?.type === LISTENING_MESSAGE)
           running.said.listening = message as ListeningMessage
         else if (message?.type === CANNOT_LISTEN_MESSAGE)
           running.said.cannotListen = message as CannotListenMessage
+        else if (message?.type === STOPPED_LISTENING_MESSAGE)
+          running.said.stoppedListening = true
       })
       // The channel does not keep this process alive, as the pipes do not.
       child.channel?.unref()
@@ -181,7 +197,9 @@ export async function waitHealthy(service: ServiceProcess, who: string, timeoutM
     let answered: { ok: boolean, pid?: unknown } | undefined
     try {
       // A process that accepts but never answers (a blocked event loop) must not hold this past the deadline.
-      const res = await fetch(`${service.origin}/healthz`, { signal: AbortSignal.timeout(Math.max(1, Math.min(2_000, deadline - Date.now()))) })
+      // A connection of its own, closed after the answer: a kept-alive one could reach a process
+      // this one replaced, which answers on its open connections while it drains.
+      const res = await fetch(`${service.origin}/healthz`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(Math.max(1, Math.min(2_000, deadline - Date.now()))) })
       answered = { ok: res.ok, pid: res.ok ? (await res.json() as { pid?: unknown })?.pid : (await res.body?.cancel(), undefined) }
     }
     catch {}
@@ -200,8 +218,12 @@ export async function waitHealthy(service: ServiceProcess, who: string, timeoutM
  * SIGTERM: the service finishes its calls within its own bound and exits. A caller that cannot
  * wait that long (a test) gives `killAfterMs`, then SIGKILL. Resolves once its output has all arrived.
  */
-export function stopService(service: ServiceProcess, killAfterMs?: number): Promise<void> {
-  const { child } = service
+export async function stopService(service: ServiceProcess, killAfterMs?: number): Promise<void> {
+  // One it replaced drains already: a second SIGTERM would end it at once, calls and all.
+  await Promise.all([stopProcess(service.child, killAfterMs, true), ...Array.from(service.draining, child => stopProcess(child, killAfterMs, false))])
+}
+
+function stopProcess(child: ChildProcess, killAfterMs: number | undefined, signal: boolean): Promise<void> {
   return new Promise((done) => {
     if (child.exitCode !== null || child.signalCode !== null)
       return done()
@@ -210,6 +232,7 @@ export function stopService(service: ServiceProcess, killAfterMs?: number): Prom
       clearTimeout(timer)
       done()
     })
-    child.kill('SIGTERM')
+    if (signal)
+      child.kill('SIGTERM')
   })
 }

@@ -1,4 +1,5 @@
 import type { ServiceProcess } from './processes'
+import { STOPPED_LISTENING_MESSAGE } from '../runtime/server/listening'
 import { CannotListenError, waitHealthy, waitListening } from './processes'
 
 /**
@@ -40,10 +41,20 @@ export function superviseRestarts(service: ServiceProcess, options: SuperviseOpt
   let healthySince: number | undefined = Date.now()
   let timer: NodeJS.Timeout | undefined
 
+  /**
+   * The process is gone when it exits, or, for one that stops (a SIGTERM), once it closed its
+   * listeners: the next one starts then, while it finishes its calls and its callers let go of
+   * their idle connections, which would otherwise hold its calls' replacement back for seconds.
+   */
   function watch(): void {
     const { child } = service
-    // 'close', not 'exit': its last words on stderr (why it exited) come before this line.
-    const onClose = (code: number | null, signal: NodeJS.Signals | null): void => {
+    let gone = false
+    const down = (why: string): void => {
+      if (gone)
+        return
+      gone = true
+      child.off('close', onClose)
+      child.off('message', onMessage)
       if (stopped)
         return
       if (healthySince !== undefined && Date.now() - healthySince >= RESTART_RESET_AFTER_MS)
@@ -51,16 +62,26 @@ export function superviseRestarts(service: ServiceProcess, options: SuperviseOpt
       healthySince = undefined
       const wait = delay
       delay = Math.min(delay * 2, RESTART_MAX_MS)
-      const refused = service.said.cannotListen
-      const why = refused?.code === 'EADDRINUSE'
-        ? `cannot listen: port ${port} is taken by another process`
-        : `exited with ${signal ? `signal ${signal}` : `code ${code}`}`
       options.log(`${service.name} ${why}; restarting in ${wait} ms`)
       timer = setTimeout(restart, wait)
+    }
+    // 'close', not 'exit': its last words on stderr (why it exited) come before this line.
+    function onClose(code: number | null, signal: NodeJS.Signals | null): void {
+      const refused = service.said.cannotListen
+      down(refused?.code === 'EADDRINUSE'
+        ? `cannot listen: port ${port} is taken by another process`
+        : `exited with ${signal ? `signal ${signal}` : `code ${code}`}`)
+    }
+    function onMessage(message: { type?: string } | undefined): void {
+      if (message?.type === STOPPED_LISTENING_MESSAGE)
+        down('stopped listening (it finishes its calls meanwhile)')
     }
     if (child.exitCode !== null || child.signalCode !== null)
       return onClose(child.exitCode, child.signalCode)
     child.once('close', onClose)
+    child.on('message', onMessage)
+    if (service.said.stoppedListening)
+      onMessage({ type: STOPPED_LISTENING_MESSAGE })
   }
 
   function restart(): void {

@@ -4,7 +4,7 @@ import type { Manifest } from '../../src/core/build/manifest'
 import type { StubMeta } from '../../src/runtime/shared/protocol'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:http'
+import { Agent, createServer, get } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -90,8 +90,9 @@ function portOf(output: string, service: string): number {
   return Number(lines.at(-1)![1])
 }
 
+/** On a new connection: a kept-alive one may reach the process a restart replaced, which answers on it while it drains. */
 async function healthz(port: number): Promise<{ service: string, pid: number }> {
-  return (await fetch(`http://127.0.0.1:${port}/healthz`)).json() as Promise<{ service: string, pid: number }>
+  return (await fetch(`http://127.0.0.1:${port}/healthz`, { headers: { connection: 'close' } })).json() as Promise<{ service: string, pid: number }>
 }
 
 const refuses = (port: number): Promise<boolean> => fetch(`http://127.0.0.1:${port}/healthz`).then(res => res.body?.cancel().then(() => false) ?? false, () => true)
@@ -170,14 +171,52 @@ describe('femto up and the processes it starts', () => {
     const port = portOf(up.output(), 'record')
     const before = (await healthz(port)).pid
     process.kill(before, signal)
-    const exited = signal === 'SIGKILL' ? 'signal SIGKILL' : 'code 0'
-    await waitFor(() => new RegExp(`femto +\\| record exited with ${exited}; restarting in \\d+ ms`).test(up.output()), 'the restart line')
+    // A SIGTERM drains: the next process starts once the listeners are closed, not when the old one exits.
+    const gone = signal === 'SIGKILL' ? 'exited with signal SIGKILL' : 'stopped listening \\(it finishes its calls meanwhile\\)'
+    await waitFor(() => new RegExp(`femto +\\| record ${gone}; restarting in \\d+ ms`).test(up.output()), 'the restart line')
     await waitFor(() => /femto +\| record is up again \(pid \d+\)/.test(up.output()), 'record up again')
     const after = await healthz(port)
     expect(after).toMatchObject({ service: 'record' })
     expect(after.pid).not.toBe(before)
     expect(up.output()).toContain(`record is up again (pid ${after.pid})`)
     expect((await post(`${up.url}/femto/record`, [`after-${signal}`], { 'content-type': 'application/json' })).body).toBe(`record:after-${signal}`)
+  })
+
+  it('starts the next process once a SIGTERMed one stopped listening, while that one still waits for an idle caller', async () => {
+    const up = await femtoUp(['--free-ports'], { LEDGER_FILE: join(mkdtempSync(join(tmpdir(), 'femto-lifecycle-')), 'ledger.txt') })
+    const port = portOf(up.output(), 'record')
+    // A caller that keeps its connection open and idle: a draining service waits for it to let go (drain.ts).
+    const agent = new Agent({ keepAlive: true })
+    cleanup.push(() => agent.destroy())
+    const before = await new Promise<number>((resolve, reject) => {
+      get(`http://127.0.0.1:${port}/healthz`, { agent }, (res) => {
+        let text = ''
+        res.on('data', (chunk) => {
+          text += chunk
+        })
+        res.on('end', () => resolve(JSON.parse(text).pid))
+      }).on('error', reject)
+    })
+    process.kill(before, 'SIGTERM')
+    await waitFor(() => /femto +\| record is up again \(pid \d+\)/.test(up.output()), 'record up again')
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0)
+        return true
+      }
+      catch {
+        return false
+      }
+    }
+    // Up again while the old process is still there, held by the idle connection.
+    expect(alive(before)).toBe(true)
+    const after = await healthz(port)
+    expect(after.pid).not.toBe(before)
+    expect((await post(`${up.url}/femto/record`, ['while-the-old-one-drains'], { 'content-type': 'application/json' })).body).toBe('record:while-the-old-one-drains')
+    // Once the caller lets go, the old one exits, and nothing is started again for it.
+    agent.destroy()
+    await waitFor(() => !alive(before), 'the old process to exit')
+    expect(up.output().match(/record is up again/g)).toHaveLength(1)
   })
 
   it('its gateway reaches each service on a Unix socket in a folder of its own, removed when it stops', async () => {

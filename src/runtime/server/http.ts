@@ -9,7 +9,7 @@ import { femtoRuntimeEnv } from './env'
 import { removeDeadUploads } from './form'
 import { createFunctionTable, pathOf, serveRoute } from './function-table'
 import { checkToken } from './guard'
-import { exitCannotListen, reportListening, stopWithParent } from './listening'
+import { exitCannotListen, reportListening, reportStoppedListening, stopWithParent } from './listening'
 import { listenLocalSocket, LOCAL_SOCKET_DIR_ENV } from './local-socket'
 import { METRICS_CONTENT_TYPE } from './metrics'
 import { flushObservations, metrics } from './observe'
@@ -147,6 +147,7 @@ export function startService(options: ServiceOptions): Server {
       const closed = (): void => void (--open === 0 && exit())
       stopAccepting(server, closed)
       local?.close(closed)
+      reportStoppedListening()
     }
     if (delay > 0)
       setTimeout(close, delay)

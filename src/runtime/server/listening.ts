@@ -10,6 +10,12 @@ export const LISTENING_MESSAGE = 'femto:listening'
 export const PEERS_MESSAGE = 'femto:peers'
 export const PEERS_SET_MESSAGE = 'femto:peers-set'
 export const CANNOT_LISTEN_MESSAGE = 'femto:cannot-listen'
+/**
+ * Sent when a stopping service has closed its listeners: its port is free for the process that
+ * replaces it, while it finishes its calls and waits for its callers to let go of their idle
+ * connections (drain.ts), which may take them seconds.
+ */
+export const STOPPED_LISTENING_MESSAGE = 'femto:stopped-listening'
 
 export interface ListeningMessage {
   type: typeof LISTENING_MESSAGE
@@ -36,6 +42,12 @@ export function reportListening(port: number, socket?: string): void {
   send({ type: LISTENING_MESSAGE, port, pid: process.pid, socket } satisfies ListeningMessage)
   // The channel does not keep the service alive: its listener does, as without one.
   process.channel?.unref()
+}
+
+/** Tells the parent, if there is one still, that the port is free (STOPPED_LISTENING_MESSAGE). */
+export function reportStoppedListening(): void {
+  if (process.send && process.connected)
+    process.send({ type: STOPPED_LISTENING_MESSAGE })
 }
 
 /**
