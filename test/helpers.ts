@@ -153,6 +153,17 @@ export function freePort(): Promise<number> {
   })
 }
 
+/** Whether a process still exists (signal 0 only checks). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  }
+  catch {
+    return false
+  }
+}
+
 export interface KeptAliveAnswer { status: number, body: string, connection: string | undefined, reused: boolean }
 
 /**

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { callFemto, configureFemto } from '../../src/runtime'
 import { RESTART_RESET_AFTER_MS } from '../../src/up/restart'
-import { post, viteBuild } from '../helpers'
+import { post, processAlive, viteBuild } from '../helpers'
 
 // The life of a service process, as `node dist/servers/<fn>.js` and under `femto up`: one that
 // cannot listen says why and exits non-zero; femto up calls only the processes it started, starts
@@ -199,23 +199,14 @@ describe('femto up and the processes it starts', () => {
     })
     process.kill(before, 'SIGTERM')
     await waitFor(() => /femto +\| record is up again \(pid \d+\)/.test(up.output()), 'record up again')
-    const alive = (pid: number): boolean => {
-      try {
-        process.kill(pid, 0)
-        return true
-      }
-      catch {
-        return false
-      }
-    }
     // Up again while the old process is still there, held by the idle connection.
-    expect(alive(before)).toBe(true)
+    expect(processAlive(before)).toBe(true)
     const after = await healthz(port)
     expect(after.pid).not.toBe(before)
     expect((await post(`${up.url}/femto/record`, ['while-the-old-one-drains'], { 'content-type': 'application/json' })).body).toBe('record:while-the-old-one-drains')
     // Once the caller lets go, the old one exits, and nothing is started again for it.
     agent.destroy()
-    await waitFor(() => !alive(before), 'the old process to exit')
+    await waitFor(() => !processAlive(before), 'the old process to exit')
     expect(up.output().match(/record is up again/g)).toHaveLength(1)
   })
 
@@ -274,16 +265,7 @@ describe('femto up and the processes it starts', () => {
     // femto up alone, not its group: nothing stops the services but themselves.
     up.proc.kill('SIGKILL')
     await up.exited
-    const alive = (pid: number): boolean => {
-      try {
-        process.kill(pid, 0)
-        return true
-      }
-      catch {
-        return false
-      }
-    }
-    await waitFor(() => pids.every(pid => !alive(pid)), 'the services to exit')
+    await waitFor(() => pids.every(pid => !processAlive(pid)), 'the services to exit')
   })
 })
 

@@ -15,7 +15,7 @@ import { FemtoError, withOptions } from '../../src/runtime'
 import { startFemto } from '../../src/testing'
 import { placeOrder as plainPlaceOrder } from '../fixtures/testing-app/src/orders'
 import { price as plainPrice } from '../fixtures/testing-app/src/prices'
-import { post } from '../helpers'
+import { post, processAlive } from '../helpers'
 
 const run = promisify(execFile)
 
@@ -25,17 +25,6 @@ const run = promisify(execFile)
 
 const APP = join(import.meta.dirname, '../fixtures/testing-app')
 const BAD_APP = join(import.meta.dirname, '../fixtures/bad-app')
-
-/** Whether a process still exists (signal 0 only checks). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  }
-  catch {
-    return false
-  }
-}
 
 const refused = (url: string): Promise<unknown> => expect(fetch(`${url}/healthz`)).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } })
 
@@ -93,7 +82,7 @@ describe('startFemto on a project', () => {
     const order = await remotePlaceOrder([{ sku: 'mug', qty: 2 }, { sku: 'tee', qty: 1 }])
     expect(order.total).toBe(4900)
     expect(order.pid).not.toBe(process.pid)
-    expect(alive(order.pid)).toBe(true)
+    expect(processAlive(order.pid)).toBe(true)
     // placeOrder's process counted its calls to price.
     const metrics = await (await fetch(`${femto.url('placeOrder')}/metrics`)).text()
     expect(metrics).toMatch(/^femto_calls_total\{[^}]*target="price"[^}]*outcome="ok"\} [1-9]/m)
@@ -190,11 +179,11 @@ describe('stopping and failing', () => {
     const own = await startFemto({ root: APP, functions: ['placeOrder'] })
     const { pid } = await own.client<typeof placeOrder>('placeOrder')([])
     const urls = [own.url('placeOrder'), own.url('price'), own.gateway]
-    expect(alive(pid)).toBe(true)
+    expect(processAlive(pid)).toBe(true)
     expect(existsSync(own.outDir)).toBe(true)
 
     await own.close()
-    expect(alive(pid)).toBe(false)
+    expect(processAlive(pid)).toBe(false)
     for (const url of urls)
       await refused(url)
     expect(existsSync(own.outDir)).toBe(false)
