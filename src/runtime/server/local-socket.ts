@@ -23,9 +23,17 @@ export function listenLocalSocket(server: HttpServer, dir: string, port: number,
   }
   catch {}
   const listener = net.createServer(socket => server.emit('connection', socket))
-  listener.once('error', (error) => {
+  let listening = false
+  // An error once it listens is one connection it could not accept (out of file descriptors),
+  // as on the port's listener: a line, not an exit, and not a second report.
+  listener.on('error', (error) => {
+    if (listening)
+      return console.warn(`[femto] ${path}: ${error.message}`)
     console.warn(`[femto] cannot listen on ${path} (${error.message}); femto up's gateway calls on the port instead`)
     done(undefined, undefined)
   })
-  listener.listen(path, () => done(path, listener))
+  listener.listen(path, () => {
+    listening = true
+    done(path, listener)
+  })
 }
