@@ -139,17 +139,40 @@ export function launchChromium(): Promise<Browser> {
   })
 }
 
+/** The ports the OS hands out for port 0 and for outgoing connections (Linux's default elsewhere). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low = 0, high = 0] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
+    if (low > 1024 && high >= low)
+      return [low, high]
+  }
+  catch {}
+  return [32768, 60999]
+}
+
 /**
  * A port free right now, for what must be told its port before it starts: a container's
  * published port, or two `femto up`s in turn serving a page on one origin. Services the tests
  * start take port 0 and report theirs instead.
+ * Chosen below the OS's ephemeral range: a port the OS gave out for port 0 goes back into that
+ * range when closed, where any process of a parallel test that listens on port 0 or connects
+ * anywhere may take it before this test uses it (a "refused" port that answers, a busy one).
  */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    }).on('error', reject)
+export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange()
+  const from = Math.max(1024, low - 12_000)
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = from + Math.floor(Math.random() * (low - from))
+    if (await canListen(port))
+      return port
+  }
+  throw new Error(`no free port in ${from}-${low - 1} after 50 tries`)
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer().once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
   })
 }
 

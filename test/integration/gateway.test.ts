@@ -36,8 +36,16 @@ function serviceUrls(origins: Record<string, string>): Record<string, string> {
 /** How often the ledger says a call ran. */
 const runs = (line: string): number => readFileSync(ledger, 'utf8').split('\n').filter(l => l === line).length
 
-function waitFor(check: () => boolean, what: string): Promise<void> {
-  return expect.poll(check, { timeout: 10_000, interval: 10, message: `waiting for ${what}` }).toBe(true)
+/** `output`: what the process being waited on printed, shown when the wait fails. */
+async function waitFor(check: () => boolean, what: string, output?: () => string): Promise<void> {
+  try {
+    await expect.poll(check, { timeout: 10_000, interval: 10, message: `waiting for ${what}` }).toBe(true)
+  }
+  catch (error) {
+    if (output)
+      (error as Error).message += `\n--- its output ---\n${output()}`
+    throw error
+  }
 }
 
 /** The gateway in this process, for what the standalone one needs no process to show. */
@@ -102,7 +110,7 @@ describe('the standalone gateway (node dist/gateway.js)', () => {
     const caller = keptAliveCaller()
     expect(await caller.send(`${gateway.url}/femto/echo`, '["before"]')).toMatchObject({ status: 200, reused: false })
     const exit = gateway.stop('SIGTERM')
-    await waitFor(() => /femto gateway: SIGTERM, stopping/.test(gateway.output()), 'the gateway to stop')
+    await waitFor(() => /femto gateway: SIGTERM, stopping/.test(gateway.output()), 'the gateway to stop', gateway.output)
     expect(await caller.send(`${gateway.url}/femto/echo`, '["during"]')).toEqual({ status: 200, body: '"echo:during"', connection: 'close', reused: true })
     caller.close()
     expect(await exit).toBe(0)
@@ -114,7 +122,7 @@ describe('a call whose service is restarting', () => {
     const port = await freePort()
     const gateway = await start(GATEWAY, { FEMTO_MANIFEST: join(dist, 'servers/femto.json'), FEMTO_STATIC_DIR: '', ...serviceUrls({ echo: `http://127.0.0.1:${port}` }) })
     const answer = post(`${gateway.url}/femto/echo`, ['held'])
-    await waitFor(() => /\[femto\] gateway: \/femto\/echo not reached at http:\/\/127\.0\.0\.1:\d+ \(connect ECONNREFUSED [^)]*\); holding it for up to 10000 ms/.test(gateway.output()), 'the held call')
+    await waitFor(() => /\[femto\] gateway: \/femto\/echo not reached at http:\/\/127\.0\.0\.1:\d+ \(connect ECONNREFUSED [^)]*\); holding it for up to 10000 ms/.test(gateway.output()), 'the held call', gateway.output)
     await start(service('echo'), { LEDGER_FILE: ledger, PORT: String(port) })
     expect(await answer).toMatchObject({ status: 200, body: 'echo:held' })
     expect(runs('echo held')).toBe(1)
@@ -169,7 +177,7 @@ describe('a call whose service is restarting', () => {
     const answer = post(`${gateway.url}/femto/slowEcho`, ['killed', 60_000])
     await waitFor(() => runs('slow killed') === 1, 'the call to run')
     await slow.stop('SIGKILL')
-    await waitFor(() => /\/femto\/slowEcho not reached/.test(gateway.output()), 'the call sent again and held')
+    await waitFor(() => /\/femto\/slowEcho not reached/.test(gateway.output()), 'the call sent again and held', gateway.output)
     slow = await start(service('slowEcho'), { LEDGER_FILE: ledger, PORT: port, SLOW_MS: '0' })
     expect(await answer).toMatchObject({ status: 200, body: 'slow:killed' })
     // It ran twice, as idempotent allows: once killed, once answered.

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createFunctionTable, pathOf, serveRoute } from '../../src/runtime/server/function-table'
 import { createFemtoHandler, pathOfUrl } from '../../src/runtime/server/web-handler'
+import { freePort } from '../helpers'
 
 // The Web-standard handler (unplugin-femto/handler) in this process: in-process mode runs the
 // request path on bridged Request/Response objects; proxy mode forwards to a real node:http
@@ -259,13 +260,7 @@ describe('proxy mode', () => {
   })
 
   it('a service that is down: 503 UNAVAILABLE, marked as not reached', async () => {
-    const closed = createServer()
-    closed.listen(0, '127.0.0.1')
-    await once(closed, 'listening')
-    const address = closed.address()
-    const port = typeof address === 'object' && address ? address.port : 0
-    closed.close()
-    await once(closed, 'close')
+    const port = await freePort()
     const handler = createFemtoHandler({ routes: { '/femto/add': `http://127.0.0.1:${port}` }, basePath: '/femto' })
     const res = (await handler(call('http://app.test/femto/add', [1, 2])))!
     expect(res.status).toBe(503)
