@@ -1,6 +1,6 @@
 import process from 'node:process'
 import { letGoOfIdleConnections } from '../runtime/client/not-reached'
-import { closeAfterEachAnswer, stopAccepting } from '../runtime/server/drain'
+import { afterQueuedConnections, closeAfterEachAnswer, stopAccepting } from '../runtime/server/drain'
 import { createGateway } from './gateway'
 import { gatewayConfig, GatewayConfigError } from './gateway-config'
 
@@ -37,7 +37,7 @@ function main(): void {
     console.log(`femto gateway: ${signal}, stopping`)
     // As a service does (drain.ts): a call on a kept-alive connection is answered, not cut off.
     closeAfterEachAnswer(server)
-    stopAccepting(server, () => process.exit(0))
+    afterQueuedConnections(server, () => stopAccepting(server, () => process.exit(0)))
     letGoOfIdleConnections()
     setTimeout(() => process.exit(0), STOP_GRACE_MS).unref()
   }

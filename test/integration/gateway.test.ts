@@ -3,6 +3,7 @@ import type { Manifest } from '../../src/core/build/manifest'
 import type { RunningProcess } from '../helpers'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -114,6 +115,64 @@ describe('the standalone gateway (node dist/gateway.js)', () => {
     expect(await caller.send(`${gateway.url}/femto/echo`, '["during"]')).toEqual({ status: 200, body: '"echo:during"', connection: 'close', reused: true })
     caller.close()
     expect(await exit).toBe(0)
+  })
+})
+
+/**
+ * Sends a plain POST on a new raw connection once the kernel has completed it (a paused process
+ * still gets its connections completed, queued until it accepts them); resolves with the status
+ * line, or the socket's error (a reset: the connection was closed under the call).
+ */
+function queuedCall(url: string, path: string, args: unknown[]): { connected: Promise<void>, answer: Promise<string> } {
+  const { hostname, port } = new URL(url)
+  const body = JSON.stringify(args)
+  const socket = connect(Number(port), hostname)
+  const connected = new Promise<void>(resolve => socket.once('connect', () => {
+    socket.write(`POST ${path} HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`)
+    resolve()
+  }))
+  const answer = new Promise<string>((resolve) => {
+    let text = ''
+    socket.on('data', (chunk) => {
+      text += chunk
+    })
+    socket.once('error', error => resolve(`error ${(error as NodeJS.ErrnoException).code}`))
+    socket.once('close', () => resolve(text.split('\r\n')[0] ?? ''))
+  })
+  return { connected, answer }
+}
+
+/**
+ * `proc` paused, `count` calls sent to it (queued by the kernel), then SIGTERM and SIGCONT: as a
+ * process busy under load meets a Compose roll. Returns each call's status line.
+ */
+async function callsQueuedAtStop(proc: RunningProcess, path: string, tag: string, count: number): Promise<{ answers: string[], exit: number | null }> {
+  proc.proc.kill('SIGSTOP')
+  const calls = Array.from({ length: count }, (_, i) => queuedCall(proc.url, path, [`${tag}-${i}`]))
+  await Promise.all(calls.map(c => c.connected))
+  const exit = proc.stop('SIGTERM')
+  proc.proc.kill('SIGCONT')
+  return { answers: await Promise.all(calls.map(c => c.answer)), exit: await exit }
+}
+
+describe('calls waiting in the listen queue of a process told to stop', () => {
+  // Closing a listening socket resets the connections queued in it: their calls never ran, but a
+  // caller sees a reset after sending, and cannot send again one that must not run twice.
+  it('are answered by a service, each once, before it exits 0', async () => {
+    const note = await start(service('note'), { LEDGER_FILE: ledger })
+    const { answers, exit } = await callsQueuedAtStop(note, '/femto/note', 'queued', 20)
+    expect(answers).toEqual(Array.from({ length: 20 }, () => 'HTTP/1.1 200 OK'))
+    expect(Array.from({ length: 20 }, (_, i) => runs(`note queued-${i}`))).toEqual(Array.from({ length: 20 }, () => 1))
+    expect(exit).toBe(0)
+  })
+
+  it('are forwarded by the standalone gateway before it exits 0', async () => {
+    const note = await start(service('note'), { LEDGER_FILE: ledger })
+    const gateway = await start(GATEWAY, { FEMTO_MANIFEST: join(dist, 'servers/femto.json'), FEMTO_STATIC_DIR: '', ...serviceUrls({ note: note.url }) })
+    const { answers, exit } = await callsQueuedAtStop(gateway, '/femto/note', 'through-gateway', 20)
+    expect(answers).toEqual(Array.from({ length: 20 }, () => 'HTTP/1.1 200 OK'))
+    expect(Array.from({ length: 20 }, (_, i) => runs(`note through-gateway-${i}`))).toEqual(Array.from({ length: 20 }, () => 1))
+    expect(exit).toBe(0)
   })
 })
 

@@ -4,7 +4,7 @@ import type { ServedFunction } from './types'
 import { createServer } from 'node:http'
 import { letGoOfIdleConnections } from '../client/not-reached'
 import { SERVICE_KEEP_ALIVE_MS } from '../shared/protocol'
-import { closeAfterEachAnswer, stopAccepting } from './drain'
+import { afterQueuedConnections, closeAfterEachAnswer, stopAccepting } from './drain'
 import { femtoRuntimeEnv } from './env'
 import { removeDeadUploads } from './form'
 import { createFunctionTable, pathOf, serveRoute } from './function-table'
@@ -150,9 +150,9 @@ export function startService(options: ServiceOptions): Server {
       reportStoppedListening()
     }
     if (delay > 0)
-      setTimeout(close, delay)
+      setTimeout(afterQueuedConnections, delay, server, close)
     else
-      close()
+      afterQueuedConnections(server, close)
     setTimeout(() => {
       console.log(`[femto] ${options.service}: calls still running after ${limit} ms; closing their connections`)
       server.closeAllConnections()
