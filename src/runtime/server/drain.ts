@@ -33,7 +33,7 @@ const MAX_ROUNDS = 1_000
  * Those calls never ran, but their callers only see a reset after sending, as when a process dies
  * mid-call, so one that must not run twice cannot be sent again. A process busy or paused while a
  * signal and connections came (a Compose roll on a loaded machine) closed its listener with them
- * still queued: 8 of 10 such calls were reset (test/integration/gateway.test.ts).
+ * still queued: 7 to 9 of 10 such calls were reset (test/integration/gateway.test.ts).
  * Node accepts one connection per loop iteration, so this waits, an immediate at a time, for an
  * iteration that accepted none; the accepted calls are answered, each closing its connection.
  */
