@@ -44,6 +44,31 @@ describe('the compile cache TypeScript is loaded with', () => {
     expect(load()).toMatchObject({ cache: 'used' })
   })
 
+  it('writes its entry again after keepCompiledCode, with the functions compiled since; a process that used the entry leaves it', () => {
+    const lib = join(work, 'work.cjs')
+    writeFileSync(lib, `exports.work = function (n) {\n  let total = 0\n  for (let i = 0; i < n; i++) total += step(i)\n  return total\n}\nfunction step(i) {\n  return i % 3 === 0 ? i * 2 : i + 1\n}\n`)
+    const cacheDir = join(work, 'kept')
+    // Loads the file, runs its function (V8 compiles it and `step` then), keeps the code, and
+    // tells the entry's size before and after.
+    const script = `import(${JSON.stringify(MODULE)}).then(m => {
+      const fs = require('node:fs'), path = require('node:path')
+      const size = () => fs.readdirSync(${JSON.stringify(cacheDir)}).map(f => fs.statSync(path.join(${JSON.stringify(cacheDir)}, f)).size)
+      const { exports, cache } = m.compileWithCache(${JSON.stringify(lib)}, ${JSON.stringify(cacheDir)})
+      const before = size()
+      const result = exports.work(100)
+      m.keepCompiledCode()
+      process.stdout.write(JSON.stringify({ cache, result, before, after: size() }))
+    })`
+    const run = (): { cache: string, result: number, before: number[], after: number[] } => JSON.parse(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '' }, encoding: 'utf8' }))
+    const first = run()
+    expect(first).toMatchObject({ cache: 'written', result: 6699 })
+    expect(first.before).toHaveLength(1)
+    expect(first.after).toHaveLength(1)
+    expect(first.after[0]).toBeGreaterThan(first.before[0]!)
+    const second = run()
+    expect(second).toMatchObject({ cache: 'used', result: 6699, before: first.after, after: first.after })
+  })
+
   it('is off with NODE_DISABLE_COMPILE_CACHE, as Node\'s own', () => {
     expect(load(dir, { NODE_DISABLE_COMPILE_CACHE: '1' })).toMatchObject({ exports: { version: 2 }, cache: 'off' })
   })

@@ -34,6 +34,35 @@ function ownFolder(dir: string): string | undefined {
 
 const hash = (text: string): string => createHash('sha1').update(text).digest('hex').slice(0, 16)
 
+/** V8's cache of `script` as it is now, at `entry`: written whole, then renamed, so that a build beside this one reads the old entry or the new, never half. */
+function writeEntry(entry: string, script: Script): boolean {
+  try {
+    const partial = `${entry}.${process.pid}.tmp`
+    writeFileSync(partial, script.createCachedData(), { mode: 0o600 })
+    renameSync(partial, entry)
+    return true
+  }
+  catch {
+    return false
+  }
+}
+
+/** The entries this process wrote, with their scripts, until keepCompiledCode writes them again. */
+const written = new Map<string, Script>()
+
+/**
+ * Writes again each entry this process wrote, now with the functions compiled since it was
+ * loaded. V8 compiles a function when it is first called, and an entry made at load holds only
+ * the top level of the file; made after a schema program ran, TypeScript's entry also holds what
+ * that program ran (its scanner, parser, binder and checker), which every later program would
+ * otherwise compile again. Once per entry: a process that found its entry written leaves it.
+ */
+export function keepCompiledCode(): void {
+  for (const [entry, script] of written)
+    writeEntry(entry, script)
+  written.clear()
+}
+
 /**
  * Runs a CommonJS file as `require` would, with V8's code cache for it kept on disk: TypeScript's
  * 9 MB take ~250 ms to compile at each build or dev-server start that derives schemas, ~80 ms
@@ -61,19 +90,13 @@ export function compileWithCache(file: string, dir = compileCacheDir()): { expor
   if (entry && cachedData && !script.cachedDataRejected) {
     cache = 'used'
   }
-  else if (entry) {
-    try {
-      // Written whole, then renamed: a build beside this one reads the old entry or the new, never half.
-      const partial = `${entry}.${process.pid}.tmp`
-      writeFileSync(partial, script.createCachedData(), { mode: 0o600 })
-      renameSync(partial, entry)
-      for (const name of readdirSync(folder)) {
-        if (name.startsWith(`${prefix}-`) && join(folder, name) !== entry && !name.endsWith('.tmp'))
-          rmSync(join(folder, name), { force: true })
-      }
-      cache = 'written'
+  else if (entry && writeEntry(entry, script)) {
+    for (const name of readdirSync(folder)) {
+      if (name.startsWith(`${prefix}-`) && join(folder, name) !== entry && !name.endsWith('.tmp'))
+        rmSync(join(folder, name), { force: true })
     }
-    catch {}
+    cache = 'written'
+    written.set(entry, script)
   }
   const module = { exports: {} as unknown }
   const run = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: { exports: unknown }, filename: string, dirname: string) => void

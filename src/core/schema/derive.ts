@@ -1,6 +1,7 @@
 import type ts from 'typescript'
 import type { Dependencies } from './dependencies'
 import type { FunctionSchema } from './types'
+import { keepCompiledCode } from './compile-cache'
 import { DependencyRecorder } from './dependencies'
 import { deriveFunctionSchema } from './derive-function'
 import { DefNames } from './derive-names'
@@ -53,6 +54,13 @@ export function deriveSchemasWithDependencies(request: SchemaRequest): { schemas
  * `recorder`: the schemas depend on what told the first ones apart too.
  */
 export function deriveSchemasWithProgram(request: SchemaRequest, recorder?: DependencyRecorder): { program: ts.Program, schemas: Map<string, FunctionSchema> } {
+  const derived = programAndSchemas(request, recorder)
+  // TypeScript's code cache, written again once a program has run (compile-cache.ts).
+  keepCompiledCode()
+  return derived
+}
+
+function programAndSchemas(request: SchemaRequest, recorder?: DependencyRecorder): { program: ts.Program, schemas: Map<string, FunctionSchema> } {
   const roots = rootsOf(request)
   let program = createSchemaProgram(roots, request.root, recorder, 'server')
   if (leavesOutNodeTypes(program)) {
