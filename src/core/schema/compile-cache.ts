@@ -55,7 +55,7 @@ const written = new Map<string, Script>()
  * loaded. V8 compiles a function when it is first called, and an entry made at load holds only
  * the top level of the file; made after a schema program ran, TypeScript's entry also holds what
  * that program ran (its scanner, parser, binder and checker), which every later program would
- * otherwise compile again. Once per entry: a process that found its entry written leaves it.
+ * otherwise compile again. Once per entry; a process that used an entry it found leaves it.
  */
 export function keepCompiledCode(): void {
   for (const [entry, script] of written)
