@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net'
 import type { Manifest } from '../../src/core/build/manifest'
 import type { RunningProcess } from '../helpers'
 import { createHash } from 'node:crypto'
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import { tmpdir } from 'node:os'
@@ -34,7 +34,11 @@ function isolated(name: string, from = dist): string {
   return join(dir, `${name}.js`)
 }
 
+/** The analysis cache's folder: emptied before the build, so what it holds afterwards is what this build analysed. */
+const ANALYSES = join(APP, 'node_modules/.cache/unplugin-femto/analyses')
+
 beforeAll(async () => {
+  rmSync(ANALYSES, { recursive: true, force: true })
   dist = await viteBuild(APP, 'dist', APP_OPTIONS)
   manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
 })
@@ -113,6 +117,22 @@ describe('vite build of a multi-file app', () => {
       expect(all.includes(marker), marker).toBe(false)
     expect(all).toContain('/femto/add')
     expect(all).toContain('/femto/placeOrder')
+  })
+
+  it('analyses the project\'s modules with the directive, never the plugin\'s own files that name it', () => {
+    // The analysis cache names each entry by its module's id (analysis-cache.ts).
+    const entry = (file: string): string => `${createHash('sha256').update(file).digest('hex').slice(0, 24)}.json`
+    const naming = (dir: string, skip: RegExp): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .map(file => join(dir, file))
+      .filter(file => /\.[jt]sx?$/.test(file) && !skip.test(file) && readFileSync(file, 'utf8').includes('use femto'))
+    const cached = new Set(readdirSync(ANALYSES))
+    const own = naming(join(import.meta.dirname, '../../src'), /^$/)
+    // The runtime's messages name the directive: the client build imports such a file.
+    expect(own.some(file => file.includes('/runtime/'))).toBe(true)
+    expect(own.filter(file => cached.has(entry(file)))).toEqual([])
+    const project = naming(APP, /[\\/](?:node_modules|dist[^\\/]*)[\\/]/)
+    expect(project.length).toBeGreaterThan(3)
+    expect(project.filter(file => !cached.has(entry(file)))).toEqual([])
   })
 
   it('keeps each service to its own functions: others are stubs, their imports are gone', () => {

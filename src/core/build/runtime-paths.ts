@@ -33,6 +33,20 @@ function packageRoot(): string {
 
 const root = packageRoot()
 
+/**
+ * The plugin's own files (its published `dist/`, or `src/` when run from source): never a
+ * femto module. The browser runtime's messages name the directive, so a plugin installed
+ * outside `node_modules` (a linked checkout, as this repository's bench and tests use it) had
+ * its runtime parsed by Babel in every client build (~70 ms of a cold one, in a profile).
+ */
+export const OWN_FILES = pathPrefix(join(root, fromSource ? 'src' : 'dist'))
+
+/** Ids inside `dir`, with either separator (bundlers give Windows paths with `/`). */
+function pathPrefix(dir: string): RegExp {
+  const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return new RegExp(`^${dir.split(/[\\/]/).map(escape).join('[\\\\/]')}[\\\\/]`)
+}
+
 export function runtimeFile(entry: RuntimeEntry): string {
   return fromSource ? join(root, 'src/runtime', `${entry}.ts`) : join(root, 'dist/runtime', `${entry}.js`)
 }

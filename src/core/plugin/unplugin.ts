@@ -9,7 +9,7 @@ import type { PreviewServices } from './preview'
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { webpackAliases, webpackDefines } from '../build/host-plugins'
-import { resolveRuntimeId, RUNTIME_FILE } from '../build/runtime-paths'
+import { OWN_FILES, resolveRuntimeId, RUNTIME_FILE } from '../build/runtime-paths'
 import { FEMTO_ENVIRONMENT, femtoEnvironment, madeByBuilder, SERVICE_ENTRY } from '../build/vite-services'
 import { createContext } from '../registry/context'
 import { isUsageError } from '../transform/errors'
@@ -143,10 +143,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       },
     },
     transform: {
-      filter: { id: { include: [SCRIPT_ID], exclude: [/[\\/]node_modules[\\/]/, /^\0/] }, code: DIRECTIVE },
+      filter: { id: { include: [SCRIPT_ID], exclude: [/[\\/]node_modules[\\/]/, /^\0/, OWN_FILES] }, code: DIRECTIVE },
       async handler(code, id) {
         // The filter above is the pre-check where the bundler applies it; this is the same check where it does not.
-        if (!SCRIPT_ID.test(id) || !mayHaveDirective(code) || ctx.isExcluded(id))
+        if (!SCRIPT_ID.test(id) || !mayHaveDirective(code) || OWN_FILES.test(id) || ctx.isExcluded(id))
           return undefined
         const environment = (this as any).environment as { name: string, config: { consumer: string } } | undefined
         try {
