@@ -6,9 +6,10 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import http from 'node:http'
 import https from 'node:https'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { analysisEntryFile } from '../../src/core/registry/analysis-cache'
 import { APP_OPTIONS, CALLS, SERVER_ONLY, SERVICES } from '../fixtures/app/expected'
 import { callsInFlight, post, readTree, startNode, viteBuild } from '../helpers'
 
@@ -34,11 +35,9 @@ function isolated(name: string, from = dist): string {
   return join(dir, `${name}.js`)
 }
 
-/** The analysis cache's folder: emptied before the build, so what it holds afterwards is what this build analysed. */
-const ANALYSES = join(APP, 'node_modules/.cache/unplugin-femto/analyses')
-
 beforeAll(async () => {
-  rmSync(ANALYSES, { recursive: true, force: true })
+  // Emptied first: what the analysis cache holds afterwards is what this build analysed.
+  rmSync(dirname(analysisEntryFile(APP, APP)), { recursive: true, force: true })
   dist = await viteBuild(APP, 'dist', APP_OPTIONS)
   manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
 })
@@ -120,19 +119,17 @@ describe('vite build of a multi-file app', () => {
   })
 
   it('analyses the project\'s modules with the directive, never the plugin\'s own files that name it', () => {
-    // The analysis cache names each entry by its module's id (analysis-cache.ts).
-    const entry = (file: string): string => `${createHash('sha256').update(file).digest('hex').slice(0, 24)}.json`
-    const naming = (dir: string, skip: RegExp): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    const naming = (dir: string, skip?: RegExp): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' })
       .map(file => join(dir, file))
-      .filter(file => /\.[jt]sx?$/.test(file) && !skip.test(file) && readFileSync(file, 'utf8').includes('use femto'))
-    const cached = new Set(readdirSync(ANALYSES))
-    const own = naming(join(import.meta.dirname, '../../src'), /^$/)
+      .filter(file => /\.[jt]sx?$/.test(file) && !skip?.test(file) && readFileSync(file, 'utf8').includes('use femto'))
+    const analysed = (file: string): boolean => existsSync(analysisEntryFile(APP, file))
+    const own = naming(join(import.meta.dirname, '../../src'))
     // The runtime's messages name the directive: the client build imports such a file.
     expect(own.some(file => file.includes('/runtime/'))).toBe(true)
-    expect(own.filter(file => cached.has(entry(file)))).toEqual([])
+    expect(own.filter(analysed)).toEqual([])
     const project = naming(APP, /[\\/](?:node_modules|dist[^\\/]*)[\\/]/)
     expect(project.length).toBeGreaterThan(3)
-    expect(project.filter(file => !cached.has(entry(file)))).toEqual([])
+    expect(project.filter(file => !analysed(file))).toEqual([])
   })
 
   it('keeps each service to its own functions: others are stubs, their imports are gone', () => {

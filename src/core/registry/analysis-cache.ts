@@ -19,7 +19,8 @@ const here = fileURLToPath(import.meta.url)
 /** Run from source (this repository's tests), the analysis is `src/core/transform`; from the package, `dist/`'s chunks. */
 const analysisCode = (): string => codeIdentity(/\.[cm]?ts$/.test(here) ? join(dirname(here), '../transform') : dirname(here))
 
-function entryFile(root: string, id: string): string {
+/** Where the analysis of module `id` is kept (exported for the tests that check what a build analysed). */
+export function analysisEntryFile(root: string, id: string): string {
   return join(cacheFolder(root), 'analyses', `${createHash('sha256').update(id).digest('hex').slice(0, 24)}.json`)
 }
 
@@ -30,7 +31,7 @@ function keyOf(id: string, code: string, displayId: string): string {
 /** The analysis of this text of `id`, if the cache holds it. */
 export function readCachedAnalysis(root: string, id: string, code: string, displayId: string): ModuleAnalysis | undefined {
   try {
-    const entry = JSON.parse(readFileSync(entryFile(root, id), 'utf8')) as { key: string, analysis: string }
+    const entry = JSON.parse(readFileSync(analysisEntryFile(root, id), 'utf8')) as { key: string, analysis: string }
     return entry.key === keyOf(id, code, displayId) ? parse(entry.analysis) : undefined
   }
   catch {
@@ -48,5 +49,5 @@ export function writeCachedAnalysis(root: string, id: string, code: string, disp
     // Not plain data (devalue refuses it): not kept, analysed again next time.
     return
   }
-  writeCacheFile(entryFile(root, id), entry)
+  writeCacheFile(analysisEntryFile(root, id), entry)
 }
