@@ -17,6 +17,9 @@ let server: ViteDevServer
 let url: string
 let browser: Browser
 
+// A poll that clicks sends a call each time: a few a second, not one per 50 ms (the default).
+const clickEvery = { interval: 250 }
+
 const edit = (file: string, from: string, to: string): void => editFile(join(copy, file), from, to)
 
 beforeAll(async () => {
@@ -49,7 +52,7 @@ describe('the playground in vite dev, in real Chromium', () => {
     await expect.poll(async () => {
       await page.click('#quote')
       return lastLog(page)
-    }).toBe('price: €24.00 + €2.40 VAT = €26.40')
+    }, clickEvery).toBe('price: €24.00 + €2.40 VAT = €26.40')
 
     edit('src/pricing.ts', 'export async function price(', 'export const shop = {\n  async total() {\n    \'use femto\'\n  },\n}\n\nexport async function price(')
     const overlay = page.locator('vite-error-overlay')
@@ -57,12 +60,13 @@ describe('the playground in vite dev, in real Chromium', () => {
     await expect.poll(() => overlay.locator('.message-body').textContent()).toContain('src/pricing.ts:8:5: \'use femto\' cannot mark an object method')
     expect(await overlay.locator('.frame').textContent()).toContain('>  8 |     \'use femto\'')
 
-    edit('src/pricing.ts', '  async total() {\n    \'use femto\'\n  },', '  async total() {},')
+    // The good edit changes the rate too, so the price below can only come from a call after it.
+    edit('src/pricing.ts', 'const VAT = 0.1\n\nexport const shop = {\n  async total() {\n    \'use femto\'\n  },', 'const VAT = 0.3\n\nexport const shop = {\n  async total() {},')
     await expect.poll(() => overlay.count()).toBe(0)
     await expect.poll(async () => {
       await page.click('#quote')
       return lastLog(page)
-    }).toBe('price: €24.00 + €2.40 VAT = €26.40')
+    }, clickEvery).toBe('price: €24.00 + €7.20 VAT = €31.20')
     await page.close()
   })
 })
