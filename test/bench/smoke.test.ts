@@ -8,10 +8,11 @@ import { expect, it } from 'vitest'
 const run = promisify(execFile)
 
 // The benchmark harness runs once, briefly, so that it never rots. Its numbers are not checked:
-// timing belongs in bench/RESULTS.md, never in a test.
+// timing belongs in bench/RESULTS.md, never in a test. Alone it takes about 70 s; beside another
+// test file building Docker images on a loaded two-core machine, it once took over 280 s.
 it('npm run bench -- --quick measures every section and writes a report', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'femto-bench-')), 'RESULTS.md')
-  await run(process.execPath, [join(import.meta.dirname, '../../bench/run.mjs'), '--quick', '--out', out], { timeout: 280_000 })
+  await run(process.execPath, [join(import.meta.dirname, '../../bench/run.mjs'), '--quick', '--out', out], { timeout: 480_000 })
   const report = readFileSync(out, 'utf8')
   for (const heading of ['## Goals', '## Throughput and latency', '## Cold start', '## Memory', '## Bundle bytes', '## Web-standard handler', '## Stub cost', '## Types', '## Observability', '## Fuzz', '## Build', '## Before / after'])
     expect(report).toContain(heading)
@@ -23,4 +24,4 @@ it('npm run bench -- --quick measures every section and writes a report', async 
   expect(goals.length).toBeGreaterThanOrEqual(9)
   for (const line of goals)
     expect(line).toMatch(/\| \d+(?:\.\d+)?× \||\| fuzz: .* \| \d+ (?:of \d+|5xx) \||\| shop dev: .* \| \d+ ms \|/)
-}, 300_000)
+}, 500_000)
