@@ -1,5 +1,5 @@
 import type { Browser } from 'playwright-core'
-import type { ViteDevServer } from 'vite'
+import type { Logger, ViteDevServer } from 'vite'
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createServer } from 'vite'
@@ -22,9 +22,22 @@ const clickEvery = { interval: 250 }
 
 const edit = (file: string, from: string, to: string): void => editFile(join(copy, file), from, to)
 
+// What the dev server says in the terminal (Vite's info lines: `page reload`, `femto update`).
+const said: string[] = []
+function quiet(): void {}
+const logger: Logger = {
+  info: line => void said.push(line),
+  warn: quiet,
+  warnOnce: quiet,
+  error: quiet,
+  clearScreen: quiet,
+  hasErrorLogged: () => false,
+  hasWarned: false,
+}
+
 beforeAll(async () => {
   process.env.FEMTO_LOG_LEVEL = 'warn'
-  server = await createServer({ root: copy, logLevel: 'silent', server: { port: 0, host: '127.0.0.1' } })
+  server = await createServer({ root: copy, customLogger: logger, server: { port: 0, host: '127.0.0.1' } })
   await server.listen()
   url = server.resolvedUrls!.local[0]!
   browser = await launchChromium()
@@ -48,7 +61,12 @@ describe('the playground in vite dev, in real Chromium', () => {
     await page.goto(url)
     await expect.poll(() => page.title()).toBe('femto shop')
 
+    // A constant only the body uses: the page's code stays as it was, so the page is not reloaded.
+    await page.evaluate(() => Object.assign(window, { beforeTheEdit: true }))
     edit('src/pricing.ts', 'const VAT = 0.2', 'const VAT = 0.1')
+    await expect.poll(() => said.find(line => line.includes('femto update src/pricing.ts'))).toContain('(the page keeps its state)')
+    expect(said.filter(line => line.includes('page reload'))).toEqual([])
+    expect(await page.evaluate(() => (window as { beforeTheEdit?: boolean }).beforeTheEdit)).toBe(true)
     await expect.poll(async () => {
       await page.click('#quote')
       return lastLog(page)
@@ -59,10 +77,27 @@ describe('the playground in vite dev, in real Chromium', () => {
     await expect.poll(() => overlay.count()).toBe(1)
     await expect.poll(() => overlay.locator('.message-body').textContent()).toContain('src/pricing.ts:8:5: \'use femto\' cannot mark an object method')
     expect(await overlay.locator('.frame').textContent()).toContain('>  8 |     \'use femto\'')
+    // An edit that changes what the page runs (here, a module it can no longer build) reloads it, as Vite does.
+    await expect.poll(() => said.some(line => line.includes('page reload') && line.includes('src/pricing.ts'))).toBe(true)
 
     // The good edit changes the rate too, so the price below can only come from a call after it.
     edit('src/pricing.ts', 'const VAT = 0.1\n\nexport const shop = {\n  async total() {\n    \'use femto\'\n  },', 'const VAT = 0.3\n\nexport const shop = {\n  async total() {},')
     await expect.poll(() => overlay.count()).toBe(0)
+    await expect.poll(async () => {
+      await page.click('#quote')
+      return lastLog(page)
+    }, clickEvery).toBe('price: €24.00 + €7.20 VAT = €31.20')
+    await page.close()
+  })
+
+  it('reloads the page after an edit that changes its stubs: a parameter added', async () => {
+    const page = await browser.newPage()
+    await page.goto(url)
+    await expect.poll(() => page.title()).toBe('femto shop')
+    await page.evaluate(() => Object.assign(window, { beforeTheEdit: true }))
+    // Only the types change, and with them the contract that the stub carries.
+    edit('src/pricing.ts', 'price(items: LineItem[])', 'price(items: LineItem[], note?: string)')
+    await expect.poll(() => page.evaluate(() => (window as { beforeTheEdit?: boolean }).beforeTheEdit ?? false)).toBe(false)
     await expect.poll(async () => {
       await page.click('#quote')
       return lastLog(page)

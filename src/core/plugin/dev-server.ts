@@ -21,6 +21,12 @@ function messageOf(error: unknown): string {
   return isUsageError(error) ? error.headline : (error as Error).message ?? String(error)
 }
 
+/** What the rest of the plugin may wait for in the dev server's handling of edits. */
+export interface DevEdits {
+  /** Every edit the watcher has told is taken: its analysis done, and schemas it may change forgotten. */
+  taken: () => Promise<void>
+}
+
 /** chokidar reports a file's changes at most once in this many ms (its `change` throttle). */
 const WATCHER_THROTTLE_MS = 50
 
@@ -33,7 +39,7 @@ const WARM_AFTER_QUIET_MS = 1500
  * serves them. An edit takes effect on the next call; an edit that breaks the directive rules
  * is reported in the terminal and the browser's error overlay, and answered 500 until fixed.
  */
-export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, scanned: () => Promise<unknown>, rescan: () => Promise<unknown>): void {
+export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, scanned: () => Promise<unknown>, rescan: () => Promise<unknown>): DevEdits {
   // Request logs read better than JSON lines in a terminal; FEMTO_LOG_FORMAT=json keeps them JSON.
   process.env.FEMTO_LOG_FORMAT ??= 'pretty'
   // femtoFile() finds run-time files from the project root, whatever the working directory
@@ -197,4 +203,8 @@ export function serveFunctionsInDev(server: ViteDevServer, ctx: FemtoContext, sc
       res.end(JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: `the dev server could not load the femto functions: ${message}` } }))
     })
   })
+  return {
+    // Vite calls plugins' hotUpdate from its own listener of the watcher, before ours has queued the edit.
+    taken: () => new Promise(resolve => setImmediate(resolve)).then(() => edits),
+  }
 }

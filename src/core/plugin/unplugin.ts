@@ -1,13 +1,14 @@
 import type { UnpluginFactory } from 'unplugin'
-import type { ViteBuilder } from 'vite'
+import type { EnvironmentModuleNode, ViteBuilder } from 'vite'
 import type { HostBuild } from '../build/host-plugins'
 import type { ServicesBuild } from '../build/vite-services'
 import type { AnalysisThread } from '../registry/analysis-thread'
 import type { Options } from '../registry/options'
+import type { DevEdits } from './dev-server'
 import type { OutputDirs } from './output-dirs'
 import type { PreviewServices } from './preview'
 import { readFile } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+import { dirname, relative, resolve } from 'node:path'
 import { webpackAliases, webpackDefines } from '../build/host-plugins'
 import { OWN_FILES, resolveRuntimeId, RUNTIME_FILE } from '../build/runtime-paths'
 import { FEMTO_ENVIRONMENT, femtoEnvironment, madeByBuilder, SERVICE_ENTRY } from '../build/vite-services'
@@ -16,6 +17,7 @@ import { isUsageError } from '../transform/errors'
 import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
 import { DEV_ENTRY, DEV_ENVIRONMENT, RESOLVED_DEV_ENTRY } from './dev-ids'
 import { bundlerOutputDirs, viteClientOutDir, viteOutputDirs } from './output-dirs'
+import { createPageCode } from './page-code'
 
 /**
  * Hook wiring only: the logic lives in the context (which functions exist and how each side
@@ -40,6 +42,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   let failed = false
   // Vite: the services are an environment of the app's build, built by `buildApp` (vite-services.ts).
   let servicesBuild: ServicesBuild | undefined
+  // vite dev: its handling of edits, and the code each module gave the page (page-code.ts).
+  let devEdits: DevEdits | undefined
+  const pageCode = createPageCode()
   // A build with several outputs (Rollup) writes the services once per output folder.
   const emitted = new Set<string>()
   // Vite, Rollup and Rolldown print an error's `frame` themselves; esbuild and webpack print only its message.
@@ -158,9 +163,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
           if (servicesBuild && environment?.name === FEMTO_ENVIRONMENT)
             return await servicesBuild.graph.record(id, await ctx.transformForServices(id, code, servicesBuild.plan), source => (this as any).resolve(source, id))
           // Server-side code of the app itself (SSR) reaches the services over HTTP, as the browser does.
-          return environment?.config.consumer === 'server'
-            ? await ctx.transformForAppServer(id, code)
-            : await ctx.transformForClient(id, code)
+          if (environment?.config.consumer === 'server')
+            return await ctx.transformForAppServer(id, code)
+          const result = await ctx.transformForClient(id, code)
+          if (command === 'serve')
+            pageCode.gave(id, result?.code)
+          return result
         }
         catch (error) {
           return report(this, error)
@@ -252,7 +260,31 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         })
         const scan = (): Promise<unknown> => (scanned = threadStarted.then(() => ctx.prepare()).then(() => undefined, (error: unknown) => error))
         void scan()
-        return import('./dev-server').then(({ serveFunctionsInDev }) => serveFunctionsInDev(server, ctx, () => scanned, scan))
+        return import('./dev-server').then(({ serveFunctionsInDev }) => {
+          devEdits = serveFunctionsInDev(server, ctx, () => scanned, scan)
+        })
+      },
+      // An edit that leaves the page's code as it was (a function's body) gets no update, so no
+      // full reload: the page keeps its state, and the functions take the edit on the next call.
+      async hotUpdate({ file, modules, read, timestamp }) {
+        if (this.environment.name === DEV_ENVIRONMENT) {
+          // The functions' runner has no HMR: the dev server imports them again on the next call
+          // (dev-server.ts). Their modules are invalidated as Vite would, without its `page reload`
+          // line for a page this environment does not have.
+          const invalidated = new Set<EnvironmentModuleNode>()
+          for (const mod of modules)
+            this.environment.moduleGraph.invalidateModule(mod, invalidated, timestamp, true)
+          return []
+        }
+        if (this.environment.config.consumer !== 'client' || !devEdits || !modules.some(mod => mod.id !== null && SCRIPT_ID.test(mod.id)))
+          return
+        await devEdits.taken()
+        const code = await read()
+        if (!await pageCode.unchanged(modules, async id => mayHaveDirective(code) ? (await ctx.transformForClient(id, code))?.code : undefined))
+          return
+        // Said where Vite says `page reload` or `hmr update`, so that a save is seen to be taken.
+        this.environment.logger.info(`femto update ${relative(viteRoot, file)} (the page keeps its state)`, { timestamp: true })
+        return []
       },
       configResolved(config) {
         ctx.setRoot(config.root)
