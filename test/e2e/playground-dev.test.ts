@@ -1,11 +1,11 @@
-import type { Browser } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import type { Logger, ViteDevServer } from 'vite'
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { editFile, launchChromium } from '../helpers'
-import { checkout, lastLog } from './shop'
+import { checkout, lastLog, openShop } from './shop'
 
 const ROOT = join(import.meta.dirname, '../..')
 // A copy inside the repository, so its vite.config.ts finds `unplugin-femto/vite` (the package as
@@ -17,10 +17,22 @@ let server: ViteDevServer
 let url: string
 let browser: Browser
 
-// A poll that clicks sends a call each time: a few a second, not one per 50 ms (the default).
-const clickEvery = { interval: 250 }
+/**
+ * Asks for a quote until the log shows `line`: the first clicks after an edit may still meet the
+ * function before it. Each click is a call: a few a second, not one per 50 ms (a poll's default).
+ */
+async function quoteShows(page: Page, line: string): Promise<void> {
+  await expect.poll(async () => {
+    await page.click('#quote')
+    return lastLog(page)
+  }, { interval: 250 }).toBe(line)
+}
 
 const edit = (file: string, from: string, to: string): void => editFile(join(copy, file), from, to)
+
+// A mark on the page's window, which only a reload takes away.
+const mark = (page: Page): Promise<unknown> => page.evaluate(() => Object.assign(window, { beforeTheEdit: true }))
+const marked = (page: Page): Promise<boolean> => page.evaluate(() => (window as { beforeTheEdit?: boolean }).beforeTheEdit ?? false)
 
 // What the dev server says in the terminal (Vite's info lines: `page reload`, `femto update`).
 const said: string[] = []
@@ -58,19 +70,15 @@ describe('the playground in vite dev, in real Chromium', () => {
 
   it('takes an edit at once, shows a broken one in the error overlay, and recovers', async () => {
     const page = await browser.newPage()
-    await page.goto(url)
-    await expect.poll(() => page.title()).toBe('femto shop')
+    await openShop(page, url)
 
     // A constant only the body uses: the page's code stays as it was, so the page is not reloaded.
-    await page.evaluate(() => Object.assign(window, { beforeTheEdit: true }))
+    await mark(page)
     edit('src/pricing.ts', 'const VAT = 0.2', 'const VAT = 0.1')
     await expect.poll(() => said.find(line => line.includes('femto update src/pricing.ts'))).toContain('(the page keeps its state)')
     expect(said.filter(line => line.includes('page reload'))).toEqual([])
-    expect(await page.evaluate(() => (window as { beforeTheEdit?: boolean }).beforeTheEdit)).toBe(true)
-    await expect.poll(async () => {
-      await page.click('#quote')
-      return lastLog(page)
-    }, clickEvery).toBe('price: €24.00 + €2.40 VAT = €26.40')
+    expect(await marked(page)).toBe(true)
+    await quoteShows(page, 'price: €24.00 + €2.40 VAT = €26.40')
 
     edit('src/pricing.ts', 'export async function price(', 'export const shop = {\n  async total() {\n    \'use femto\'\n  },\n}\n\nexport async function price(')
     const overlay = page.locator('vite-error-overlay')
@@ -83,25 +91,18 @@ describe('the playground in vite dev, in real Chromium', () => {
     // The good edit changes the rate too, so the price below can only come from a call after it.
     edit('src/pricing.ts', 'const VAT = 0.1\n\nexport const shop = {\n  async total() {\n    \'use femto\'\n  },', 'const VAT = 0.3\n\nexport const shop = {\n  async total() {},')
     await expect.poll(() => overlay.count()).toBe(0)
-    await expect.poll(async () => {
-      await page.click('#quote')
-      return lastLog(page)
-    }, clickEvery).toBe('price: €24.00 + €7.20 VAT = €31.20')
+    await quoteShows(page, 'price: €24.00 + €7.20 VAT = €31.20')
     await page.close()
   })
 
   it('reloads the page after an edit that changes its stubs: a parameter added', async () => {
     const page = await browser.newPage()
-    await page.goto(url)
-    await expect.poll(() => page.title()).toBe('femto shop')
-    await page.evaluate(() => Object.assign(window, { beforeTheEdit: true }))
+    await openShop(page, url)
+    await mark(page)
     // Only the types change, and with them the contract that the stub carries.
     edit('src/pricing.ts', 'price(items: LineItem[])', 'price(items: LineItem[], note?: string)')
-    await expect.poll(() => page.evaluate(() => (window as { beforeTheEdit?: boolean }).beforeTheEdit ?? false)).toBe(false)
-    await expect.poll(async () => {
-      await page.click('#quote')
-      return lastLog(page)
-    }, clickEvery).toBe('price: €24.00 + €7.20 VAT = €31.20')
+    await expect.poll(() => marked(page)).toBe(false)
+    await quoteShows(page, 'price: €24.00 + €7.20 VAT = €31.20')
     await page.close()
   })
 })

@@ -10,6 +10,12 @@ export function lastLog(page: Page): Promise<string | null> {
   return page.evaluate(() => document.querySelector('#log li')?.textContent ?? null)
 }
 
+/** Loads the playground's page and waits until it is the shop. */
+export async function openShop(page: Page, url: string): Promise<void> {
+  await page.goto(url)
+  await expect.poll(() => page.title()).toBe('femto shop')
+}
+
 /**
  * The playground's checkout as a user clicks it: a stock check, a quote, an order. `processes`
  * is how many distinct processes served the order's five functions.
@@ -17,8 +23,7 @@ export function lastLog(page: Page): Promise<string | null> {
 export async function checkout(page: Page, url: string, processes: number): Promise<void> {
   // A first call may wait for a cold start (a dev server's first TypeScript program) on a loaded machine.
   const answered = { timeout: 30_000 }
-  await page.goto(url)
-  await expect.poll(() => page.title()).toBe('femto shop')
+  await openShop(page, url)
   await page.click('#check')
   await expect.poll(() => lastLog(page), answered).toMatch(/^checkStock: 40 Mug in stock$/)
   await page.click('#quote')
