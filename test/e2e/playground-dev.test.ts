@@ -95,6 +95,21 @@ describe('the playground in vite dev, in real Chromium', () => {
     await page.close()
   })
 
+  it('brings back a page that an edit broke once the edit is undone, though its code is then the same as before', async () => {
+    const page = await browser.newPage()
+    await openShop(page, url)
+    await mark(page)
+    edit('src/pricing.ts', 'Math.round(net * VAT)', 'Math.round(net * VAT')
+    // Vite reloads the page, which then fails to import the module, and shows why.
+    await expect.poll(() => marked(page).catch(() => true)).toBe(false)
+    const overlay = page.locator('vite-error-overlay')
+    await expect.poll(() => overlay.count()).toBe(1)
+    edit('src/pricing.ts', 'Math.round(net * VAT', 'Math.round(net * VAT)')
+    await expect.poll(() => overlay.count()).toBe(0)
+    await quoteShows(page, 'price: €24.00 + €7.20 VAT = €31.20')
+    await page.close()
+  })
+
   it('reloads the page after an edit that changes its stubs: a parameter added', async () => {
     const page = await browser.newPage()
     await openShop(page, url)

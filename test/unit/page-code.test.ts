@@ -27,6 +27,9 @@ describe('what vite dev gave the page (page-code.ts): an edit needs no update on
     expect(await page.unchanged([mod('/a.ts')], async () => {
       throw new Error('\'use femto\' cannot mark an object method')
     })).toBe(false)
+    // A page reloaded after that edit cannot import the module: the same code later is no longer what it has.
+    expect(await page.unchanged([mod('/a.ts')], same)).toBe(false)
+    page.gave('/a.ts', 'stub')
     expect(await page.unchanged([mod('/a.ts')], async () => undefined)).toBe(false)
     expect(await page.unchanged([mod('/a.ts')], same)).toBe(true)
   })

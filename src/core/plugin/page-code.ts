@@ -32,7 +32,13 @@ export function createPageCode() {
         return false
       for (const { id } of modules) {
         const before = id === null ? undefined : given.get(id)
-        if (before === undefined || await transform(id!).catch(() => undefined) !== before)
+        if (before === undefined)
+          return false
+        const after = await transform(id!).catch(() => {
+          // The page that Vite reloads now fails to import it: it no longer has what it was given.
+          given.delete(id!)
+        })
+        if (after !== before)
           return false
       }
       return true

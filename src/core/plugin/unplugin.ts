@@ -171,6 +171,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
           return result
         }
         catch (error) {
+          // A page that could not import the module holds no code of it.
+          if (command === 'serve')
+            pageCode.gave(id, undefined)
           return report(this, error)
         }
       },
