@@ -22,6 +22,10 @@ export function createPageCode() {
       else
         given.set(id, code)
     },
+    /** Whether the page was given code of each of `modules`: only then can an edit of them leave it as it was. */
+    holds(modules: readonly { id: string | null }[]): boolean {
+      return modules.length > 0 && modules.every(({ id }) => id !== null && given.has(id))
+    },
     /**
      * Whether an edit leaves the page's code of each of `modules` as it was. `transform` gives a
      * module's code after the edit, and throws for one that no longer builds (Vite's reload then

@@ -279,7 +279,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
             this.environment.moduleGraph.invalidateModule(mod, invalidated, timestamp, true)
           return []
         }
-        if (this.environment.config.consumer !== 'client' || !devEdits || !modules.some(mod => mod.id !== null && SCRIPT_ID.test(mod.id)))
+        // Any other edit (a component, a style) goes to Vite at once, without waiting for the dev server.
+        if (this.environment.config.consumer !== 'client' || !devEdits || !pageCode.holds(modules))
           return
         await devEdits.taken()
         const code = await read()
