@@ -85,8 +85,21 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     outDir = output
   }
 
+  /**
+   * A client build's source maps: the original text of each module with functions left out of
+   * them (client-source-maps.ts). `dir`: the output folder, which the maps' sources are relative to.
+   */
+  async function leaveFunctionSourcesOut(bundle: object, dir: string | undefined): Promise<void> {
+    if (ctx.registry.size === 0)
+      return
+    const ids = new Set(Array.from(ctx.registry.values(), fn => fn.id))
+    const { leaveServerSourcesOut } = await import('../build/client-source-maps')
+    leaveServerSourcesOut(bundle as Parameters<typeof leaveServerSourcesOut>[0], resolve(ctx.root, dir ?? outDir ?? 'dist'), file => ids.has(file))
+  }
+  const outputDir = (output: { dir?: string, file?: string }): string | undefined => output.dir ?? (output.file ? dirname(output.file) : undefined)
+
   // Rollup and Rolldown: after each output is written, the services beside it.
-  const afterOutput = (output: { dir?: string, file?: string }): Promise<void> => emitServers(output.dir ?? (output.file ? dirname(output.file) : undefined))
+  const afterOutput = (output: { dir?: string, file?: string }): Promise<void> => emitServers(outputDir(output))
   const fromCompiler = (compiler: { context: string, options: { output: { path?: string }, resolve?: { alias?: unknown }, plugins?: unknown[] } }): void => {
     fromBundler(compiler.context, compiler.options.output.path)
     // Loaders and plugins of webpack and Rspack cannot run in rolldown; their aliases and defines can.
@@ -182,6 +195,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       options(inputOptions) {
         host = { bundler: 'rollup', plugins: inputOptions.plugins }
       },
+      generateBundle(output, bundle) {
+        return leaveFunctionSourcesOut(bundle, outputDir(output))
+      },
       writeBundle: afterOutput,
     },
     rolldown: {
@@ -189,6 +205,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         host = { bundler: 'rolldown', plugins: inputOptions.plugins }
         alias = inputOptions.resolve?.alias && Object.fromEntries(Object.entries(inputOptions.resolve.alias).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
         define = inputOptions.transform?.define
+      },
+      generateBundle(output, bundle) {
+        return leaveFunctionSourcesOut(bundle, outputDir(output))
       },
       writeBundle: afterOutput,
     },
@@ -301,6 +320,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       },
       // Vite's own writeBundle runs per environment; the services follow the client's build.
       writeBundle() {},
+      // What a browser may download: the server side's own output (SSR, the services) keeps its maps whole.
+      generateBundle(output, bundle) {
+        if ((this as any).environment?.config.consumer === 'server')
+          return
+        return leaveFunctionSourcesOut(bundle, outputDir(output))
+      },
       // Vite's builder (`vite build`, createBuilder + buildApp): after the client (and a framework's
       // own environments), the services as one more environment of the same build.
       buildApp: {

@@ -52,6 +52,8 @@ export function createContext(rawOptions: Options | undefined) {
     clientImports.record(id, analysis.functions.map(fn => fn.name))
     return (await loadTransform()).transformModule(code, analysis, {
       hosted: () => false,
+      // A bundler fills a map's sourcesContent from the first map it gets: ours, without the bodies.
+      sourcesContent: false,
       stub: { from: 'unplugin-femto/runtime', helper: 'callFemto', meta: stubMeta.forClient },
     })
   }

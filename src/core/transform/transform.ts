@@ -45,6 +45,12 @@ export interface TransformOptions<F extends FemtoFunction = FemtoFunction> {
    */
   sourcemap?: boolean
   /**
+   * Whether the source map carries the module's original text (`sourcesContent`). Never for the
+   * browser: that text is the functions' bodies and whatever server-only code sits beside them.
+   * @default true
+   */
+  sourcesContent?: boolean
+  /**
    * One module for many services (Vite's one build of every service): instead of choosing now,
    * each function becomes `<flag> ? <its body> : <its stub>`, and each service's own bundle
    * defines the flags (`hosted` is then unused). Tree-shaking drops the side not taken.
@@ -135,7 +141,7 @@ export function transformModule<F extends FemtoFunction>(code: string, analysis:
     return undefined
   return {
     code: s.toString(),
-    map: options.sourcemap === false ? null : s.generateMap({ hires: 'boundary', source: analysis.id, includeContent: true }),
+    map: options.sourcemap === false ? null : s.generateMap({ hires: 'boundary', source: analysis.id, includeContent: options.sourcesContent !== false }),
   }
 }
 
