@@ -56,7 +56,8 @@ function scrub(map: MapLike, fileName: string, outDir: string, isServerSource: (
   const from = resolve(outDir, dirname(fileName), map.sourceRoot ?? '')
   let changed = false
   map.sources.forEach((source, i) => {
-    if (source === null || map.sourcesContent![i] == null || /^[a-z][\w+.-]*:/i.test(source))
+    // A URL (`webpack://…`) names no file here; a Windows path (`C:/…`) does.
+    if (source === null || map.sourcesContent![i] == null || /^[a-z][\w+.-]+:\/\//i.test(source))
       return
     if (isServerSource(resolve(from, source).split(sep).join(posix.sep))) {
       map.sourcesContent![i] = null
