@@ -85,18 +85,20 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     outDir = output
   }
 
+  const outputDir = (output: { dir?: string, file?: string }): string | undefined => output.dir ?? (output.file ? dirname(output.file) : undefined)
+
   /**
    * A client build's source maps: the original text of each module with functions left out of
-   * them (client-source-maps.ts). `dir`: the output folder, which the maps' sources are relative to.
+   * them (client-source-maps.ts). The output's folder is what the maps' sources are relative to.
    */
-  async function leaveFunctionSourcesOut(bundle: object, dir: string | undefined): Promise<void> {
-    if (ctx.registry.size === 0)
+  async function leaveFunctionSourcesOut(bundle: object, output: { dir?: string, file?: string, sourcemap?: unknown }): Promise<void> {
+    // Most builds make no maps: nothing to read, nothing to load.
+    if (!output.sourcemap || ctx.registry.size === 0)
       return
     const ids = new Set(Array.from(ctx.registry.values(), fn => fn.id))
     const { leaveServerSourcesOut } = await import('../build/client-source-maps')
-    leaveServerSourcesOut(bundle as Parameters<typeof leaveServerSourcesOut>[0], resolve(ctx.root, dir ?? outDir ?? 'dist'), file => ids.has(file))
+    leaveServerSourcesOut(bundle as Parameters<typeof leaveServerSourcesOut>[0], resolve(ctx.root, outputDir(output) ?? outDir ?? 'dist'), file => ids.has(file))
   }
-  const outputDir = (output: { dir?: string, file?: string }): string | undefined => output.dir ?? (output.file ? dirname(output.file) : undefined)
 
   // Rollup and Rolldown: after each output is written, the services beside it.
   const afterOutput = (output: { dir?: string, file?: string }): Promise<void> => emitServers(outputDir(output))
@@ -196,7 +198,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         host = { bundler: 'rollup', plugins: inputOptions.plugins }
       },
       generateBundle(output, bundle) {
-        return leaveFunctionSourcesOut(bundle, outputDir(output))
+        return leaveFunctionSourcesOut(bundle, output)
       },
       writeBundle: afterOutput,
     },
@@ -207,7 +209,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         define = inputOptions.transform?.define
       },
       generateBundle(output, bundle) {
-        return leaveFunctionSourcesOut(bundle, outputDir(output))
+        return leaveFunctionSourcesOut(bundle, output)
       },
       writeBundle: afterOutput,
     },
@@ -324,7 +326,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       generateBundle(output, bundle) {
         if ((this as any).environment?.config.consumer === 'server')
           return
-        return leaveFunctionSourcesOut(bundle, outputDir(output))
+        return leaveFunctionSourcesOut(bundle, output)
       },
       // Vite's builder (`vite build`, createBuilder + buildApp): after the client (and a framework's
       // own environments), the services as one more environment of the same build.
