@@ -1,68 +1,23 @@
 import type { Manifest } from '../../src/core/build/manifest'
-import type { Options } from '../../src/core/registry/options'
 import type { RunningProcess } from '../helpers'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import nodeResolve from '@rollup/plugin-node-resolve'
-import { rspack } from '@rspack/core'
 import { build as esbuild } from 'esbuild'
-import { rolldown } from 'rolldown'
 import { rollup } from 'rollup'
 import esbuildTs from 'rollup-plugin-esbuild'
 import { createBuilder } from 'vite'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import webpack from 'webpack'
 import femtoEsbuild from '../../src/esbuild'
-import femtoRolldown from '../../src/rolldown'
 import femtoRollup from '../../src/rollup'
-import femtoRspack from '../../src/rspack'
 import femtoVite from '../../src/vite'
-import femtoWebpack from '../../src/webpack'
 import { APP_OPTIONS, CALLS, SERVER_ONLY, SERVICES } from '../fixtures/app/expected'
 import { editFile, post, readTree, startNode, viteBuild } from '../helpers'
-import { compile } from '../support/compile'
+import { BUNDLER_BUILDS } from '../support/bundler-builds'
 
 const APP = join(import.meta.dirname, '../fixtures/app')
 const BAD_APP = join(import.meta.dirname, '../fixtures/bad-app')
-
-interface Build { root: string, outDir: string, options: Options }
-
-/** Each bundler's own JS API, configured as its docs show for a TypeScript browser app. */
-const BUILDS: Record<string, (build: Build) => Promise<void>> = {
-  async rollup({ root, outDir, options }) {
-    const bundle = await rollup({
-      input: join(root, 'src/main.ts'),
-      plugins: [femtoRollup({ ...options, root }), nodeResolve({ browser: true, extensions: ['.ts', '.mjs', '.js'] }), esbuildTs({ target: 'es2022' })],
-      onwarn: () => {},
-    })
-    await bundle.write({ dir: outDir, format: 'es' })
-    await bundle.close()
-  },
-  async rolldown({ root, outDir, options }) {
-    const bundle = await rolldown({ input: join(root, 'src/main.ts'), platform: 'browser', plugins: [femtoRolldown({ ...options, root })], logLevel: 'silent' })
-    await bundle.write({ dir: outDir, format: 'es' })
-    await bundle.close()
-  },
-  async esbuild({ root, outDir, options }) {
-    await esbuild({ entryPoints: [join(root, 'src/main.ts')], bundle: true, format: 'esm', outdir: outDir, absWorkingDir: root, plugins: [femtoEsbuild(options)], logLevel: 'silent' })
-  },
-  webpack: ({ root, outDir, options }) => compile(webpack(webpackConfig(root, outDir, { loader: 'esbuild-loader', options: { target: 'es2022' } }, femtoWebpack(options)))),
-  rspack: ({ root, outDir, options }) => compile(rspack(webpackConfig(root, outDir, { loader: 'builtin:swc-loader', options: { jsc: { parser: { syntax: 'typescript' } } }, type: 'javascript/auto' }, femtoRspack(options)))),
-}
-
-/** The config webpack and Rspack share; each compiles TypeScript with its own loader. */
-function webpackConfig(root: string, outDir: string, typescript: object, plugin: any): any {
-  return {
-    context: root,
-    mode: 'production',
-    entry: './src/main.ts',
-    output: { path: outDir },
-    resolve: { extensions: ['.ts', '.js'] },
-    module: { rules: [{ test: /\.ts$/, ...typescript }] },
-    plugins: [plugin],
-  }
-}
 
 const running: RunningProcess[] = []
 const VITE_REFERENCE = join(APP, 'dist-vite-reference')
@@ -75,7 +30,7 @@ beforeAll(async () => {
   await viteBuild(APP, 'dist-vite-reference', APP_OPTIONS)
   viteReference = JSON.parse(readFileSync(join(VITE_REFERENCE, 'servers/femto.json'), 'utf8'))
   rmSync(ROLLDOWN_REFERENCE, { recursive: true, force: true })
-  await BUILDS.rolldown!({ root: APP, outDir: join(ROLLDOWN_REFERENCE, 'client'), options: { ...APP_OPTIONS, summary: false } })
+  await BUNDLER_BUILDS.rolldown!({ root: APP, outDir: join(ROLLDOWN_REFERENCE, 'client'), options: { ...APP_OPTIONS, summary: false } })
   rolldownReference = JSON.parse(readFileSync(join(ROLLDOWN_REFERENCE, 'servers/femto.json'), 'utf8'))
 })
 
@@ -120,7 +75,7 @@ afterAll(async () => {
   await Promise.all(running.map(p => p.stop('SIGKILL')))
 })
 
-describe.each(Object.keys(BUILDS))('%s build of the fixture app', (bundler) => {
+describe.each(Object.keys(BUNDLER_BUILDS))('%s build of the fixture app', (bundler) => {
   const dist = join(APP, `dist-${bundler}`)
   let manifest: Manifest
   let printed = ''
@@ -132,7 +87,7 @@ describe.each(Object.keys(BUILDS))('%s build of the fixture app', (bundler) => {
     })
     try {
       // Output to `<dist>/client`: femto's folder is then `<dist>`, as under Vite.
-      await BUILDS[bundler]!({ root: APP, outDir: join(dist, 'client'), options: APP_OPTIONS })
+      await BUNDLER_BUILDS[bundler]!({ root: APP, outDir: join(dist, 'client'), options: APP_OPTIONS })
     }
     finally {
       log.mockRestore()
@@ -189,11 +144,11 @@ describe.each(Object.keys(BUILDS))('%s build of the fixture app', (bundler) => {
   })
 })
 
-describe.each(Object.keys(BUILDS))('%s build of a bad directive use', (bundler) => {
+describe.each(Object.keys(BUNDLER_BUILDS))('%s build of a bad directive use', (bundler) => {
   it('fails with the file, line, column and code frame, and writes no services', async () => {
     const outDir = join(BAD_APP, `dist-${bundler}`)
     rmSync(outDir, { recursive: true, force: true })
-    const thrown: Error = await BUILDS[bundler]!({ root: BAD_APP, outDir: join(outDir, 'client'), options: { summary: false } }).then(() => undefined as never, e => e)
+    const thrown: Error = await BUNDLER_BUILDS[bundler]!({ root: BAD_APP, outDir: join(outDir, 'client'), options: { summary: false } }).then(() => undefined as never, e => e)
     // Each bundler words its report its own way; all of it must be somewhere in what it throws.
     const text = [thrown.message, (thrown as any).frame, ...((thrown as any).errors ?? []).map((e: any) => `${e.text ?? e.message} ${e.frame ?? ''}`)].join('\n')
     expect(text).toContain('src/cart.ts:3:5')

@@ -1,24 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import nodeResolve from '@rollup/plugin-node-resolve'
-import { rspack } from '@rspack/core'
-import { build as esbuild } from 'esbuild'
-import { rolldown } from 'rolldown'
-import { rollup } from 'rollup'
-import esbuildTs from 'rollup-plugin-esbuild'
 import { createBuilder } from 'vite'
 import { afterAll, describe, expect, it } from 'vitest'
-import webpack from 'webpack'
-import femtoEsbuild from '../../src/esbuild'
-import femtoRolldown from '../../src/rolldown'
-import femtoRollup from '../../src/rollup'
-import femtoRspack from '../../src/rspack'
 import femtoVite from '../../src/vite'
-import femtoWebpack from '../../src/webpack'
 import { SERVER_ONLY } from '../fixtures/app/expected'
 import { readTree } from '../helpers'
-import { compile } from '../support/compile'
+import { BUNDLER_BUILDS } from '../support/bundler-builds'
 
 // A client build with source maps (for an error tracker, say) publishes them beside its
 // JavaScript, and each bundler fills a map's `sourcesContent` with the original text of the
@@ -40,20 +28,7 @@ afterAll(() => {
     rmSync(dir, { recursive: true, force: true })
 })
 
-function webpackConfig(out: string, typescript: object, plugin: any): any {
-  return {
-    context: APP,
-    mode: 'production',
-    devtool: 'source-map',
-    entry: './src/main.ts',
-    output: { path: join(out, 'client') },
-    resolve: { extensions: ['.ts', '.js'] },
-    module: { rules: [{ test: /\.ts$/, ...typescript }] },
-    plugins: [plugin],
-  }
-}
-
-// Each build gets its folder; Vite puts its client in `client/` itself, the others are told to.
+// Each build gets its folder; Vite puts its client in `client/` itself.
 const BUILDS: Record<string, (out: string) => Promise<void>> = {
   'vite (build.sourcemap: true)': async (out) => {
     const builder = await createBuilder({ root: APP, configFile: false, logLevel: 'silent', plugins: [femtoVite({ ...options, outDir: out })], build: { outDir: out, emptyOutDir: true, sourcemap: true } })
@@ -63,21 +38,8 @@ const BUILDS: Record<string, (out: string) => Promise<void>> = {
     const builder = await createBuilder({ root: APP, configFile: false, logLevel: 'silent', plugins: [femtoVite({ ...options, outDir: out })], build: { outDir: out, emptyOutDir: true, sourcemap: 'inline' } })
     await builder.buildApp()
   },
-  'rollup': async (out) => {
-    const bundle = await rollup({ input: join(APP, 'src/main.ts'), plugins: [femtoRollup({ ...options, root: APP }), nodeResolve({ browser: true, extensions: ['.ts', '.mjs', '.js'] }), esbuildTs({ target: 'es2022', sourceMap: true })], onwarn: () => {} })
-    await bundle.write({ dir: join(out, 'client'), format: 'es', sourcemap: true })
-    await bundle.close()
-  },
-  'rolldown': async (out) => {
-    const bundle = await rolldown({ input: join(APP, 'src/main.ts'), platform: 'browser', plugins: [femtoRolldown({ ...options, root: APP })], logLevel: 'silent' })
-    await bundle.write({ dir: join(out, 'client'), format: 'es', sourcemap: true })
-    await bundle.close()
-  },
-  'esbuild': async (out) => {
-    await esbuild({ entryPoints: [join(APP, 'src/main.ts')], bundle: true, format: 'esm', outdir: join(out, 'client'), absWorkingDir: APP, sourcemap: true, plugins: [femtoEsbuild(options)], logLevel: 'silent' })
-  },
-  'webpack': out => compile(webpack(webpackConfig(out, { loader: 'esbuild-loader', options: { target: 'es2022' } }, femtoWebpack(options)))),
-  'rspack': out => compile(rspack(webpackConfig(out, { loader: 'builtin:swc-loader', options: { jsc: { parser: { syntax: 'typescript' } } }, type: 'javascript/auto' }, femtoRspack(options)))),
+  // The other bundlers are given `<out>/client`, with their own switch for maps.
+  ...Object.fromEntries(Object.entries(BUNDLER_BUILDS).map(([name, build]) => [name, (out: string) => build({ root: APP, outDir: join(out, 'client'), options, sourcemap: true })])),
 }
 
 describe('source maps of the client build', () => {
