@@ -166,6 +166,30 @@ describe('a plain form post from a browser', () => {
     // Not a navigation (a stub, curl): the answer itself.
     expect((await curl(['-d', 'name=Ada&age=1', `${url}/femto/signUp`])).status).toBe(200)
   })
+
+  it('through femto up\'s gateway, goes back to the page it came from too', async () => {
+    // The gateway gives the service its own address as Host and the page's as X-Forwarded-Host.
+    const up = spawn(process.execPath, [join(import.meta.dirname, '../../dist/cli.js'), 'up', dist, '--port', '0', '--free-ports'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    let output = ''
+    up.stdout!.on('data', (chunk) => {
+      output += chunk
+    })
+    up.stderr!.on('data', (chunk) => {
+      output += chunk
+    })
+    const exited = new Promise(resolve => up.once('close', resolve))
+    try {
+      await expect.poll(() => /gateway at http:\/\/localhost:\d+/.test(output) || up.exitCode !== null, { timeout: 30_000, interval: 20 }).toBe(true)
+      const gateway = /gateway at (http:\/\/localhost:\d+)/.exec(output)?.[1]
+      expect(gateway, output).toBeDefined()
+      const back = await curl([...navigate, '-H', `referer: ${gateway}/join?step=2`, '-d', 'name=Ada&age=36', `${gateway}/femto/signUp`])
+      expect([back.status, locationOf(back.body).split('&')[0]], output).toEqual([303, '/join?step=2'])
+    }
+    finally {
+      process.kill(-up.pid!, 'SIGKILL')
+      await exited
+    }
+  }, 60_000)
 })
 
 describe('stubs with bytes', () => {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Outcome } from './types'
 import { isFormType } from './form'
+import { addressedHost } from './guard'
 
 /**
  * A form a browser posted without the page's script: it navigates, so it must land on a page,
@@ -51,10 +52,12 @@ function landingOf(req: IncomingMessage): string {
   if (asked && isLocalPath(asked))
     return asked
   const referer = req.headers.referer
-  if (referer && req.headers.host) {
+  // Behind femto up's gateway or `vite preview`, Host names the service; the page's host is forwarded.
+  const host = referer && addressedHost(req)
+  if (host) {
     try {
       const from = new URL(referer)
-      if (from.host === req.headers.host)
+      if (from.host === host)
         return from.pathname + from.search
     }
     catch {}

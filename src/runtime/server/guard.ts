@@ -54,7 +54,7 @@ function originOf(text: string): string | undefined {
 }
 
 /** The host a browser addressed: the gateway forwards it as x-forwarded-host. */
-function addressedHost(req: IncomingMessage): string | undefined {
+export function addressedHost(req: IncomingMessage): string | undefined {
   const forwarded = req.headers['x-forwarded-host']
   return ((typeof forwarded === 'string' ? forwarded.split(',')[0]!.trim() : undefined) ?? req.headers.host)?.toLowerCase()
 }
