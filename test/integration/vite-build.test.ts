@@ -1,12 +1,14 @@
 import type { AddressInfo } from 'node:net'
 import type { Manifest } from '../../src/core/build/manifest'
 import type { RunningProcess } from '../helpers'
+import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { promisify } from 'node:util'
 import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { analysisEntryFile } from '../../src/core/registry/analysis-cache'
@@ -14,6 +16,7 @@ import { APP_OPTIONS, CALLS, SERVER_ONLY, SERVICES } from '../fixtures/app/expec
 import { callsInFlight, post, readTree, startNode, viteBuild } from '../helpers'
 
 const APP = join(import.meta.dirname, '../fixtures/app')
+const run = promisify(execFile)
 let dist: string
 let manifest: Manifest
 const running: RunningProcess[] = []
@@ -192,6 +195,20 @@ describe('vite build of a multi-file app', () => {
       expect((await post(url, [2, 3])).body, `still correct after ${what}`).toBe(5)
     }
     expect((await fetch(`${add.url}/readyz`)).status).toBe(200)
+  })
+
+  it('tells curl -d and Python\'s urllib, which send JSON as a form unless told otherwise, what to send', async () => {
+    const add = await start(isolated('add'))
+    const url = `${add.url}/femto/add`
+    const python = 'import sys, urllib.request, urllib.error\ntry:\n  urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=b\'{"a": 2, "b": 3}\'))\nexcept urllib.error.HTTPError as e:\n  print(e.code); print(e.read().decode())\n'
+    for (const [command, args] of [['curl', ['-sS', '-w', '\n%{http_code}', '-d', '[2,3]', url]], ['python3', ['-c', python, url]]] as const) {
+      const { stdout } = await run(command, [...args])
+      const [first, second] = stdout.trim().split('\n')
+      const [status, body] = command === 'curl' ? [second, first] : [first, second]
+      expect([command, Number(status), JSON.parse(body!).error]).toEqual([command, 415, { code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.stringMatching(/JSON sent as a form .*send it with content-type: application\/json$/) }])
+    }
+    // A form is still a form.
+    expect((await run('curl', ['-sS', '-d', 'a=2&b=3', url])).stdout).toBe('5')
   })
 
   it('sends a thrown error as 500 with its name, message, code and props, and a stack only in development', async () => {

@@ -29,7 +29,7 @@ export function decodeJsonBody(raw: string, contentType: string | undefined): un
     if (!contentType || !JSON_CONTENT_TYPE.test(contentType)) {
       if (raw.trim().length === 0)
         return []
-      throw new WireError('UNSUPPORTED_MEDIA_TYPE', `send the arguments as content-type: application/json (got ${contentType ? `'${contentType}'` : 'none'})`)
+      throw new WireError('UNSUPPORTED_MEDIA_TYPE', `send the arguments as content-type: application/json, or as a form (application/x-www-form-urlencoded, multipart/form-data) (got ${contentType ? `'${contentType}'` : 'none'})`)
     }
     lastJsonType = contentType
   }

@@ -480,6 +480,8 @@ function readUrlencoded(fn: ServedFunction, req: IncomingMessage, limit: number,
     settled = true
     const fields = new Map<string, unknown[]>()
     const text = Buffer.concat(chunks).toString('utf8')
+    if (looksLikeJson(text))
+      return done(new WireError('UNSUPPORTED_MEDIA_TYPE', JSON_AS_FORM))
     if (isWholeForm(fn))
       return done(undefined, { named: wholeForm(fn, [...new URLSearchParams(text)]) })
     for (const [name, value] of new URLSearchParams(text)) {
@@ -496,6 +498,18 @@ function readUrlencoded(fn: ServedFunction, req: IncomingMessage, limit: number,
       done(error as WireError)
     }
   })
+}
+
+const JSON_AS_FORM = 'this body is JSON sent as a form (content-type: application/x-www-form-urlencoded, what `curl -d` and Python\'s urllib send when no content type is given); send it with content-type: application/json'
+
+/**
+ * `curl -d '[2,3]'` without a content type: read as a form, it is one field named `[2,3]` with
+ * no value, which a form's unknown fields let through to "missing argument". No form a browser
+ * sends starts with a bracket and has no `=`.
+ */
+function looksLikeJson(text: string): boolean {
+  const start = text.trimStart()[0]
+  return (start === '[' || start === '{') && !text.includes('=')
 }
 
 /** Whether the function's one parameter is a `FormData`, which gets the whole form. */
