@@ -105,8 +105,10 @@ function checkNested(path: NodePath<t.Function>, at: t.Node, fail: Fail): void {
   if (path.findParent(p => p.isFunction()))
     checkNoCapture(path, fail)
   else if (!localNameOf(path))
-    fail(`'use femto' marks a function that has no name to serve it under. Declare it with a name: \`export async function name() { 'use femto' }\` or \`export const name = async () => { 'use femto' }\``, at)
+    fail(NO_NAME, at)
 }
+
+const NO_NAME = `'use femto' marks a function that has no name to serve it under. Declare it with a name: \`export async function name() { 'use femto' }\` or \`export const name = async () => { 'use femto' }\``
 
 /**
  * The name it is served under: its first export name other than `default`, else its local name,
@@ -121,7 +123,7 @@ function serviceNameOf(path: NodePath<t.Function>, nested: boolean, at: t.Node, 
   if (isAnonymousDefault)
     exportNames.push('default')
   if (!localName && !isAnonymousDefault)
-    module.fail(`'use femto' marks a function that has no name to serve it under. Assign it to a const or declare it with a name`, at)
+    module.fail(NO_NAME, at)
 
   const named = exportNames.find(n => n !== 'default')
   const name = named ?? localName ?? camelCaseFileName(module.id)
