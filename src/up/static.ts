@@ -23,7 +23,7 @@ const TYPES: Record<string, string> = {
 
 /**
  * The client build of femto's output folder: `<outDir>/client` (Vite's build, and the layout the
- * docs give the other bundlers); else the folder itself, with the servers' folders hidden (a
+ * docs give the other bundlers); else the folder itself, with what femto wrote there for the servers hidden (a
  * build from before the client moved out of it).
  */
 export function clientFolder(outDir: string, hidden: string[]): { staticDir: string, hidden: string[] } {
@@ -32,15 +32,15 @@ export function clientFolder(outDir: string, hidden: string[]): { staticDir: str
 }
 
 /**
- * Serves the client build, never what sits beside it for servers only (`servers/`, `deploy/`).
- * Paths without an extension fall back to `index.html`, as single-page apps expect.
+ * Serves the client build, never what sits beside it for servers only (`servers/`, `deploy/`,
+ * `femto.env`). Paths without an extension fall back to `index.html`, as single-page apps expect.
  */
 export function createStaticHandler(root: string, hidden: string[]) {
-  const hiddenDirs = hidden.map(d => join(root, d) + sep)
+  const hiddenPaths = hidden.map(name => join(root, name))
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = decodeURIComponent((req.url ?? '/').split('?')[0]!)
     let file = normalize(join(root, url))
-    if ((file !== root && !file.startsWith(root + sep)) || hiddenDirs.some(d => file.startsWith(d) || `${file}${sep}` === d))
+    if ((file !== root && !file.startsWith(root + sep)) || hiddenPaths.some(path => file === path || file.startsWith(path + sep)))
       return notFound(res)
     let info = await stat(file).catch(() => undefined)
     if (info?.isDirectory()) {

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { MANIFEST_FILE } from '../core/build/manifest'
+import { serversOnlyEntries } from '../core/plugin/output-dirs'
 import { isPublic } from '../core/registry/exposure'
 import { letGoOfIdleConnections } from '../runtime/client/not-reached'
 import { LOCAL_SOCKET_DIR_ENV } from '../runtime/server/local-socket'
@@ -81,7 +82,7 @@ export async function up(options: UpOptions): Promise<Running> {
   const routes = new Map<string, string>()
   // A call of an idempotent function whose connection breaks mid-way (its service killed) is sent once more.
   const idempotent = new Set(manifest.functions.filter(fn => fn.policies.idempotent).map(fn => fn.route))
-  const gateway = createGateway({ ...clientFolder(outDir, [serversDir, 'deploy']), basePath: manifest.basePath, routes, previous, docsDir: join(outDir, serversDir), token, idempotent })
+  const gateway = createGateway({ ...clientFolder(outDir, serversOnlyEntries(serversDir)), basePath: manifest.basePath, routes, previous, docsDir: join(outDir, serversDir), token, idempotent })
   let app: Awaited<ReturnType<typeof startApp>> | undefined
   let closing: Promise<void> | undefined
   // Restarts end first: a service that exits while femto up stops is not started again.

@@ -75,6 +75,33 @@ describe('vite build: the client folder holds nothing of the servers', () => {
     expect(existsSync(join(root, 'dist/servers/quote.js'))).toBe(true)
     expect(serverFilesIn(join(root, 'site'), ['quote'])).toEqual([])
 
+    // femto's folder then holds no client build: femto up and the gateway's image serve that folder
+    // itself, but never what femto wrote there for the servers (the token file included).
+    const deployed = await createBuilder({ root, configFile: false, logLevel: 'silent', plugins: [femtoVite({ summary: false, deploy: true })], environments: { client: { build: { outDir: 'site' } } } })
+    await deployed.buildApp()
+    expect(existsSync(join(root, 'dist/femto.env'))).toBe(true)
+    expect(readTree(join(root, 'dist/deploy/gateway')).get(join(root, 'dist/deploy/gateway/Dockerfile'))).not.toMatch(/"femto\.env"|"\/app\/client\/(?:servers|deploy)/)
+    const up = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'up', join(root, 'dist'), '--port', '0', '--free-ports'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    let said = ''
+    up.stdout!.on('data', (chunk) => {
+      said += chunk
+    })
+    up.stderr!.on('data', (chunk) => {
+      said += chunk
+    })
+    const exited = new Promise(resolve => up.once('close', resolve))
+    try {
+      await expect.poll(() => /gateway at http:\/\/localhost:\d+/.test(said) || up.exitCode !== null, { timeout: 30_000, interval: 20 }).toBe(true)
+      const gateway = /gateway at (http:\/\/localhost:\d+)/.exec(said)?.[1]
+      expect(gateway, said).toBeDefined()
+      for (const path of ['/femto.env', '/servers/femto.json', '/deploy/docker-compose.yml', '/deploy'])
+        expect((await fetch(`${gateway}${path}`)).status, path).toBe(404)
+    }
+    finally {
+      process.kill(-up.pid!, 'SIGKILL')
+      await exited
+    }
+
     const inside = createBuilder({ root, configFile: false, logLevel: 'silent', plugins: [femtoVite({ summary: false, outDir: 'site/femto' })], environments: { client: { build: { outDir: 'site' } } } })
     await expect(inside.then(builder => builder.buildApp())).rejects.toThrow(/the services would be written to site\/femto\/servers\/, inside the client build's folder site\//)
   })

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { Document } from 'yaml'
-import { CLIENT_DIR, DEPLOY_DIR } from '../plugin/output-dirs'
+import { CLIENT_DIR, DEPLOY_DIR, serversOnlyEntries } from '../plugin/output-dirs'
 import { appDockerfile, appObjects, copyAppFiles, hashAppFiles, withAppInCompose } from './app'
 import { composeFile } from './compose'
 import { GATEWAY_DIR, GATEWAY_FILE, gatewayDockerfile, renderDockerfile, serviceDockerfile } from './dockerfile'
@@ -132,7 +132,7 @@ export async function writeDeploy(input: DeployInput): Promise<DeployResult> {
   }
   else {
     const bundle = await gatewayBundle()
-    const client = await clientBuild(input.outDir, [input.serversDir, DEPLOY_DIR])
+    const client = await clientBuild(input.outDir, serversOnlyEntries(input.serversDir))
     const gatewayFile = renderDockerfile(gatewayDockerfile(client.entries, options, client.dir))
     gatewayImage = imageName(options, 'gateway', client.hash.update(routes).update(bundle).update(gatewayFile).digest('hex').slice(0, 16))
     const gatewayDir = relative(DEPLOY_DIR, GATEWAY_DIR)

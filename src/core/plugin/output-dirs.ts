@@ -1,4 +1,5 @@
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
+import { TOKEN_FILE } from '../deploy/token-file'
 
 /**
  * Where a build's parts go. What a static host or a framework adapter publishes is `client`;
@@ -20,6 +21,14 @@ export interface OutputDirs {
 export const CLIENT_DIR = 'client'
 /** The folder, inside femto's root, that receives the deploy files. */
 export const DEPLOY_DIR = 'deploy'
+/**
+ * What femto writes at its root for the servers only: never served or shipped as part of a
+ * client build that is that root itself (a client folder of another name, or an older build).
+ */
+export function serversOnlyEntries(serversDir: string): string[] {
+  return [serversDir, DEPLOY_DIR, TOKEN_FILE]
+}
+
 /** femto's root when nothing else names one: what `node dist/servers/<fn>.js` reads. */
 const DEFAULT_ROOT = 'dist'
 
