@@ -1,4 +1,7 @@
 import type { Plugin } from 'rolldown'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { defineConfig } from 'tsdown'
 
 /**
@@ -29,6 +32,22 @@ function requireCommonJs(packages: string[], compiledWithCache: string[]): Plugi
         return `import { requireCompiled as __requireCompiled } from "./compile-cache.js";\nconst ${binding} = __requireCompiled(import.meta.url, "${name}");`
       })
       return changed ? { code: rewritten, map: null } : null
+    },
+  }
+}
+
+/**
+ * The docs page's two Swagger UI files, with their licence, shipped in the package
+ * (`dist/swagger-ui/`) rather than depended on: swagger-ui-dist depends on @scarf/scarf, whose
+ * install script reports every install of every package that depends on it to Scarf.
+ */
+function swaggerUiAssets(): Plugin {
+  const from = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
+  return {
+    name: 'swagger-ui-assets',
+    generateBundle() {
+      for (const name of ['swagger-ui-bundle.js', 'swagger-ui.css', 'LICENSE', 'NOTICE', 'swagger-ui-bundle.js.LICENSE.txt'])
+        this.emitFile({ type: 'asset', fileName: `swagger-ui/${name}`, source: readFileSync(join(from, name)) })
     },
   }
 }
@@ -67,7 +86,7 @@ export default defineConfig([
     },
     dts: true,
     clean: true,
-    plugins: [requireCommonJs(['@babel/parser', '@babel/traverse', '@babel/code-frame'], ['typescript'])],
+    plugins: [requireCommonJs(['@babel/parser', '@babel/traverse', '@babel/code-frame'], ['typescript']), swaggerUiAssets()],
   },
   {
     ...shared,

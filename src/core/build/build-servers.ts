@@ -12,8 +12,7 @@ import type { NativeDetector } from './native-detect'
 import type { DocumentedFunction } from './openapi'
 import { createHash } from 'node:crypto'
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { dirname, join, relative } from 'node:path'
+import { join, relative } from 'node:path'
 import { rolldown } from 'rolldown'
 import { DOCS_ASSETS } from '../../runtime/server/docs'
 import { serviceUrlVariable } from '../../runtime/shared/service-env'
@@ -32,7 +31,7 @@ import { nativeDetector } from './native-detect' // femto:native
 import { shipNativePackages } from './native-ship' // femto:native
 import { generateOneFile, isThirdPartyNoise } from './one-file'
 import { openApiDocument } from './openapi'
-import { resolveRuntimeId } from './runtime-paths'
+import { resolveRuntimeId, swaggerUiDir } from './runtime-paths'
 import { describeSkew, keepLastBuild, keepPreviousVersions, readPreviousBuild, writePreviousVersions } from './skew'
 import { printSummary } from './summary'
 import { BUILTINS_HAVE_NO_SIDE_EFFECTS, functionsLabel, isDeclaredExternal, unresolvedImportError } from './unresolved'
@@ -230,9 +229,9 @@ export async function describeFunctions(ctx: FemtoContext, plan: Plan): Promise<
   return { validators, documented }
 }
 
-/** Swagger UI's two files, from the package's own dependency: the docs page needs no CDN. */
+/** Swagger UI's two files, from the package: the docs page needs no CDN. */
 async function copyDocsAssets(to: string): Promise<void> {
-  const from = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
+  const from = swaggerUiDir()
   await mkdir(to, { recursive: true })
   await Promise.all(Object.keys(DOCS_ASSETS).map(name => copyFile(join(from, name), join(to, name))))
 }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -54,6 +55,14 @@ export function runtimeFile(entry: RuntimeEntry): string {
 /** The runtime's entry files when they are the published JavaScript (which Node can import); none when run from source. */
 export function builtRuntimeFiles(): string[] {
   return fromSource ? [] : Array.from(new Set(Object.values(RUNTIME_IDS)), runtimeFile)
+}
+
+/**
+ * The docs page's Swagger UI files: shipped in the package (`dist/swagger-ui/`, see
+ * tsdown.config.ts); run from source, from swagger-ui-dist, a dev dependency.
+ */
+export function swaggerUiDir(): string {
+  return fromSource ? dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json')) : join(root, 'dist/swagger-ui')
 }
 
 export function resolveRuntimeId(id: string): string | undefined {
