@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createBuilder } from 'vite'
@@ -59,6 +59,27 @@ describe('source maps of the client build', () => {
       expect(decode(published)).toMatch(/src\/(?:shop|math)\.ts/)
       for (const marker of SERVER_ONLY)
         expect([...client].filter(([, text]) => decode(text).includes(marker)).map(([file]) => file), marker).toEqual([])
+    }, 120_000)
+  }
+})
+
+describe('a chunk with a dynamic import()', () => {
+  // Vite rewrites such a chunk for its preload helper after the bundle is made, and makes its
+  // map again from the modules' text.
+  for (const sourcemap of [true, 'hidden'] as const) {
+    it(`vite (build.sourcemap: ${JSON.stringify(sourcemap)}): its map holds no function's text either`, async () => {
+      const root = outDir()
+      mkdirSync(join(root, 'src'))
+      writeFileSync(join(root, 'index.html'), '<pre id="out"></pre><script type="module" src="/src/main.ts"></script>\n')
+      writeFileSync(join(root, 'src/prices.ts'), 'const STRIPE_KEY = \'sk_live_dynamic_import_4d2f\'\n\nexport async function getPrice(sku: string) {\n  \'use femto\'\n  return { sku, key: STRIPE_KEY.length }\n}\n')
+      writeFileSync(join(root, 'src/chart.ts'), 'export function draw(el: HTMLElement, value: unknown) {\n  el.textContent = JSON.stringify(value)\n}\n')
+      writeFileSync(join(root, 'src/main.ts'), 'import { getPrice } from \'./prices\'\n\nconst price = await getPrice(\'sku-1\')\nconst { draw } = await import(\'./chart\')\ndraw(document.getElementById(\'out\')!, price)\n')
+      const builder = await createBuilder({ root, configFile: false, logLevel: 'silent', plugins: [femtoVite({ summary: false, types: false })], build: { sourcemap, target: 'es2022' } })
+      await builder.buildApp()
+      const client = readTree(join(root, 'dist/client'))
+      const maps = [...client].filter(([file]) => file.endsWith('.map'))
+      expect(maps.some(([, text]) => text.includes('src/prices.ts'))).toBe(true)
+      expect([...client].filter(([, text]) => text.includes('sk_live_dynamic_import_4d2f')).map(([file]) => file)).toEqual([])
     }, 120_000)
   }
 })

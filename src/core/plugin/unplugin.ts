@@ -100,6 +100,15 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     leaveServerSourcesOut(bundle as Parameters<typeof leaveServerSourcesOut>[0], resolve(ctx.root, outputDir(output) ?? outDir ?? 'dist'), file => ids.has(file))
   }
 
+  // After every other plugin's: one that rewrites a chunk makes its map again from the modules'
+  // text (Vite's preload rewrite, for a chunk with a dynamic import()).
+  const lastOfGenerateBundle = {
+    order: 'post' as const,
+    handler(output: { dir?: string, file?: string, sourcemap?: unknown }, bundle: object) {
+      return leaveFunctionSourcesOut(bundle, output)
+    },
+  }
+
   // Rollup and Rolldown: after each output is written, the services beside it.
   const afterOutput = (output: { dir?: string, file?: string }): Promise<void> => emitServers(outputDir(output))
   const fromCompiler = (compiler: { context: string, options: { output: { path?: string }, resolve?: { alias?: unknown }, plugins?: unknown[] } }): void => {
@@ -197,9 +206,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       options(inputOptions) {
         host = { bundler: 'rollup', plugins: inputOptions.plugins }
       },
-      generateBundle(output, bundle) {
-        return leaveFunctionSourcesOut(bundle, output)
-      },
+      generateBundle: lastOfGenerateBundle,
       writeBundle: afterOutput,
     },
     rolldown: {
@@ -208,9 +215,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         alias = inputOptions.resolve?.alias && Object.fromEntries(Object.entries(inputOptions.resolve.alias).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
         define = inputOptions.transform?.define
       },
-      generateBundle(output, bundle) {
-        return leaveFunctionSourcesOut(bundle, output)
-      },
+      generateBundle: lastOfGenerateBundle,
       writeBundle: afterOutput,
     },
     esbuild: {
@@ -323,10 +328,13 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       // Vite's own writeBundle runs per environment; the services follow the client's build.
       writeBundle() {},
       // What a browser may download: the server side's own output (SSR, the services) keeps its maps whole.
-      generateBundle(output, bundle) {
-        if ((this as any).environment?.config.consumer === 'server')
-          return
-        return leaveFunctionSourcesOut(bundle, output)
+      generateBundle: {
+        order: 'post',
+        handler(output, bundle) {
+          if ((this as any).environment?.config.consumer === 'server')
+            return
+          return leaveFunctionSourcesOut(bundle, output)
+        },
       },
       // Vite's builder (`vite build`, createBuilder + buildApp): after the client (and a framework's
       // own environments), the services as one more environment of the same build.
