@@ -14,6 +14,8 @@ export function collectUnits(programPath: NodePath<t.Program>, code: string, res
   const within = (pos: number, r: Range): boolean => pos >= r.start && pos < r.end
   // In a file-level module, code run at the top is server code too: it owns what it uses.
   const running: { key: string, start: number, end: number }[] = []
+  // Namespaces and enums: Babel's scope has no binding for them.
+  const typeScriptNames = new Set<string>()
 
   for (const stmt of statements) {
     const statement = rangeOf(stmt)
@@ -57,6 +59,13 @@ export function collectUnits(programPath: NodePath<t.Program>, code: string, res
         result.units.set(unit.key, unit)
       }
     }
+    // A namespace compiles to a closure that assigns to an object, and an enum, in some
+    // compilers, to one too: bundlers keep what they cannot prove pure, secrets included.
+    else if ((stmt.type === 'TSModuleDeclaration' || stmt.type === 'TSEnumDeclaration') && !stmt.declare && stmt.id.type === 'Identifier') {
+      const unit: RemovableUnit = { key: `u:${stmt.start}`, kind: 'statement', statement, node: statement, bindings: [stmt.id.name] }
+      result.units.set(unit.key, unit)
+      typeScriptNames.add(stmt.id.name)
+    }
     else if ((stmt.type === 'FunctionDeclaration' || stmt.type === 'ClassDeclaration') && stmt.id) {
       if (fnRanges.some(r => r.start === statement.start))
         continue
@@ -89,6 +98,17 @@ export function collectUnits(programPath: NodePath<t.Program>, code: string, res
       owners.add(ownerAt(ref.node.start))
     }
     result.owners.set(name, owners)
+  }
+  if (typeScriptNames.size > 0) {
+    for (const name of typeScriptNames)
+      result.owners.set(name, new Set())
+    programPath.traverse({
+      ReferencedIdentifier(path) {
+        const { name, start } = path.node as t.Identifier
+        if (typeScriptNames.has(name) && start != null && !path.scope.hasBinding(name))
+          result.owners.get(name)!.add(ownerAt(start))
+      },
+    })
   }
 }
 
