@@ -12,6 +12,13 @@ import { dirname, posix, resolve, sep } from 'node:path'
 interface MapLike { sources?: (string | null)[], sourcesContent?: (string | null)[] | null, sourceRoot?: string }
 interface OutputItem { type: 'chunk' | 'asset', fileName: string, code?: string, map?: MapLike | null, source?: string | Uint8Array }
 
+/**
+ * Whether a source (an absolute path) is a module with functions; with `tail`, whether one ends
+ * with it. A Web Worker's bundle is made without an output folder, so its sources are relative
+ * to a folder it does not say: there, a module is known by the end of its path.
+ */
+export type ServerSource = (file: string, tail?: boolean) => boolean
+
 /** `build.sourcemap: 'inline'`: the map is already in the chunk's code by `generateBundle`. */
 const INLINE_MAP = /(\/\/# sourceMappingURL=data:application\/json;(?:charset=utf-8;)?base64,)([A-Za-z0-9+/=]+)\s*$/
 
@@ -20,7 +27,7 @@ const INLINE_MAP = /(\/\/# sourceMappingURL=data:application\/json;(?:charset=ut
  * `bundle` (Rollup's and Rolldown's `generateBundle` bundle: a chunk's `map`, and the `.map` assets
  * made from it). `outDir`: where the bundle's files are written, which their `sources` are relative to.
  */
-export function leaveServerSourcesOut(bundle: Record<string, OutputItem>, outDir: string, isServerSource: (file: string) => boolean): void {
+export function leaveServerSourcesOut(bundle: Record<string, OutputItem>, outDir: string, isServerSource: ServerSource): void {
   for (const item of Object.values(bundle)) {
     if (item.type === 'chunk') {
       if (item.map)
@@ -50,7 +57,7 @@ function parseMap(text: string): MapLike | undefined {
 }
 
 /** Whether it left any source's text out. */
-function scrub(map: MapLike, fileName: string, outDir: string, isServerSource: (file: string) => boolean): boolean {
+function scrub(map: MapLike, fileName: string, outDir: string, isServerSource: ServerSource): boolean {
   if (!map.sources || !map.sourcesContent)
     return false
   const from = resolve(outDir, dirname(fileName), map.sourceRoot ?? '')
@@ -59,7 +66,7 @@ function scrub(map: MapLike, fileName: string, outDir: string, isServerSource: (
     // A URL (`webpack://…`) names no file here; a Windows path (`C:/…`) does.
     if (source === null || map.sourcesContent![i] == null || /^[a-z][\w+.-]+:\/\//i.test(source))
       return
-    if (isServerSource(resolve(from, source).split(sep).join(posix.sep))) {
+    if (isServerSource(resolve(from, source).split(sep).join(posix.sep)) || isServerSource(source.replace(/^(?:\.\.?\/)+/, '/'), true)) {
       map.sourcesContent![i] = null
       changed = true
     }

@@ -97,7 +97,45 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       return
     const ids = new Set(Array.from(ctx.registry.values(), fn => fn.id))
     const { leaveServerSourcesOut } = await import('../build/client-source-maps')
-    leaveServerSourcesOut(bundle as Parameters<typeof leaveServerSourcesOut>[0], resolve(ctx.root, outputDir(output) ?? outDir ?? 'dist'), file => ids.has(file))
+    leaveServerSourcesOut(bundle as Parameters<typeof leaveServerSourcesOut>[0], resolve(ctx.root, outputDir(output) ?? outDir ?? 'dist'), (file, tail) => tail ? [...ids].some(id => id.endsWith(file)) : ids.has(file))
+  }
+
+  const transformFilter = { id: { include: [SCRIPT_ID], exclude: [/[\\/]node_modules[\\/]/, /^\0/, OWN_FILES] }, code: DIRECTIVE }
+  /** The filter above is the pre-check where the bundler applies it; this is the same check where it does not. */
+  const mayTransform = (code: string, id: string): boolean => SCRIPT_ID.test(id) && mayHaveDirective(code) && !OWN_FILES.test(id) && !ctx.isExcluded(id)
+
+  /**
+   * Vite bundles a Web Worker (`new Worker(new URL('./w.ts', import.meta.url))`) with plugins of
+   * its own (`worker.plugins`): without this one there, a worker that imports a function got its
+   * body, its secrets and its server imports. What a worker imports is public, as the page's.
+   */
+  const workerPlugin = {
+    name: 'unplugin-femto:worker',
+    enforce: 'pre' as const,
+    // The stubs' runtime is this plugin's own, as in the page's build.
+    resolveId: {
+      filter: { id: /^unplugin-femto\/runtime$/ },
+      handler: (id: string) => resolveRuntimeId(id),
+    },
+    transform: {
+      filter: transformFilter,
+      async handler(this: unknown, code: string, id: string) {
+        if (!mayTransform(code, id))
+          return undefined
+        try {
+          return await ctx.transformForClient(id, code)
+        }
+        catch (error) {
+          return report(this, error)
+        }
+      },
+    },
+    generateBundle: {
+      order: 'post' as const,
+      handler(output: { dir?: string, file?: string, sourcemap?: unknown }, bundle: object) {
+        return leaveFunctionSourcesOut(bundle, output)
+      },
+    },
   }
 
   // After every other plugin's: one that rewrites a chunk makes its map again from the modules'
@@ -172,10 +210,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       },
     },
     transform: {
-      filter: { id: { include: [SCRIPT_ID], exclude: [/[\\/]node_modules[\\/]/, /^\0/, OWN_FILES] }, code: DIRECTIVE },
+      filter: transformFilter,
       async handler(code, id) {
-        // The filter above is the pre-check where the bundler applies it; this is the same check where it does not.
-        if (!SCRIPT_ID.test(id) || !mayHaveDirective(code) || OWN_FILES.test(id) || ctx.isExcluded(id))
+        if (!mayTransform(code, id))
           return undefined
         const environment = (this as any).environment as { name: string, config: { consumer: string } } | undefined
         try {
@@ -240,8 +277,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         preview = env.isPreview === true
         // `vite build --watch` rebuilds each environment alone and never calls buildApp again: the
         // services then follow each client build, as under the JS `build()` API.
+        // Before the user's own worker plugins, as this plugin goes before the app's (`enforce: 'pre'`).
+        const userWorkerPlugins = config.worker?.plugins
+        const worker = env.command === 'build' ? { worker: { plugins: () => [workerPlugin, typeof userWorkerPlugins === 'function' ? userWorkerPlugins() : userWorkerPlugins ?? []] } } : {}
         if (env.command === 'build' && !env.isPreview && !config.build?.ssr && !config.build?.watch && await ctx.hasDirective()) {
           return {
+            ...worker,
             // `vite build` calls buildApp only when the config has a builder.
             builder: {},
             environments: {
@@ -249,6 +290,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
             },
           }
         }
+        if (env.command === 'build')
+          return worker
         if (env.command === 'serve' && !env.isPreview) {
           return {
             environments: {
