@@ -1,11 +1,15 @@
+import type { RolldownWatcher } from 'rolldown'
+import type { Manifest } from '../../src/core/build/manifest'
 import type { Running } from '../../src/up/up'
 import type { RunningProcess } from '../helpers'
 import { spawn } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { up } from '../../src/up/up'
+import femto from '../../src/vite'
 import { post, startNode, viteBuild } from '../helpers'
 
 // Least privilege on real processes: the exposure-app's page imports getPrice (public), which
@@ -119,4 +123,36 @@ describe('an internal function answers only other femto services', () => {
     const direct = await post(`http://127.0.0.1:${femtoUp.ports.get('priceOf')}/femto/priceOf`, ['apple'])
     expect(direct.status).toBe(401)
   })
+})
+
+describe('vite build --watch', () => {
+  it('makes a function internal again on the rebuild after the page stops importing its module', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'femto-privilege-watch-'))
+    cpSync(FIXTURE, root, { recursive: true, filter: src => !/[\\/](?:dist|node_modules)$/.test(src) })
+    // The services follow each client build (closeBundle): femto.json is the signal.
+    const exposure = (): Record<string, string | undefined> | undefined => {
+      const file = join(root, 'dist/servers/femto.json')
+      if (!existsSync(file))
+        return undefined
+      const manifest: Manifest = JSON.parse(readFileSync(file, 'utf8'))
+      return Object.fromEntries(manifest.functions.filter(fn => fn.name === 'getPrice' || fn.name === 'nightlyReport').map(fn => [fn.name, fn.exposure]))
+    }
+    const watcher = await build({ root, configFile: false, logLevel: 'silent', plugins: [femto({ summary: false, types: false })], build: { watch: {} } }) as RolldownWatcher
+    let failure: unknown
+    watcher.on('event', (event) => {
+      if (event.code === 'ERROR')
+        failure = event.error
+      if (event.code === 'ERROR' || event.code === 'BUNDLE_END')
+        void event.result?.close()
+    })
+    try {
+      await expect.poll(() => failure ?? exposure(), { timeout: 60_000 }).toEqual({ getPrice: 'public', nightlyReport: 'internal' })
+      writeFileSync(join(root, 'src/main.ts'), 'import { wipeCache } from \'./admin\'\n\ndocument.getElementById(\'wipe\')?.addEventListener(\'click\', () => void wipeCache())\n')
+      await expect.poll(() => failure ?? exposure(), { timeout: 60_000 }).toEqual({ getPrice: 'internal', nightlyReport: 'internal' })
+    }
+    finally {
+      await watcher.close()
+      rmSync(root, { recursive: true, force: true })
+    }
+  }, 120_000)
 })

@@ -123,7 +123,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         if (!mayTransform(code, id))
           return undefined
         try {
-          return await ctx.transformForClient(id, code)
+          return await ctx.transformForClient(id, code, 'worker')
         }
         catch (error) {
           return report(this, error)
@@ -178,6 +178,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       const scanError = await scanned
       if (scanError && !error)
         report(this, scanError)
+      // A watch rebuild: a module no longer in the graph no longer makes its functions public.
+      const moduleIds = (this as { getModuleIds?: () => Iterable<string> }).getModuleIds
+      if (!error && command === 'build' && !servicesBuild && moduleIds)
+        ctx.clientImports.keepOnly((this as any).environment?.name ?? 'client', new Set(moduleIds.call(this)))
     },
     // esbuild (its onEnd), webpack and rspack (afterEmit); Vite and Rollup have their own below.
     async writeBundle() {
@@ -225,8 +229,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
             return await servicesBuild.graph.record(id, await ctx.transformForServices(id, code, servicesBuild.plan), source => (this as any).resolve(source, id))
           // Server-side code of the app itself (SSR) reaches the services over HTTP, as the browser does.
           if (environment?.config.consumer === 'server')
-            return await ctx.transformForAppServer(id, code)
-          const result = await ctx.transformForClient(id, code)
+            return await ctx.transformForAppServer(id, code, environment.name)
+          const result = await ctx.transformForClient(id, code, environment?.name)
           if (command === 'serve')
             pageCode.gave(id, result?.code)
           return result

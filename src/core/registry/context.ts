@@ -47,9 +47,9 @@ export function createContext(rawOptions: Options | undefined) {
   }
 
   /** Browser side: every femto function becomes a `fetch` stub. */
-  async function transformForClient(id: string, code: string): Promise<TransformResult | undefined> {
+  async function transformForClient(id: string, code: string, scope?: string): Promise<TransformResult | undefined> {
     const analysis = await analyzeWithTypes(id, code)
-    clientImports.record(id, analysis.functions.map(fn => fn.name))
+    clientImports.record(id, analysis.functions.map(fn => fn.name), scope)
     return (await loadTransform()).transformModule(code, analysis, {
       hosted: () => false,
       // A bundler fills a map's sourcesContent from the first map it gets: ours, without the bodies.
@@ -62,9 +62,9 @@ export function createContext(rawOptions: Options | undefined) {
    * The app's own server-side code (SSR): it reaches every function over HTTP, from outside the
    * services, as the browser does; what it imports is public too.
    */
-  async function transformForAppServer(id: string, code: string): Promise<TransformResult | undefined> {
+  async function transformForAppServer(id: string, code: string, scope?: string): Promise<TransformResult | undefined> {
     const analysis = await analyzeWithTypes(id, code)
-    clientImports.record(id, analysis.functions.map(fn => fn.name))
+    clientImports.record(id, analysis.functions.map(fn => fn.name), scope)
     return transformForServer(id, code, new Set(), planServices(registry.functions, options))
   }
 

@@ -21,27 +21,36 @@ export type ClientImports = ReturnType<typeof createClientImports>
 
 /**
  * The femto functions the app's own code reaches, by module, recorded as the client transform
- * (and the app's server-side rendering) meets them. By module: tree-shaking is the bundler's, so
- * a function is public when the app imports the module that declares it. Kept across rebuilds
- * (watch mode does not transform an unchanged module again); a module transformed again replaces
- * its own entry.
+ * (and the app's server-side rendering, and Web Workers) meets them. By module: tree-shaking is
+ * the bundler's, so a function is public when the app imports the module that declares it.
+ * Kept across rebuilds (watch mode does not transform an unchanged module again): a module
+ * transformed again replaces its own entry, and one that left a build's graph is forgotten when
+ * that build ends (`keepOnly`).
  */
 export function createClientImports() {
-  const modules = new Map<string, string[]>()
+  // By module: its functions, and the build that imports it (a Vite environment's name, or `worker`).
+  const modules = new Map<string, { names: string[], scope: string }>()
   let built = false
   return {
     /** A client build starts: from now on, a function no client module imports is internal. */
     begin(): void {
       built = true
     },
-    record(id: string, names: string[]): void {
-      modules.set(id, names)
+    record(id: string, names: string[], scope = 'client'): void {
+      modules.set(id, { names, scope })
+    },
+    /** A build of `scope` ended with these modules: the others it had recorded are no longer imported. */
+    keepOnly(scope: string, ids: ReadonlySet<string>): void {
+      for (const [id, entry] of modules) {
+        if (entry.scope === scope && !ids.has(id))
+          modules.delete(id)
+      }
     },
     /** The functions imported so far; undefined when no client build ran in this process. */
     names(): ReadonlySet<string> | undefined {
       if (!built)
         return undefined
-      return new Set([...modules.values()].flat())
+      return new Set([...modules.values()].flatMap(entry => entry.names))
     },
   }
 }
