@@ -1,11 +1,13 @@
 import type { Server, ServerResponse } from 'node:http'
 import type { HoldOptions } from './proxy'
+import type { OpenApiDocument } from './public-document'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import http from 'node:http'
 import { join } from 'node:path'
 import { DOCS_ASSETS, docsPage, sendDocsAsset } from '../runtime/server/docs'
 import { json, loadUpstreamClient, proxy } from './proxy'
+import { publicDocument } from './public-document'
 import { createStaticHandler } from './static'
 
 export { proxy }
@@ -67,17 +69,17 @@ export function createGateway(options: GatewayOptions): Server {
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return json(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'the gateway serves static files with GET' } })
     if (docsDir && (path === '/docs' || path === '/docs/' || path === '/openapi.json' || isDocsAsset(path)))
-      return serveDocs(res, docsDir, path).catch(() => json(res, 500, { error: { code: 'INTERNAL_ERROR', message: `could not read ${path}` } }))
+      return serveDocs(res, docsDir, path, route => options.routes.has(route)).catch(() => json(res, 500, { error: { code: 'INTERNAL_ERROR', message: `could not read ${path}` } }))
     if (!serveStatic)
       return json(res, 404, { error: { code: 'NOT_FOUND', message: `nothing at ${path}` } })
     serveStatic(req, res).catch(() => json(res, 500, { error: { code: 'INTERNAL_ERROR', message: 'could not read the file' } }))
   })
 }
 
-/** The docs page, its assets and the OpenAPI document, as the build wrote them. */
-async function serveDocs(res: ServerResponse, dir: string, path: string): Promise<void> {
+/** The docs page, its assets and the OpenAPI document of the functions it routes. */
+async function serveDocs(res: ServerResponse, dir: string, path: string, routed: (path: string) => boolean): Promise<void> {
   if (path === '/openapi.json') {
-    const document = await readFile(join(dir, 'openapi.json'))
+    const document = Buffer.from(JSON.stringify(publicDocument(JSON.parse(await readFile(join(dir, 'openapi.json'), 'utf8')) as OpenApiDocument, routed)))
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': document.length })
     return void res.end(document)
   }

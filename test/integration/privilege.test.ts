@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import SwaggerParser from '@apidevtools/swagger-parser'
 import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { up } from '../../src/up/up'
@@ -122,6 +123,12 @@ describe('an internal function answers only other femto services', () => {
     // Straight to the internal function's service, past the gateway: refused too (femto up gives its services a token).
     const direct = await post(`http://127.0.0.1:${femtoUp.ports.get('priceOf')}/femto/priceOf`, ['apple'])
     expect(direct.status).toBe(401)
+    // Its document and docs page describe only what it routes, and stay a valid document.
+    const manifest: Manifest = JSON.parse(readFileSync(join(dist, 'servers/femto.json'), 'utf8'))
+    const document = await (await fetch(`${femtoUp.url}/openapi.json`)).json()
+    expect(Object.keys(document.paths).sort()).toEqual(manifest.functions.filter(fn => fn.exposure === 'public').map(fn => fn.route).sort())
+    expect(JSON.stringify(document)).not.toMatch(/"operationId":"(?:priceOf|nightlyReport|wipeCache)"/)
+    await SwaggerParser.validate(structuredClone(document))
   })
 })
 

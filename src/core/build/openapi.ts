@@ -14,7 +14,7 @@ const ERRORS: [status: string, name: string, description: string][] = [
   ['406', 'NotAcceptable', 'NOT_ACCEPTABLE: the function ran, but its result has no plain JSON form (NaN, ±Infinity, an invalid Date); `accept: application/vnd.femto+devalue` gets it.'],
   ['409', 'StaleClient', 'STALE_CLIENT: the caller was built against another contract of the function.'],
   ['413', 'PayloadTooLarge', 'PAYLOAD_TOO_LARGE: the body is over the function\'s bodyLimit.'],
-  ['415', 'UnsupportedMediaType', 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON (or the stubs\' own encoding).'],
+  ['415', 'UnsupportedMediaType', 'UNSUPPORTED_MEDIA_TYPE: a body that is neither JSON nor a form (or the stubs\' own encoding), or JSON sent as a form.'],
   ['500', 'FunctionError', 'The function threw: its `code` (INTERNAL_ERROR for a bug), `name`, `message` and own properties in `data`.'],
   ['503', 'Overloaded', 'OVERLOADED: more calls at once than the function\'s concurrency; retry after `Retry-After` seconds.'],
   ['504', 'Timeout', 'TIMEOUT: the function ran past its timeoutMs.'],
