@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -86,5 +86,19 @@ describe('the pre-check', () => {
     ctx.setRoot(root)
     await ctx.scan()
     expect([...ctx.registry.keys()]).toEqual(['ok'])
+  })
+})
+
+describe('a module with functions imported as text', () => {
+  it.each(['raw', 'url', 'inline'])('fails a client build for ?%s, naming the module, and publishes nothing', async (query) => {
+    const root = mkdtempSync(join(tmpdir(), 'femto-as-text-'))
+    await import('node:fs/promises').then(fs => fs.mkdir(join(root, 'src')))
+    writeFileSync(join(root, 'index.html'), '<script type="module" src="/src/main.ts"></script>\n')
+    writeFileSync(join(root, 'src/main.ts'), `import text from './quote.ts?${query}'\nimport { quote } from './quote'\n\nconsole.log(text, quote)\n`)
+    writeFileSync(join(root, 'src/quote.ts'), 'const KEY = \'as-text-secret-8c1d\'\n\nexport async function quote(qty: number) {\n  \'use femto\'\n  return qty * KEY.length\n}\n')
+    const thrown: any = await viteBuild(root, 'dist').then(() => undefined, e => e)
+    const error = thrown?.errors?.[0] ?? thrown
+    expect(error?.message).toContain(`src/quote.ts?${query} would publish the text of src/quote.ts, a module with femto functions`)
+    expect(existsSync(join(root, 'dist/client'))).toBe(false)
   })
 })

@@ -19,6 +19,9 @@ import { DEV_ENTRY, DEV_ENVIRONMENT, RESOLVED_DEV_ENTRY } from './dev-ids'
 import { bundlerOutputDirs, viteClientOutDir, viteOutputDirs } from './output-dirs'
 import { createPageCode } from './page-code'
 
+/** An import of a module's text rather than its code (Vite's `?raw`, `?url`, `?inline`). */
+const AS_TEXT = /\?(?:[^#]*&)?(?:raw|url|inline)(?:[&=#]|$)/
+
 /**
  * Hook wiring only: the logic lives in the context (which functions exist and how each side
  * sees them) and in the server build.
@@ -138,6 +141,24 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     },
   }
 
+  /**
+   * `import text from './prices.ts?raw'` (or `?url`, `?inline`) in a client build publishes the
+   * module's text as it is, bodies and secrets included: a build error, not a quiet leak.
+   */
+  async function refuseAsText(pluginContext: unknown, id: string): Promise<undefined> {
+    const environment = (pluginContext as any).environment as { config: { consumer: string } } | undefined
+    if (command !== 'build' || servicesBuild || environment?.config.consumer === 'server')
+      return undefined
+    await scanned
+    const file = id.slice(0, id.indexOf('?'))
+    if ([...ctx.registry.values()].some(fn => fn.id === file)) {
+      failed = true
+      const shown = relative(ctx.root, file)
+      ;(pluginContext as { error: (message: string) => never }).error(`[unplugin-femto] ${shown}${id.slice(id.indexOf('?'))} would publish the text of ${shown}, a module with femto functions (their bodies, and what only they use). Import the module itself, or move the text you need to a module without functions`)
+    }
+    return undefined
+  }
+
   // After every other plugin's: one that rewrites a chunk makes its map again from the modules'
   // text (Vite's preload rewrite, for a chunk with a dynamic import()).
   const lastOfGenerateBundle = {
@@ -203,8 +224,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       },
     },
     load: {
-      filter: { id: [RUNTIME_FILE, /^\0femto-dev(?:\?|$)/, /^\0femto-service:/] },
+      filter: { id: [RUNTIME_FILE, /^\0femto-dev(?:\?|$)/, /^\0femto-service:/, AS_TEXT] },
       async handler(id) {
+        if (AS_TEXT.test(id))
+          return refuseAsText(this, id)
         if (id.startsWith(SERVICE_ENTRY))
           return servicesBuild?.entries.get(id)
         if (id.startsWith(RESOLVED_DEV_ENTRY))
