@@ -5,6 +5,7 @@ import { MANIFEST_FILE } from '../core/build/manifest'
 import { resolveDeployOptions } from '../core/deploy/options'
 import { tokenFileNotice } from '../core/deploy/token-file'
 import { writeDeploy } from '../core/deploy/write'
+import { noBuildIn } from '../core/plugin/output-dirs'
 
 export interface DeployCommandOptions {
   outDir: string
@@ -25,7 +26,7 @@ export async function deployCommand(options: DeployCommandOptions): Promise<void
     manifest = JSON.parse(await readFile(join(outDir, 'servers', MANIFEST_FILE), 'utf8'))
   }
   catch {
-    throw new Error(`femto deploy: no servers/${MANIFEST_FILE} in ${outDir}. Build the app first (e.g. \`vite build\`), then pass its output folder`)
+    throw new Error(noBuildIn('deploy', outDir, 'servers'))
   }
   const flags = Object.fromEntries(Object.entries({ registry: options.registry, namespace: options.namespace, host: options.host }).filter(([, v]) => v !== undefined))
   const deploy = resolveDeployOptions({ ...manifest.deploy, ...flags }, key => (Object.hasOwn(flags, key) ? `--${key}` : `${MANIFEST_FILE} deploy.${key}`))!

@@ -23,8 +23,20 @@ const FLAGS: Record<string, string[]> = {
   deploy: ['changed', 'registry', 'namespace', 'host'],
 }
 
-async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+/** parseArgs's own message, on one line, with the usage (it suggests `--` for a typo). */
+function parsed(argv: string[]): ReturnType<typeof parseOptions> {
+  try {
+    return parseOptions(argv)
+  }
+  catch (error) {
+    const option = /'(-[^']*)'/.exec((error as Error).message)?.[1]
+    const what = (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `unknown option ${option}` : (error as Error).message.split('. ')[0]
+    throw new Error(`${what}\n\n${USAGE}`)
+  }
+}
+
+function parseOptions(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -38,6 +50,10 @@ async function main(argv: string[]): Promise<void> {
       'help': { type: 'boolean', short: 'h' },
     },
   })
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parsed(argv)
   const [command, outDir = 'dist'] = positionals
   if (values.help || !command) {
     process.stdout.write(USAGE)

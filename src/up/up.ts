@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { MANIFEST_FILE } from '../core/build/manifest'
-import { serversOnlyEntries } from '../core/plugin/output-dirs'
+import { noBuildIn, serversOnlyEntries } from '../core/plugin/output-dirs'
 import { isPublic } from '../core/registry/exposure'
 import { letGoOfIdleConnections } from '../runtime/client/not-reached'
 import { LOCAL_SOCKET_DIR_ENV } from '../runtime/server/local-socket'
@@ -51,7 +51,7 @@ export async function up(options: UpOptions): Promise<Running> {
     manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'))
   }
   catch {
-    throw new Error(`femto up: no ${serversDir}/${MANIFEST_FILE} in ${outDir}. Build the app first (e.g. \`vite build\`), then pass its output folder`)
+    throw new Error(noBuildIn('up', outDir, serversDir))
   }
 
   const wanted = new Map(manifest.services.map(s => [s.name, options.freePorts ? 0 : s.port]))

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { TOKEN_FILE } from '../deploy/token-file'
 
@@ -104,4 +105,17 @@ export function within(path: string, dir: string): boolean {
 function shown(projectRoot: string, dir: string): string {
   const rel = relative(projectRoot, dir)
   return rel === '' ? '.' : rel.startsWith('..') ? dir : `${rel}/`
+}
+
+/**
+ * What `femto up` and `femto deploy` say of a folder with no build in it; of a client build
+ * (`dist/client`, a common first guess), where femto's folder is.
+ */
+export function noBuildIn(command: string, outDir: string, serversDir: string): string {
+  const parent = dirname(outDir)
+  const beside = existsSync(join(parent, serversDir, 'femto.json'))
+  const fix = beside
+    ? `It is the client build: pass femto's folder, its parent (\`femto ${command} ${relative(process.cwd(), parent) || '.'}\`)`
+    : 'Build the app first (e.g. `vite build`), then pass its output folder'
+  return `femto ${command}: no ${serversDir}/femto.json in ${outDir}. ${fix}`
 }
