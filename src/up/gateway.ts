@@ -36,6 +36,11 @@ export interface GatewayOptions {
   idempotent?: Set<string>
   /** How a call is held while its service restarts ([calls that never reached the function](../../docs/guide/calling-and-errors.md)). */
   hold?: HoldOptions
+  /**
+   * A call to a route no one reaches through the gateway (an internal function's): still a plain
+   * 404 to the caller, who need not learn it exists; this tells the person running it why.
+   */
+  unrouted?: (path: string) => void
 }
 
 /** The current version's origin, unless the call carries a previous contract still served. */
@@ -62,8 +67,10 @@ export function createGateway(options: GatewayOptions): Server {
       return json(res, 200, { status: 'ok', service: 'gateway' })
     if (path.startsWith(prefix)) {
       const origin = routeByContract(options, path, req.headers['x-femto-contract'])
-      if (!origin)
+      if (!origin) {
+        options.unrouted?.(path)
         return json(res, 404, { error: { code: 'NOT_FOUND', message: `no femto function at ${path}` } })
+      }
       return proxy(req, res, origin, token, options.hold, options.idempotent?.has(path))
     }
     if (req.method !== 'GET' && req.method !== 'HEAD')

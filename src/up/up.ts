@@ -82,7 +82,17 @@ export async function up(options: UpOptions): Promise<Running> {
   const routes = new Map<string, string>()
   // A call of an idempotent function whose connection breaks mid-way (its service killed) is sent once more.
   const idempotent = new Set(manifest.functions.filter(fn => fn.policies.idempotent).map(fn => fn.route))
-  const gateway = createGateway({ ...clientFolder(outDir, serversOnlyEntries(serversDir)), basePath: manifest.basePath, routes, previous, docsDir: join(outDir, serversDir), token, idempotent })
+  // Said once per function: the caller gets the 404 of a function that does not exist.
+  const internal = new Map(manifest.functions.filter(fn => !isPublic(fn)).map(fn => [fn.route, fn]))
+  const unrouted = (path: string): void => {
+    const fn = internal.get(path)
+    if (fn === undefined)
+      return
+    internal.delete(path)
+    const why = fn.exposureReason === 'policy' ? 'its policy says exposure=internal' : 'no client code imports its module'
+    log(`${path}: 404 at the gateway: ${fn.name} is internal (${why}), so only other services may call it. To publish it, give it the policy 'femto exposure=public' and build again`)
+  }
+  const gateway = createGateway({ ...clientFolder(outDir, serversOnlyEntries(serversDir)), basePath: manifest.basePath, routes, previous, docsDir: join(outDir, serversDir), token, idempotent, unrouted })
   let app: Awaited<ReturnType<typeof startApp>> | undefined
   let closing: Promise<void> | undefined
   // Restarts end first: a service that exits while femto up stops is not started again.

@@ -111,10 +111,14 @@ describe('an internal function answers only other femto services', () => {
   })
 
   it('femto up\'s gateway routes only public functions; the app works through it', async () => {
-    femtoUp = await up({ outDir: dist, port: 0, freePorts: true, out: { write: () => true } as unknown as NodeJS.WritableStream })
+    let said = ''
+    femtoUp = await up({ outDir: dist, port: 0, freePorts: true, out: { write: (text: string) => Boolean(said += text) } as unknown as NodeJS.WritableStream })
     const refused = await post(`${femtoUp.url}/femto/priceOf`, ['apple'])
     expect(refused.status).toBe(404)
-    expect(refused.body).toMatchObject({ error: { code: 'NOT_FOUND' } })
+    // The caller learns nothing of it; whoever runs femto up is told why, once.
+    expect(refused.body).toEqual({ error: { code: 'NOT_FOUND', message: 'no femto function at /femto/priceOf' } })
+    await post(`${femtoUp.url}/femto/priceOf`, ['apple'])
+    expect(said.match(/\/femto\/priceOf: 404 at the gateway: priceOf is internal \(no client code imports its module\), so only other services may call it\. To publish it, give it the policy 'femto exposure=public'/g)).toHaveLength(1)
     // Public by policy though the page does not import it.
     expect((await post(`${femtoUp.url}/femto/paymentWebhook`, ['paid'])).body).toEqual({ received: 'paid' })
     const price = await post(`${femtoUp.url}/femto/getPrice`, ['pear'])
