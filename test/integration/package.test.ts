@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { createBuilder } from 'vite'
 import { afterAll, describe, expect, it } from 'vitest'
-import femto from '../../dist/vite.js'
 
 // What `npm i -D unplugin-femto` brings into a project: the files the package publishes, and
 // the dependencies npm installs with it.
@@ -60,6 +60,8 @@ describe('the published package', () => {
   it('writes them beside the services of a build through its published entry', async () => {
     const out = mkdtempSync(join(tmpdir(), 'femto-package-'))
     outDirs.push(out)
+    // The published entry, as a project imports it (`unplugin-femto/vite`).
+    const { default: femto } = await import(pathToFileURL(join(ROOT, 'dist/vite.js')).href) as typeof import('../../src/vite')
     const builder = await createBuilder({ root: join(import.meta.dirname, '../fixtures/app'), configFile: false, logLevel: 'silent', plugins: [femto({ summary: false, types: false, outDir: out })], build: { outDir: out, emptyOutDir: true } })
     await builder.buildApp()
     const swaggerUi = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))

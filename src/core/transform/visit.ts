@@ -100,6 +100,9 @@ function rejectUnservableForm(node: t.Function, at: t.Node, fail: Fail): void {
     fail(`'use femto' cannot mark a synchronous generator: a service streams its values as they come. Make it \`async function*\``, at)
 }
 
+/** The one message for a function that cannot be served under a name. */
+const NO_NAME = `'use femto' marks a function that has no name to serve it under. Declare it with a name: \`export async function name() { 'use femto' }\` or \`export const name = async () => { 'use femto' }\``
+
 /** A function below the top level: inside another function it must capture nothing; elsewhere it needs a name. */
 function checkNested(path: NodePath<t.Function>, at: t.Node, fail: Fail): void {
   if (path.findParent(p => p.isFunction()))
@@ -107,8 +110,6 @@ function checkNested(path: NodePath<t.Function>, at: t.Node, fail: Fail): void {
   else if (!localNameOf(path))
     fail(NO_NAME, at)
 }
-
-const NO_NAME = `'use femto' marks a function that has no name to serve it under. Declare it with a name: \`export async function name() { 'use femto' }\` or \`export const name = async () => { 'use femto' }\``
 
 /**
  * The name it is served under: its first export name other than `default`, else its local name,

@@ -460,6 +460,9 @@ function fileTooLarge(head: PartHead, limit: number): WireError {
   return new WireError('PAYLOAD_TOO_LARGE', `the file '${head.filename || head.name}' is larger than the limit of ${limit} bytes per file`)
 }
 
+/** Said to `curl -d '[2,3]'` without a content type (looksLikeJson). */
+const JSON_AS_FORM = 'this body is JSON sent as a form (content-type: application/x-www-form-urlencoded, what `curl -d` and Python\'s urllib send when no content type is given); send it with content-type: application/json'
+
 function readUrlencoded(fn: ServedFunction, req: IncomingMessage, limit: number, done: (error: WireError | undefined, args?: FormArguments) => void): void {
   const chunks: Buffer[] = []
   let size = 0
@@ -499,8 +502,6 @@ function readUrlencoded(fn: ServedFunction, req: IncomingMessage, limit: number,
     }
   })
 }
-
-const JSON_AS_FORM = 'this body is JSON sent as a form (content-type: application/x-www-form-urlencoded, what `curl -d` and Python\'s urllib send when no content type is given); send it with content-type: application/json'
 
 /**
  * `curl -d '[2,3]'` without a content type: read as a form, it is one field named `[2,3]` with
