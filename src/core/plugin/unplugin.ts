@@ -103,6 +103,15 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
     leaveServerSourcesOut(bundle as Parameters<typeof leaveServerSourcesOut>[0], resolve(ctx.root, outputDir(output) ?? outDir ?? 'dist'), (file, tail) => tail ? [...ids].some(id => id.endsWith(file)) : ids.has(file))
   }
 
+  // After every other plugin's: one that rewrites a chunk makes its map again from the modules'
+  // text (Vite's preload rewrite, for a chunk with a dynamic import()).
+  const lastOfGenerateBundle = {
+    order: 'post' as const,
+    handler(output: { dir?: string, file?: string, sourcemap?: unknown }, bundle: object) {
+      return leaveFunctionSourcesOut(bundle, output)
+    },
+  }
+
   const transformFilter = { id: { include: [SCRIPT_ID], exclude: [/[\\/]node_modules[\\/]/, /^\0/, OWN_FILES] }, code: DIRECTIVE }
   /** The filter above is the pre-check where the bundler applies it; this is the same check where it does not. */
   const mayTransform = (code: string, id: string): boolean => SCRIPT_ID.test(id) && mayHaveDirective(code) && !OWN_FILES.test(id) && !ctx.isExcluded(id)
@@ -133,12 +142,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         }
       },
     },
-    generateBundle: {
-      order: 'post' as const,
-      handler(output: { dir?: string, file?: string, sourcemap?: unknown }, bundle: object) {
-        return leaveFunctionSourcesOut(bundle, output)
-      },
-    },
+    generateBundle: lastOfGenerateBundle,
   }
 
   /**
@@ -157,15 +161,6 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       ;(pluginContext as { error: (message: string) => never }).error(`[unplugin-femto] ${shown}${id.slice(id.indexOf('?'))} would publish the text of ${shown}, a module with femto functions (their bodies, and what only they use). Import the module itself, or move the text you need to a module without functions`)
     }
     return undefined
-  }
-
-  // After every other plugin's: one that rewrites a chunk makes its map again from the modules'
-  // text (Vite's preload rewrite, for a chunk with a dynamic import()).
-  const lastOfGenerateBundle = {
-    order: 'post' as const,
-    handler(output: { dir?: string, file?: string, sourcemap?: unknown }, bundle: object) {
-      return leaveFunctionSourcesOut(bundle, output)
-    },
   }
 
   // Rollup and Rolldown: after each output is written, the services beside it.
@@ -302,11 +297,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         // Known before configResolved: the directive check below reads `include` from it.
         ctx.setRoot(viteRoot)
         preview = env.isPreview === true
-        // `vite build --watch` rebuilds each environment alone and never calls buildApp again: the
-        // services then follow each client build, as under the JS `build()` API.
         // Before the user's own worker plugins, as this plugin goes before the app's (`enforce: 'pre'`).
         const userWorkerPlugins = config.worker?.plugins
         const worker = env.command === 'build' ? { worker: { plugins: () => [workerPlugin, typeof userWorkerPlugins === 'function' ? userWorkerPlugins() : userWorkerPlugins ?? []] } } : {}
+        // `vite build --watch` rebuilds each environment alone and never calls buildApp again: the
+        // services then follow each client build, as under the JS `build()` API.
         if (env.command === 'build' && !env.isPreview && !config.build?.ssr && !config.build?.watch && await ctx.hasDirective()) {
           return {
             ...worker,
