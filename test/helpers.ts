@@ -75,6 +75,47 @@ export async function startNode(file: string, options: { cwd?: string, env?: Rec
   }
 }
 
+/** The `femto` command as it ships. */
+const CLI = join(import.meta.dirname, '../dist/cli.js')
+
+/**
+ * `femto up <outDir>` (dist/cli.js) on a free gateway port, in a process group of its own,
+ * once it says where its gateway is; `stop()` kills the group (the services with it).
+ */
+export async function femtoUp(outDir: string): Promise<{ url: string, output: () => string, stop: () => Promise<void> }> {
+  const up = spawn(process.execPath, [CLI, 'up', outDir, '--port', '0', '--free-ports'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  let output = ''
+  up.stdout!.on('data', (chunk) => {
+    output += chunk
+  })
+  up.stderr!.on('data', (chunk) => {
+    output += chunk
+  })
+  const exited = new Promise(resolve => up.once('close', resolve))
+  const stop = async (): Promise<void> => {
+    if (up.exitCode === null && up.signalCode === null)
+      process.kill(-up.pid!, 'SIGKILL')
+    await exited
+  }
+  const started = await new Promise<string | undefined>((resolve) => {
+    const timer = setTimeout(resolve, 30_000, undefined)
+    const check = (): void => {
+      const url = /gateway at (http:\/\/localhost:\d+)/.exec(output)?.[1]
+      if (url || up.exitCode !== null) {
+        clearTimeout(timer)
+        resolve(url)
+      }
+    }
+    up.stdout!.on('data', check)
+    up.once('exit', check)
+  })
+  if (!started) {
+    await stop()
+    throw new Error(`femto up did not start:\n${output}`)
+  }
+  return { url: started, output: () => output, stop }
+}
+
 /** How many calls of a function a service is running now, from its `/metrics`: to act once a call is in flight. */
 export async function callsInFlight(url: string, fn: string, headers?: Record<string, string>): Promise<number> {
   const text = await (await fetch(`${url}/metrics`, { headers })).text()

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import femtoEsbuild from '../../src/esbuild'
 import femtoVite from '../../src/vite'
 import { APP_OPTIONS, SERVER_ONLY, SERVICES } from '../fixtures/app/expected'
-import { readTree, viteBuild } from '../helpers'
+import { femtoUp, readTree, viteBuild } from '../helpers'
 
 const ROOT = join(import.meta.dirname, '../..')
 const APP = join(ROOT, 'test/fixtures/app')
@@ -81,25 +81,13 @@ describe('vite build: the client folder holds nothing of the servers', () => {
     await deployed.buildApp()
     expect(existsSync(join(root, 'dist/femto.env'))).toBe(true)
     expect(readTree(join(root, 'dist/deploy/gateway')).get(join(root, 'dist/deploy/gateway/Dockerfile'))).not.toMatch(/"femto\.env"|"\/app\/client\/(?:servers|deploy)/)
-    const up = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'up', join(root, 'dist'), '--port', '0', '--free-ports'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-    let said = ''
-    up.stdout!.on('data', (chunk) => {
-      said += chunk
-    })
-    up.stderr!.on('data', (chunk) => {
-      said += chunk
-    })
-    const exited = new Promise(resolve => up.once('close', resolve))
+    const up = await femtoUp(join(root, 'dist'))
     try {
-      await expect.poll(() => /gateway at http:\/\/localhost:\d+/.test(said) || up.exitCode !== null, { timeout: 30_000, interval: 20 }).toBe(true)
-      const gateway = /gateway at (http:\/\/localhost:\d+)/.exec(said)?.[1]
-      expect(gateway, said).toBeDefined()
       for (const path of ['/femto.env', '/servers/femto.json', '/deploy/docker-compose.yml', '/deploy'])
-        expect((await fetch(`${gateway}${path}`)).status, path).toBe(404)
+        expect((await fetch(`${up.url}${path}`)).status, path).toBe(404)
     }
     finally {
-      process.kill(-up.pid!, 'SIGKILL')
-      await exited
+      await up.stop()
     }
 
     const inside = createBuilder({ root, configFile: false, logLevel: 'silent', plugins: [femtoVite({ summary: false, outDir: 'site/femto' })], environments: { client: { build: { outDir: 'site' } } } })

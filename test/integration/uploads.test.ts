@@ -12,7 +12,7 @@ import { createServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callFemto, configureFemto } from '../../src/runtime'
 import femto from '../../src/vite'
-import { startNode, viteBuild } from '../helpers'
+import { femtoUp, startNode, viteBuild } from '../helpers'
 
 const APP = join(import.meta.dirname, '../fixtures/uploads-app')
 const run = promisify(execFile)
@@ -169,25 +169,13 @@ describe('a plain form post from a browser', () => {
 
   it('through femto up\'s gateway, goes back to the page it came from too', async () => {
     // The gateway gives the service its own address as Host and the page's as X-Forwarded-Host.
-    const up = spawn(process.execPath, [join(import.meta.dirname, '../../dist/cli.js'), 'up', dist, '--port', '0', '--free-ports'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-    let output = ''
-    up.stdout!.on('data', (chunk) => {
-      output += chunk
-    })
-    up.stderr!.on('data', (chunk) => {
-      output += chunk
-    })
-    const exited = new Promise(resolve => up.once('close', resolve))
+    const up = await femtoUp(dist)
     try {
-      await expect.poll(() => /gateway at http:\/\/localhost:\d+/.test(output) || up.exitCode !== null, { timeout: 30_000, interval: 20 }).toBe(true)
-      const gateway = /gateway at (http:\/\/localhost:\d+)/.exec(output)?.[1]
-      expect(gateway, output).toBeDefined()
-      const back = await curl([...navigate, '-H', `referer: ${gateway}/join?step=2`, '-d', 'name=Ada&age=36', `${gateway}/femto/signUp`])
-      expect([back.status, locationOf(back.body).split('&')[0]], output).toEqual([303, '/join?step=2'])
+      const back = await curl([...navigate, '-H', `referer: ${up.url}/join?step=2`, '-d', 'name=Ada&age=36', `${up.url}/femto/signUp`])
+      expect([back.status, locationOf(back.body).split('&')[0]], up.output()).toEqual([303, '/join?step=2'])
     }
     finally {
-      process.kill(-up.pid!, 'SIGKILL')
-      await exited
+      await up.stop()
     }
   }, 60_000)
 })

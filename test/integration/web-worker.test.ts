@@ -1,18 +1,16 @@
 import type { Browser } from 'playwright-core'
 import type { Manifest } from '../../src/core/build/manifest'
-import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createBuilder } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import femto from '../../src/vite'
-import { launchChromium, readTree } from '../helpers'
+import { femtoUp, launchChromium, readTree } from '../helpers'
 
 // Vite bundles a Web Worker with plugins of its own (`worker.plugins`), not the app's: a worker
 // that imports a femto function must get the stub there too, and what it imports is public.
 
-const CLI = join(import.meta.dirname, '../../dist/cli.js')
 const SECRET = 'es-password-worker-5511'
 const root = mkdtempSync(join(tmpdir(), 'femto-worker-'))
 let browser: Browser | undefined
@@ -47,28 +45,16 @@ describe('a Web Worker that imports femto functions', () => {
   it('makes what the worker imports public, and its calls work in a browser through femto up', async () => {
     const manifest: Manifest = JSON.parse(readFileSync(join(root, 'dist/servers/femto.json'), 'utf8'))
     expect(Object.fromEntries(manifest.functions.map(fn => [fn.name, fn.exposure]))).toEqual({ reindexAll: 'public', searchProducts: 'public' })
-    const up = spawn(process.execPath, [CLI, 'up', join(root, 'dist'), '--port', '0', '--free-ports'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-    let said = ''
-    up.stdout!.on('data', (chunk) => {
-      said += chunk
-    })
-    up.stderr!.on('data', (chunk) => {
-      said += chunk
-    })
-    const exited = new Promise(resolve => up.once('close', resolve))
+    const up = await femtoUp(join(root, 'dist'))
     try {
-      await expect.poll(() => /gateway at http:\/\/localhost:\d+/.test(said) || up.exitCode !== null, { timeout: 30_000, interval: 20 }).toBe(true)
-      const gateway = /gateway at (http:\/\/localhost:\d+)/.exec(said)?.[1]
-      expect(gateway, said).toBeDefined()
       browser = await launchChromium()
       const page = await browser.newPage()
-      await page.goto(gateway!)
+      await page.goto(up.url)
       await expect.poll(() => page.evaluate(() => document.getElementById('out')!.textContent), { timeout: 20_000 })
         .toBe(JSON.stringify([{ q: 'shoes', hits: 5, auth: SECRET.length }, 'reindexed: from the worker (body-marker-reindex)']))
     }
     finally {
-      process.kill(-up.pid!, 'SIGKILL')
-      await exited
+      await up.stop()
     }
   }, 90_000)
 })
