@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
 import type { Agent, buildConnector, Client, Dispatcher } from 'undici'
-import { Readable } from 'node:stream'
+import { PassThrough } from 'node:stream'
 import { CONNECT_TIMEOUT_MS, IDLE_CONNECTION_MS, isBrokenConnection, letGoOfIdleConnectionsToo, neverReached, notReachedWait } from '../runtime/client/not-reached'
+import { closeAfterAnswer } from '../runtime/server/body'
 import { asCallFromOutside } from '../runtime/server/guard'
 import { NOT_REACHED_HEADER, SERVICE_KEEP_ALIVE_MS } from '../runtime/shared/protocol'
 
@@ -213,10 +215,17 @@ function writeHead(res: ServerResponse, status: number, raw: Buffer[]): number {
   return length
 }
 
-/** A body of which `head` was read already (to be held, until it grew too large): the rest streams after it. */
-async function* withHead(head: Buffer[], rest: IncomingMessage): AsyncGenerator<Buffer> {
-  yield* head
-  yield* rest
+/**
+ * What streams to the service: the caller's body, after the `head` of it read already (to be
+ * held, until it grew too large). Through a stream of its own: undici ends it when the service
+ * answers before the whole body (a 413), and the caller's connection must outlive that.
+ */
+function streamedBody(head: Buffer[], req: IncomingMessage): Readable {
+  const body = new PassThrough()
+  for (const chunk of head)
+    body.write(chunk)
+  req.pipe(body)
+  return body
 }
 
 /**
@@ -282,6 +291,10 @@ export function proxy(req: IncomingMessage, res: ServerResponse, origin: string,
       // 1xx (103 Early Hints): not sent on, as `node:http`'s client did not.
       if (status < 200)
         return true
+      // Answered before the caller finished sending (a 413): a browser reads no answer until it
+      // has sent the whole body, so the rest is read and dropped, as the service does.
+      if (!held && !req.complete)
+        closeAfterAnswer(req, res)
       length = writeHead(res, status, raw)
       // Streams (no content-length) go through as they come, not when Node's buffers fill.
       if (length < 0)
@@ -360,7 +373,7 @@ export function proxy(req: IncomingMessage, res: ServerResponse, origin: string,
 
   const limit = hold.bodyLimit ?? HOLD_BODY_LIMIT
   if (holdMs <= 0 || Number(req.headers['content-length']) > limit)
-    return send(req)
+    return send(streamedBody([], req))
   const chunks: Buffer[] = []
   let size = 0
   function onData(chunk: Buffer): void {
@@ -371,7 +384,7 @@ export function proxy(req: IncomingMessage, res: ServerResponse, origin: string,
       req.pause()
       req.off('data', onData)
       req.off('end', onEnd)
-      send(Readable.from(withHead(chunks, req), { objectMode: false }))
+      send(streamedBody(chunks, req))
     }
   }
   function onEnd(): void {
