@@ -291,9 +291,10 @@ export function proxy(req: IncomingMessage, res: ServerResponse, origin: string,
       // 1xx (103 Early Hints): not sent on, as `node:http`'s client did not.
       if (status < 200)
         return true
-      // Answered before the caller finished sending (a 413): a browser reads no answer until it
-      // has sent the whole body, so the rest is read and dropped, as the service does.
-      if (!held && !req.complete)
+      // Refused before the caller finished sending (a 413, or its form's 303): a browser reads
+      // no answer until it has sent the whole body, so the rest is read and dropped, as the
+      // service does. A 2xx is a function answering as a stream argument still arrives.
+      if (status >= 300 && !held && !req.complete)
         closeAfterAnswer(req, res)
       length = writeHead(res, status, raw)
       // Streams (no content-length) go through as they come, not when Node's buffers fill.

@@ -230,6 +230,13 @@ describe('stubs with bytes', () => {
     expect([raw.length, raw[0], raw[299]]).toEqual([300, 0, 43])
   })
 
+  it('holds a Uint8Array a stub sends to fileLimit, as a multipart part is', async () => {
+    configureFemto({ baseUrl: (await service('smallBytes')).url })
+    expect(await stub('smallBytes')(new Uint8Array(100 * 1024))).toBe(100 * 1024)
+    const refused = await stub('smallBytes')(new Uint8Array(600 * 1024)).then(() => undefined, (error: unknown) => error)
+    expect(refused).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', status: 413, message: expect.stringContaining('argument \'data\' holds 614400 bytes, over the limit of 524288 bytes per file') })
+  })
+
   it('a service passes a file on to another through its service stub', async () => {
     const relay = await service('relayFile')
     const file = randomFile('relay.bin', 2 * MB)

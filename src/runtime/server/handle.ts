@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Call } from './call-record'
 import type { FunctionEntry } from './function-table'
 import type { AuthHook } from './guard'
-import type { Outcome } from './types'
+import type { Outcome, ServedFunction } from './types'
 import { argsFromBody } from './args'
 import { closeAfterAnswer, readBody } from './body'
 import { contextOf } from './call-context'
@@ -153,6 +153,8 @@ function checkArguments(call: Call, body: unknown): void {
   let args: unknown[]
   try {
     args = argsFromBody(fn, body)
+    if (fn.fileLimit !== undefined)
+      checkBytesLimit(fn, args, fn.fileLimit)
     if (fn.validate) {
       const problem = fn.validate(args)
       if (problem !== undefined)
@@ -180,6 +182,19 @@ function checkArguments(call: Call, body: unknown): void {
       answer(call, errorOutcome('INTERNAL_ERROR', `the argument validator of ${fn.name} failed; the service log has the details (request ${call.requestId})`))
     },
   )
+}
+
+/**
+ * A stub sends a `Uint8Array` argument inside its encoded arguments, not as a multipart part:
+ * held to `fileLimit` here, as a part is while it arrives.
+ */
+function checkBytesLimit(fn: ServedFunction, args: unknown[], limit: number): void {
+  args.forEach((arg, i) => {
+    for (const bytes of Array.isArray(arg) ? arg : [arg]) {
+      if (bytes instanceof Uint8Array && bytes.length > limit)
+        throw new WireError('PAYLOAD_TOO_LARGE', `argument '${fn.params[i]?.name ?? i}' holds ${bytes.length} bytes, over the limit of ${limit} bytes per file`)
+    }
+  })
 }
 
 interface RequestContextStore { run: <T>(context: unknown, fn: () => T) => T }
