@@ -294,8 +294,11 @@ export function proxy(req: IncomingMessage, res: ServerResponse, origin: string,
       // Refused before the caller finished sending (a 413, or its form's 303): a browser reads
       // no answer until it has sent the whole body, so the rest is read and dropped, as the
       // service does. A 2xx is a function answering as a stream argument still arrives.
-      if (status >= 300 && !held && !req.complete)
+      if (status >= 300 && !held && !req.complete) {
+        // Nothing more goes to the service, which has answered: the rest is dropped here.
+        req.unpipe()
         closeAfterAnswer(req, res)
+      }
       length = writeHead(res, status, raw)
       // Streams (no content-length) go through as they come, not when Node's buffers fill.
       if (length < 0)

@@ -186,6 +186,18 @@ describe('a plain form post from a browser', () => {
         const landed = new URL(page.url())
         expect([origin === up.url ? 'through femto up' : 'straight to the service', landed.searchParams.get('femto'), landed.searchParams.get('femto-error')]).toEqual([origin === up.url ? 'through femto up' : 'straight to the service', 'smallUpload', 'PAYLOAD_TOO_LARGE'])
       }
+      // A page's own fetch of the same through the gateway: the 413 itself (printed: how soon).
+      const page = await browser.newPage()
+      await page.goto(`${up.url}/healthz`)
+      const fetched = await page.evaluate(async () => {
+        const form = new FormData()
+        form.append('file', new File([new Uint8Array(20 * 1024 * 1024)], 'big.bin'))
+        const started = performance.now()
+        const res = await fetch('/femto/smallUpload', { method: 'POST', body: form })
+        return { status: res.status, code: (await res.json()).error.code, ms: Math.round(performance.now() - started) }
+      })
+      console.log(`[uploads] 20 MB fetch against 1 MB through femto up: ${fetched.status} after ${fetched.ms} ms`)
+      expect([fetched.status, fetched.code]).toEqual([413, 'PAYLOAD_TOO_LARGE'])
     }
     finally {
       await browser.close()
