@@ -143,6 +143,9 @@ describe('files into a service', () => {
     const bad = await curl(['-d', 'name=Ada&age=old&subscribe=on', `${url}/femto/signUp`])
     expect(bad.status).toBe(400)
     expect(JSON.parse(bad.body).error.message).toMatch(/'age' must be a number/)
+    // A name repeated in the page's form, for a parameter of one value: said as such.
+    const twice = await curl(['-d', 'name=Ada&name=Bob&age=36', `${url}/femto/signUp`])
+    expect([twice.status, JSON.parse(twice.body).error]).toEqual([400, { code: 'INVALID_ARGUMENT', message: 'the form sent \'name\' 2 times, but signUp\'s parameter \'name\' takes one value' }])
   })
 })
 

@@ -545,6 +545,10 @@ function namedArguments(fn: ServedFunction, fields: Map<string, unknown[]>): Rec
     }
     const param = fn.params[index]!
     const kind = fn.fields?.[index] ?? 'json'
+    // A field sent twice for a parameter of one value (a name repeated in the page's form): said
+    // as such, not as the type an array of them is not.
+    if (values.length > 1 && !param.rest && !kind.startsWith('[]') && kind !== 'json')
+      throw new WireError('INVALID_ARGUMENT', `the form sent '${field}' ${values.length} times, but ${fn.name}'s parameter '${param.name}' takes one ${kind === 'File' || kind === 'Blob' ? 'file' : 'value'}`)
     const converted = values.map(value => convert(value, kind, field))
     if (param.rest || kind.startsWith('[]') || converted.length > 1) {
       named[param.name] = converted.filter(v => v !== undefined)
