@@ -13,16 +13,16 @@ import { createBuilder, createLogger, createServer as createViteServer } from 'v
 import femto from '../src/vite'
 
 /**
- * A real `vite build` (client and services) of a fixture app, with the plugin from source.
+ * A real `vite build` (client and services) of a fixture app, with the plugin from source (or `plugin`).
  * `outDir` is femto's folder as `build.outDir` is Vite's: the client build goes to `<outDir>/client`,
  * the services to `<outDir>/servers`. Returns `<root>/<outDir>`.
  */
-export async function viteBuild(root: string, outDir: string, options: Options = {}): Promise<string> {
+export async function viteBuild(root: string, outDir: string, options: Options = {}, plugin: typeof femto = femto): Promise<string> {
   const builder = await createBuilder({
     root,
     configFile: false,
     logLevel: 'silent',
-    plugins: [femto({ summary: false, outDir, ...options })],
+    plugins: [plugin({ summary: false, outDir, ...options })],
     build: { outDir, emptyOutDir: true },
   })
   await builder.buildApp()
@@ -247,6 +247,11 @@ export function keptAliveCaller(): { send: (url: string, body: string) => Promis
   return { send, close: () => agent.destroy() }
 }
 
+/** The published plugin (dist/), as an app runs it: only there do its worker threads have files to run. */
+export async function publishedPlugin(): Promise<typeof femto> {
+  return (await import(pathToFileURL(join(import.meta.dirname, '../dist/vite.js')).href) as typeof import('../src/vite')).default
+}
+
 /**
  * `vite dev` of `root` in this process with the published plugin (dist/), as an app runs it: only
  * there do its worker threads have files to run. Its error lines are pushed to `errors`.
@@ -257,7 +262,7 @@ export async function devServerOfDist(root: string, errors: string[]): Promise<{
   logger.error = (message) => {
     errors.push(message)
   }
-  const { default: plugin } = await import(pathToFileURL(join(import.meta.dirname, '../dist/vite.js')).href) as typeof import('../src/vite')
+  const plugin = await publishedPlugin()
   const server = await createViteServer({ root, configFile: false, customLogger: logger, plugins: [plugin({ summary: false })], server: { port: 0, host: '127.0.0.1' } })
   await server.listen()
   return { server, url: server.resolvedUrls!.local[0]!.replace(/\/$/, '') }

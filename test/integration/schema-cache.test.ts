@@ -3,17 +3,22 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { viteBuild } from '../helpers'
+import femto from '../../src/vite'
+import { publishedPlugin, viteBuild } from '../helpers'
 
 // The schema cache (src/core/schema/cache.ts) against real `vite build`s of a fixture: a build
 // in which nothing changed takes its schemas from the cache, and each kind of change the schemas
 // depend on makes the next build derive them again. To tell the two apart, the test writes a
 // marker into the cached schema after each build: a build that shows the marker used the cache.
+// Twice: with the plugin from source, which derives in the build's own thread, and with the
+// published one, whose cold builds make their first program on a thread started before the scan
+// (types-schedule.ts's `early`), reading the disk through the same recorder.
 
 const FIXTURE = join(import.meta.dirname, '../fixtures/schema-cache-app')
 const MARKER = 'served from the schema cache'
 
 let dir: string
+let plugin: typeof femto
 
 const file = (path: string): string => join(dir, path)
 function edit(path: string, from: string, to: string): void {
@@ -43,21 +48,22 @@ function markCache(change: (entry: Entry) => void = () => {}): void {
 interface Built { summary: string, schemas: Record<'Line' | 'Item', { properties: Record<string, unknown> }> }
 
 async function build(options = {}): Promise<Built> {
-  const dist = await viteBuild(dir, 'dist', options)
+  const dist = await viteBuild(dir, 'dist', options, plugin)
   const api = JSON.parse(readFileSync(join(dist, 'servers/openapi.json'), 'utf8'))
   return { summary: api.paths['/femto/order'].post.summary, schemas: api.components.schemas }
 }
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'femto-schema-cache-'))
-  cpSync(FIXTURE, dir, { recursive: true })
-})
+describe.each(['source', 'published'])('the schema cache, plugin from %s', (from) => {
+  beforeAll(async () => {
+    plugin = from === 'source' ? femto : await publishedPlugin()
+    dir = mkdtempSync(join(tmpdir(), 'femto-schema-cache-'))
+    cpSync(FIXTURE, dir, { recursive: true })
+  })
 
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true })
-})
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true })
+  })
 
-describe('the schema cache', () => {
   it('keeps the schemas a cold build derived', async () => {
     const built = await build()
     expect(built.summary).toBe('Places an order of one line.')
@@ -93,7 +99,7 @@ describe('the schema cache', () => {
     expect(inferred.summary).toBe('Places an order of one line.')
     markCache()
     edit('src/shop.ts', 'return line.qty + 0', 'return String(line.qty)')
-    const api = JSON.parse(readFileSync(join(await viteBuild(dir, 'dist', {}), 'servers/openapi.json'), 'utf8'))
+    const api = JSON.parse(readFileSync(join(await viteBuild(dir, 'dist', {}, plugin), 'servers/openapi.json'), 'utf8'))
     expect(api.paths['/femto/order'].post.summary).toBe('Places an order of one line.')
     expect(JSON.stringify(api.paths['/femto/order'].post.responses['200'])).toContain('"type":"string"')
     edit('src/shop.ts', '                      ', ': Promise<number>')

@@ -4,6 +4,7 @@ import type { HostBuild } from '../build/host-plugins'
 import type { ServicesBuild } from '../build/vite-services'
 import type { AnalysisThread } from '../registry/analysis-thread'
 import type { Options } from '../registry/options'
+import type { TypesThread } from '../registry/types-thread'
 import type { DevEdits } from './dev-server'
 import type { OutputDirs } from './output-dirs'
 import type { PreviewServices } from './preview'
@@ -18,6 +19,9 @@ import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
 import { DEV_ENTRY, DEV_ENVIRONMENT, RESOLVED_DEV_ENTRY } from './dev-ids'
 import { bundlerOutputDirs, viteClientOutDir, viteOutputDirs } from './output-dirs'
 import { createPageCode } from './page-code'
+
+/** TypeScript's programs on a thread of their own (types-thread.ts), loaded when first started. */
+const startTypesThread = (): Promise<TypesThread | undefined> => import('../registry/types-thread').then(({ startTypesThread }) => startTypesThread())
 
 /** An import of a module's text rather than its code (Vite's `?raw`, `?url`, `?inline`). */
 const AS_TEXT = /\?(?:[^#]*&)?(?:raw|url|inline)(?:[&=#]|$)/
@@ -35,6 +39,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
   // The bundler's own plugins and settings that reach the services too (build/host-plugins.ts).
   let host: HostBuild | undefined
   let command: 'build' | 'serve' = 'build'
+  // `vite build --watch`: a build's TypeScript thread stays for the rebuilds.
+  let watching = false
   // Vite: where the client and the services go (output-dirs.ts); `vite preview`'s services (preview.ts).
   let viteRoot = ''
   let preview = false
@@ -185,13 +191,17 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       // A client build: what it imports is public, every other function internal (exposure.ts).
       ctx.clientImports.begin()
       // The scan (and type derivation) runs beside the bundler's own work; stub transforms and
-      // the services' build wait for it.
-      scanned = ctx.prepare().then(() => undefined, (error: unknown) => error)
+      // the services' build wait for it. A cold build's first TypeScript program starts first, on
+      // a thread of its own (Vite's was started by its config hook).
+      const started = ctx.deriveEarly(startTypesThread, watching).catch(() => {})
+      scanned = started.then(() => ctx.prepare()).then(() => undefined, (error: unknown) => error)
     },
     async buildEnd(error?: Error) {
       // Awaited here rather than after the bundle is written, so that a bad directive found only
       // by the scan is reported like any other build error, with its frame.
       const scanError = await scanned
+      // Every module is transformed: no schema is wanted before the services' build.
+      ctx.endEarlyDerivation()
       if (scanError && !error)
         report(this, scanError)
       // A watch rebuild: a module no longer in the graph no longer makes its functions public.
@@ -302,7 +312,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         const worker = env.command === 'build' ? { worker: { plugins: () => [workerPlugin, typeof userWorkerPlugins === 'function' ? userWorkerPlugins() : userWorkerPlugins ?? []] } } : {}
         // `vite build --watch` rebuilds each environment alone and never calls buildApp again: the
         // services then follow each client build, as under the JS `build()` API.
+        watching = Boolean(config.build?.watch)
         if (env.command === 'build' && !env.isPreview && !config.build?.ssr && !config.build?.watch && await ctx.hasDirective()) {
+          // TypeScript loads, and its first program is made, while Vite resolves its config and starts the build.
+          void ctx.deriveEarly(startTypesThread, false).catch(() => {})
           return {
             ...worker,
             // `vite build` calls buildApp only when the config has a builder.
@@ -345,7 +358,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
       configureServer(server) {
         // TypeScript's programs after a start the schema cache served, on a thread started when
         // the first is needed: loading TypeScript and parsing its libs (~1 s) never holds this one.
-        ctx.deriveOn(() => import('../registry/types-thread').then(({ startTypesThread }) => startTypesThread()))
+        ctx.deriveOn(startTypesThread)
         // Babel loads on its own thread while Vite starts: no call or edit waits for its load.
         const threadStarted = analysisThread = import('../registry/analysis-thread').then(({ startAnalysisThread }) => {
           const thread = startAnalysisThread()

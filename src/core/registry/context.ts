@@ -3,6 +3,7 @@ import type { TransformResult } from '../transform/transform'
 import type { Options, ResolvedOptions } from './options'
 import type { Plan } from './plan'
 import type { RegisteredAnalysis } from './registry'
+import type { TypesThread } from './types-thread'
 import { resolve } from 'node:path'
 import { createClientImports } from './exposure'
 import { resolveOptions } from './options'
@@ -118,6 +119,13 @@ export function createContext(rawOptions: Options | undefined) {
     isExcluded: registry.isExcluded,
     scan: registry.scan,
     hasDirective: registry.hasDirective,
+    /**
+     * A build, before its scan: its first TypeScript program starts on a thread of its own
+     * (types-schedule.ts's `early`). `keep`: the thread stays for the rebuilds of watch mode.
+     */
+    deriveEarly: async (start: () => Promise<TypesThread | undefined>, keep: boolean): Promise<void> => types.early(await registry.directiveFiles(), start, keep),
+    /** A build's modules are transformed: its early thread ends, unless kept for watch mode. */
+    endEarlyDerivation: types.endEarly,
     /** Build start: find every function, then derive their types (stub transforms wait for both). */
     prepare: (): Promise<void> => types.prepare(registry.scan),
     deriveTypes: types.derive,

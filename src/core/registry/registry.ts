@@ -162,8 +162,14 @@ export function createRegistry(options: ResolvedOptions, root: () => string) {
    * none must cost what a build without the plugin costs, so Vite's skips the services' environment.
    */
   async function hasDirective(): Promise<boolean> {
-    withDirective = (await includedFiles()).filter(file => mayHaveDirective(readFileSync(file, 'utf8')))
-    return withDirective.length > 0
+    withDirective = undefined
+    return (await directiveFiles()).length > 0
+  }
+
+  /** The modules under `include` whose text holds the directive, as the coming scan will take them. */
+  async function directiveFiles(): Promise<string[]> {
+    withDirective ??= (await includedFiles()).filter(file => mayHaveDirective(readFileSync(file, 'utf8')))
+    return withDirective
   }
 
   /** `vite dev` analyses on this thread from now on (and in its own when it answers nothing). */
@@ -181,5 +187,5 @@ export function createRegistry(options: ResolvedOptions, root: () => string) {
       rememberShape(id, code, shape ?? undefined)
   }
 
-  return { functions, display, isExcluded, analyze, analyzeOn, learnShape, scan, hasDirective }
+  return { functions, display, isExcluded, analyze, analyzeOn, learnShape, scan, hasDirective, directiveFiles }
 }

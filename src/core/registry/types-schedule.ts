@@ -6,6 +6,13 @@ import { assertInternal } from '../transform/errors'
 
 const MAX_WARNINGS = 5
 
+/**
+ * The builds whose early thread this process started, by root and modules: Vite resolves a
+ * build's config again for each environment, each time with a new instance of the plugin whose
+ * `config` hook runs, and only the first instance builds. One thread per build, not per instance.
+ */
+const startedEarly = new Set<string>()
+
 interface ScheduleOptions {
   /** The `types` option: derive schemas at all. */
   types: boolean
@@ -34,6 +41,8 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
   let thread: Promise<TypesThread | undefined> | undefined
   let servedFromCache = false
   let derivedHere = false
+  // A one-off build's thread, started before its scan (`early`): closed after its first derivation.
+  let releaseEarly: (() => void) | undefined
 
   function derive(): Promise<void> {
     deriving = deriving.then(deriveMissing, deriveMissing)
@@ -107,7 +116,51 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
    * its edits stay here too.
    */
   function typesThread(): Promise<TypesThread | undefined> | undefined {
-    return derivedHere || !servedFromCache || !startThread ? undefined : (thread ??= startThread())
+    if (derivedHere)
+      return undefined
+    return thread ?? (!servedFromCache || !startThread ? undefined : (thread = startThread()))
+  }
+
+  /**
+   * A build's first program on a thread of its own, made for the modules that hold the directive
+   * as soon as they are known: TypeScript loads and parses its libs and those modules on the
+   * other core, while this thread starts the bundler and analyses the modules (Babel), which a
+   * cold build otherwise did before it (design 0054). Not when the schema cache likely holds the
+   * schemas (a rebuild), nor when a program was made or a thread started already. `keep`: the
+   * thread stays for the programs of later rebuilds (watch mode), which find the libs parsed.
+   */
+  async function early(files: string[], start: () => Promise<TypesThread | undefined>, keep: boolean): Promise<void> {
+    if (!options.types || files.length === 0 || thread || derivedHere || warmed)
+      return
+    const root = options.root()
+    const key = JSON.stringify([root, files])
+    if (startedEarly.has(key))
+      return
+    startedEarly.add(key)
+    if (options.cache && (await import('../schema/cache')).entryLikelyHolds(root, files)) {
+      startedEarly.delete(key)
+      return
+    }
+    releaseEarly = keep ? undefined : () => startedEarly.delete(key)
+    thread = start().then((worker) => {
+      worker?.prepare(files, root, options.cache)
+      return worker
+    })
+  }
+
+  /**
+   * When a one-off build's modules are all transformed: what the thread holds (TypeScript, the
+   * libs) goes before the services are built, rather than adding to their peak. Any later
+   * program of the process is made in this thread.
+   */
+  function endEarly(): void {
+    if (!releaseEarly)
+      return
+    releaseEarly()
+    releaseEarly = undefined
+    const done = thread
+    thread = undefined
+    void done?.then(worker => worker?.close())
   }
 
   /**
@@ -151,6 +204,8 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
     deriveOn(start: () => Promise<TypesThread | undefined>): void {
       startThread = start
     },
+    early,
+    endEarly,
     /** Stops the types thread, if it was started. */
     async close(): Promise<void> {
       await (await thread)?.close()

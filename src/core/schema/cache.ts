@@ -37,7 +37,11 @@ interface Entry {
  * rather than left behind.
  */
 function entryFile(root: string, request: SchemaRequest): string {
-  const modules = [...new Set(request.functions.map(fn => fn.file))].sort()
+  return entryOfModules(root, request.functions.map(fn => fn.file))
+}
+
+function entryOfModules(root: string, files: string[]): string {
+  const modules = [...new Set(files)].sort()
   const id = createHash('sha256').update(JSON.stringify([root, modules])).digest('hex').slice(0, 16)
   return join(cacheFolder(root), `schemas-${id}.json`)
 }
@@ -90,6 +94,18 @@ export function readCachedSchemas(root: string, request: SchemaRequest): CachedS
       return held
   }
   return undefined
+}
+
+/**
+ * Whether the entry of the functions of modules `files` still holds, guessed before their
+ * functions are known: a build that finds it so does not start TypeScript before its scan.
+ */
+export function entryLikelyHolds(root: string, files: string[]): boolean {
+  const entry = readEntry(entryOfModules(root, files))
+  if (!entry)
+    return false
+  const { files: _files, functions: _functions, ...tools } = parsedKey(entry.key)
+  return JSON.stringify(tools) === JSON.stringify(toolsOf({ files, functions: [], root })) && staleDependency(entry.dependencies) === undefined
 }
 
 /** An entry as this plugin writes it; anything else there (cut short, written by hand) is no entry. */

@@ -38,11 +38,34 @@ export function deriveSchemas(request: SchemaRequest): Map<string, FunctionSchem
   return deriveSchemasWithProgram(request).schemas
 }
 
-/** {@link deriveSchemas}, and what the result depends on on the disk (for the schema cache). */
-export function deriveSchemasWithDependencies(request: SchemaRequest): { schemas: Map<string, FunctionSchema>, dependencies: Dependencies } {
-  const recorder = new DependencyRecorder()
-  const { schemas } = deriveSchemasWithProgram(request, recorder)
+/**
+ * {@link deriveSchemas}, and what the result depends on on the disk (for the schema cache).
+ * `early`: the first program, made for the same roots before the request was known
+ * (fresh-schemas.ts), with the recorder that saw it read.
+ */
+export function deriveSchemasWithDependencies(request: SchemaRequest, early?: FirstProgram): { schemas: Map<string, FunctionSchema>, dependencies: Dependencies } {
+  const recorder = early?.recorder ?? new DependencyRecorder()
+  const { schemas } = deriveSchemasWithProgram(request, recorder, early?.program)
   return { schemas, dependencies: recorder.result() }
+}
+
+/** A request's first program (`server` libs), made before its functions' places were known. */
+export interface FirstProgram { program: ts.Program, recorder?: DependencyRecorder }
+
+/**
+ * The first program {@link deriveSchemasWithProgram} makes for modules `files`, with its checker
+ * (binding the globals is most of a checker's start): everything of a derivation that its
+ * functions' places are not needed for.
+ */
+export function firstProgram(files: string[], root: string | undefined, recorder?: DependencyRecorder): FirstProgram {
+  const program = createSchemaProgram(files, root, recorder, 'server')
+  program.getTypeChecker()
+  return { program, recorder }
+}
+
+/** The roots of the programs made for `request`, in order. */
+export function rootsOf(request: SchemaRequest): string[] {
+  return [...new Set([...request.files, ...request.functions.map(fn => fn.file)])]
 }
 
 /**
@@ -53,16 +76,16 @@ export function deriveSchemasWithDependencies(request: SchemaRequest): { schemas
  * a type names something neither declares. Every program it made reads the disk through
  * `recorder`: the schemas depend on what told the first ones apart too.
  */
-export function deriveSchemasWithProgram(request: SchemaRequest, recorder?: DependencyRecorder): { program: ts.Program, schemas: Map<string, FunctionSchema> } {
-  const derived = programAndSchemas(request, recorder)
+export function deriveSchemasWithProgram(request: SchemaRequest, recorder?: DependencyRecorder, first?: ts.Program): { program: ts.Program, schemas: Map<string, FunctionSchema> } {
+  const derived = programAndSchemas(request, recorder, first)
   // TypeScript's code cache, written again once a program has run (compile-cache.ts).
   keepCompiledCode()
   return derived
 }
 
-function programAndSchemas(request: SchemaRequest, recorder?: DependencyRecorder): { program: ts.Program, schemas: Map<string, FunctionSchema> } {
+function programAndSchemas(request: SchemaRequest, recorder?: DependencyRecorder, first?: ts.Program): { program: ts.Program, schemas: Map<string, FunctionSchema> } {
   const roots = rootsOf(request)
-  let program = createSchemaProgram(roots, request.root, recorder, 'server')
+  let program = first ?? createSchemaProgram(roots, request.root, recorder, 'server')
   if (leavesOutNodeTypes(program)) {
     if (nameMissingDeclaration(program) === undefined && nodeModuleNamed(program) === undefined) {
       const { schemas, doubtful } = deriveAll(program, request.functions)
@@ -74,10 +97,6 @@ function programAndSchemas(request: SchemaRequest, recorder?: DependencyRecorder
   if (nameMissingDeclaration(program) !== undefined)
     program = createSchemaProgram(roots, request.root, recorder, 'full')
   return { program, schemas: deriveAll(program, request.functions).schemas }
-}
-
-function rootsOf(request: SchemaRequest): string[] {
-  return [...new Set([...request.files, ...request.functions.map(fn => fn.file)])]
 }
 
 export function deriveSchemasFromProgram(program: ts.Program, functions: FunctionLocation[]): Map<string, FunctionSchema> {
