@@ -27,6 +27,7 @@ import { envVarsRead } from './env-scan'
 import { copyRunTimeFiles } from './files'
 import { hostPlugins } from './host-plugins'
 import { createManifest, MANIFEST_FILE } from './manifest'
+import { moduleRelativeFilesPlugin } from './module-relative-files'
 import { nativeDetector } from './native-detect' // femto:native
 import { shipNativePackages } from './native-ship' // femto:native
 import { generateOneFile, isThirdPartyNoise } from './one-file'
@@ -306,7 +307,7 @@ async function generate(ctx: FemtoContext, plan: Plan, build: ServerBuildOptions
     input: ENTRY,
     cwd: ctx.root,
     platform: 'node',
-    plugins: [plugin, ...await hostPlugins(build.host)],
+    plugins: [plugin, moduleRelativeFilesPlugin(() => ctx.root), ...await hostPlugins(build.host)],
     external,
     treeshake: { moduleSideEffects: BUILTINS_HAVE_NO_SIDE_EFFECTS },
     resolve: build.alias ? { alias: build.alias } : undefined,

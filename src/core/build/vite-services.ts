@@ -5,6 +5,7 @@ import type { ServiceBundler } from './build-servers'
 import type { StandaloneTarget } from './second-pass'
 import { hostedFlag } from '../registry/context'
 import { bundleKey, chunksDigest, keepBundle, readCachedBundle } from './bundle-cache'
+import { moduleRelativeFilesPlugin } from './module-relative-files'
 import { graphPlugin, ServiceGraph } from './service-graph'
 
 /** The Vite environment that builds every service (and router.js) in one build. */
@@ -38,8 +39,9 @@ export interface ServicesBuild {
  * The femto environment: the app's server-side pipeline (its plugins, `define`, `resolve`,
  * `import.meta.env` as Vite's SSR build gives it), with every dependency bundled so a service
  * runs with nothing installed. Nothing is written: the second pass makes each service's file.
+ * `root`: the project's, which warnings name files from.
  */
-export function femtoEnvironment(): EnvironmentOptions {
+export function femtoEnvironment(root: () => string): EnvironmentOptions {
   return {
     consumer: 'server',
     resolve: { noExternal: true },
@@ -58,7 +60,7 @@ export function femtoEnvironment(): EnvironmentOptions {
       // so that a service's pass can leave out whole modules it does not load (service-graph.ts).
       rolldownOptions: {
         input: {},
-        plugins: [graphPlugin()],
+        plugins: [graphPlugin(), moduleRelativeFilesPlugin(root)],
         output: {
           preserveModules: true,
           entryFileNames: chunk => (chunk.facadeModuleId?.startsWith(SERVICE_ENTRY) ? '[name].js' : 'modules/[name].js'),

@@ -321,7 +321,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
             // `vite build` calls buildApp only when the config has a builder.
             builder: {},
             environments: {
-              [FEMTO_ENVIRONMENT]: femtoEnvironment(),
+              [FEMTO_ENVIRONMENT]: femtoEnvironment(() => ctx.root),
             },
           }
         }
