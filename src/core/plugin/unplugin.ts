@@ -310,9 +310,9 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
         // Before the user's own worker plugins, as this plugin goes before the app's (`enforce: 'pre'`).
         const userWorkerPlugins = config.worker?.plugins
         const worker = env.command === 'build' ? { worker: { plugins: () => [workerPlugin, typeof userWorkerPlugins === 'function' ? userWorkerPlugins() : userWorkerPlugins ?? []] } } : {}
+        watching = Boolean(config.build?.watch)
         // `vite build --watch` rebuilds each environment alone and never calls buildApp again: the
         // services then follow each client build, as under the JS `build()` API.
-        watching = Boolean(config.build?.watch)
         if (env.command === 'build' && !env.isPreview && !config.build?.ssr && !config.build?.watch && await ctx.hasDirective()) {
           // TypeScript loads, and its first program is made, while Vite resolves its config and starts the build.
           void ctx.deriveEarly(startTypesThread, false).catch(() => {})

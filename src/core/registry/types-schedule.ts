@@ -41,7 +41,7 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
   let thread: Promise<TypesThread | undefined> | undefined
   let servedFromCache = false
   let derivedHere = false
-  // A one-off build's thread, started before its scan (`early`): closed after its first derivation.
+  // A one-off build's thread, started before its scan (`early`): ended when its modules are transformed (`endEarly`).
   let releaseEarly: (() => void) | undefined
 
   function derive(): Promise<void> {
@@ -110,10 +110,11 @@ export function createTypesSchedule(functions: ReadonlyMap<string, RegisteredFun
   }
 
   /**
-   * The types thread, when programs are made there. A cold start derives in this thread: made on
-   * the thread, its first answer came no sooner (two cores: a third busy thread slowed the scan),
-   * see design 0046. Its libs stay parsed where its first program parsed them, so the programs of
-   * its edits stay here too.
+   * The types thread, when programs are made there: a cold build's (`early`), or `vite dev`'s
+   * after a start the cache served. A cold dev start derives in this thread: made on the thread,
+   * its first answer came no sooner (two cores: a third busy thread slowed the scan), see design
+   * 0046. Its libs stay parsed where its first program parsed them, so the programs of its edits
+   * stay here too.
    */
   function typesThread(): Promise<TypesThread | undefined> | undefined {
     if (derivedHere)

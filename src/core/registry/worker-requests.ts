@@ -7,9 +7,9 @@ export interface WorkerRequests<Request, Reply> {
 }
 
 /**
- * A worker thread (the analysis and types threads) asked one request at a time by
- * sequence number. It never keeps the process running, and a worker that fails or exits answers
- * every waiting request with undefined, so the caller does that work on its own thread.
+ * A worker thread (the analysis and types threads) asked one request at a time by sequence
+ * number. It keeps the process running only while a reply is awaited, and a worker that fails or
+ * exits answers every waiting request with undefined, so the caller does that work on its own thread.
  */
 export function workerRequests<Request extends object, Reply extends { seq: number }>(file: string): WorkerRequests<Request, Reply> {
   const worker = new Worker(file, { execArgv: workerExecArgv() })
