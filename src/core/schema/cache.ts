@@ -85,8 +85,8 @@ export function readCachedSchemas(root: string, request: SchemaRequest): CachedS
     const entry = path === own ? undefined : readEntry(path)
     if (!entry)
       continue
-    const { files: _files, functions, ...others } = parsedKey(entry.key)
-    if (!Array.isArray(functions) || JSON.stringify(others) !== tools)
+    const { functions, tools: made } = keyParts(entry)
+    if (!Array.isArray(functions) || made !== tools)
       continue
     const derived = new Set(functions.map(location => JSON.stringify(location)))
     const held = wanted.every(location => derived.has(location)) ? heldSchemas(entry, request) : undefined
@@ -104,8 +104,13 @@ export function entryLikelyHolds(root: string, files: string[]): boolean {
   const entry = readEntry(entryOfModules(root, files))
   if (!entry)
     return false
-  const { files: _files, functions: _functions, ...tools } = parsedKey(entry.key)
-  return JSON.stringify(tools) === JSON.stringify(toolsOf({ files, functions: [], root })) && staleDependency(entry.dependencies) === undefined
+  return keyParts(entry).tools === JSON.stringify(toolsOf({ files, functions: [], root })) && staleDependency(entry.dependencies) === undefined
+}
+
+/** An entry's functions, and the tools it was made with as {@link toolsOf} writes them. */
+function keyParts(entry: Entry): { functions: unknown, tools: string } {
+  const { files: _files, functions, ...tools } = parsedKey(entry.key)
+  return { functions, tools: JSON.stringify(tools) }
 }
 
 /** An entry as this plugin writes it; anything else there (cut short, written by hand) is no entry. */
