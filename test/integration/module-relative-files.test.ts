@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { moduleRelativeFiles } from '../../src/core/build/module-relative-files'
+import { computedImports, moduleRelativeFiles } from '../../src/core/build/module-relative-files'
 import { post, startNode, viteBuild } from '../helpers'
 import { BUNDLER_BUILDS } from '../support/bundler-builds'
 import { tempProjects } from '../support/temp-project'
@@ -31,8 +31,8 @@ afterEach(() => {
   vi.restoreAllMocks()
 })
 
-function warnings(): string[] {
-  return vi.mocked(console.warn).mock.calls.map(args => String(args[0])).filter(line => line.includes('import.meta.url'))
+function warnings(about = 'import.meta.url'): string[] {
+  return vi.mocked(console.warn).mock.calls.map(args => String(args[0])).filter(line => line.includes(about))
 }
 
 describe('a file found by the module\'s own URL', () => {
@@ -65,5 +65,81 @@ describe('a file found by the module\'s own URL', () => {
     await BUNDLER_BUILDS.rollup!({ root, outDir: join(root, 'dist/client'), options: { summary: false } })
     expect(warnings()).toHaveLength(1)
     expect(warnings()[0]).toContain('src/data.ts:5:34: new URL(\'./motd-rollup.txt\', import.meta.url)')
+  })
+})
+
+/* eslint-disable no-template-curly-in-string -- below, strings are the code built and the warnings about it, not templates */
+
+// A module imported by a name made at run time is found from its importer under `vite dev`, and
+// left out of a built service, where it is not found: the build says so, with where.
+const LOCALES = {
+  'index.html': '<!doctype html><script type="module" src="/src/main.ts"></script>\n',
+  'src/main.ts': 'import { greet, greetByTemplate } from \'./greet\'\nvoid greet(\'en\')\nvoid greetByTemplate(\'fr\')\n',
+  'src/greet.ts': [
+    'export async function greet(lang: string): Promise<string> {',
+    '  \'use femto\'',
+    '  const messages = await import(\'./locales/\' + lang + \'.js\')',
+    '  return messages.hello as string',
+    '}',
+    'export async function greetByTemplate(lang: string): Promise<string> {',
+    '  \'use femto\'',
+    '  const messages = await import(`./locales/${lang}.js`)',
+    '  const os = await import(\'node:os\')',
+    '  return (messages.hello as string) + os.EOL.trim()',
+    '}',
+    '',
+  ].join('\n'),
+  'src/locales/en.js': 'export const hello = \'hello\'\n',
+  'src/locales/fr.js': 'export const hello = \'bonjour\'\n',
+}
+
+describe('a module imported by a name made at run time', () => {
+  it('is an import whose name is not a plain string, but a relative template where the build bundles those', () => {
+    const source = [
+      'const a = await import(\'./x/\' + name + \'.js\')',
+      'const b = await import(name)',
+      'const c = await import(`./l/${name}.js`)',
+      'const d = await import(\'node:os\')',
+      'const e = await import(`./plain.js`)',
+      'type T = typeof import(\'./types\')',
+      'const f = await import(/* @vite-ignore */ url)',
+      'const g = await import(`${base}/x.js`)',
+    ].join('\n')
+    expect(computedImports(source, 'm.ts', false).map(found => [found.line, found.column, found.text])).toEqual([
+      [1, 17, 'import(\'./x/\' + name + \'.js\')'],
+      [2, 17, 'import(name)'],
+      [3, 17, 'import(`./l/${name}.js`)'],
+      [8, 17, 'import(`${base}/x.js`)'],
+    ])
+    expect(computedImports(source, 'm.ts', true).map(found => found.line)).toEqual([1, 2, 8])
+    expect(computedImports('const a = import(\'./a.js\')\n', 'm.js', false)).toEqual([])
+  })
+
+  it('is a warning of a Vite build, with file:line:col and what to do; Vite bundles the template, not the concatenation', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const root = project(LOCALES)
+    const dist = await viteBuild(root, 'dist')
+    expect(warnings('names its module at run time')).toEqual([
+      '[unplugin-femto] src/greet.ts:3:26: import(\'./locales/\' + lang + \'.js\') names its module at run time, so the build leaves it out: under vite dev it is found from src/greet.ts, but a built service is one file in the servers folder, where it is not. Name each module by a plain path (a map of () => import(\'./locales/en.js\') per case), or a template that starts with ./ (import(`./locales/${lang}.js`): Vite bundles every file it matches)',
+    ])
+    const greet = await startNode(join(dist, 'servers/greet.js'))
+    const byTemplate = await startNode(join(dist, 'servers/greetByTemplate.js'))
+    try {
+      expect((await post(`${greet.url}/femto/greet`, ['en'])).status).toBe(500)
+      expect(await post(`${byTemplate.url}/femto/greetByTemplate`, ['fr'])).toMatchObject({ status: 200, body: 'bonjour' })
+    }
+    finally {
+      await Promise.all([greet.stop(), byTemplate.stop()])
+    }
+  })
+
+  it('is a warning of the other bundlers\' builds for a template too, which they leave as it is', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const root = project(LOCALES)
+    await BUNDLER_BUILDS.rollup!({ root, outDir: join(root, 'dist/client'), options: { summary: false } })
+    expect(warnings('names its module at run time').map(line => line.split(' names ')[0])).toEqual([
+      '[unplugin-femto] src/greet.ts:3:26: import(\'./locales/\' + lang + \'.js\')',
+      '[unplugin-femto] src/greet.ts:8:26: import(`./locales/${lang}.js`)',
+    ])
   })
 })

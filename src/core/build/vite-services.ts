@@ -60,7 +60,7 @@ export function femtoEnvironment(root: () => string): EnvironmentOptions {
       // so that a service's pass can leave out whole modules it does not load (service-graph.ts).
       rolldownOptions: {
         input: {},
-        plugins: [graphPlugin(), moduleRelativeFilesPlugin(root)],
+        plugins: [graphPlugin(), moduleRelativeFilesPlugin(root, { templatesBundled: true })],
         output: {
           preserveModules: true,
           entryFileNames: chunk => (chunk.facadeModuleId?.startsWith(SERVICE_ENTRY) ? '[name].js' : 'modules/[name].js'),
