@@ -9,7 +9,7 @@ import { staleDependency } from '../../src/core/schema/dependencies'
 import { deriveSchemas, deriveSchemasFromProgram, deriveSchemasWithDependencies, deriveSchemasWithProgram } from '../../src/core/schema/derive'
 import { binarySchema } from '../../src/core/schema/derive-type'
 import { nameMissingDeclaration } from '../../src/core/schema/ts-libs'
-import { createSchemaProgram, leavesOutLaterEsLibs } from '../../src/core/schema/ts-program'
+import { createSchemaProgram } from '../../src/core/schema/ts-program'
 import { analyzeModule } from '../../src/core/transform/analyze'
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/schema')
@@ -238,42 +238,5 @@ describe('the schema program without Node\'s types', () => {
     finally {
       rmSync(dir, { recursive: true, force: true })
     }
-  })
-})
-
-describe('the schema program without the ES libs of ES2016 and later', () => {
-  // The fixtures' tsconfig names ES2023: the first program leaves out its later ES libs, and the
-  // derivation makes the `server-node` program, with them, whenever they could change a schema.
-  const ROOT = join(FIXTURES, 'es-libs')
-  const fixture = (name: string): string => join(ROOT, name)
-  const withLaterEsLibs = (file: string): Map<string, FunctionSchema> => deriveSchemasFromProgram(createSchemaProgram([file], ROOT, undefined, 'server-node'), locate(file))
-  const withoutLaterEsLibs = (file: string): Map<string, FunctionSchema> => deriveSchemasFromProgram(createSchemaProgram([file], ROOT, undefined, 'server'), locate(file))
-  const esLibText = (program: ts.Program, name: string): string | undefined => program.getSourceFiles().find(file => file.fileName.endsWith(`/${name}`))?.text
-
-  it('leaves them out when the types use only their own interfaces, the built-ins the wire knows and async generators', () => {
-    const file = fixture('own-types.ts')
-    const { program, schemas } = deriveSchemasWithProgram({ files: [file], functions: locate(file), root: ROOT })
-    expect(leavesOutLaterEsLibs(program)).toBe(true)
-    expect(esLibText(program, 'lib.es2022.array.d.ts')).toBe('')
-    expect(esLibText(program, 'lib.es2018.asynciterable.d.ts')?.length).toBeGreaterThan(1000)
-    expect(schemas).toEqual(withLaterEsLibs(file))
-    expect(schemas.get('total')!.params[1]!.schema).toMatchObject({ 'x-femto-type': 'Map' })
-    expect(schemas.get('ticks')!.result).toEqual({ type: 'object', properties: { n: { type: 'number' } }, required: ['n'], additionalProperties: false })
-  })
-
-  it.each([
-    ['an inferred result calls a method of ES2022 (Array.prototype.at)', 'array-at.ts'],
-    ['an inferred result calls a function of ES2019 (Object.fromEntries)', 'from-entries.ts'],
-    ['a mapped type goes over a built-in a later lib adds properties to (Partial<Error>)', 'partial-error.ts'],
-    ['a type is keyof such a built-in (no error type is written)', 'keyof-error.ts'],
-    ['a type names a global only a later lib declares (WeakRef)', 'weak-ref.ts'],
-  ])('derives with them when %s', (_, name) => {
-    const file = fixture(name)
-    const { program, schemas } = deriveSchemasWithProgram({ files: [file], functions: locate(file), root: ROOT })
-    expect(leavesOutLaterEsLibs(program)).toBe(false)
-    expect(esLibText(program, 'lib.es2022.array.d.ts')?.length).toBeGreaterThan(1000)
-    expect(schemas).toEqual(withLaterEsLibs(file))
-    // Without them, the schemas would differ: the case needs the fallback.
-    expect(withoutLaterEsLibs(file)).not.toEqual(schemas)
   })
 })

@@ -5,7 +5,6 @@ import { resolve } from 'node:path'
 import ts from 'typescript'
 import { bigintSchema, dateSchema, enumSchema, isBareType, isLiteral, pseudoBigIntText, templatePattern } from './derive-forms'
 import { isNodeTypes } from './ts-libs'
-import { leavesOutLaterEsLibs } from './ts-program'
 import { skipParentheses, spelledArguments } from './ts-type-nodes'
 
 /** Where a type occurs. */
@@ -55,20 +54,12 @@ export class TypeSchemaWriter {
    * resolve (`process.env.HOME` without Node's types), written as `{}` like `any`.
    */
   metErrorType = false
-  /**
-   * Wrote a property that TypeScript's libs declare (`Partial<Error>`), in a program that left
-   * out the later ES libs, which may declare more of them (`Error.cause`).
-   */
-  metLibProperty = false
-  private readonly withoutLaterEsLibs: boolean
 
   constructor(
     private readonly program: ts.Program,
     private readonly checker: ts.TypeChecker,
     private readonly names: DefNames,
-  ) {
-    this.withoutLaterEsLibs = leavesOutLaterEsLibs(program)
-  }
+  ) {}
 
   /** A site for `type` at `node`, spelled by `node` when it is a type node that denotes exactly `type`. */
   siteOf(where: string, type: ts.Type, node: ts.Node | undefined, fallback: ts.Node): TypeSite {
@@ -399,8 +390,6 @@ export class TypeSchemaWriter {
     for (const property of this.checker.getPropertiesOfType(type)) {
       if (!crossesTheNetwork(property))
         continue
-      if (!this.metLibProperty && this.withoutLaterEsLibs && this.isLibMember(property))
-        this.metLibProperty = true
       const optional = (property.flags & ts.SymbolFlags.Optional) !== 0
       const { type: propertyType, site: propertySite } = this.propertyTypeOf(property, site, optional)
       const schema = optional ? this.optionalSchemaOf(propertyType, propertySite) : this.schemaOf(propertyType, propertySite)
@@ -513,12 +502,6 @@ export class TypeSchemaWriter {
   private isUserNode(node: ts.Node): boolean {
     const file = node.getSourceFile()
     return !this.program.isSourceFileDefaultLibrary(file) && !this.program.isSourceFileFromExternalLibrary(file)
-  }
-
-  /** A property or method of an interface or class of TypeScript's libs. */
-  private isLibMember(property: ts.Symbol): boolean {
-    return property.declarations?.some(declaration => (ts.isPropertySignature(declaration) || ts.isMethodSignature(declaration) || ts.isPropertyDeclaration(declaration))
-      && this.program.isSourceFileDefaultLibrary(declaration.getSourceFile())) ?? false
   }
 
   /** Declared by TypeScript's libs or by Node's types: `Date`, `Map`, `Partial`, `Record`... */

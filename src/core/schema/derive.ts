@@ -6,9 +6,9 @@ import { DependencyRecorder } from './dependencies'
 import { deriveFunctionSchema } from './derive-function'
 import { DefNames } from './derive-names'
 import { TypeSchemaWriter } from './derive-type'
-import { nameMissingDeclaration, nodeModuleNamed, readsLibMembers } from './ts-libs'
+import { nameMissingDeclaration, nodeModuleNamed } from './ts-libs'
 import { findFunctionAt } from './ts-locate'
-import { createSchemaProgram, leavesOutLaterEsLibs, leavesOutNodeTypes } from './ts-program'
+import { createSchemaProgram, leavesOutNodeTypes } from './ts-program'
 
 /** A femto function by its service name and the position of its function node as Babel reports it. */
 export interface FunctionLocation {
@@ -70,13 +70,11 @@ export function rootsOf(request: SchemaRequest): string[] {
 
 /**
  * {@link deriveSchemas}, and the program the schemas come from. It starts without the browser's
- * libs, without the ES libs of ES2016 and later and without Node's types, and starts again with
- * more whenever the result could differ: with those ES libs and Node's types (the `server-node`
- * program) when the first program met a name or a module only they may declare, a type written
- * from what the later ES libs add to a built-in (`keyof Error`, `Partial<Error>`), or an error
- * type; then with the browser's libs and every `@types` package (`full`) when a type names
- * something none of them declares. Every program it made reads the disk through `recorder`:
- * the schemas depend on what told the first ones apart too.
+ * libs and without Node's types, and starts again with more whenever the result could differ:
+ * with Node's types (the `server-node` program) when the first program met a name or a module
+ * only they may declare, then with the browser's libs and every `@types` package (`full`) when
+ * a type names something neither declares. Every program it made reads the disk through
+ * `recorder`: the schemas depend on what told the first ones apart too.
  */
 export function deriveSchemasWithProgram(request: SchemaRequest, recorder?: DependencyRecorder, first?: ts.Program): { program: ts.Program, schemas: Map<string, FunctionSchema> } {
   const derived = programAndSchemas(request, recorder, first)
@@ -88,10 +86,8 @@ export function deriveSchemasWithProgram(request: SchemaRequest, recorder?: Depe
 function programAndSchemas(request: SchemaRequest, recorder?: DependencyRecorder, first?: ts.Program): { program: ts.Program, schemas: Map<string, FunctionSchema> } {
   const roots = rootsOf(request)
   let program = first ?? createSchemaProgram(roots, request.root, recorder, 'server')
-  const withoutNode = leavesOutNodeTypes(program)
-  const withoutEsLibs = leavesOutLaterEsLibs(program)
-  if (withoutNode || withoutEsLibs) {
-    if (nameMissingDeclaration(program) === undefined && (!withoutNode || nodeModuleNamed(program) === undefined) && (!withoutEsLibs || !readsLibMembers(program))) {
+  if (leavesOutNodeTypes(program)) {
+    if (nameMissingDeclaration(program) === undefined && nodeModuleNamed(program) === undefined) {
       const { schemas, doubtful } = deriveAll(program, request.functions)
       if (!doubtful)
         return { program, schemas }
@@ -132,7 +128,7 @@ function deriveOne(program: ts.Program, checker: ts.TypeChecker, names: DefNames
     if (node) {
       const writer = new TypeSchemaWriter(program, checker, names)
       const schema = deriveFunctionSchema(node, writer, checker)
-      return { schema, doubtful: writer.metErrorType || writer.metLibProperty }
+      return { schema, doubtful: writer.metErrorType }
     }
     problem = source ? `no function found at ${fn.line}:${fn.column}` : 'its module is not part of the TypeScript program'
   }

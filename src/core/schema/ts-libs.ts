@@ -14,20 +14,6 @@ export function isBrowserLib(fileName: string): boolean {
 }
 
 /**
- * TypeScript's ES libs of ES2016 and later, but for the async iterables a stream's type needs:
- * the methods they add to the built-ins (`Array.prototype.at`, `Object.fromEntries`) and a few
- * globals (`WeakRef`, `Intl`'s newer parts). A tsconfig naming `ES2023` brings 61 lib files;
- * these are ~230 KB of their ~520 KB, ~100 ms of a cold build's program, and a function's types
- * rarely meet them: what does is caught, and derived again with them (design 0055). The aggregate
- * files (`lib.es2023.d.ts`, `lib.es2022.full.d.ts`) only refer to others and stay.
- */
-const LATER_ES_LIB = /^lib\.es(?:20(?:1[6-9]|[2-9]\d)|next)\.(?!(?:asynciterable|asyncgenerator|full)\.d\.ts$)[\w.]+\.d\.ts$/
-
-export function isLaterEsLib(fileName: string): boolean {
-  return LATER_ES_LIB.test(fileName.slice(fileName.lastIndexOf('/') + 1))
-}
-
-/**
  * What stands in for `lib.dom.d.ts` in a schema program: the web types a femto function's
  * parameters and result may use (bytes, forms, URLs), which the schema derivation knows by name.
  * Node has them all as globals. Their members are there for the checker, not for the schemas.
@@ -131,47 +117,16 @@ export function nameMissingDeclaration(program: ts.Program): string | undefined 
       return missing(node.exprName) ?? ts.forEachChild(node, visit)
     return ts.forEachChild(node, visit)
   }
-  for (const file of ownFiles(program)) {
-    const name = visit(file)
+  // The project's own files: packages' declarations may name what only the browser declares
+  // (@types/node mentions `BufferSource`), and resolving every name of theirs would cost more
+  // than the browser's libs save; a type a function gets from a package that does is rare.
+  for (const file of program.getSourceFiles()) {
+    const own = !program.isSourceFileDefaultLibrary(file) && !program.isSourceFileFromExternalLibrary(file) && !/[\\/]node_modules[\\/]/.test(file.fileName)
+    const name = own ? visit(file) : undefined
     if (name)
       return name
   }
   return undefined
-}
-
-/**
- * The project's own files: packages' declarations may name what only the browser declares
- * (@types/node mentions `BufferSource`), and resolving every name of theirs would cost more
- * than the browser's libs save; a type a function gets from a package that does is rare.
- */
-function ownFiles(program: ts.Program): ts.SourceFile[] {
-  return program.getSourceFiles().filter(file => !program.isSourceFileDefaultLibrary(file) && !program.isSourceFileFromExternalLibrary(file) && !/[\\/]node_modules[\\/]/.test(file.fileName))
-}
-
-/**
- * A `keyof` in the project's own files of a type whose members the ES libs declare (`keyof
- * Error`, `keyof string`, `keyof Item[]`): the later ES libs add keys to such types, so a
- * program without them would give another union of keys, and no error type says so. Mapped
- * types over them (`Partial<Error>`) the schema writer sees itself, by their properties'
- * declarations (derive-type.ts).
- */
-export function readsLibMembers(program: ts.Program): boolean {
-  const checker = program.getTypeChecker()
-  const declaredByLibs = (type: ts.Type): boolean => {
-    if (type.flags & (ts.TypeFlags.StringLike | ts.TypeFlags.NumberLike | ts.TypeFlags.BooleanLike | ts.TypeFlags.BigIntLike | ts.TypeFlags.ESSymbolLike))
-      return true
-    if (checker.isArrayType(type) || checker.isTupleType(type))
-      return true
-    const symbol = type.getSymbol()
-    return symbol !== undefined && (symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.Class)) !== 0
-      && (symbol.declarations ?? []).some(declaration => program.isSourceFileDefaultLibrary(declaration.getSourceFile()))
-  }
-  const visit = (node: ts.Node): boolean | undefined => {
-    if (ts.isTypeOperatorNode(node) && node.operator === ts.SyntaxKind.KeyOfKeyword && declaredByLibs(checker.getTypeFromTypeNode(node.type)))
-      return true
-    return ts.forEachChild(node, visit)
-  }
-  return ownFiles(program).some(file => visit(file) === true)
 }
 
 /** What TypeScript's binder notes of a file's modules (internal, stable since TypeScript 2). */

@@ -2,7 +2,7 @@ import type { DependencyRecorder } from './dependencies'
 import { statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import ts from 'typescript'
-import { isBrowserLib, isLaterEsLib, isNodeTypes, SERVER_WEB_TYPES } from './ts-libs'
+import { isBrowserLib, isNodeTypes, SERVER_WEB_TYPES } from './ts-libs'
 
 /**
  * What a project without a tsconfig.json most likely means. `types: []`: TypeScript would
@@ -21,8 +21,6 @@ const DEFAULT_OPTIONS = {
 
 /** Programs that left out the Node types the project's tsconfig would have loaded. */
 const withoutNodeTypes = new WeakSet<ts.Program>()
-/** Programs that left out ES libs the project's tsconfig names (ts-libs.ts's `isLaterEsLib`). */
-const withoutLaterEsLibs = new WeakSet<ts.Program>()
 
 /**
  * One program for every femto function of a build: parsing the libs and binding the globals is
@@ -37,10 +35,8 @@ export function createSchemaProgram(files: string[], root?: string, recorder?: D
   // build, which most functions' types never use: `server` leaves them out too.
   const leftOut = libs !== 'full' && projectOptions.types === undefined
   const options = leftOut ? { ...projectOptions, types: libs === 'server-node' ? ['node'] : [] } : projectOptions
-  const { host, leftOutEsLibs } = schemaCompilerHost(options, libs)
+  const host = schemaCompilerHost(options, libs)
   const program = ts.createProgram({ rootNames: files, options, host: recorder ? recordingHost(host, options, recorder) : host })
-  if (leftOutEsLibs())
-    withoutLaterEsLibs.add(program)
   // A package's declarations may load Node's anyway (`/// <reference types="node" />`): then
   // the program is the one `server-node` would make.
   if (leftOut && libs === 'server' && !program.getSourceFiles().some(file => isNodeTypes(file.fileName)))
@@ -63,11 +59,6 @@ export function createSchemaProgram(files: string[], root?: string, recorder?: D
  */
 export function leavesOutNodeTypes(program: ts.Program): boolean {
   return withoutNodeTypes.has(program)
-}
-
-/** Whether `program` (a `server` one) left out ES libs of ES2016 and later that the tsconfig names. */
-export function leavesOutLaterEsLibs(program: ts.Program): boolean {
-  return withoutLaterEsLibs.has(program)
 }
 
 /**
@@ -180,26 +171,21 @@ const declarationCache = new Map<string, CachedDeclarations>()
 
 /**
  * `server`: the browser's libs stood in for by the few web types a server function's types can
- * use (src/core/schema/ts-libs.ts), the ES libs of ES2016 and later left out, and none of the
- * automatic `@types` packages; `server-node`: the ES libs as named, with Node's types; `full`:
- * the libs and types the tsconfig names, as they are. A `types` the tsconfig sets is kept in all three.
+ * use (src/core/schema/ts-libs.ts), and none of the automatic `@types` packages; `server-node`:
+ * the same, with Node's; `full`: the libs and types the tsconfig names, as they are. A `types`
+ * the tsconfig sets is kept in all three.
  */
 export type SchemaLibs = 'server' | 'server-node' | 'full'
 
 const serverWebTypes = new Map<string, ts.SourceFile>()
 
-function schemaCompilerHost(options: ts.CompilerOptions, libs: SchemaLibs): { host: ts.CompilerHost, leftOutEsLibs: () => boolean } {
+function schemaCompilerHost(options: ts.CompilerOptions, libs: SchemaLibs): ts.CompilerHost {
   const host = ts.createCompilerHost(options, true)
   const libDirectory = dirname(host.getDefaultLibFileName(options))
   const parse = host.getSourceFile.bind(host)
-  let leftOutEsLibs = false
   host.getSourceFile = (fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile) => {
     if (libs !== 'full' && fileName.startsWith(libDirectory) && isBrowserLib(fileName))
       return standInLib(fileName, languageVersionOrOptions)
-    if (libs === 'server' && fileName.startsWith(libDirectory) && isLaterEsLib(fileName)) {
-      leftOutEsLibs = true
-      return standInLib(fileName, languageVersionOrOptions)
-    }
     const isLib = fileName.startsWith(libDirectory) || isNodeTypes(fileName)
     if (!isLib && !(/[\\/]node_modules[\\/]/.test(fileName) && /\.d\.[cm]?ts$/.test(fileName)))
       return parse(fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile)
@@ -215,10 +201,10 @@ function schemaCompilerHost(options: ts.CompilerOptions, libs: SchemaLibs): { ho
       declarationCache.set(fileName, { settings: settingsKey, mtimeMs, file })
     return file
   }
-  return { host, leftOutEsLibs: () => leftOutEsLibs }
+  return host
 }
 
-/** `lib.dom.d.ts` becomes the web types a server meets; the other browser libs and the later ES libs, nothing. */
+/** `lib.dom.d.ts` becomes the web types a server meets; the other browser libs, nothing. */
 function standInLib(fileName: string, languageVersionOrOptions: ts.ScriptTarget | ts.CreateSourceFileOptions): ts.SourceFile {
   let file = serverWebTypes.get(fileName)
   if (!file) {
