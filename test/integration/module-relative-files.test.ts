@@ -74,13 +74,17 @@ describe('a file found by the module\'s own URL', () => {
 // left out of a built service, where it is not found: the build says so, with where.
 const LOCALES = {
   'index.html': '<!doctype html><script type="module" src="/src/main.ts"></script>\n',
-  'src/main.ts': 'import { greet, greetByTemplate } from \'./greet\'\nvoid greet(\'en\')\nvoid greetByTemplate(\'fr\')\n',
+  'src/main.ts': 'import { greet } from \'./greet\'\nimport { greetByTemplate } from \'./greet-template\'\nvoid greet(\'en\')\nvoid greetByTemplate(\'fr\')\n',
+  // Only the concatenation: a module whose one dynamic import starts with a quote.
   'src/greet.ts': [
     'export async function greet(lang: string): Promise<string> {',
     '  \'use femto\'',
     '  const messages = await import(\'./locales/\' + lang + \'.js\')',
     '  return messages.hello as string',
     '}',
+    '',
+  ].join('\n'),
+  'src/greet-template.ts': [
     'export async function greetByTemplate(lang: string): Promise<string> {',
     '  \'use femto\'',
     '  const messages = await import(`./locales/${lang}.js`)',
@@ -94,7 +98,9 @@ const LOCALES = {
 }
 
 describe('a module imported by a name made at run time', () => {
-  it('is an import whose name is not a plain string, but a relative template where the build bundles those', () => {
+  const lines = (source: string, file: string, templatesBundled: boolean): [number, number, string][] => computedImports(source, file, templatesBundled).map(found => [found.line, found.column, found.text])
+
+  it('is an import whose name is not a plain string, but a template where the build bundles it', () => {
     const source = [
       'const a = await import(\'./x/\' + name + \'.js\')',
       'const b = await import(name)',
@@ -104,15 +110,35 @@ describe('a module imported by a name made at run time', () => {
       'type T = typeof import(\'./types\')',
       'const f = await import(/* @vite-ignore */ url)',
       'const g = await import(`${base}/x.js`)',
+      // Vite's rules: not its own folder, an extension; an alias it resolves first.
+      'const h = await import(`./${name}.js`)',
+      'const i = await import(`./l/${name}`)',
+      'const j = await import(`@/l/${name}.js`)',
     ].join('\n')
-    expect(computedImports(source, 'm.ts', false).map(found => [found.line, found.column, found.text])).toEqual([
+    expect(lines(source, 'm.ts', false)).toEqual([
       [1, 17, 'import(\'./x/\' + name + \'.js\')'],
       [2, 17, 'import(name)'],
       [3, 17, 'import(`./l/${name}.js`)'],
       [8, 17, 'import(`${base}/x.js`)'],
+      [9, 17, 'import(`./${name}.js`)'],
+      [10, 17, 'import(`./l/${name}`)'],
+      [11, 17, 'import(`@/l/${name}.js`)'],
     ])
-    expect(computedImports(source, 'm.ts', true).map(found => found.line)).toEqual([1, 2, 8])
-    expect(computedImports('const a = import(\'./a.js\')\n', 'm.js', false)).toEqual([])
+    expect(lines(source, 'm.ts', true).map(([line]) => line)).toEqual([1, 2, 8, 9, 10])
+  })
+
+  it('is found in a module whose only dynamic import starts with a quote, in JSX, after a byte order mark', () => {
+    expect(lines('const a = import(\'./a.js\')\nconst b = import(\'./l/\' + x)\n', 'm.js', false)).toEqual([[2, 11, 'import(\'./l/\' + x)']])
+    expect(lines('const a = import("./a.js", { with: {} })\n', 'm.js', false)).toEqual([])
+    expect(lines('export const v = <div>{x}</div>\nconst m = import(name)\n', 'm.js', false)).toEqual([[2, 11, 'import(name)']])
+    expect(lines('\uFEFFconst m = import(name)\n', 'm.ts', false)).toEqual([[1, 11, 'import(name)']])
+    // A component's file as written is not JavaScript: left to the bundler.
+    expect(lines('<script setup>\nconst m = import(name)\n</script>\n', 'Page.vue', false)).toEqual([])
+  })
+
+  it('is found at the end of a chain too deep to walk by recursion', () => {
+    const chain = Array.from({ length: 6000 }, (_, i) => `a${i}`).join(' + ')
+    expect(lines(`const s = ${chain}\nconst m = import(name)\n`, 'm.js', false)).toEqual([[2, 11, 'import(name)']])
   })
 
   it('is a warning of a Vite build, with file:line:col and what to do; Vite bundles the template, not the concatenation', async () => {
@@ -137,9 +163,9 @@ describe('a module imported by a name made at run time', () => {
     vi.spyOn(console, 'warn').mockImplementation(() => {})
     const root = project(LOCALES)
     await BUNDLER_BUILDS.rollup!({ root, outDir: join(root, 'dist/client'), options: { summary: false } })
-    expect(warnings('names its module at run time').map(line => line.split(' names ')[0])).toEqual([
+    expect(warnings('names its module at run time').map(line => line.split(' names ')[0]).sort()).toEqual([
+      '[unplugin-femto] src/greet-template.ts:3:26: import(`./locales/${lang}.js`)',
       '[unplugin-femto] src/greet.ts:3:26: import(\'./locales/\' + lang + \'.js\')',
-      '[unplugin-femto] src/greet.ts:8:26: import(`./locales/${lang}.js`)',
     ])
   })
 })

@@ -1,4 +1,5 @@
 import type { Plugin as RolldownPlugin } from 'rolldown'
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { dirname, extname, relative, resolve } from 'node:path'
 import { parseAst } from 'rolldown/parseAst'
@@ -38,8 +39,14 @@ export function moduleRelativeFileWarning(root: string, id: string, found: Modul
   return `[unplugin-femto] ${module}:${found.line}:${found.column}: new URL('${found.path}', import.meta.url) is found next to ${module} under vite dev, but a built service is one file in the servers folder, where '${found.path}' is not: list '${file}' in the \`files\` option of the functions that read it and read it with femtoFile('${file}') from unplugin-femto/runtime/server`
 }
 
-/** `import(` not followed by a quote: maybe a module named at run time (parsed to be sure). */
-const MAYBE_COMPUTED_IMPORT = /\bimport\s*\(\s*[^'"\s]/
+/**
+ * `import(` not followed by one plain string and its end: maybe a module named at run time
+ * (parsed to be sure). Most dynamic imports name their module plainly, and are not parsed.
+ */
+const MAYBE_COMPUTED_IMPORT = /\bimport\s*\((?!\s*(?:'[^'\\\n]*'|"[^"\\\n]*")\s*[,)])/
+
+/** Modules as written that can be parsed as JavaScript or TypeScript (not a `.vue` or `.svelte` file). */
+const LANG_OF: Record<string, 'jsx' | 'ts' | 'tsx'> = { '.js': 'jsx', '.mjs': 'jsx', '.cjs': 'jsx', '.jsx': 'jsx', '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx' }
 
 export interface ComputedImport {
   /** 1-based. */
@@ -55,47 +62,49 @@ interface EstreeNode { type: string, start: number, end: number, [key: string]: 
 /**
  * Where `source` (a module as written, at `file`) imports a module whose name it makes at run
  * time (`import('./locales/' + lang + '.js')`, `import(name)`): a bundler leaves such an import
- * as it is. `templatesBundled`: a template that starts with `./` or `../` is not one (Vite's
- * build bundles every file it can match, `import(\`./locales/${lang}.js\`)`); other bundlers
- * leave templates too. `import(/* @vite-ignore *\/ name)` is one on purpose, as under Vite. A
- * module that does not parse says nothing: the bundler reports it.
+ * as it is. `templatesBundled`: a template Vite's build bundles is not one (`viteBundles`);
+ * other bundlers leave templates too. `import(/* @vite-ignore *\/ name)` is one on purpose, as
+ * under Vite. A module that does not parse says nothing: the bundler reports it.
  */
-export function computedImports(source: string, file: string, templatesBundled: boolean): ComputedImport[] {
-  if (!MAYBE_COMPUTED_IMPORT.test(source))
+export function computedImports(text: string, file: string, templatesBundled: boolean): ComputedImport[] {
+  const lang = LANG_OF[extname(file)]
+  if (!lang || !MAYBE_COMPUTED_IMPORT.test(text))
     return []
-  let program: unknown
+  // Positions count from after a byte order mark, as editors do.
+  const source = text.charCodeAt(0) === 0xFEFF ? text.slice(1) : text
+  let program: EstreeNode
   try {
-    program = parseAst(source, { lang: langOf(file) }, file)
+    program = parseAst(source, { lang }, file) as unknown as EstreeNode
   }
   catch {
     return []
   }
   const found: ComputedImport[] = []
-  const visit = (node: unknown): void => {
+  // A loop, not recursion: a long chain of `+` nests as deep as it is long.
+  const pending: unknown[] = [program]
+  while (pending.length > 0) {
+    const node = pending.pop()
     if (!node || typeof node !== 'object')
-      return
+      continue
     if (Array.isArray(node)) {
-      for (const child of node)
-        visit(child)
-      return
+      pending.push(...node)
+      continue
     }
-    const { type } = node as EstreeNode
+    const { type, start, end } = node as EstreeNode
     if (type === 'ImportExpression' && isComputed((node as EstreeNode).source as EstreeNode, templatesBundled)) {
-      const { start, end } = node as EstreeNode
-      const before = source.slice(0, start)
-      const text = source.slice(start, end).replace(/\s+/g, ' ')
+      const written = source.slice(start, end).replace(/\s+/g, ' ')
       // Vite's own way to say "left as it is, on purpose".
-      if (text.includes('@vite-ignore'))
-        return
-      found.push({ line: before.split('\n').length, column: start - before.lastIndexOf('\n'), text: text.length > 80 ? `${text.slice(0, 79)}…` : text })
+      if (!written.includes('@vite-ignore')) {
+        const before = source.slice(0, start)
+        found.push({ line: before.split('\n').length, column: start - before.lastIndexOf('\n'), text: written.length > 80 ? `${written.slice(0, 79)}…` : written })
+      }
     }
     for (const key in node) {
       if (key !== 'type' && key !== 'start' && key !== 'end')
-        visit((node as Record<string, unknown>)[key])
+        pending.push((node as Record<string, unknown>)[key])
     }
   }
-  visit(program)
-  return found
+  return found.sort((a, b) => a.line - b.line || a.column - b.column)
 }
 
 function isComputed(name: EstreeNode, templatesBundled: boolean): boolean {
@@ -103,17 +112,24 @@ function isComputed(name: EstreeNode, templatesBundled: boolean): boolean {
     return false
   if (name.type !== 'TemplateLiteral')
     return true
-  const quasis = name.quasis as { value: { cooked: string | null } }[]
-  if (quasis.length === 1)
+  const parts = (name.quasis as { value: { cooked: string | null } }[]).map(quasi => quasi.value.cooked ?? '')
+  if (parts.length === 1)
     return false
-  return !(templatesBundled && /^\.{1,2}\//.test(quasis[0]!.value.cooked ?? ''))
+  return !(templatesBundled && viteBundles(parts))
 }
 
-function langOf(file: string): 'js' | 'jsx' | 'ts' | 'tsx' {
-  const extension = extname(file)
-  if (extension === '.tsx' || extension === '.jsx')
-    return extension.slice(1) as 'tsx' | 'jsx'
-  return /^\.[cm]?ts$/.test(extension) ? 'ts' : 'js'
+/**
+ * Whether Vite's build bundles a template import (its dynamic-import-vars: every file the
+ * template matches as a glob), by its rules: relative, in a folder of its own, with an
+ * extension. A start that is neither relative nor absolute may be an alias or a subpath import
+ * (`@/locales/${lang}.js`), which Vite resolves first: taken as bundled, rather than warned
+ * about wrongly.
+ */
+function viteBundles(parts: string[]): boolean {
+  const glob = parts.join('*').replace(/\*\*/g, '*')
+  if (glob.startsWith('*') || glob.startsWith('/') || extname(glob) === '')
+    return false
+  return !/^\.\/\*\.\w+$/.test(glob)
 }
 
 /**
@@ -128,8 +144,8 @@ export function computedImportWarning(root: string, id: string, found: ComputedI
   return `[unplugin-femto] ${module}:${found.line}:${found.column}: ${found.text} names its module at run time, so the build leaves it out: under vite dev it is found from ${module}, but a built service is one file in the servers folder, where it is not. Name each module by a plain path (a map of () => import('./locales/en.js') per case)${template}`
 }
 
-// Modules already warned about, with the text they were warned for: a module is bundled once per
-// service by some bundlers, and a watch rebuild of an unchanged module says nothing new.
+// Modules already warned about, with a digest of the text they were warned for: a module is
+// bundled once per service by some bundlers, and a watch rebuild of an unchanged module says nothing new.
 const warned = new Map<string, string>()
 
 /**
@@ -153,13 +169,23 @@ export function moduleRelativeFilesPlugin(root: () => string, { templatesBundled
         catch {
           return
         }
-        if (warned.get(file) === source)
+        const digest = createHash('sha1').update(source).digest('base64')
+        if (warned.get(file) === digest)
           return
-        warned.set(file, source)
-        for (const found of moduleRelativeFiles(source))
-          warn(moduleRelativeFileWarning(root(), file, found))
-        for (const found of computedImports(source, file, templatesBundled))
-          warn(computedImportWarning(root(), file, found, templatesBundled))
+        warned.set(file, digest)
+        let found: string[]
+        try {
+          found = [
+            ...moduleRelativeFiles(source).map(one => moduleRelativeFileWarning(root(), file, one)),
+            ...computedImports(source, file, templatesBundled).map(one => computedImportWarning(root(), file, one, templatesBundled)),
+          ]
+        }
+        catch {
+          // A warning's check never fails a build.
+          return
+        }
+        for (const message of found)
+          warn(message)
       },
     },
   }
