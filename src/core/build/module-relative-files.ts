@@ -87,7 +87,8 @@ export function computedImports(text: string, file: string, templatesBundled: bo
     if (!node || typeof node !== 'object')
       continue
     if (Array.isArray(node)) {
-      pending.push(...node)
+      for (const child of node)
+        pending.push(child)
       continue
     }
     const { type, start, end } = node as EstreeNode
