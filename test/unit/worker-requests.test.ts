@@ -42,4 +42,17 @@ describe('a worker asked by sequence number', () => {
     await worker.close()
     expect(await worker.ask({ n: 1 })).toBeUndefined()
   })
+
+  it('holds the process only while a reply is awaited: not when idle, not once answered', async () => {
+    // A worker's port that holds the process is an active 'MessagePort' resource (Node 20).
+    const ports = (): number => process.getActiveResourcesInfo().filter(kind => kind === 'MessagePort').length
+    const before = ports()
+    const worker = workerRequests<{ n: number }, { seq: number }>(workerFile('slow', 'setTimeout(() => parentPort.postMessage({ seq: message.seq }), 100)'))
+    expect(ports()).toBe(before)
+    const reply = worker.ask({ n: 1 })
+    expect(ports()).toBe(before + 1)
+    expect(await reply).toEqual({ seq: 1 })
+    expect(ports()).toBe(before)
+    await worker.close()
+  })
 })
