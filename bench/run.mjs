@@ -6,7 +6,7 @@ import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startServer } from './lib/processes.mjs'
-import { bundleBytes, coldStart, memory, sequentialCalls, throughput, viteBuildTime } from './lib/sections.mjs'
+import { bundleBytes, coldStart, memory, sequentialCalls, textBytes, throughput, viteBuildTime } from './lib/sections.mjs'
 import { summarize } from './lib/stats.mjs'
 import { loadWorkloads } from './lib/workloads.mjs'
 
@@ -35,9 +35,14 @@ const rows = []
 const section = (title, intro) => rows.push(`\n## ${title}\n\n${intro}\n\n`)
 const table = (header, lines) => rows.push(`| ${header.join(' | ')} |\n|${header.map(() => ' --- ').join('|')}|\n${lines.map(l => `| ${l.join(' | ')} |`).join('\n')}\n`)
 const goals = []
-function goal(what, value, limit, higherIsBetter) {
+/**
+ * A goal's figure, recorded for the Goals table. `floor`: the same ratio for the least that the
+ * design must do (measured in this run, without the plugin), where there is one: a goal below it
+ * cannot be met by work on the plugin alone.
+ */
+function goal(what, value, limit, higherIsBetter, floor) {
   const met = higherIsBetter ? value >= limit : value <= limit
-  goals.push([what, `${fmt(value)}×`, `${higherIsBetter ? '≥' : '≤'} ${limit}×`, met ? 'met' : '**missed**'])
+  goals.push([what, `${fmt(value)}×`, `${higherIsBetter ? '≥' : '≤'} ${limit}×`, met ? 'met' : '**missed**', floor === undefined ? '' : `${fmt(floor)}×`])
   return `${fmt(value)}×`
 }
 
@@ -93,11 +98,13 @@ if (want('gateway')) {
   log(`femto up gateway: ${rounds} round(s) of ${seconds} s each side`)
   const { gatewayThroughput } = await import('./lib/gateway.mjs')
   // Request logs on, as `femto up` runs by default: every service's pretty lines merged into its output.
-  const gw = await gatewayThroughput({ cli: join(ROOT, 'dist/cli.js'), outDir: join(FIXTURE, 'dist'), service: 'add', route: '/femto/add' }, { rounds, seconds })
-  section('`femto up` gateway', `The generated \`add\` service under \`femto up\` (request logs on: the default level, pretty lines merged into femto up's output), called on its own port and through femto up's gateway; wrk with 50 connections on core 1, femto up and its processes not pinned (a proxy hop on the machine's cores), ${rounds} alternating round(s) of ${seconds} s. Load average ${os.loadavg().map(l => l.toFixed(2)).join(', ')} at the end. min / median / max.`)
-  table(['calls', 'req/s', 'p50 ms', 'p99 ms', 'femto up CPU µs/req (gateway, merged log)', 'service CPU µs/req', 'ratio (median req/s)', 'p99 ratio'], [
+  const gw = await gatewayThroughput({ cli: join(ROOT, 'dist/cli.js'), outDir: join(FIXTURE, 'dist'), service: 'add', route: '/femto/add', proxy: join(BASE, 'proxy.mjs') }, { rounds, seconds })
+  section('`femto up` gateway', `The generated \`add\` service under \`femto up\` (request logs on: the default level, pretty lines merged into femto up's output), called on its own port, through femto up's gateway, and through a plain proxy to compare with (\`baselines/proxy.mjs\`: node:http in, undici out over the same Unix socket as the gateway, nothing else); wrk with 50 connections on core 1, femto up, its processes and the proxy not pinned (a proxy hop on the machine's cores), ${rounds} round(s) of ${seconds} s, the order rotating. Load average ${os.loadavg().map(l => l.toFixed(2)).join(', ')} at the end. min / median / max.`)
+  const ratio = (side, key) => gw[side][key].median / gw.direct[key].median
+  table(['calls', 'req/s', 'p50 ms', 'p99 ms', 'hop CPU µs/req (femto up: gateway, merged log)', 'service CPU µs/req', 'ratio (median req/s)', 'p99 ratio'], [
     ['`add` on its own port (baseline)', triple(gw.direct.rps), triple(gw.direct.p50), triple(gw.direct.p99), triple(gw.direct.upUs, 1), triple(gw.direct.serviceUs, 1), '1×', '1×'],
-    ['`add` through the gateway', triple(gw.gateway.rps), triple(gw.gateway.p50), triple(gw.gateway.p99), triple(gw.gateway.upUs, 1), triple(gw.gateway.serviceUs, 1), goal('femto up gateway req/s vs calling the service directly (logs on)', gw.gateway.rps.median / gw.direct.rps.median, 0.5, true), goal('femto up gateway p99 vs calling the service directly (logs on)', gw.gateway.p99.median / gw.direct.p99.median, 2, false)],
+    ['`add` through the gateway', triple(gw.gateway.rps), triple(gw.gateway.p50), triple(gw.gateway.p99), triple(gw.gateway.upUs, 1), triple(gw.gateway.serviceUs, 1), goal('femto up gateway req/s vs calling the service directly (logs on)', ratio('gateway', 'rps'), 0.5, true), goal('femto up gateway p99 vs calling the service directly (logs on)', ratio('gateway', 'p99'), 2, false)],
+    ['`add` through a plain proxy (for comparison)', triple(gw.proxy.rps), triple(gw.proxy.p50), triple(gw.proxy.p99), triple(gw.proxy.upUs, 1), triple(gw.proxy.serviceUs, 1), `${fmt(ratio('proxy', 'rps'))}×`, `${fmt(ratio('proxy', 'p99'))}×`],
   ])
 }
 
@@ -139,13 +146,17 @@ if (want('bundle')) {
   log('bundle bytes')
   const svc = bundleBytes(service)
   const rtr = bundleBytes(router)
-  section('Bundle bytes', 'The generated files of the bench fixture, and the modules that take most of each.')
+  // The floor of the gzip goal: the same service minified (names too), which no readable form beats.
+  const { transform } = await import('esbuild')
+  const minified = textBytes((await transform(readFileSync(service, 'utf8'), { minify: true, format: 'esm', platform: 'node' })).code)
+  section('Bundle bytes', 'The generated files of the bench fixture, and the modules that take most of each; then `add.js` minified by esbuild (`minify`: whitespace, syntax and names), the floor of what any form of the same service weighs.')
   table(['file', 'raw', 'gzip', 'largest parts (raw bytes)'], [
     ['`add.js` (service)', `${(svc.raw / 1024).toFixed(1)} KiB`, `${(svc.gzip / 1024).toFixed(1)} KiB`, svc.top.map(([m, n]) => `${m} ${n}`).join('<br>')],
     ['`router.js`', `${(rtr.raw / 1024).toFixed(1)} KiB`, `${(rtr.gzip / 1024).toFixed(1)} KiB`, rtr.top.map(([m, n]) => `${m} ${n}`).join('<br>')],
+    ['`add.js` minified (floor)', `${(minified.raw / 1024).toFixed(1)} KiB`, `${(minified.gzip / 1024).toFixed(1)} KiB`, ''],
   ])
   // Issue 19: readable, unminified services are worth their raw bytes; what travels and is stored is gzip (node:zlib, default level).
-  goal('trivial service bundle, gzip, vs 25 KB', svc.gzip / 25_000, 1, false)
+  goal('trivial service bundle, gzip, vs 25 KB', svc.gzip / 25_000, 1, false, minified.gzip / 25_000)
 }
 
 if (want('stub')) {
@@ -296,9 +307,11 @@ if (want('build')) {
   const fn = i => `export async function fn${i}(a: number, b: number) {\n  'use femto'\n  return a * ${i} + b\n}\n`
   // Both sides of a comparison load a config file, so only the plugin differs.
   const noPlugin = `import { defineConfig } from 'vite'\nexport default defineConfig({ plugins: [] })\n`
-  const project = (name, files, main, withPlugin = true) => {
+  // The floor of a plugin made with unplugin, as this one is: one that does nothing.
+  const doNothing = `import { createUnplugin } from 'unplugin'\nimport { defineConfig } from 'vite'\nexport default defineConfig({ plugins: [createUnplugin(() => ({ name: 'nothing' })).vite()] })\n`
+  const project = (name, files, main, viteConfig = config) => {
     const dir = join(WORK, name)
-    for (const [file, text] of Object.entries({ 'index.html': html, 'src/main.ts': main, ...files, 'vite.config.mjs': withPlugin ? config : noPlugin })) {
+    for (const [file, text] of Object.entries({ 'index.html': html, 'src/main.ts': main, ...files, 'vite.config.mjs': viteConfig })) {
       mkdirSync(dirname(join(dir, file)), { recursive: true })
       writeFileSync(join(dir, file), text)
     }
@@ -343,25 +356,29 @@ if (want('build')) {
   const plainFiles = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`src/m${i}.ts`, `export function m${i}(x: number): number {\n  return x + ${i}\n}\n`]))
   const plainMain = `${Object.keys(plainFiles).map((_, i) => `import { m${i} } from './m${i}'`).join('\n')}\ndocument.body.textContent = String(${Object.keys(plainFiles).map((_, i) => `m${i}(1)`).join(' + ')})\n`
   const withPlugin = project('plain-with-plugin', plainFiles, plainMain)
-  const without = project('plain-without-plugin', plainFiles, plainMain, false)
+  const without = project('plain-without-plugin', plainFiles, plainMain, noPlugin)
+  const withNothing = project('plain-with-nothing', plainFiles, plainMain, doNothing)
   const plainRuns = quick ? 2 : 9
-  const t = { with: [], without: [] }
+  const t = { with: [], without: [], nothing: [] }
   for (let i = 0; i < plainRuns; i++) {
     t.without.push(viteBuildTime(VITE, without))
     t.with.push(viteBuildTime(VITE, withPlugin))
+    t.nothing.push(viteBuildTime(VITE, withNothing))
   }
   const w = summarize(t.with)
   const wo = summarize(t.without)
-  rows.push(`\nA project of 300 modules without the directive, ${plainRuns} alternating run(s):\n\n`)
+  const nothing = summarize(t.nothing)
+  rows.push(`\nA project of 300 modules without the directive, ${plainRuns} alternating run(s); the floor: a plugin made with \`unplugin\` (as this one is) that does nothing:\n\n`)
   table(['build', 'ms', 'ratio (median)'], [
     ['plain Vite (baseline)', triple(wo, 0), '1×'],
-    ['Vite with unplugin-femto', triple(w, 0), goal('project without the directive, with vs without the plugin', w.median / wo.median, 1.02, false)],
+    ['Vite with unplugin-femto', triple(w, 0), goal('project without the directive, with vs without the plugin', w.median / wo.median, 1.02, false, nothing.median / wo.median)],
+    ['Vite with a do-nothing `unplugin` plugin (floor)', triple(nothing, 0), `${fmt(nothing.median / wo.median)}×`],
   ])
 }
 
 if (want('shop')) {
   // Issue 19: a shop of five typed functions, plain Vite against the plugin, every round back to back.
-  const { clearSchemaCache, measuredBuild, measuredDev, writeShop } = await import('./lib/shop.mjs')
+  const { clearSchemaCache, measuredBuild, measuredDev, writeFloorShop, writeShop } = await import('./lib/shop.mjs')
   const rounds = quick ? 1 : 5
   log(`shop: ${rounds} round(s) of builds and dev servers`)
   const shop = join(import.meta.dirname, '.work/shop')
@@ -371,31 +388,40 @@ if (want('shop')) {
   const from = process.env.FEMTO_BENCH_PLUGIN
   const femto = writeShop(join(shop, 'femto'), {}, from)
   const untyped = writeShop(join(shop, 'untyped'), { types: false }, from)
-  const runs = { plain: [], cold: [], rebuild: [], untyped: [] }
-  measuredBuild(VITE, femto)
+  const floorEnvironment = writeFloorShop(join(shop, 'floor-environment'), { types: false })
+  const floorTypes = writeFloorShop(join(shop, 'floor-types'), { types: true })
+  const runs = { plain: [], cold: [], rebuild: [], untyped: [], floorEnvironment: [], floorTypes: [] }
+  for (const dir of [femto, floorTypes])
+    measuredBuild(VITE, dir)
   for (let round = 0; round < rounds; round++) {
     runs.plain.push(measuredBuild(VITE, plain))
     clearSchemaCache(femto)
     runs.cold.push(measuredBuild(VITE, femto))
     runs.rebuild.push(measuredBuild(VITE, femto))
     runs.untyped.push(measuredBuild(VITE, untyped))
+    runs.floorEnvironment.push(measuredBuild(VITE, floorEnvironment))
+    runs.floorTypes.push(measuredBuild(VITE, floorTypes))
   }
   const ms = key => summarize(runs[key].map(r => r.ms))
   const mb = key => summarize(runs[key].map(r => r.mb))
   const base = { ms: ms('plain'), mb: mb('plain') }
-  section('Build and dev server: a shop of five functions', `A shop-like app (five typed femto functions in three modules, their types imported from a fourth, a tsconfig as Vite's template writes it), a whole \`vite build\` process each, ${rounds} round(s), every round running the four builds back to back; time in ms and peak resident memory (\`/usr/bin/time\`'s maximum RSS) in MB, min / median / max. Cold: no schema cache (\`node_modules/.cache/unplugin-femto\` removed); rebuild: nothing changed since the previous build, so the schemas come from the cache.`)
-  const row = (label, key, timeGoal, memoryGoal) => [
+  section('Build and dev server: a shop of five functions', `A shop-like app (five typed femto functions in three modules, their types imported from a fourth, a tsconfig as Vite's template writes it), a whole \`vite build\` process each, ${rounds} round(s), every round running the six builds back to back; time in ms and peak resident memory (\`/usr/bin/time\`'s maximum RSS) in MB, min / median / max. Cold: no schema cache (\`node_modules/.cache/unplugin-femto\` removed); rebuild: nothing changed since the previous build, so the schemas come from the cache. The two floor rows are plain Vite doing only what any plugin of this design must add, without the plugin: the functions' modules built as a second environment of the same build (issue 15: services built through the app's own pipeline), then also TypeScript's checker reading their types on a worker thread from the config hook (TypeScript from a V8 code cache, the ES libs only, each function's parameter and return types: less than a schema needs). A goal below its floor cannot be met by this design.`)
+  const timeRatio = key => ms(key).median / base.ms.median
+  const memoryRatio = key => mb(key).median / base.mb.median
+  const row = (label, key, timeGoal, memoryGoal, floorKey) => [
     label,
     triple(ms(key), 0),
     triple(mb(key), 0),
-    timeGoal ? goal(`shop: ${label} vs plain Vite, time`, ms(key).median / base.ms.median, timeGoal, false) : `${fmt(ms(key).median / base.ms.median)}×`,
-    memoryGoal ? goal(`shop: ${label} vs plain Vite, peak memory`, mb(key).median / base.mb.median, memoryGoal, false) : `${fmt(mb(key).median / base.mb.median)}×`,
+    timeGoal ? goal(`shop: ${label} vs plain Vite, time`, timeRatio(key), timeGoal, false, timeRatio(floorKey)) : `${fmt(timeRatio(key))}×`,
+    memoryGoal ? goal(`shop: ${label} vs plain Vite, peak memory`, memoryRatio(key), memoryGoal, false, memoryRatio(floorKey)) : `${fmt(memoryRatio(key))}×`,
   ]
   table(['build', 'ms', 'peak MB', 'time ratio (median)', 'memory ratio (median)'], [
     ['plain Vite (baseline)', triple(base.ms, 0), triple(base.mb, 0), '1×', '1×'],
-    row('cold with types', 'cold', 2, 2),
-    row('rebuild, no type changed', 'rebuild', 1.25, undefined),
+    row('cold with types', 'cold', 2, 2, 'floorTypes'),
+    row('rebuild, no type changed', 'rebuild', 1.25, undefined, 'floorEnvironment'),
     row('`types: false`', 'untyped', undefined, undefined),
+    row('floor of a rebuild: plain Vite + the functions\' modules as a second environment', 'floorEnvironment', undefined, undefined),
+    row('floor of a cold build: the same + TypeScript\'s checker on their types', 'floorTypes', undefined, undefined),
   ])
   const dev = { cold: [], warm: [] }
   for (let round = 0; round < Math.min(rounds, 3); round++) {
@@ -411,7 +437,7 @@ if (want('shop')) {
     devLine('call after an edit, cold start', dev.cold.map(d => d.editMs), 200),
   ]
   for (const [what, measured, target, met] of devRows)
-    goals.push([`shop dev: ${what}`, `${measured.split(' / ')[1]} ms`, target, met])
+    goals.push([`shop dev: ${what}`, `${measured.split(' / ')[1]} ms`, target, met, ''])
   rows.push(`\n\`vite dev\` of the same app, ${Math.min(rounds, 3)} round(s), each a cold start (no schema cache) then a warm one; ms from the line saying the server is ready to the answer of the first call of \`tax\`, and from saving an edit of \`tax\`'s body to the first answer that shows it (calls repeated until then). min / median / max.\n\n`)
   table(['dev server', 'ms', 'goal', ''], devRows)
 }
@@ -424,7 +450,7 @@ Machine: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 1024 ** 3).toFixe
 Node ${process.version}; vite ${versionOf('vite')}, rolldown ${versionOf('rolldown')}, express ${versionOf('express')}; wrk ${spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.split(' ')[1] ?? '?'}.
 Every ratio compares two things measured in this run. Timing is never asserted in tests; \`npm test\` runs \`--quick\` once so this harness keeps working.
 `
-const summary = `\n## Goals\n\n| goal | measured | target | |\n| --- | --- | --- | --- |\n${goals.map(g => `| ${g.join(' | ')} |`).join('\n')}\n`
+const summary = `\n## Goals\n\nThe floor column: the same ratio for what the design must do without the plugin's own work, measured in this run (each section says how).\n\n| goal | measured | target | | floor |\n| --- | --- | --- | --- | --- |\n${goals.map(g => `| ${g.join(' | ')} |`).join('\n')}\n`
 const history = `\n${readFileSync(join(import.meta.dirname, 'HISTORY.md'), 'utf8')}`
 writeFileSync(flags.out, header + summary + rows.join('') + history)
 log(`wrote ${flags.out}`)

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { startServer } from './processes.mjs'
 import { cpuMs } from './sections.mjs'
 import { summarize } from './stats.mjs'
 import { loadTest } from './wrk.mjs'
@@ -40,8 +41,11 @@ export async function startUp(cli, outDir, service, env = {}) {
   // The service's process, a child of femto up's: its CPU apart from the gateway's.
   const children = readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim().split(/\s+/).map(Number)
   const servicePid = children.find(pid => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`/${service}.js`))
+  // Where the gateway reaches the service: its Unix socket in femto up's folder, named for its port (local-socket.ts).
+  const socketDir = readFileSync(`/proc/${servicePid}/environ`, 'utf8').split('\0').find(entry => entry.startsWith('FEMTO_UP_SOCKET_DIR='))?.slice('FEMTO_UP_SOCKET_DIR='.length)
   return {
     ...urls,
+    socket: socketDir && `${socketDir}/${new URL(urls.direct).port}.sock`,
     token,
     servicePid,
     pid: proc.pid,
@@ -61,30 +65,39 @@ export async function startUp(cli, outDir, service, env = {}) {
   }
 }
 
+const SIDES = ['direct', 'gateway', 'proxy']
+
 /**
- * The same service called directly on its own port and through femto up's gateway, wrk with 50
- * connections on core 1 (femto up, its gateway and its services are not pinned: a proxy hop on the
- * machine's cores), in alternating rounds.
+ * The same service called directly on its own port, through femto up's gateway, and through a
+ * plain proxy to compare with (`proxy`: baselines/proxy.mjs), wrk with 50
+ * connections on core 1 (femto up, its gateway, its services and the proxy are not pinned: a
+ * proxy hop on the machine's cores), in rounds that rotate the order.
  */
-export async function gatewayThroughput({ cli, outDir, service, route, env }, { rounds, seconds }) {
+export async function gatewayThroughput({ cli, outDir, service, route, env, proxy }, { rounds, seconds }) {
   const up = await startUp(cli, outDir, service, env)
-  const results = { direct: [], gateway: [] }
+  const results = { direct: [], gateway: [], proxy: [] }
+  let plain
   try {
-    const headers = { direct: { Authorization: `Bearer ${up.token}` }, gateway: undefined }
-    for (const side of ['direct', 'gateway'])
-      await loadTest(`${up[side]}${route}`, { seconds: Math.max(1, Math.round(seconds / 2)), headers: headers[side] }) // warm-up
+    plain = await startServer(proxy, { core: null, env: { TARGET: up.direct, SOCKET: up.socket ?? '', TOKEN: up.token } })
+    const urls = { ...up, proxy: plain.url }
+    const headers = { direct: { Authorization: `Bearer ${up.token}` }, gateway: undefined, proxy: undefined }
+    for (const side of SIDES)
+      await loadTest(`${urls[side]}${route}`, { seconds: Math.max(1, Math.round(seconds / 2)), headers: headers[side] }) // warm-up
     for (let round = 0; round < rounds; round++) {
-      for (const side of round % 2 ? ['gateway', 'direct'] : ['direct', 'gateway']) {
-        // CPU per request of femto up's own process (its gateway and the merged log) and of the service.
-        const before = { up: cpuMs(up.pid), service: cpuMs(up.servicePid) }
-        const run = await loadTest(`${up[side]}${route}`, { seconds, headers: headers[side] })
-        results[side].push({ ...run, upUs: (cpuMs(up.pid) - before.up) * 1000 / run.requests, serviceUs: (cpuMs(up.servicePid) - before.service) * 1000 / run.requests })
+      for (let i = 0; i < SIDES.length; i++) {
+        const side = SIDES[(i + round) % SIDES.length]
+        // CPU per request of the hop's process (femto up's: its gateway and the merged log) and of the service.
+        const hopPid = side === 'proxy' ? plain.pid : up.pid
+        const before = { hop: cpuMs(hopPid), service: cpuMs(up.servicePid) }
+        const run = await loadTest(`${urls[side]}${route}`, { seconds, headers: headers[side] })
+        results[side].push({ ...run, upUs: (cpuMs(hopPid) - before.hop) * 1000 / run.requests, serviceUs: (cpuMs(up.servicePid) - before.service) * 1000 / run.requests })
       }
     }
   }
   finally {
+    await plain?.stop()
     await up.stop()
   }
   const pick = (side, key) => summarize(results[side].map(r => r[key]))
-  return Object.fromEntries(['direct', 'gateway'].map(side => [side, { rps: pick(side, 'rps'), p50: pick(side, 'p50'), p99: pick(side, 'p99'), upUs: pick(side, 'upUs'), serviceUs: pick(side, 'serviceUs') }]))
+  return Object.fromEntries(SIDES.map(side => [side, { rps: pick(side, 'rps'), p50: pick(side, 'p50'), p99: pick(side, 'p99'), upUs: pick(side, 'upUs'), serviceUs: pick(side, 'serviceUs') }]))
 }

@@ -18,10 +18,10 @@ export async function freePort() {
   })
 }
 
-/** Starts a server program on `core` and a free port; resolves once it printed its address. */
+/** Starts a server program on `core` (null: not pinned) and a free port; resolves once it printed its address. */
 export async function startServer(file, { core = 0, args = [], env = {} } = {}) {
   const port = await freePort()
-  const [command, argv] = pinned(core, process.execPath, [file, ...args])
+  const [command, argv] = core === null ? [process.execPath, [file, ...args]] : pinned(core, process.execPath, [file, ...args])
   const proc = spawn(command, argv, { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const collect = (c) => {

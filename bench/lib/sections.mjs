@@ -102,7 +102,12 @@ export function bundleBytes(file) {
     modules.set(current, (modules.get(current) ?? 0) + Buffer.byteLength(line) + 1)
   }
   const top = [...modules.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6)
-  return { raw: Buffer.byteLength(code), gzip: gzipSync(code).length, top }
+  return { ...textBytes(code), top }
+}
+
+/** Raw and gzip bytes (node:zlib, default level) of a text. */
+export function textBytes(code) {
+  return { raw: Buffer.byteLength(code), gzip: gzipSync(code).length }
 }
 
 /** Per-call cost of sequential calls, in microseconds, alternating blocks of A and B. */

@@ -115,6 +115,44 @@ export function writeShop(dir, pluginOptions, from = 'unplugin-femto/vite') {
   const config = pluginOptions === undefined
     ? `import { defineConfig } from 'vite'\nexport default defineConfig({ plugins: [] })\n`
     : `import femto from '${from}'\nimport { defineConfig } from 'vite'\nexport default defineConfig({ plugins: [femto(${JSON.stringify({ summary: false, ...pluginOptions })})] })\n`
+  return writeFiles(dir, config)
+}
+
+/**
+ * The shop without the plugin, plus what any plugin that builds services through the app's own
+ * pipeline (issue 15) must add to plain Vite: the functions' modules built as one more environment
+ * of the same build, by Vite's builder (which then loads the config once per environment). With
+ * `types`, also TypeScript's checker reading their types (types-floor.mjs). Floors of the shop's
+ * goals, measured beside them.
+ */
+export function writeFloorShop(dir, { types }) {
+  const config = `import { basename, resolve } from 'node:path'
+import { defineConfig } from 'vite'
+${types ? `import { typesFloor } from ${JSON.stringify(join(import.meta.dirname, 'types-floor.mjs'))}\n` : ''}
+const modules = ['src/cart.ts', 'src/catalog.ts', 'src/tax.ts'].map(file => resolve(import.meta.dirname, file))
+export default defineConfig({
+  plugins: [${types ? 'typesFloor(import.meta.dirname, modules)' : ''}],
+  builder: {},
+  environments: {
+    services: {
+      consumer: 'server',
+      resolve: { noExternal: true },
+      build: {
+        write: false,
+        minify: false,
+        emitAssets: false,
+        copyPublicDir: false,
+        reportCompressedSize: false,
+        rolldownOptions: { input: Object.fromEntries(modules.map(file => [basename(file, '.ts'), file])), output: { preserveModules: true } },
+      },
+    },
+  },
+})
+`
+  return writeFiles(dir, config)
+}
+
+function writeFiles(dir, config) {
   const files = { 'index.html': HTML, 'tsconfig.json': TSCONFIG, 'vite.config.mjs': config, 'src/types.ts': TYPES, 'src/catalog.ts': CATALOG, 'src/cart.ts': CART, 'src/tax.ts': TAX, 'src/main.ts': MAIN }
   for (const [file, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, file)), { recursive: true })

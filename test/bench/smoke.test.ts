@@ -16,7 +16,7 @@ it('npm run bench -- --quick measures every section and writes a report', async 
   const report = readFileSync(out, 'utf8')
   for (const heading of ['## Goals', '## Throughput and latency', '## Cold start', '## Memory', '## Bundle bytes', '## Web-standard handler', '## Stub cost', '## Types', '## Observability', '## Fuzz', '## Build', '## Before / after'])
     expect(report).toContain(heading)
-  for (const row of ['generated service `add.js`', 'with a JSON log line per request', 'generated `router.js` in Express 5', 'service-to-service stub', 'browser stub', 'prom-client', 'Vite with unplugin-femto'])
+  for (const row of ['generated service `add.js`', 'with a JSON log line per request', 'generated `router.js` in Express 5', 'service-to-service stub', 'browser stub', 'prom-client', 'Vite with unplugin-femto', 'do-nothing `unplugin` plugin (floor)', '`add.js` minified (floor)', 'floor of a rebuild', 'floor of a cold build', 'through a plain proxy'])
     expect(report).toContain(row)
   // Every goal got a measured number: a ratio, the fuzz run's count of 5xx answers, or the dev
   // server's milliseconds (issue 19 sets those goals in ms: a first call has no baseline to divide by).
@@ -24,4 +24,7 @@ it('npm run bench -- --quick measures every section and writes a report', async 
   expect(goals.length).toBeGreaterThanOrEqual(9)
   for (const line of goals)
     expect(line).toMatch(/\| \d+(?:\.\d+)?× \||\| fuzz: .* \| \d+ (?:of \d+|5xx) \||\| shop dev: .* \| \d+ ms \|/)
+  // The goals that have a floor measured beside them show it.
+  for (const goal of ['trivial service bundle, gzip', 'project without the directive', 'shop: cold with types vs plain Vite, time', 'shop: cold with types vs plain Vite, peak memory', 'shop: rebuild'])
+    expect(goals.find(line => line.includes(goal))).toMatch(/\| \d+(?:\.\d+)?× \|$/)
 }, 500_000)
