@@ -110,6 +110,17 @@ describe('vite build of a multi-file app', () => {
     expect(manifest.services.find(s => s.name === 'checkStock')!.env).toBe('FEMTO_URL_CHECK_STOCK')
   })
 
+  it('names no folder of the build machine in a service file, so the same project built elsewhere makes the same bytes', () => {
+    const repository = join(import.meta.dirname, '../..')
+    for (const file of [...SERVICES.map(name => `${name}.js`), 'router.js']) {
+      const code = readFileSync(join(dist, 'servers', file), 'utf8')
+      expect(code, file).not.toContain(repository)
+      // The runtime's modules are named from the project, as the other bundlers' passes name them.
+      expect(code, file).toMatch(/^\/\/ (?:\.\.\/)+src\/runtime\/server\/[\w-]+\.ts$/m)
+      expect(code, file).not.toMatch(/^\/\/ (?:\.\.\/)*femto-runtime\//m)
+    }
+  })
+
   it('leaves no femto function body, server-only import or secret in the client output', () => {
     const client = readTree(join(dist, 'client'))
     const js = [...client.entries()].filter(([file]) => file.endsWith('.js'))

@@ -115,5 +115,20 @@ export async function standalone(chunks: BuiltChunks, target: StandaloneTarget):
       handler(level, log)
     },
   })
-  return generateOneFile(bundler, () => unresolved)
+  return portableMarkers(await generateOneFile(bundler, () => unresolved), chunks.root)
+}
+
+// A module marker of this pass's own ids: rolldown writes `// <id relative to cwd>` above each
+// module, and these ids are not under the project (`/femto-runtime/home/me/app/node_modules/…`).
+const OWN_MARKER = /^\/\/ (?:\.\.\/)*femto-(runtime|services)(\/.*)$/gm
+
+/**
+ * `code` with the markers of the runtime's files naming them from the project's root, as the
+ * other bundlers' passes name every file, and those of the shared build's files without the way
+ * up to `/`. As rolldown wrote them, they held where the project and the plugin were on the disk:
+ * the same project built in another folder (another checkout, another CI workspace) made other
+ * bytes, so every service looked changed to a deploy, and each file told the build machine's paths.
+ */
+export function portableMarkers(code: string, root: string): string {
+  return code.replace(OWN_MARKER, (_marker, kind: string, path: string) => `// ${kind === 'runtime' ? posix.relative(root, path) : `femto-services${path}`}`)
 }
