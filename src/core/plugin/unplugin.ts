@@ -10,9 +10,9 @@ import type { OutputDirs } from './output-dirs'
 import type { PreviewServices } from './preview'
 import { readFile } from 'node:fs/promises'
 import { dirname, relative, resolve } from 'node:path'
+import { FEMTO_ENVIRONMENT, madeByBuilder, SERVICE_ENTRY } from '../build/femto-environment'
 import { webpackAliases, webpackDefines } from '../build/host-plugins'
 import { OWN_FILES, resolveRuntimeId, RUNTIME_FILE } from '../build/runtime-paths'
-import { FEMTO_ENVIRONMENT, femtoEnvironment, madeByBuilder, SERVICE_ENTRY } from '../build/vite-services'
 import { createContext } from '../registry/context'
 import { isUsageError } from '../transform/errors'
 import { DIRECTIVE, mayHaveDirective, SCRIPT_ID } from '../transform/precheck'
@@ -321,7 +321,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined> = (rawOptions
             // `vite build` calls buildApp only when the config has a builder.
             builder: {},
             environments: {
-              [FEMTO_ENVIRONMENT]: femtoEnvironment(() => ctx.root),
+              [FEMTO_ENVIRONMENT]: (await import('../build/vite-services')).femtoEnvironment(() => ctx.root),
             },
           }
         }

@@ -1,9 +1,9 @@
 import type { DeployOptions, ResolvedDeployOptions } from '../deploy/options'
 import type { FunctionPolicy, ResolvedPolicy } from './policy'
-import { resolveSkewWindow } from '../build/skew'
 import { resolveDeployOptions } from '../deploy/options'
 import { isValidServiceName } from '../transform/names'
 import { DEFAULT_POLICY, resolvePolicy } from './policy'
+import { resolveSkewWindow } from './skew-window'
 
 export type { DeployOptions } from '../deploy/options'
 export type { FunctionPolicy, ResolvedPolicy } from './policy'
