@@ -57,6 +57,22 @@ describe('the published package', () => {
     expect(files).toEqual(expect.arrayContaining(['dist/swagger-ui/swagger-ui-bundle.js', 'dist/swagger-ui/swagger-ui.css', 'dist/swagger-ui/LICENSE', 'dist/swagger-ui/NOTICE']))
   })
 
+  it('loads no parser or type checker with its Vite entry: a project without the directive never needs them', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'femto-entry-')), 'loaded.txt')
+    outDirs.push(dirname(log))
+    // Every module Node resolves, recorded by a resolve hook (on its own thread, hence the file).
+    const hooks = `import { appendFileSync } from 'node:fs'\nexport async function resolve(specifier, context, next) { const found = await next(specifier, context); appendFileSync(${JSON.stringify(log)}, found.url + '\\n'); return found }\n`
+    const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)})`
+    const main = `const { default: femto } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/vite.js')).href)}); femto({ summary: false })`
+    await run(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', main], { cwd: ROOT })
+    const loaded = readFileSync(log, 'utf8')
+    expect(loaded).toContain('/dist/vite.js')
+    expect(loaded).toContain('/unplugin/')
+    // rolldown's `parseAst` came with the services' build (its run-time import check), when the entry imported vite-services.ts.
+    for (const heavy of ['/@babel/', '/typescript/', '/rolldown/'])
+      expect(loaded, heavy).not.toContain(heavy)
+  })
+
   it('writes them beside the services of a build through its published entry', async () => {
     const out = mkdtempSync(join(tmpdir(), 'femto-package-'))
     outDirs.push(out)

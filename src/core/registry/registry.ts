@@ -1,10 +1,10 @@
-import type Picomatch from 'picomatch'
 import type { FemtoFunction, ModuleAnalysis } from '../transform/analyze'
 import type { AnalysisThread } from './analysis-thread'
 import type { ResolvedOptions } from './options'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { relative } from 'node:path'
+import picomatch from 'picomatch'
 import { rememberShape } from '../schema/source-shape'
 import { upperSnake } from '../transform/names'
 import { mayHaveDirective } from '../transform/precheck'
@@ -75,8 +75,8 @@ export function createRegistry(options: ResolvedOptions, root: () => string) {
   /** A path as users read it: from the project root. */
   const display = (id: string): string => relative(root(), id).replace(/\\/g, '/') || id
   let excluded: ((path: string) => boolean) | undefined
-  /** Outside `exclude`: the scan skips it and no transform touches it. picomatch (CommonJS, ~60 KB) is required when first asked: a build without the directive never asks. */
-  const isExcluded = (id: string): boolean => (excluded ??= (createRequire(import.meta.url)('picomatch') as typeof Picomatch)(options.exclude, { dot: true }))(display(id.replace(/\?.*$/, '')))
+  /** Outside `exclude`: the scan skips it and no transform touches it. */
+  const isExcluded = (id: string): boolean => (excluded ??= picomatch(options.exclude, { dot: true }))(display(id.replace(/\?.*$/, '')))
 
   /** Analyses a module (once per text) and registers what it declares now, forgetting what it no longer does. */
   async function analyze(id: string, code: string, whileWaiting?: () => void): Promise<RegisteredAnalysis> {
